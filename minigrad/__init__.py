@@ -1,0 +1,31 @@
+"""minigrad: a from-scratch reverse-mode autograd engine over numpy (and CuPy) arrays whose
+public API is a faithful subset of PyTorch's (see shared/API.md): ``import minigrad as torch``.
+
+Reading order: ``tensor.py`` (the Tensor), ``autograd/function.py`` (one op = one Function),
+``autograd/engine.py`` (the backward pass), ``ops/`` (the op catalogue, one family per file),
+then ``nn/``, ``optim/`` and the compute layer in the top-level ``kernels`` package.
+"""
+from . import dtypes
+from .dtypes import (float16, float32, float64, int8, uint8, int16, int32, int64, bool_ as bool,
+                     get_default_dtype, set_default_dtype)
+from .device import Device as device, cuda_is_available
+from .tensor import Tensor, Size
+from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like,
+                       ones_like, empty_like, full_like, randn, rand, randn_like, rand_like,
+                       randint, randperm, arange, linspace, eye, manual_seed, is_tensor)
+from . import ops
+from .ops import *  # noqa: F401,F403  (the functional forms: mg.exp, mg.cat, ...)
+from . import autograd
+
+# PyTorch's short dtype aliases (bound here, after everything that needs Python's own
+# float/int/bool names has been imported).
+half = float16
+float = float32
+double = float64
+short = int16
+int = int32
+long = int64
+from . import cuda  # noqa: E402
+
+__version__ = "0.1.0"

@@ -1,0 +1,182 @@
+"""Function: one differentiable operation, and the node it leaves in the graph.
+
+A subclass writes
+
+    class Mul(Function):
+        '''z = x·y;  dx = dz·y,  dy = dz·x  (broadcast, then summed back by sum_to)'''
+        def forward(self, x, y):                 # Tensors in, an xp array out
+            self.save_for_backward(x, y)
+            return x.data * y.data
+        def backward(self, dz):                  # Tensors in, Tensors out
+            x, y = self.saved_tensors
+            return dz * y, dz * x
+
+``forward`` receives the Tensor arguments (and any plain arguments) and returns raw arrays;
+``apply`` wraps them as Tensors and, when grad mode is on and an input requires grad,
+records the node. ``backward`` is written with Tensor operations, so running it with grad
+mode on (``create_graph=True``) records the backward pass too, which is all higher-order
+gradients need.
+
+Memory: a node holds its inputs' *edges* (their producing node and output slot, or the leaf
+tensor itself), never the input Tensors unless it saved them, and holds its outputs only
+weakly. A graph is thus owned by its outputs and frees itself when they go. Saved tensors
+remember the version counter they had, so modifying one in place before backward raises.
+"""
+import weakref
+
+from .grad_mode import is_grad_enabled
+
+
+class SavedTensor:
+    """A tensor saved for backward, with the version it had when saved.
+
+    Outputs are saved as their array plus a weak reference: holding the output Tensor
+    strongly would make a reference cycle (output → grad_fn → saved output). When the
+    output object is gone, an equivalent Tensor is rebuilt on the same node and slot.
+    """
+
+    __slots__ = ("tensor", "weak_output", "data", "version_counter", "version", "node", "slot",
+                 "requires_grad")
+
+    def __init__(self, tensor, node=None, slot=None):
+        self.version_counter = tensor._version_counter
+        self.version = tensor._version_counter.value
+        self.node, self.slot = node, slot
+        if node is None:
+            self.tensor, self.weak_output, self.data = tensor, None, None
+        else:
+            self.tensor, self.weak_output, self.data = None, weakref.ref(tensor), tensor.data
+            self.requires_grad = tensor.requires_grad
+
+    def unpack(self):
+        if self.version_counter.value != self.version:
+            t = self.tensor if self.tensor is not None else self.weak_output()
+            desc = (f"[{type(t).__name__} of shape {tuple(t.shape)}, dtype {t.dtype}]"
+                    if t is not None else "an output")
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {desc} is at version {self.version_counter.value}; "
+                f"expected version {self.version} instead.")
+        if self.tensor is not None:
+            return self.tensor
+        out = self.weak_output()
+        if out is None:
+            from ..tensor import Tensor
+            out = Tensor._from_node(self.data, self.node, self.slot, self.requires_grad,
+                                    self.version_counter)
+        return out
+
+
+class Function:
+    """Base class of every differentiable operation (see the module docstring)."""
+
+    def __init__(self):
+        self.next_edges = ()          # per input: (node, slot) | ("leaf", tensor) | None
+        self.needs_input_grad = ()
+        self.output_meta = ()         # per output: (shape, dtype, device)
+        self.outputs = ()             # weak references to the output Tensors
+        self.generation = 0
+        self._saved = []
+        self._saved_outputs = ()
+        self._saved_output_records = ()
+        self._freed = False
+
+    # ------------------------------------------------------------------ user API
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    def save_for_backward(self, *tensors):
+        """Save input Tensors (or None) for backward."""
+        self._saved = [None if t is None else SavedTensor(t) for t in tensors]
+
+    def save_outputs_for_backward(self, *slots):
+        """Ask ``apply`` to save these output slots (default: the first) for backward."""
+        self._saved_outputs = slots or (0,)
+
+    @property
+    def saved_tensors(self):
+        self._check_not_freed()
+        return tuple(None if s is None else s.unpack() for s in self._saved)
+
+    @property
+    def saved_outputs(self):
+        self._check_not_freed()
+        return tuple(s.unpack() for s in self._saved_output_records)
+
+    def mark_non_differentiable(self, *slots):
+        self._non_differentiable = set(slots)
+
+    # ------------------------------------------------------------------ graph API
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.next_edges)
+
+    def name(self):
+        return f"{type(self).__name__}Backward"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    def _check_not_freed(self):
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward.")
+
+    def release(self):
+        """Free what backward needed (called after backward unless retain_graph)."""
+        if self._saved or self._saved_outputs:
+            self._freed = True
+        self._saved = []
+        self._saved_output_records = ()
+
+    # ------------------------------------------------------------------ recording
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from ..tensor import Tensor
+        fn = cls()
+        raw = fn.forward(*args, **kwargs)
+        single = not isinstance(raw, tuple)
+        raws = (raw,) if single else raw
+
+        inputs = [a for a in args if isinstance(a, Tensor)]
+        record = is_grad_enabled() and any(t.requires_grad for t in inputs)
+        non_diff = getattr(fn, "_non_differentiable", ())
+        outputs = []
+        for slot, array in enumerate(raws):
+            grad_capable = record and slot not in non_diff and array.dtype.kind == "f"
+            outputs.append(Tensor._wrap(array, requires_grad=grad_capable))
+        if record:
+            fn._connect(inputs, outputs, non_diff)
+        else:
+            fn._saved = []
+        return outputs[0] if single else tuple(outputs)
+
+    def _connect(self, inputs, outputs, non_diff):
+        edges, needs, generation = [], [], 0
+        for t in inputs:
+            if not t.requires_grad:
+                edges.append(None)
+                needs.append(False)
+                continue
+            needs.append(True)
+            if t.grad_fn is None:
+                edges.append(("leaf", t))
+            else:
+                edges.append((t.grad_fn, t._output_slot))
+                generation = max(generation, t.grad_fn.generation + 1)
+        self.next_edges, self.needs_input_grad = tuple(edges), tuple(needs)
+        self.generation = generation
+        self.output_meta = tuple((o.shape, o.dtype, o.device) for o in outputs)
+        self.outputs = tuple(weakref.ref(o) for o in outputs)
+        for slot, o in enumerate(outputs):
+            if slot not in non_diff and o.requires_grad:
+                o.grad_fn, o._output_slot = self, slot
+        self._saved_output_records = tuple(
+            SavedTensor(outputs[s], node=self, slot=s) for s in self._saved_outputs)

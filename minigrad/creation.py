@@ -1,0 +1,223 @@
+"""Tensor creation: ``tensor``, ``from_numpy``, ``zeros/ones/empty/full`` and their ``_like``
+forms, ``arange``, ``linspace``, ``eye``, and the seeded random constructors.
+
+Rules (PyTorch's): Python floats become the default float dtype (float32), Python ints
+int64, bools bool; numpy arrays keep their dtype; ``requires_grad=True`` on an integer
+dtype raises. Random numbers come from one numpy Generator that ``manual_seed`` resets.
+"""
+import builtins
+import numbers
+
+import numpy as np
+
+from . import dtypes
+from .device import as_device, move_array
+from .tensor import Tensor
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seed minigrad's global generator (and return it, as torch does)."""
+    global _generator
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+def default_generator():
+    return _generator
+
+
+def to_array(data, dtype=None, device=None):
+    """Turn tensor-like data into an array of ``device`` with PyTorch's dtype inference."""
+    dtype = dtypes.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        array = data.data
+    elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
+        array = data
+        if dtype is None and array.dtype not in dtypes._SUPPORTED:
+            raise TypeError(f"can't convert np.ndarray of type {array.dtype}. The only supported "
+                            "types are: float64, float32, float16, int64, int32, int16, int8, "
+                            "uint8, and bool.")
+    else:
+        array = np.array(data)
+        if array.dtype == object or array.dtype.kind in "USV":
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+        if dtype is None:
+            if array.dtype.kind == "f" and not isinstance(data, np.floating):
+                array = array.astype(dtypes.get_default_dtype())
+            elif array.dtype.kind in "iu" and not isinstance(data, np.integer):
+                array = array.astype(np.int64)
+            elif array.dtype not in dtypes._SUPPORTED:
+                array = array.astype(dtypes.scalar_dtype(data.dtype.type(0)))
+    if dtype is not None and array.dtype != dtype:
+        array = array.astype(dtype)
+    if device is not None:
+        array = move_array(array, as_device(device))
+    return array
+
+
+def _finish(array, requires_grad):
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of ``data``."""
+    array = to_array(data, dtype, device)
+    source = data.data if isinstance(data, Tensor) else data
+    if array is source:
+        array = array.copy()
+    return _finish(array, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with a numpy array or tensor when it can."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return _finish(to_array(data, dtype, device), False)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a numpy array (no copy)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    return _finish(to_array(array), False)
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (numbers.Integral, Tensor)) or int(s) < 0:
+            raise RuntimeError(f"Trying to create tensor with invalid size {tuple(size)}")
+    return tuple(builtins.int(s) for s in size)
+
+
+def _make(fill, size, dtype, device, requires_grad, default=None):
+    dtype = dtypes.as_dtype(dtype) or default or dtypes.get_default_dtype()
+    xp = as_device(device).xp
+    return _finish(fill(xp, _size(size), dtype), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, d: xp.empty(s, dtype=d), size, dtype, device, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    default = dtypes.scalar_dtype(fill_value) if isinstance(fill_value, (numbers.Number, np.bool_)) else None
+    return _make(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (tuple(size),), dtype, device,
+                 requires_grad, default)
+
+
+def _like(fn, input, dtype, device, requires_grad, *args):
+    return fn(*args, input.shape, dtype=dtype or input.dtype, device=device or input.device,
+              requires_grad=requires_grad) if args else fn(
+        input.shape, dtype=dtype or input.dtype, device=device or input.device,
+        requires_grad=requires_grad)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    return _like(zeros, input, dtype, device, requires_grad)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False):
+    return _like(ones, input, dtype, device, requires_grad)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    return _like(empty, input, dtype, device, requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(input.shape, fill_value, dtype=dtype or input.dtype,
+                device=device or input.device, requires_grad=requires_grad)
+
+
+def _random(sample, size, dtype, device, requires_grad, generator=None):
+    """Draw on the host from the seeded generator so cpu and cuda runs match bit-for-bit."""
+    dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+    if not dtypes.is_floating(dtype):
+        raise RuntimeError(f"random floating-point sampling is not implemented for dtype {dtype}")
+    array = sample(generator or _generator, _size(size)).astype(dtype)
+    return _finish(move_array(array, as_device(device)), requires_grad)
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Standard normal samples."""
+    return _random(lambda g, s: g.standard_normal(s), size, dtype, device, requires_grad, generator)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Uniform samples on [0, 1)."""
+    return _random(lambda g, s: g.random(s), size, dtype, device, requires_grad, generator)
+
+
+def randn_like(input, dtype=None, device=None, requires_grad=False):
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
+
+
+def rand_like(input, dtype=None, device=None, requires_grad=False):
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
+    """Integers uniform on [low, high); ``randint(high, size)`` as in PyTorch."""
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    array = (generator or _generator).integers(low, high, size=_size((tuple(size),)))
+    array = array.astype(dtypes.as_dtype(dtype) or dtypes.int64)
+    return _finish(move_array(array, as_device(device)), False)
+
+
+def randperm(n, dtype=None, device=None, generator=None):
+    array = (generator or _generator).permutation(n).astype(dtypes.as_dtype(dtype) or dtypes.int64)
+    return _finish(move_array(array, as_device(device)), False)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """[start, end) by step; int64 when all bounds are ints, else the default float."""
+    if end is None:
+        start, end = 0, start
+    bounds = [float(b) if isinstance(b, Tensor) and b.is_floating_point() else b for b in (start, end, step)]
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    integral = all(isinstance(b, numbers.Integral) for b in bounds)
+    default = dtypes.int64 if integral else dtypes.get_default_dtype()
+    dtype = dtypes.as_dtype(dtype) or default
+    xp = as_device(device).xp
+    # Count in float64 like PyTorch, then cast, so float32 ranges have PyTorch's length.
+    array = xp.arange(*bounds, dtype=np.float64 if not integral else None).astype(dtype)
+    return _finish(array, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+    xp = as_device(device).xp
+    return _finish(xp.linspace(start, end, int(steps)).astype(dtype), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+    xp = as_device(device).xp
+    return _finish(xp.eye(n, n if m is None else m, dtype=dtype), requires_grad)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)

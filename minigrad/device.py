@@ -1,0 +1,104 @@
+"""Devices: where a tensor's array lives and which array module (``xp``) computes on it.
+
+``cpu`` arrays are numpy arrays; ``cuda`` arrays are CuPy arrays. Op code never names numpy
+or CuPy: it asks the tensor for ``xp`` (the array module of its device), which is what lets
+every Function run unchanged on both (the Chainer/DeZero ``get_array_module`` idea).
+"""
+import numpy as np
+
+_cupy = None
+_cuda_checked = False
+
+
+def _probe_cupy():
+    """Import CuPy and touch the device once. "No CuPy" and "CuPy without a GPU" read the
+    same: CUDA unavailable (CuPy imports fine on a machine with no GPU, then fails on the
+    first array)."""
+    global _cupy, _cuda_checked
+    if not _cuda_checked:
+        _cuda_checked = True
+        try:
+            import cupy
+            if cupy.cuda.is_available():
+                cupy.zeros(1)
+                _cupy = cupy
+        except Exception:
+            _cupy = None
+    return _cupy
+
+
+def cuda_is_available():
+    return _probe_cupy() is not None
+
+
+class Device:
+    """``Device('cpu')``, ``Device('cuda')``, ``Device('cuda:0')``, like ``torch.device``.
+    Compares equal to its string form, so ``t.device == 'cpu'`` works."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index=None):
+        if isinstance(spec, Device):
+            spec, index = spec.type, spec.index if index is None else index
+        if not isinstance(spec, str):
+            raise TypeError(f"device must be a string or Device, got {type(spec).__name__}")
+        kind, _, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
+        self.type = kind
+        self.index = int(idx) if idx else index
+
+    @property
+    def xp(self):
+        if self.type == "cpu":
+            return np
+        cupy = _probe_cupy()
+        if cupy is None:
+            raise RuntimeError("Torch not compiled with CUDA enabled: minigrad found no usable "
+                               "CUDA device (install the 'gpu' extra, cupy, on a machine with a GPU)")
+        return cupy
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = Device(other)
+        if not isinstance(other, Device):
+            return NotImplemented
+        return self.type == other.type and (self.index or 0) == (other.index or 0)
+
+    def __hash__(self):
+        return hash((self.type, self.index or 0))
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+
+CPU = Device("cpu")
+
+
+def as_device(spec):
+    if spec is None:
+        return CPU
+    return spec if isinstance(spec, Device) else Device(spec)
+
+
+def device_of_array(array):
+    """The Device an xp array lives on."""
+    if isinstance(array, np.ndarray) or np.isscalar(array):
+        return CPU
+    cupy = _probe_cupy()
+    if cupy is not None and isinstance(array, cupy.ndarray):
+        return Device("cuda", array.device.id)
+    return CPU
+
+
+def move_array(array, device):
+    """Copy an array to ``device`` (no copy when it is already there)."""
+    device = as_device(device)
+    if device_of_array(array) == device:
+        return array
+    if device.type == "cpu":
+        return array.get()
+    return device.xp.asarray(array)

@@ -1,0 +1,118 @@
+"""dtypes and PyTorch's type-promotion rules.
+
+minigrad's dtypes *are* numpy dtypes (``mg.float32 is np.dtype('float32')``), so arrays and
+tensors agree on them without translation. What differs from numpy is promotion:
+PyTorch (and therefore minigrad) ranks operands into three groups,
+
+    dimensioned tensors  >  zero-dim tensors  >  Python / numpy scalars,
+
+and a lower group only changes the result when it belongs to a higher *category*
+(bool < integer < floating). So ``float32_tensor * np.float64(2.0)`` stays float32 and
+``int64_tensor * 2.5`` becomes the default float dtype (float32), where NumPy 2 would give
+float64 in both cases.
+"""
+import builtins
+
+import numpy as np
+
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int8 = np.dtype("int8")
+uint8 = np.dtype("uint8")
+int16 = np.dtype("int16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+bool_ = np.dtype("bool")
+
+_default_float = float32
+_SUPPORTED = {float16, float32, float64, int8, uint8, int16, int32, int64, bool_}
+
+
+def get_default_dtype():
+    """The dtype Python floats become (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(dtype):
+    global _default_float
+    dtype = as_dtype(dtype)
+    if not is_floating(dtype):
+        raise TypeError(f"only floating-point types are supported as the default type, got {dtype}")
+    _default_float = dtype
+
+
+def as_dtype(dtype):
+    """Normalise anything dtype-like (np.float32, 'float32', mg.float32, Python float) to a
+    supported numpy dtype; raise TypeError otherwise."""
+    if dtype is None:
+        return None
+    # Python's own types mean what PyTorch makes of them.
+    if dtype is builtins.float:
+        return _default_float
+    if dtype is builtins.int:
+        return int64
+    if dtype is builtins.bool:
+        return bool_
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"cannot interpret {dtype!r} as a minigrad dtype") from e
+    if dt not in _SUPPORTED:
+        raise TypeError(f"unsupported dtype {dt}; minigrad supports "
+                        f"{sorted(str(d) for d in _SUPPORTED)}")
+    return dt
+
+
+def is_floating(dtype):
+    return np.dtype(dtype).kind == "f"
+
+
+def is_integer(dtype):
+    return np.dtype(dtype).kind in "iu"
+
+
+def category(dtype):
+    """0 for bool, 1 for integers, 2 for floating point."""
+    kind = np.dtype(dtype).kind
+    return 0 if kind == "b" else 1 if kind in "iu" else 2
+
+
+def scalar_dtype(value):
+    """The dtype a Python or numpy scalar would have as a tensor of its own."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool_
+    if isinstance(value, (np.integer, np.floating)):
+        return np.dtype(value.dtype) if np.dtype(value.dtype) in _SUPPORTED else as_dtype(
+            int64 if isinstance(value, np.integer) else float64)
+    if isinstance(value, builtins.int):
+        return int64
+    if isinstance(value, builtins.float):
+        return _default_float
+    raise TypeError(f"unsupported scalar type {type(value).__name__}")
+
+
+_CATEGORY_DEFAULT = {0: bool_, 1: int64}
+
+
+def result_type(*operands):
+    """PyTorch's promotion over operands given as ``(dtype, kind)`` pairs, where kind is
+    'dim' (a tensor with ndim > 0), 'zerodim' (a 0-d tensor) or 'scalar' (Python/numpy
+    number). Returns the numpy dtype of the result."""
+    groups = {"dim": None, "zerodim": None, "scalar": None}
+    for dtype, kind in operands:
+        current = groups[kind]
+        groups[kind] = dtype if current is None else np.promote_types(current, dtype)
+    result = None
+    for kind in ("dim", "zerodim", "scalar"):
+        dtype = groups[kind]
+        if dtype is None:
+            continue
+        if result is None:
+            result = _default_float if (kind == "scalar" and is_floating(dtype)) else dtype
+        elif category(dtype) > category(result):
+            # A lower-priority operand of a higher category decides the category only;
+            # scalars bring the category's default dtype, 0-d tensors their own dtype.
+            result = dtype if kind == "zerodim" else (
+                _default_float if category(dtype) == 2 else _CATEGORY_DEFAULT[category(dtype)])
+    return np.dtype(result)

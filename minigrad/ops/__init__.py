@@ -1,0 +1,24 @@
+"""The op catalogue, one family per module. Importing this package attaches every op's
+method to Tensor; the functional forms are re-exported by ``minigrad``."""
+import importlib
+
+from .broadcast import sum_to, broadcast_to, expand, broadcast_tensors
+from .conversion import clone, contiguous
+from .arithmetic import (add, sub, mul, div, neg, pow, eq, ne, lt, le, gt, ge, logical_and,
+                         logical_or, logical_not, bitwise_not)
+from .shape import (reshape, view, flatten, unflatten, squeeze, unsqueeze, permute, transpose,
+                    swapaxes, movedim, t)
+from .linalg import matmul, mm, bmm
+
+# Each family module lists its public functions in __all__.
+_FAMILIES = ("pointwise", "reduction", "softmax", "indexing", "joining", "inplace")
+for _name in _FAMILIES:
+    try:
+        _module = importlib.import_module(f".{_name}", __name__)
+    except ModuleNotFoundError as _e:  # TEMPORARY while the families are being written
+        if _e.name != f"{__name__}.{_name}":
+            raise
+        continue
+    globals().update({n: getattr(_module, n) for n in _module.__all__})
+
+__all__ = [n for n in dir() if not n.startswith("_") and n != "importlib"]

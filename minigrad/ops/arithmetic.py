@@ -1,0 +1,244 @@
+"""Elementwise arithmetic: + − × ÷ ** and negation, with broadcasting, plus comparisons.
+
+Operands are promoted first (``operands.promote``); a binary op's output has the broadcast
+shape S, and each input's gradient is the elementwise VJP reduced back by ``sum_to``.
+Backward formulas are written with Tensor ops, so they are differentiable again.
+"""
+import numbers
+
+from ..tensor import Tensor, tensor_method
+from ..autograd.function import Function
+from .broadcast import sum_to
+from .operands import promote, broadcast_shapes
+
+
+def _check_broadcast(a, b):
+    if a.shape != b.shape:
+        broadcast_shapes(a.shape, b.shape)
+
+
+class Add(Function):
+    """z = a + b;  da = sum_to(dz, a.shape),  db = sum_to(dz, b.shape)."""
+
+    def forward(self, a, b):
+        self.input_shapes = a.shape, b.shape
+        return a.data + b.data
+
+    def backward(self, dz):
+        sa, sb = self.input_shapes
+        return (sum_to(dz, sa) if self.needs_input_grad[0] else None,
+                sum_to(dz, sb) if self.needs_input_grad[1] else None)
+
+
+class Sub(Function):
+    """z = a − b;  da = sum_to(dz),  db = −sum_to(dz)."""
+
+    def forward(self, a, b):
+        self.input_shapes = a.shape, b.shape
+        return a.data - b.data
+
+    def backward(self, dz):
+        sa, sb = self.input_shapes
+        return (sum_to(dz, sa) if self.needs_input_grad[0] else None,
+                -sum_to(dz, sb) if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """z = a ⊙ b;  da = sum_to(dz ⊙ b),  db = sum_to(dz ⊙ a)."""
+
+    def forward(self, a, b):
+        self.input_shapes = a.shape, b.shape
+        self.save_for_backward(a if b.requires_grad else None, b if a.requires_grad else None)
+        return a.data * b.data
+
+    def backward(self, dz):
+        a, b = self.saved_tensors
+        sa, sb = self.input_shapes
+        return (sum_to(dz * b, sa) if self.needs_input_grad[0] else None,
+                sum_to(dz * a, sb) if self.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    """z = a / b;  da = sum_to(dz / b),  db = −sum_to(dz ⊙ a / b²)."""
+
+    def forward(self, a, b):
+        self.input_shapes = a.shape, b.shape
+        self.save_for_backward(a if b.requires_grad else None, b)
+        return a.data / b.data
+
+    def backward(self, dz):
+        a, b = self.saved_tensors
+        da = sum_to(dz / b, self.input_shapes[0]) if self.needs_input_grad[0] else None
+        db = sum_to(-dz * a / (b * b), self.input_shapes[1]) if self.needs_input_grad[1] else None
+        return da, db
+
+
+class Neg(Function):
+    """z = −a;  da = −dz."""
+
+    def forward(self, a):
+        return -a.data
+
+    def backward(self, dz):
+        return -dz
+
+
+class PowScalar(Function):
+    """z = aⁿ for a constant n;  da = dz ⊙ n aⁿ⁻¹."""
+
+    def forward(self, a, exponent):
+        self.save_for_backward(a)
+        self.exponent = exponent
+        return a.data ** exponent
+
+    def backward(self, dz):
+        (a,) = self.saved_tensors
+        n = self.exponent
+        if n == 0:
+            return dz * 0.0
+        return dz * (n * a ** (n - 1)) if n != 1 else dz
+
+
+class Pow(Function):
+    """z = aᵇ (both tensors);  da = sum_to(dz ⊙ b aᵇ⁻¹),  db = sum_to(dz ⊙ aᵇ ln a).
+    Where a = 0 the ln a term is taken as 0 when aᵇ = 0 (PyTorch's convention)."""
+
+    def forward(self, a, b):
+        self.input_shapes = a.shape, b.shape
+        self.save_for_backward(a, b)
+        self.save_outputs_for_backward()
+        return a.data ** b.data
+
+    def backward(self, dz):
+        a, b = self.saved_tensors
+        (z,) = self.saved_outputs
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = sum_to(dz * b * a ** (b - 1), self.input_shapes[0])
+        if self.needs_input_grad[1]:
+            from .pointwise import log, where
+            safe_log = where(a == 0, 0.0, log(where(a == 0, 1.0, a)))
+            db = sum_to(dz * z * safe_log, self.input_shapes[1])
+        return da, db
+
+
+def _binary(function, a, b, op):
+    a, b = promote(a, b, op=op)
+    _check_broadcast(a, b)
+    return function.apply(a, b)
+
+
+@tensor_method("add", "__add__")
+def add(input, other, alpha=1):
+    if alpha != 1:
+        other = other * alpha
+    return _binary(Add, input, other, "add")
+
+
+@tensor_method("sub", "__sub__")
+def sub(input, other, alpha=1):
+    if alpha != 1:
+        other = other * alpha
+    return _binary(Sub, input, other, "sub")
+
+
+@tensor_method("mul", "__mul__")
+def mul(input, other):
+    return _binary(Mul, input, other, "mul")
+
+
+@tensor_method("div", "__truediv__")
+def div(input, other, rounding_mode=None):
+    if rounding_mode is not None:
+        from .pointwise import floor_divide
+        return floor_divide(input, other) if rounding_mode == "floor" else _trunc_div(input, other)
+    a, b = promote(input, other, op="div")
+    if a.dtype.kind != "f":  # true division of integers gives the default float dtype
+        from ..dtypes import get_default_dtype
+        a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
+    _check_broadcast(a, b)
+    return Div.apply(a, b)
+
+
+def _trunc_div(a, b):
+    from .pointwise import trunc
+    return trunc(div(a, b)).to(promote(a, b)[0].dtype)
+
+
+@tensor_method("neg", "__neg__")
+def neg(input):
+    if input.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return Neg.apply(input)
+
+
+@tensor_method("pow", "__pow__")
+def pow(input, exponent):
+    if not isinstance(input, Tensor):  # scalar ** tensor
+        base, exponent = promote(input, exponent, op="pow")
+        return Pow.apply(base, exponent)
+    if isinstance(exponent, numbers.Number) and not isinstance(exponent, bool):
+        if input.dtype.kind != "f" and isinstance(exponent, float):
+            from ..dtypes import get_default_dtype
+            input = input.to(get_default_dtype())
+        if input.dtype.kind in "iu" and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return PowScalar.apply(input, exponent)
+    return _binary(Pow, input, exponent, "pow")
+
+
+Tensor.__radd__ = lambda self, other: add(other, self) if isinstance(other, Tensor) else _binary(Add, other, self, "add")
+Tensor.__rsub__ = lambda self, other: _binary(Sub, other, self, "sub")
+Tensor.__rmul__ = lambda self, other: _binary(Mul, other, self, "mul")
+Tensor.__rtruediv__ = lambda self, other: div(promote(other, self)[0], self)
+Tensor.__rpow__ = lambda self, other: pow(other, self)
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = lambda self: self.abs()
+
+
+# ---------------------------------------------------------------------- comparisons
+def _compare(name, ufunc_name):
+    def compare(input, other):
+        a, b = promote(input, other, op=name)
+        _check_broadcast(a, b)
+        return Tensor._wrap(getattr(a.xp, ufunc_name)(a.data, b.data))
+    compare.__name__ = name
+    compare.__doc__ = f"Elementwise ``{ufunc_name}``; a bool tensor with no gradient."
+    return compare
+
+
+eq = tensor_method("eq", "__eq__")(_compare("eq", "equal"))
+ne = tensor_method("ne", "__ne__")(_compare("ne", "not_equal"))
+lt = tensor_method("lt", "__lt__")(_compare("lt", "less"))
+le = tensor_method("le", "__le__")(_compare("le", "less_equal"))
+gt = tensor_method("gt", "__gt__")(_compare("gt", "greater"))
+ge = tensor_method("ge", "__ge__")(_compare("ge", "greater_equal"))
+Tensor.__hash__ = object.__hash__
+
+
+def _logical(name, ufunc_name):
+    def logical(input, other):
+        a, b = promote(input, other, op=name)
+        return Tensor._wrap(getattr(a.xp, ufunc_name)(a.data, b.data))
+    logical.__name__ = name
+    return logical
+
+
+logical_and = tensor_method("logical_and")(_logical("logical_and", "logical_and"))
+logical_or = tensor_method("logical_or")(_logical("logical_or", "logical_or"))
+bitwise_and = tensor_method("__and__", "bitwise_and")(_logical("bitwise_and", "bitwise_and"))
+bitwise_or = tensor_method("__or__", "bitwise_or")(_logical("bitwise_or", "bitwise_or"))
+bitwise_xor = tensor_method("__xor__", "bitwise_xor")(_logical("bitwise_xor", "bitwise_xor"))
+
+
+@tensor_method("logical_not")
+def logical_not(input):
+    return Tensor._wrap(input.xp.logical_not(input.data))
+
+
+@tensor_method("__invert__", "bitwise_not")
+def bitwise_not(input):
+    if input.dtype.kind == "f":
+        raise TypeError("bitwise_not is not implemented for floating-point tensors")
+    return Tensor._wrap(input.xp.invert(input.data))

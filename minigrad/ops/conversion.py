@@ -1,0 +1,71 @@
+"""Copies and conversions: ``to`` (dtype and device), ``clone``, ``contiguous``.
+
+All are differentiable: a cast's VJP casts the gradient back, a device move's VJP moves it
+back, and a copy's VJP is the identity.
+"""
+from .. import dtypes
+from ..device import as_device, move_array
+from ..tensor import Tensor, tensor_method
+from ..autograd.function import Function
+
+
+class ToDtype(Function):
+    """y = cast(x, dtype);  dx = cast(dy, x.dtype)."""
+
+    def forward(self, x, dtype):
+        self.input_dtype = x.dtype
+        return x.data.astype(dtype)
+
+    def backward(self, dy):
+        return ToDtype.apply(dy, self.input_dtype)
+
+
+class ToDevice(Function):
+    """y = x copied to ``device``;  dx = dy copied back to x's device."""
+
+    def forward(self, x, device):
+        self.input_device = x.device
+        return move_array(x.data, device)
+
+    def backward(self, dy):
+        return ToDevice.apply(dy, self.input_device)
+
+
+class Clone(Function):
+    """y = a fresh C-contiguous copy of x;  dx = dy."""
+
+    def forward(self, x):
+        return x.xp.ascontiguousarray(x.data).copy() if x.data.flags.c_contiguous else \
+            x.xp.ascontiguousarray(x.data)
+
+    def backward(self, dy):
+        return dy
+
+
+def to_device_and_dtype(tensor, device, dtype, copy=False):
+    out = tensor
+    if device is not None:
+        device = as_device(device)
+        if device != tensor.device:
+            out = ToDevice.apply(out, device)
+    if dtype is not None:
+        dtype = dtypes.as_dtype(dtype)
+        if dtype != out.dtype:
+            if out.requires_grad and dtype.kind != "f":
+                # Casting to an integer type ends the graph, as in PyTorch.
+                out = Tensor._wrap(out.data.astype(dtype))
+            else:
+                out = ToDtype.apply(out, dtype)
+    if copy and out is tensor:
+        out = Clone.apply(tensor)
+    return out
+
+
+@tensor_method("clone")
+def clone(input, memory_format=None):
+    return Clone.apply(input)
+
+
+@tensor_method("contiguous")
+def contiguous(input, memory_format=None):
+    return input if input.data.flags.c_contiguous else Clone.apply(input)

@@ -1,0 +1,83 @@
+"""Matrix multiplication (``@``, ``matmul``, ``mm``, ``bmm``) with numpy's batching rules.
+
+    C = A B,  A (…, n, k), B (…, k, m) → C (…, n, m)
+    dA = sum_to(dC Bᵀ, A.shape),   dB = sum_to(Aᵀ dC, B.shape)
+
+Batch dimensions broadcast, hence the ``sum_to``. A 1-D A is treated as a row (1, k) and a
+1-D B as a column (k, 1), with the added axis removed from C, exactly as numpy/PyTorch do;
+the backward re-inserts it. The product itself is the ``kernels.matmul`` entry point, so
+optimised CPU/GPU kernels slot in without touching this file.
+"""
+import kernels
+from ..tensor import Tensor, tensor_method
+from ..autograd.function import Function
+from .broadcast import sum_to
+from .operands import promote
+
+
+class MatMul(Function):
+    """C = A B for A (…, n, k), B (…, k, m), both at least 2-D here.
+    dA = sum_to(dC Bᵀ),  dB = sum_to(Aᵀ dC)."""
+
+    def forward(self, a, b):
+        self.input_shapes = a.shape, b.shape
+        self.save_for_backward(a if b.requires_grad else None, b if a.requires_grad else None)
+        return kernels.matmul(a.data, b.data)
+
+    def backward(self, dc):
+        a, b = self.saved_tensors
+        da = sum_to(matmul(dc, b.mT), self.input_shapes[0]) if self.needs_input_grad[0] else None
+        db = sum_to(matmul(a.mT, dc), self.input_shapes[1]) if self.needs_input_grad[1] else None
+        return da, db
+
+
+def _check_shapes(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    k_a = a.shape[-1]
+    k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if k_a != k_b:
+        ra = a.shape[-2] if a.ndim > 1 else 1
+        cb = b.shape[-1] if b.ndim > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({ra}x{k_a} and "
+                           f"{k_b}x{cb}) (input shapes {list(a.shape)} and {list(b.shape)})")
+
+
+@tensor_method("matmul", "__matmul__")
+def matmul(input, other):
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != "
+                           f"{other.dtype}")
+    input, other = promote(input, other, op="matmul")
+    _check_shapes(input, other)
+    a = input.unsqueeze(0) if input.ndim == 1 else input
+    b = other.unsqueeze(-1) if other.ndim == 1 else other
+    out = MatMul.apply(a, b)
+    if other.ndim == 1:
+        out = out.squeeze(-1)
+    if input.ndim == 1:
+        out = out.squeeze(-2 if other.ndim > 1 else -1)
+    return out
+
+
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+
+
+@tensor_method("mm")
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2D tensors, got {input.ndim}D and {mat2.ndim}D")
+    return matmul(input, mat2)
+
+
+@tensor_method("bmm")
+def bmm(input, mat2):
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"batch1 and batch2 must be 3D tensors, got {input.ndim}D and {mat2.ndim}D")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{input.shape[0]} and {mat2.shape[0]}")
+    return matmul(input, mat2)

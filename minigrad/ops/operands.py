@@ -1,0 +1,68 @@
+"""Turning the operands of an n-ary op into Tensors of one dtype on one device.
+
+Every op that takes two or more values calls ``promote`` first. It applies PyTorch's
+promotion (see ``minigrad.dtypes.result_type``): dimensioned tensors outrank 0-d tensors,
+which outrank Python/numpy scalars, and a lower rank only lifts the *category*. Tensors of
+another dtype are cast with the differentiable ``to`` (so their gradient comes back in
+their own dtype); scalars become 0-d constant tensors.
+"""
+import numbers
+
+import numpy as np
+
+from .. import dtypes
+from ..tensor import Tensor
+
+
+def _kind(value):
+    if isinstance(value, Tensor):
+        return "dim" if value.ndim else "zerodim"
+    if isinstance(value, (numbers.Number, np.bool_, np.number)):
+        return "scalar"
+    raise TypeError(f"unsupported operand type {type(value).__name__}; expected a Tensor or a number")
+
+
+def check_same_device(tensors, op="op"):
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        names = ", ".join(sorted(str(d) for d in devices))
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
+                           f"devices, {names}! (in {op})")
+
+
+def result_dtype(*values):
+    operands = []
+    for v in values:
+        kind = _kind(v)
+        operands.append((v.dtype if isinstance(v, Tensor) else dtypes.scalar_dtype(v), kind))
+    return dtypes.result_type(*operands)
+
+
+def promote(*values, op="op", dtype=None):
+    """Return the values as Tensors sharing one dtype (``dtype`` if given) and device.
+    numpy arrays count as tensors of their own dtype, as ``torch.as_tensor`` would make them."""
+    values = [Tensor._wrap(v) if isinstance(v, np.ndarray) and v.ndim else
+              v[()] if isinstance(v, np.ndarray) else v for v in values]
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    if len(tensors) > 1:
+        check_same_device(tensors, op)
+    target = dtype if dtype is not None else result_dtype(*values)
+    xp = tensors[0].xp if tensors else np
+    out = []
+    for v in values:
+        if isinstance(v, Tensor):
+            out.append(v if v.dtype == target else v.to(target))
+        else:
+            out.append(Tensor._wrap(xp.asarray(v, dtype=target)))
+    return out
+
+
+def broadcast_shapes(*shapes):
+    """The broadcast shape, or RuntimeError naming both shapes like PyTorch."""
+    try:
+        return tuple(np.broadcast_shapes(*[tuple(s) for s in shapes]))
+    except ValueError:
+        a, b = shapes[0], shapes[1] if len(shapes) > 1 else ()
+        raise RuntimeError(f"The size of tensor a {tuple(a)} must match the size of tensor b "
+                           f"{tuple(b)} (shapes {', '.join(str(tuple(s)) for s in shapes)} "
+                           f"are not broadcastable)") from None

@@ -1,0 +1,205 @@
+"""Shape ops that move no numbers: reshape/view/flatten, squeeze/unsqueeze,
+transpose/permute/.T/.mT.
+
+Each is a permutation or regrouping of elements, so its VJP is the inverse regrouping of
+the gradient: reshape ↔ reshape back, permute(p) ↔ permute(argsort p). Outputs that share
+memory with their input are *views*: they share its version counter, so an in-place write
+through either is seen by a saved copy of the other.
+"""
+from ..tensor import Tensor, tensor_method, _normalize_dim
+from ..autograd.function import Function
+
+
+def _mark_view(out, base):
+    if out.data is not base.data and out.xp.may_share_memory(out.data, base.data):
+        out._version_counter = base._version_counter
+        out._base = base._base if base._base is not None else base
+    return out
+
+
+class Reshape(Function):
+    """y = x regrouped to ``shape`` (row-major order kept).   (s) → (S),  dx = reshape(dy, s)."""
+
+    def forward(self, x, shape):
+        self.input_shape = x.shape
+        return x.data.reshape(shape)
+
+    def backward(self, dy):
+        return Reshape.apply(dy, self.input_shape)
+
+
+class Permute(Function):
+    """y = x with axes reordered by ``dims``;  dx = permute(dy, argsort(dims))."""
+
+    def forward(self, x, dims):
+        self.dims = dims
+        return x.data.transpose(dims)
+
+    def backward(self, dy):
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return Permute.apply(dy, tuple(inverse))
+
+
+def _infer_shape(shape, numel, input_shape):
+    shape = list(shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
+        shape[shape.index(-1)] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} "
+                           f"(input shape {list(input_shape)})")
+    return tuple(shape)
+
+
+def _shape_args(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+@tensor_method("reshape")
+def reshape(input, *shape):
+    shape = _infer_shape(_shape_args(shape), input.numel(), input.shape)
+    if shape == tuple(input.shape):
+        return input
+    return _mark_view(Reshape.apply(input, shape), input)
+
+
+@tensor_method("view")
+def view(input, *shape):
+    """Like reshape, but refuses (as PyTorch does) when the strides make a copy necessary."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+        return input.to(shape[0])  # view(dtype) is not supported as a reinterpretation
+    shape = _infer_shape(_shape_args(shape), input.numel(), input.shape)
+    try:
+        input.xp.reshape(input.data, shape, copy=False)
+    except (ValueError, TypeError, AttributeError):
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride "
+                           f"(shape {list(input.shape)}, strides {list(input.stride())}); at least "
+                           f"one dimension spans across two contiguous subspaces. Use .reshape(...) "
+                           f"instead.") from None
+    return reshape(input, shape)
+
+
+@tensor_method("view_as")
+def view_as(input, other):
+    return view(input, other.shape)
+
+
+@tensor_method("reshape_as")
+def reshape_as(input, other):
+    return reshape(input, other.shape)
+
+
+@tensor_method("flatten")
+def flatten(input, start_dim=0, end_dim=-1):
+    if input.ndim == 0:
+        return reshape(input, 1)
+    start, end = _normalize_dim(start_dim, input.ndim), _normalize_dim(end_dim, input.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input.shape
+    middle = 1
+    for s in shape[start:end + 1]:
+        middle *= s
+    return reshape(input, tuple(shape[:start]) + (middle,) + tuple(shape[end + 1:]))
+
+
+@tensor_method("unflatten")
+def unflatten(input, dim, sizes):
+    dim = _normalize_dim(dim, input.ndim)
+    sizes = _infer_shape(tuple(sizes), input.shape[dim], (input.shape[dim],))
+    return reshape(input, tuple(input.shape[:dim]) + sizes + tuple(input.shape[dim + 1:]))
+
+
+@tensor_method("squeeze")
+def squeeze(input, dim=None):
+    """Remove size-1 dims (all of them, or those in ``dim``; a non-1 dim is left as is)."""
+    if dim is None:
+        dims = [i for i, s in enumerate(input.shape) if s == 1]
+    else:
+        dims = [dim] if isinstance(dim, int) else list(dim)
+        dims = [_normalize_dim(d, input.ndim) for d in dims]
+        dims = [d for d in dims if input.ndim and input.shape[d] == 1]
+    if not dims:
+        return input
+    return reshape(input, tuple(s for i, s in enumerate(input.shape) if i not in dims))
+
+
+@tensor_method("unsqueeze")
+def unsqueeze(input, dim):
+    dim = _normalize_dim(dim, input.ndim + 1)
+    shape = list(input.shape)
+    shape.insert(dim, 1)
+    return reshape(input, tuple(shape))
+
+
+@tensor_method("permute")
+def permute(input, *dims):
+    dims = tuple(_normalize_dim(d, input.ndim) for d in _shape_args(dims))
+    if sorted(dims) != list(range(input.ndim)):
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
+                           f"match the length of the desired ordering of dimensions i.e. input.dim() "
+                           f"= {input.ndim} is not equal to len(dims) = {len(dims)}"
+                           if len(dims) != input.ndim else f"permute(): duplicate dims are not allowed "
+                           f"(dims {list(dims)} for shape {list(input.shape)})")
+    if dims == tuple(range(input.ndim)):
+        return input
+    return _mark_view(Permute.apply(input, dims), input)
+
+
+@tensor_method("transpose", "swapaxes", "swapdims")
+def transpose(input, dim0, dim1):
+    if input.ndim == 0:
+        return input
+    d0, d1 = _normalize_dim(dim0, input.ndim), _normalize_dim(dim1, input.ndim)
+    dims = list(range(input.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return permute(input, *dims)
+
+
+@tensor_method("t")
+def t(input):
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else input
+
+
+@tensor_method("movedim")
+def movedim(input, source, destination):
+    src, dst = _normalize_dim(source, input.ndim), _normalize_dim(destination, input.ndim)
+    dims = [d for d in range(input.ndim) if d != src]
+    dims.insert(dst, src)
+    return permute(input, *dims)
+
+
+def _T(self):
+    if self.ndim != 2:
+        raise RuntimeError(f"The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                           f"shape is not supported (got a tensor of shape {list(self.shape)}); use "
+                           f"x.mT to transpose batches of matrices or x.permute(*torch.arange(x.ndim - "
+                           f"1, -1, -1)) to reverse the dimensions of a tensor.")
+    return transpose(self, 0, 1)
+
+
+def _mT(self):
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{self.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+Tensor.T = property(_T)
+Tensor.mT = property(_mT)
+swapaxes = swapdims = transpose
