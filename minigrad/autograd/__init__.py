@@ -3,3 +3,4 @@
 from .function import Function
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from .functional import grad
+from .gradcheck import gradcheck, gradgradcheck, GradcheckError

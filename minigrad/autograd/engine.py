@@ -11,6 +11,9 @@ from the reachable graph; a node runs once all those consumers have delivered th
 gradient into its buffer. Both passes use explicit stacks, so a 100,000-op chain needs no
 recursion. After a node runs its saved tensors are released unless ``retain_graph``.
 """
+import sys
+
+from . import function
 from .grad_mode import no_grad, enable_grad
 
 
@@ -52,7 +55,7 @@ def _accumulate(current, grad):
 
 
 def _check_grad_shape(node, index, grad, expected_shape):
-    if tuple(grad.shape) != tuple(expected_shape):
+    if grad.data.shape != tuple(expected_shape):
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {index} - got "
             f"{list(grad.shape)} but expected shape compatible with {list(expected_shape)}")
@@ -78,10 +81,14 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             if i is not None:
                 captured[i] = _accumulate(captured.get(i), grad)
             return
-        grad = grad if create_graph else grad.detach()
         if grad.dtype != leaf.dtype:
             grad = grad.to(leaf.dtype)
-        leaf.grad = _accumulate(leaf.grad, grad) if leaf.grad is not None else grad
+        if create_graph:
+            leaf.grad = _accumulate(leaf.grad, grad)
+        elif leaf.grad is None:
+            leaf.grad = grad.detach()
+        else:  # plain array sum: accumulating a detached gradient needs no graph node
+            leaf.grad = function.Tensor._wrap(leaf.grad.data + grad.data)
 
     buffers = {}
     root_nodes = []
@@ -128,7 +135,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             target, slot = edge
             if grad is not None:
                 if edge[0] == "leaf":
-                    _check_grad_shape(node, index, grad, slot.shape)
+                    _check_grad_shape(node, index, grad, slot.data.shape)
                     deliver_to_leaf(slot, grad)
                     continue
                 _check_grad_shape(node, index, grad, target.output_meta[slot][0])
@@ -168,6 +175,6 @@ def _deliver_to_outputs(node, grads, capture, slot_targets, captured):
 
 
 def _zeros(meta):
-    from ..tensor import Tensor
-    shape, dtype, device = meta
-    return Tensor._wrap(device.xp.zeros(shape, dtype=dtype))
+    shape, dtype, array_type = meta
+    xp = sys.modules[array_type.__module__.split(".")[0]]
+    return function.Tensor._wrap(xp.zeros(shape, dtype=dtype))

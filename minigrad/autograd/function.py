@@ -61,8 +61,7 @@ class SavedTensor:
             return self.tensor
         out = self.weak_output()
         if out is None:
-            from ..tensor import Tensor
-            out = Tensor._from_node(self.data, self.node, self.slot, self.requires_grad,
+                out = Tensor._from_node(self.data, self.node, self.slot, self.requires_grad,
                                     self.version_counter)
         return out
 
@@ -70,16 +69,17 @@ class SavedTensor:
 class Function:
     """Base class of every differentiable operation (see the module docstring)."""
 
-    def __init__(self):
-        self.next_edges = ()          # per input: (node, slot) | ("leaf", tensor) | None
-        self.needs_input_grad = ()
-        self.output_meta = ()         # per output: (shape, dtype, device)
-        self.outputs = ()             # weak references to the output Tensors
-        self.generation = 0
-        self._saved = []
-        self._saved_outputs = ()
-        self._saved_output_records = ()
-        self._freed = False
+    # Class-level defaults keep node creation cheap (no __init__ work per op).
+    next_edges = ()          # per input: (node, slot) | ("leaf", tensor) | None
+    needs_input_grad = ()    # per Tensor input: whether it needs a gradient
+    output_meta = ()         # per output: (shape, dtype, xp)
+    outputs = ()             # weak references to the output Tensors
+    generation = 0
+    _saved = ()
+    _saved_outputs = ()
+    _saved_output_records = ()
+    _freed = False
+    _non_differentiable = ()
 
     # ------------------------------------------------------------------ user API
     def forward(self, *args, **kwargs):
@@ -139,44 +139,48 @@ class Function:
     # ------------------------------------------------------------------ recording
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor
         fn = cls()
-        raw = fn.forward(*args, **kwargs)
-        single = not isinstance(raw, tuple)
-        raws = (raw,) if single else raw
-
         inputs = [a for a in args if isinstance(a, Tensor)]
-        record = is_grad_enabled() and any(t.requires_grad for t in inputs)
-        non_diff = getattr(fn, "_non_differentiable", ())
-        outputs = []
-        for slot, array in enumerate(raws):
-            grad_capable = record and slot not in non_diff and array.dtype.kind == "f"
-            outputs.append(Tensor._wrap(array, requires_grad=grad_capable))
-        if record:
-            fn._connect(inputs, outputs, non_diff)
+        record = False
+        if is_grad_enabled():
+            needs = tuple(t._requires_grad for t in inputs)
+            record = True in needs
+        fn.needs_input_grad = needs if record else (False,) * len(inputs)
+        raw = fn.forward(*args, **kwargs)
+        if type(raw) is tuple:
+            outputs = tuple(_wrap(array, record and slot not in fn._non_differentiable
+                                  and array.dtype.kind == "f") for slot, array in enumerate(raw))
         else:
-            fn._saved = []
-        return outputs[0] if single else tuple(outputs)
+            outputs = (_wrap(raw, record and raw.dtype.kind == "f"),)
+        if record:
+            fn._connect(inputs, outputs)
+        elif fn._saved:
+            fn._saved = ()
+        return outputs[0] if type(raw) is not tuple else outputs
 
-    def _connect(self, inputs, outputs, non_diff):
-        edges, needs, generation = [], [], 0
+    def _connect(self, inputs, outputs):
+        edges, generation = [], 0
         for t in inputs:
-            if not t.requires_grad:
+            if not t._requires_grad:
                 edges.append(None)
-                needs.append(False)
-                continue
-            needs.append(True)
-            if t.grad_fn is None:
+            elif t.grad_fn is None:
                 edges.append(("leaf", t))
             else:
                 edges.append((t.grad_fn, t._output_slot))
-                generation = max(generation, t.grad_fn.generation + 1)
-        self.next_edges, self.needs_input_grad = tuple(edges), tuple(needs)
+                if t.grad_fn.generation >= generation:
+                    generation = t.grad_fn.generation + 1
+        self.next_edges = edges
         self.generation = generation
-        self.output_meta = tuple((o.shape, o.dtype, o.device) for o in outputs)
+        self.output_meta = tuple((o.data.shape, o.data.dtype, type(o.data)) for o in outputs)
         self.outputs = tuple(weakref.ref(o) for o in outputs)
         for slot, o in enumerate(outputs):
-            if slot not in non_diff and o.requires_grad:
+            if o._requires_grad:
                 o.grad_fn, o._output_slot = self, slot
-        self._saved_output_records = tuple(
-            SavedTensor(outputs[s], node=self, slot=s) for s in self._saved_outputs)
+        if self._saved_outputs:
+            self._saved_output_records = tuple(
+                SavedTensor(outputs[s], node=self, slot=s) for s in self._saved_outputs)
+
+
+# Bound by minigrad/tensor.py once Tensor exists (tensor.py imports this package first).
+Tensor = None
+_wrap = None

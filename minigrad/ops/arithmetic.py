@@ -13,15 +13,15 @@ from .operands import promote, broadcast_shapes
 
 
 def _check_broadcast(a, b):
-    if a.shape != b.shape:
-        broadcast_shapes(a.shape, b.shape)
+    if a.data.shape != b.data.shape:
+        broadcast_shapes(a.data.shape, b.data.shape)
 
 
 class Add(Function):
     """z = a + b;  da = sum_to(dz, a.shape),  db = sum_to(dz, b.shape)."""
 
     def forward(self, a, b):
-        self.input_shapes = a.shape, b.shape
+        self.input_shapes = a.data.shape, b.data.shape
         return a.data + b.data
 
     def backward(self, dz):
@@ -34,7 +34,7 @@ class Sub(Function):
     """z = a − b;  da = sum_to(dz),  db = −sum_to(dz)."""
 
     def forward(self, a, b):
-        self.input_shapes = a.shape, b.shape
+        self.input_shapes = a.data.shape, b.data.shape
         return a.data - b.data
 
     def backward(self, dz):
@@ -47,7 +47,7 @@ class Mul(Function):
     """z = a ⊙ b;  da = sum_to(dz ⊙ b),  db = sum_to(dz ⊙ a)."""
 
     def forward(self, a, b):
-        self.input_shapes = a.shape, b.shape
+        self.input_shapes = a.data.shape, b.data.shape
         self.save_for_backward(a if b.requires_grad else None, b if a.requires_grad else None)
         return a.data * b.data
 
@@ -62,7 +62,7 @@ class Div(Function):
     """z = a / b;  da = sum_to(dz / b),  db = −sum_to(dz ⊙ a / b²)."""
 
     def forward(self, a, b):
-        self.input_shapes = a.shape, b.shape
+        self.input_shapes = a.data.shape, b.data.shape
         self.save_for_backward(a if b.requires_grad else None, b)
         return a.data / b.data
 
@@ -104,7 +104,7 @@ class Pow(Function):
     Where a = 0 the ln a term is taken as 0 when aᵇ = 0 (PyTorch's convention)."""
 
     def forward(self, a, b):
-        self.input_shapes = a.shape, b.shape
+        self.input_shapes = a.data.shape, b.data.shape
         self.save_for_backward(a, b)
         self.save_outputs_for_backward()
         return a.data ** b.data

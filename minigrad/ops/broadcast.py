@@ -29,7 +29,7 @@ class SumTo(Function):
     VJP: dx = broadcast_to(dy, S)."""
 
     def forward(self, x, shape):
-        self.input_shape = x.shape
+        self.input_shape = x.data.shape
         lead, kept = _reduced_axes(x.shape, shape)
         y = x.data
         if kept:
@@ -47,7 +47,7 @@ class BroadcastTo(Function):
     VJP: dx = sum_to(dy, s)."""
 
     def forward(self, x, shape):
-        self.input_shape = x.shape
+        self.input_shape = x.data.shape
         return x.xp.broadcast_to(x.data, shape)
 
     def backward(self, dy):
@@ -57,7 +57,7 @@ class BroadcastTo(Function):
 def sum_to(x, shape):
     """Sum x down to ``shape`` (the reverse of broadcasting); x itself when shapes agree."""
     shape = tuple(shape)
-    if tuple(x.shape) == shape:
+    if x.data.shape == shape:
         return x
     return SumTo.apply(x, shape)
 
@@ -65,7 +65,7 @@ def sum_to(x, shape):
 @tensor_method("broadcast_to")
 def broadcast_to(input, size):
     size = tuple(int(s) for s in size)
-    if tuple(input.shape) == size:
+    if input.data.shape == size:
         return input
     if broadcast_shapes(input.shape, size) != size:
         raise RuntimeError(f"The expanded size of the tensor ({list(size)}) must match the existing "

@@ -39,6 +39,24 @@ def result_dtype(*values):
 
 
 def promote(*values, op="op", dtype=None):
+    if dtype is None and len(values) == 2:
+        a, b = values
+        # Fast paths for the common cases: two tensors of one dtype and array type, or a
+        # float tensor with a Python number (which never changes a float dtype).
+        if isinstance(a, Tensor):
+            if isinstance(b, Tensor):
+                if a.data.dtype == b.data.dtype and type(a.data) is type(b.data) is np.ndarray:
+                    return a, b
+            elif type(b) in (float, int) and a.data.dtype.kind == "f":
+                return a, Tensor._wrap(np.asarray(b, dtype=a.data.dtype) if type(a.data) is np.ndarray
+                                       else a.xp.asarray(b, dtype=a.data.dtype))
+        elif type(a) in (float, int) and isinstance(b, Tensor) and b.data.dtype.kind == "f":
+            return Tensor._wrap(np.asarray(a, dtype=b.data.dtype) if type(b.data) is np.ndarray
+                                else b.xp.asarray(a, dtype=b.data.dtype)), b
+    return _promote_general(values, op, dtype)
+
+
+def _promote_general(values, op, dtype):
     """Return the values as Tensors sharing one dtype (``dtype`` if given) and device.
     numpy arrays count as tensors of their own dtype, as ``torch.as_tensor`` would make them."""
     values = [Tensor._wrap(v) if isinstance(v, np.ndarray) and v.ndim else

@@ -1,0 +1,24 @@
+"""Test configuration: the repo root on sys.path, hypothesis profiles, the simulator for
+numba.cuda kernels (unless a real GPU is declared), and the `slow`/`gpu` markers."""
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+if os.environ.get("MINIGRAD_REAL_CUDA") != "1":
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+
+from hypothesis import settings, HealthCheck  # noqa: E402
+
+settings.register_profile("default", deadline=None, max_examples=30,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("thorough", deadline=None, max_examples=300,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long-running; run with -m slow")
+    config.addinivalue_line("markers", "gpu: needs a real CUDA device; run with -m gpu")
+    config.addinivalue_line("markers", "network: fetches data from a package registry")
