@@ -1,0 +1,112 @@
+"""minigrad's compute layer: kernels on raw xp arrays (numpy now, CuPy later).
+
+Nothing here imports ``minigrad``; these functions take and return plain arrays.  Each
+entry point is a thin call to ``CATALOGUE.dispatch``, which picks an optimised backend
+implementation when one is registered, enabled and accepts the arguments, and otherwise
+the reference implementation in ``kernels/reference/`` (whose docstrings carry the
+formulas).  Conventions shared by every entry point:
+
+* images are ``(N, C, H, W)``, conv weights ``(O, C/groups, kh, kw)``;
+* ``kernel_size``, ``stride``, ``padding``, ``dilation`` are pairs of ints (callers
+  normalise); padding is zero-padding (−∞ for max pooling) on each side;
+* ``ceil_mode`` follows PyTorch: ceil the output size, but the last window must start
+  inside the input or the left padding;
+* the output dtype is the input dtype.
+"""
+from . import reference  # noqa: F401  (registers the reference implementations)
+from .catalogue import CATALOGUE, KernelCatalogue, get_array_module
+
+__all__ = [
+    "CATALOGUE", "KernelCatalogue", "get_array_module",
+    "matmul", "im2col", "col2im",
+    "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+    "softmax", "log_softmax", "logsumexp", "attention_forward", "attention_backward",
+]
+
+
+def matmul(a, b):
+    """``a @ b`` with numpy.matmul semantics: ``(..., M, K) @ (..., K, N) -> (..., M, N)``,
+    batch dims broadcast, 1-D operands promoted then squeezed."""
+    return CATALOGUE.dispatch("matmul", a, b)
+
+
+def im2col(x, kernel_size, stride, padding, dilation):
+    """``(N, C, H, W) -> (N, C·kh·kw, OH·OW)``, like ``torch.nn.functional.unfold``."""
+    return CATALOGUE.dispatch("im2col", x, kernel_size, stride, padding, dilation)
+
+
+def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
+    """``(N, C·kh·kw, OH·OW) -> x_shape (N, C, H, W)``, summing overlaps (``fold``)."""
+    return CATALOGUE.dispatch("col2im", cols, x_shape, kernel_size, stride, padding, dilation)
+
+
+def conv2d_forward(x, w, stride, padding, dilation, groups):
+    """Cross-correlation without bias: ``(N, C, H, W), (O, C/g, kh, kw) -> (N, O, OH, OW)``."""
+    return CATALOGUE.dispatch("conv2d_forward", x, w, stride, padding, dilation, groups)
+
+
+def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, groups):
+    """VJP of conv2d wrt its input: ``dy (N, O, OH, OW) -> dx x_shape (N, C, H, W)``."""
+    return CATALOGUE.dispatch("conv2d_backward_input", dy, w, x_shape, stride, padding,
+                              dilation, groups)
+
+
+def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups):
+    """VJP of conv2d wrt its weight: ``dy (N, O, OH, OW) -> dw w_shape (O, C/g, kh, kw)``."""
+    return CATALOGUE.dispatch("conv2d_backward_weight", dy, x, w_shape, stride, padding,
+                              dilation, groups)
+
+
+def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """``(N, C, H, W) -> (y, indices)``, both ``(N, C, OH, OW)``; ``indices`` are int64 flat
+    indices into each H·W input plane, as ``max_pool2d(return_indices=True)``."""
+    return CATALOGUE.dispatch("max_pool2d_forward", x, kernel_size, stride, padding,
+                              dilation, ceil_mode)
+
+
+def max_pool2d_backward(dy, indices, x_shape):
+    """Scatter-add ``dy (N, C, OH, OW)`` onto the argmax pixels: ``-> dx x_shape``."""
+    return CATALOGUE.dispatch("max_pool2d_backward", dy, indices, x_shape)
+
+
+def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override=None):
+    """Window mean with PyTorch's divisor rules: ``(N, C, H, W) -> (N, C, OH, OW)``."""
+    return CATALOGUE.dispatch("avg_pool2d_forward", x, kernel_size, stride, padding,
+                              ceil_mode, count_include_pad, divisor_override)
+
+
+def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode,
+                        count_include_pad, divisor_override=None):
+    """VJP of avg_pool2d: ``dy (N, C, OH, OW) -> dx x_shape``."""
+    return CATALOGUE.dispatch("avg_pool2d_backward", dy, x_shape, kernel_size, stride,
+                              padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def softmax(x, axis):
+    """Max-shifted ``exp(x) / Σ exp(x)`` along ``axis``; all −∞ rows give NaN (as PyTorch)."""
+    return CATALOGUE.dispatch("softmax", x, axis)
+
+
+def log_softmax(x, axis):
+    """Max-shifted ``x − logsumexp(x)`` along ``axis``."""
+    return CATALOGUE.dispatch("log_softmax", x, axis)
+
+
+def logsumexp(x, axis, keepdims=False):
+    """``log Σ exp(x)`` over ``axis`` (int, tuple or None); −∞ for all −∞, +∞ if any +∞."""
+    return CATALOGUE.dispatch("logsumexp", x, axis, keepdims)
+
+
+def attention_forward(q, k, v, mask=None, scale=None):
+    """``softmax(scale·q kᵀ + mask) v -> (out (..., Lq, Dv), weights (..., Lq, Lk))``.
+
+    ``mask``: boolean (True = keep) or additive float, broadcast to ``(..., Lq, Lk)``;
+    a fully masked row gets zero weights.  ``scale`` defaults to ``1/√D``."""
+    return CATALOGUE.dispatch("attention_forward", q, k, v, mask, scale)
+
+
+def attention_backward(q, k, v, weights, d_out, scale=None):
+    """``(dq, dk, dv)`` with ``dS = W ⊙ (dW − rowsum(dW ⊙ W))``, in broadcast batch shape."""
+    return CATALOGUE.dispatch("attention_backward", q, k, v, weights, d_out, scale)

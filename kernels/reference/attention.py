@@ -1,0 +1,78 @@
+"""Reference scaled dot-product attention, forward and backward, materialising the weights.
+
+Shapes: ``q (..., Lq, D)``, ``k (..., Lk, D)``, ``v (..., Lk, Dv)``, batch dims broadcast;
+``out (..., Lq, Dv)``, ``weights (..., Lq, Lk)``.  With ``s = scale`` (default 1/√D):
+
+    S   = s · q kᵀ + B                    B = 0 where kept, −∞ where masked, or a float bias
+    W   = softmax_rows(S)                 a row with every key masked gives W = 0, not NaN
+    out = W v
+
+and the VJP, for an incoming ``dO = ∂L/∂out``:
+
+    dv = Wᵀ dO
+    dW = dO vᵀ
+    dS = W ⊙ (dW − rowsum(dW ⊙ W))       (softmax VJP, one row at a time)
+    dq = s · dS k,     dk = s · dSᵀ q
+
+A boolean mask follows PyTorch's ``scaled_dot_product_attention``: True = attend,
+False = masked.  A float mask is added to the scaled scores.  This version keeps the
+whole ``(Lq, Lk)`` weight matrix; a flash-attention kernel registered on a backend is
+tested against it.
+"""
+import math
+
+from ..catalogue import CATALOGUE, get_array_module
+
+
+def _resolve_scale(q, scale):
+    # float() so a numpy float64 scalar cannot promote float32 scores to float64.
+    return 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+
+
+def masked_softmax_rows(scores):
+    """Softmax over the last axis that returns zeros, not NaN, for rows that are all −∞.
+
+    ``W_ij = exp(S_ij − m_i) / Σ_j exp(S_ij − m_i)`` with ``m_i`` the row max, or 0 when
+    the row max is −∞ (then every exp is 0 and the row is left at 0 / 1 = 0).
+    """
+    xp = get_array_module(scores)
+    row_max = scores.max(axis=-1, keepdims=True)
+    row_max = xp.where(row_max == -xp.inf, xp.zeros_like(row_max), row_max)
+    exps = xp.exp(scores - row_max)
+    total = exps.sum(axis=-1, keepdims=True)
+    return exps / xp.where(total == 0, xp.ones_like(total), total)
+
+
+@CATALOGUE.reference("attention_forward")
+def attention_forward(q, k, v, mask=None, scale=None):
+    """``out = softmax(s·q kᵀ + B) v``; returns ``(out, weights)`` for the backward pass.
+
+    ``mask`` broadcasts to ``(..., Lq, Lk)``: boolean (True = keep) or additive float.
+    """
+    xp = get_array_module(q, k, v, mask)
+    scores = (q @ k.swapaxes(-1, -2)) * _resolve_scale(q, scale)             # (..., Lq, Lk)
+    if mask is not None:
+        if mask.dtype == bool:
+            scores = xp.where(mask, scores, -xp.inf)
+        else:
+            scores = scores + mask.astype(scores.dtype, copy=False)
+    weights = masked_softmax_rows(scores)
+    return weights @ v, weights
+
+
+@CATALOGUE.reference("attention_backward")
+def attention_backward(q, k, v, weights, d_out, scale=None):
+    """``(dq, dk, dv)`` from the saved ``weights`` and ``d_out (..., Lq, Dv)``.
+
+    Masked entries have W = 0, so dS = 0 there and masks need no special case.  Each
+    gradient has the broadcast batch shape; reducing it to a broadcast input's shape is
+    the caller's job (minigrad's ``sum_to``).  The gradient of an additive float mask,
+    were it needed, is ``dS`` itself.
+    """
+    s = _resolve_scale(q, scale)
+    dv = weights.swapaxes(-1, -2) @ d_out                                    # (..., Lk, Dv)
+    d_weights = d_out @ v.swapaxes(-1, -2)                                   # (..., Lq, Lk)
+    d_scores = weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True))
+    dq = (d_scores @ k) * s                                                  # (..., Lq, D)
+    dk = (d_scores.swapaxes(-1, -2) @ q) * s                                 # (..., Lk, D)
+    return dq, dk, dv
