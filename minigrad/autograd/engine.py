@@ -70,23 +70,25 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     (``autograd.grad``).
     """
     capture = inputs is not None
+    # Gradients captured for autograd.grad, keyed by where they arrive: a leaf (its id) or
+    # a node's output slot. The same tensor may be listed twice among the inputs.
     captured = {}
-    leaf_targets = {id(t): i for i, t in enumerate(inputs or ()) if t.grad_fn is None}
-    slot_targets = {(t.grad_fn, t._output_slot): i for i, t in enumerate(inputs or ())
-                    if t.grad_fn is not None}
+    leaf_targets = {id(t) for t in inputs or () if t.grad_fn is None}
+    slot_targets = {(t.grad_fn, t._output_slot) for t in inputs or () if t.grad_fn is not None}
 
     def deliver_to_leaf(leaf, grad):
         if capture:
-            i = leaf_targets.get(id(leaf))
-            if i is not None:
-                captured[i] = _accumulate(captured.get(i), grad)
+            if id(leaf) in leaf_targets:
+                captured[id(leaf)] = _accumulate(captured.get(id(leaf)), grad)
             return
         if grad.dtype != leaf.dtype:
             grad = grad.to(leaf.dtype)
         if create_graph:
             leaf.grad = _accumulate(leaf.grad, grad)
         elif leaf.grad is None:
-            leaf.grad = grad.detach()
+            # A copy: backward formulas may hand the same array to several inputs (Add
+            # passes dz through), and each .grad must be free to change in place.
+            leaf.grad = function.Tensor._wrap(grad.data.copy())
         else:  # plain array sum: accumulating a detached gradient needs no graph node
             leaf.grad = function.Tensor._wrap(leaf.grad.data + grad.data)
 
@@ -120,7 +122,10 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         if run:
             _deliver_to_outputs(node, grads, capture, slot_targets, captured)
         if run and any(g is not None for g in grads) and any(node.needs_input_grad):
-            grads = [g if g is not None else _zeros(meta) for g, meta in zip(grads, node.output_meta)]
+            # A missing gradient of a float output is zero; integer outputs (argmax indices)
+            # have no gradient and get None, as in PyTorch.
+            grads = [g if g is not None or meta[1].kind != "f" else _zeros(meta)
+                     for g, meta in zip(grads, node.output_meta)]
             with grad_mode():
                 input_grads = node.backward(*grads)
             if not isinstance(input_grads, tuple):
@@ -149,8 +154,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     if not capture:
         return None
     results = []
-    for i, t in enumerate(inputs):
-        g = captured.get(i)
+    for t in inputs:
+        g = captured.get(id(t) if t.grad_fn is None else (t.grad_fn, t._output_slot))
         if g is None and not allow_unused:
             raise RuntimeError("One of the differentiated Tensors appears to not have been used "
                                "in the graph. Set allow_unused=True if this is the desired behavior.")
@@ -164,9 +169,8 @@ def _deliver_to_outputs(node, grads, capture, slot_targets, captured):
         if grad is None:
             continue
         if capture:
-            i = slot_targets.get((node, slot))
-            if i is not None:
-                captured[i] = _accumulate(captured.get(i), grad)
+            if (node, slot) in slot_targets:
+                captured[node, slot] = _accumulate(captured.get((node, slot)), grad)
             continue
         out = node.outputs[slot]() if slot < len(node.outputs) else None
         if out is not None and out._retains_grad and out.grad_fn is node:

@@ -11,7 +11,7 @@ from ..tensor import Tensor, tensor_method
 from ..autograd.function import Function
 from ..autograd.functional import grad
 from ..autograd.grad_mode import no_grad, enable_grad
-from .arithmetic import Add, Sub, Mul, Div
+from .arithmetic import Add, Sub, Mul, Div, check_sub_operands
 from .broadcast import sum_to, broadcast_to
 from .operands import promote, result_dtype
 from ..dtypes import category
@@ -36,6 +36,7 @@ def add_(self, other, alpha=1):
 
 @tensor_method("sub_")
 def sub_(self, other, alpha=1):
+    check_sub_operands(self, other)
     return _binary_inplace(Sub, self, other * alpha if alpha != 1 else other, "sub_")
 
 
@@ -84,8 +85,8 @@ def clamp_(self, min=None, max=None):
 
 @tensor_method("masked_fill_")
 def masked_fill_(self, mask, value):
-    from .indexing import masked_fill
-    return self._write_inplace(_Apply, masked_fill, mask, value)
+    from .indexing import MaskedFill, masked_fill_operands
+    return self._write_inplace(MaskedFill, *masked_fill_operands(self, mask, value))
 
 
 class Fill(Function):

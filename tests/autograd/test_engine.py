@@ -211,3 +211,25 @@ def test_custom_function_gradcheck_failure_message():
     for piece in ("analytic 3", "numeric 2", "eps=1e-06", "atol=1e-05", "rtol=0.001", "input 0"):
         assert piece in text
     assert mg.autograd.gradcheck(WrongDouble.apply, (x,), raise_exception=False) is False
+
+
+def test_leaf_grads_do_not_share_arrays():
+    a = mg.ones(3, requires_grad=True)
+    b = mg.ones(3, requires_grad=True)
+    g = mg.tensor([1.0, 2.0, 3.0])
+    (a + b).backward(g)
+    a.grad.zero_()
+    assert b.grad.tolist() == [1.0, 2.0, 3.0] and g.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_autograd_grad_with_an_input_listed_twice():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2.0
+    g1, g2, g3 = grad(scalar(h * x), [x, h, x])
+    assert g1.tolist() == g3.tolist() == [4.0, 8.0]
+    assert g2.tolist() == [1.0, 2.0]
+
+
+def test_zero_dim_results_are_arrays_and_clone_keeps_shape():
+    a = mg.tensor(2.0)
+    assert (a * 2.0).data.shape == () and a.clone().shape == ()

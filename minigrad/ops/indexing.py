@@ -1,0 +1,499 @@
+"""Indexing: ``t[key]``, ``t[key] = v``, and the ops that pick elements by position
+(masked_fill, tril/triu, gather, index_select, take_along_dim; narrow and select, plain
+slices, live with split in ``joining.py``).
+
+Every read is one Function, ``Index``: y = x[key]. Its VJP puts each gradient element back
+where it was read from, adding where an element was read more than once,
+
+    dx = scatter_add(zeros(x.shape), key, dy),
+
+and the VJP of that scatter is reading at the same key again, so the pair is closed under
+differentiation (higher-order gradients need nothing more).
+
+A key is applied in two stages, as PyTorch does: first the *basic* part (ints, slices,
+None, ...), whose result is a view sharing the input's version counter; then the
+*advanced* part (integer arrays and boolean masks, as index arrays broadcast together),
+whose result is a copy. Integers always act as basic indices here, so ``x[0, :, [1, 2]]``
+has shape (x.shape[1], 2) as in PyTorch (NumPy would give (2, x.shape[1])).
+"""
+import numbers
+import operator
+
+import numpy as np
+
+from .. import dtypes
+from ..tensor import Tensor, tensor_method, _normalize_dim
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
+from .broadcast import sum_to, broadcast_to
+from .operands import broadcast_shapes, check_same_device
+from .shape import _mark_view, reshape
+
+__all__ = ["masked_fill", "tril", "triu", "gather", "index_select", "take_along_dim"]
+
+_VALID = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+          "valid indices (got {})")
+
+
+# ---------------------------------------------------------------------- keys
+class IndexKey:
+    """A parsed index: ``basic`` (a NumPy basic-indexing tuple ending in ``...``, so results
+    are always arrays) and ``advanced`` (None, or a tuple of slices and integer index arrays
+    applied to the basic result)."""
+
+    __slots__ = ("basic", "advanced")
+
+    def __init__(self, basic, advanced=None):
+        self.basic, self.advanced = basic, advanced
+
+    def view(self, array):
+        return array[self.basic] if self.basic else array
+
+    def take(self, array, xp):
+        out = self.view(array)
+        return out if self.advanced is None else xp.asarray(out[self.advanced])
+
+    def put(self, array, values):
+        """array[key] = values, in place (later duplicates win, as NumPy assigns)."""
+        target = self.view(array)
+        if self.advanced is None:
+            target[...] = values
+        else:
+            target[self.advanced] = values
+
+    def scatter_add(self, values, shape, xp):
+        out = xp.zeros(shape, dtype=values.dtype)
+        target = self.view(out)
+        if self.advanced is None:      # basic positions are distinct: plain assignment
+            target[...] = values
+        elif hasattr(xp.add, "at"):
+            xp.add.at(target, self.advanced, values)
+        else:                          # older CuPy
+            import cupyx
+            cupyx.scatter_add(target, self.advanced, values)
+        return out
+
+    def result_shape(self, shape):
+        dummy = np.broadcast_to(np.empty((), np.int8), shape)
+        return self.take(dummy, np).shape
+
+
+def _host(array):
+    return array if isinstance(array, np.ndarray) else array.get()
+
+
+def _index_array(item):
+    """An index object as a host array (bool mask or int64 indices), or None if it is not
+    array-like."""
+    if isinstance(item, Tensor):
+        array = _host(item.data)
+    elif isinstance(item, np.ndarray) or hasattr(item, "__cuda_array_interface__"):
+        array = _host(item)
+    elif isinstance(item, (list, tuple)):
+        array = np.asarray(item)
+        if array.size == 0 and array.dtype.kind == "f":
+            array = array.astype(np.int64)
+    else:
+        return None
+    if array.dtype.kind == "b" or array.dtype == np.uint8:  # uint8: PyTorch's legacy masks
+        return array.astype(bool, copy=False)
+    if array.dtype.kind in "iu":
+        return array.astype(np.int64, copy=False)
+    if array.dtype.kind == "f" and isinstance(item, (Tensor, np.ndarray)):
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    raise IndexError(_VALID.format(type(item).__name__))
+
+
+def _classify(item):
+    """('int', i) | ('slice', s) | ('none',) | ('ellipsis',) | ('bool', b) | ('array', a)."""
+    if item is None:
+        return ("none",)
+    if item is Ellipsis:
+        return ("ellipsis",)
+    if isinstance(item, (bool, np.bool_)):
+        return ("bool", bool(item))
+    if isinstance(item, (numbers.Integral, np.integer)):
+        return ("int", int(item))
+    if isinstance(item, slice):
+        start, stop, step = (None if v is None else operator.index(v)
+                             for v in (item.start, item.stop, item.step))
+        if step is not None and step == 0:
+            raise ValueError("slice step cannot be zero")
+        if step is not None and step < 0:
+            raise ValueError("step must be greater than zero")
+        return ("slice", slice(start, stop, step))
+    array = _index_array(item)
+    if array is None:
+        raise IndexError(_VALID.format(type(item).__name__))
+    if array.ndim == 0:  # 0-d tensors act as Python scalars
+        return ("bool", bool(array)) if array.dtype == bool else ("int", int(array))
+    return ("array", array)
+
+
+def parse_key(shape, key, xp=np):
+    """Turn a user index into an IndexKey for a tensor of ``shape``, raising PyTorch's
+    errors (out-of-range, too many indices, mask shape mismatch)."""
+    items = key if isinstance(key, tuple) else (key,)
+    parsed = [_classify(item) for item in items]
+    consumed = sum(1 if p[0] in ("int", "slice") else 0 if p[0] != "array" else
+                   p[1].ndim if p[1].dtype == bool else 1 for p in parsed)
+    ndim = len(shape)
+    if consumed > ndim:
+        if ndim == 0 and parsed[0][0] == "int":
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+
+    basic, adv_positions = [], []   # adv_positions: (position in basic result, index array)
+    dim = out_dim = 0               # next dim of the input / of the basic result
+    out_shape = []                  # shape of the basic result so far
+    seen_ellipsis = False
+    for position, p in enumerate(parsed):
+        kind = p[0]
+        if kind == "ellipsis":
+            count = 0 if seen_ellipsis else ndim - consumed
+            seen_ellipsis = True
+            basic.extend([slice(None)] * count)
+            out_shape.extend(shape[dim:dim + count])
+            dim, out_dim = dim + count, out_dim + count
+        elif kind == "none" or kind == "bool":
+            basic.append(None)
+            out_shape.append(1)
+            if kind == "bool":
+                adv_positions.append((out_dim, np.zeros(1 if p[1] else 0, np.int64)))
+            out_dim += 1
+        elif kind == "int":
+            size = shape[dim]
+            if not -size <= p[1] < size:
+                raise IndexError(f"index {p[1]} is out of bounds for dimension {position} with "
+                                 f"size {size}")
+            basic.append(p[1])
+            dim += 1
+        elif kind == "slice":
+            basic.append(p[1])
+            out_shape.append(len(range(*p[1].indices(shape[dim]))))
+            dim, out_dim = dim + 1, out_dim + 1
+        else:
+            array = p[1]
+            k = array.ndim
+            if array.dtype == bool:
+                indexed = tuple(shape[dim:dim + k])
+                if array.shape != indexed:
+                    full = out_shape + list(shape[dim:])
+                    j = next(i for i, (a, b) in enumerate(zip(array.shape, indexed)) if a != b)
+                    raise IndexError(f"The shape of the mask {list(array.shape)} at index {j} does "
+                                     f"not match the shape of the indexed tensor {full} at index "
+                                     f"{out_dim + j}")
+                arrays = np.nonzero(array)
+            else:
+                k, arrays = 1, (array,)
+            for i, a in enumerate(arrays):
+                adv_positions.append((out_dim + i, a))
+            basic.extend([slice(None)] * k)
+            out_shape.extend(shape[dim:dim + k])
+            dim, out_dim = dim + k, out_dim + k
+
+    basic = tuple(basic) + (Ellipsis,)
+    if all(b == slice(None) for b in basic[:-1]):
+        basic = ()
+    if not adv_positions:
+        return IndexKey(basic)
+    full = out_shape + list(shape[dim:])
+    for ordinal, (pos, a) in enumerate(adv_positions):
+        _check_bounds(a, full[pos], ordinal)
+    try:
+        np.broadcast_shapes(*[a.shape for _, a in adv_positions])
+    except ValueError:
+        shapes = ", ".join(str(list(a.shape)) for _, a in adv_positions)
+        raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together with "
+                         f"shapes {shapes}") from None
+    advanced = [slice(None)] * (adv_positions[-1][0] + 1)
+    for pos, a in adv_positions:
+        advanced[pos] = xp.asarray(a)
+    return IndexKey(basic, tuple(advanced))
+
+
+def _check_bounds(array, size, dim):
+    if array.size == 0:
+        return
+    if size == 0:
+        raise IndexError("index is out of bounds for dimension with size 0")
+    bad = array[(array >= size) | (array < -size)]
+    if bad.size:
+        raise IndexError(f"index {bad.flat[0]} is out of bounds for dimension {dim} with size {size}")
+
+
+# ---------------------------------------------------------------------- Functions
+class Index(Function):
+    """y = x[key];  dx = scatter_add(zeros(x.shape), key, dy)  (repeated indices accumulate).
+    Shapes: x (s) → y (key.result_shape(s)); a basic key gives a view of x."""
+
+    def forward(self, x, key):
+        self.key, self.input_shape = key, x.shape
+        return key.take(x.data, x.xp)
+
+    def backward(self, dy):
+        return IndexAccumulate.apply(dy, self.key, self.input_shape)
+
+
+class IndexAccumulate(Function):
+    """z = zeros(shape); z[key] += v (each read position receives the sum of the values
+    aimed at it) — the adjoint of Index;  dv = dz[key]."""
+
+    def forward(self, v, key, shape):
+        self.key = key
+        return key.scatter_add(v.data, shape, v.xp)
+
+    def backward(self, dz):
+        return Index.apply(dz, self.key)
+
+
+class IndexPut(Function):
+    """z = x with z[key] = v (v broadcast to the indexed shape);
+    dx = dz with dz[key] set to 0,  dv = sum_to(dz[key], v.shape)."""
+
+    def forward(self, x, v, key):
+        self.key, self.value_shape = key, v.shape
+        out = x.xp.array(x.data, copy=True)  # an array even when x.data is a NumPy scalar
+        key.put(out, v.data)
+        return out
+
+    def backward(self, dz):
+        dx = dv = None
+        if self.needs_input_grad[0]:
+            zero = Tensor._wrap(dz.xp.zeros((), dtype=dz.dtype))
+            dx = IndexPut.apply(dz, zero, self.key)
+        if self.needs_input_grad[1]:
+            dv = sum_to(Index.apply(dz, self.key), self.value_shape)
+        return dx, dv
+
+
+class MaskedFill(Function):
+    """y = where(mask, value, x)  (value 0-d, mask broadcast to x.shape);
+    dx = where(mask, 0, dy),  dvalue = Σ where(mask, dy, 0)."""
+
+    def forward(self, x, mask, value):
+        self.save_for_backward(mask)
+        return x.xp.where(mask.data, value.data.astype(x.dtype), x.data)
+
+    def backward(self, dy):
+        (mask,) = self.saved_tensors
+        zero = Tensor._wrap(dy.xp.zeros((), dtype=dy.dtype))
+        dx = MaskedFill.apply(dy, mask, zero) if self.needs_input_grad[0] else None
+        dvalue = None
+        if self.needs_input_grad[2]:
+            inverse = Tensor._wrap(dy.xp.logical_not(mask.data))
+            dvalue = sum_to(MaskedFill.apply(dy, inverse, zero), ())
+        return dx, None, dvalue
+
+
+class Tril(Function):
+    """y = x with entries above diagonal k zeroed (last two dims);  dx = tril(dy, k)."""
+
+    def forward(self, x, diagonal):
+        self.diagonal = diagonal
+        return x.xp.tril(x.data, diagonal)
+
+    def backward(self, dy):
+        return Tril.apply(dy, self.diagonal)
+
+
+class Triu(Function):
+    """y = x with entries below diagonal k zeroed (last two dims);  dx = triu(dy, k)."""
+
+    def forward(self, x, diagonal):
+        self.diagonal = diagonal
+        return x.xp.triu(x.data, diagonal)
+
+    def backward(self, dy):
+        return Triu.apply(dy, self.diagonal)
+
+
+def index_with_key(input, key):
+    """Apply a parsed IndexKey; basic keys give a view sharing input's version counter."""
+    out = Index.apply(input, key)
+    return _mark_view(out, input) if key.advanced is None else out
+
+
+# ---------------------------------------------------------------------- t[key], t[key] = v
+def _getitem(self, key):
+    return index_with_key(self, parse_key(self.shape, key, self.xp))
+
+
+def _setitem(self, key, value):
+    """t[key] = value, recorded as IndexPut through the core's in-place machinery."""
+    index_key = parse_key(self.shape, key, self.xp)
+    target = tuple(index_key.result_shape(self.shape))
+    if isinstance(value, Tensor):
+        check_same_device([self, value] if value.ndim else [self], "index_put_")
+        if value.dtype != self.dtype:
+            if index_key.advanced is not None and value.ndim:
+                raise RuntimeError(f"Index put requires the source and destination dtypes match, "
+                                   f"got {self.dtype} for the destination and {value.dtype} for "
+                                   f"the source.")
+            value = value.to(self.dtype)
+        if value.device != self.device:
+            value = value.to(self.device)
+        lead = 0
+        while value.ndim - lead > len(target) and value.shape[lead] == 1:
+            lead += 1
+        if lead:
+            value = reshape(value, tuple(value.shape[lead:]))
+        try:
+            fits = broadcast_shapes(value.shape, target) == target
+        except RuntimeError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
+                               f"be broadcast to indexing result of shape {list(target)}")
+    elif isinstance(value, (numbers.Number, np.bool_, np.number)):
+        value = Tensor._wrap(self.xp.asarray(value).astype(self.dtype))
+    else:
+        raise TypeError(f"can't assign a {type(value).__name__} to a Tensor of shape "
+                        f"{list(self.shape)}")
+    record = is_grad_enabled() and (self.requires_grad or value.requires_grad)
+    if not record:
+        index_key.put(self.data, value.data)
+        self._version_counter.value += 1
+        return
+    if self.grad_fn is None and self.requires_grad:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    self._write_inplace(IndexPut, value, index_key)
+
+
+Tensor.__getitem__ = _getitem
+Tensor.__setitem__ = _setitem
+
+
+# ---------------------------------------------------------------------- named ops
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "Half", "int64": "long",
+            "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}
+
+
+def masked_fill_operands(input, mask, value):
+    """Validate masked_fill's mask (a bool tensor on input's device) and value (a number or
+    a 0-d tensor), returning both as tensors, value cast to input's dtype. Shared with the
+    in-place ``masked_fill_`` (``self._write_inplace(MaskedFill, *masked_fill_operands(...))``)."""
+    if not isinstance(mask, Tensor):
+        mask = Tensor._wrap(input.xp.asarray(mask))
+    if mask.dtype != dtypes.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{_C_NAMES.get(str(mask.dtype), mask.dtype)}")
+    check_same_device([input, mask], "masked_fill")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.ndim} dimension(s).")
+        value = value.to(device=input.device, dtype=input.dtype)
+    else:
+        value = Tensor._wrap(input.xp.asarray(value).astype(input.dtype))
+    return mask, value
+
+
+@tensor_method("masked_fill")
+def masked_fill(input, mask, value):
+    """Where ``mask`` (bool, broadcast with input) is True, ``value`` (a number or a 0-d
+    tensor, differentiable); elsewhere input. The result has input's dtype."""
+    mask, value = masked_fill_operands(input, mask, value)
+    shape = broadcast_shapes(input.shape, mask.shape)
+    if tuple(input.shape) != shape:
+        input = broadcast_to(input, shape)
+    return MaskedFill.apply(input, mask, value)
+
+
+def _check_matrix(input, name):
+    if input.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+
+
+@tensor_method("tril")
+def tril(input, diagonal=0):
+    _check_matrix(input, "tril")
+    return Tril.apply(input, int(diagonal))
+
+
+@tensor_method("triu")
+def triu(input, diagonal=0):
+    _check_matrix(input, "triu")
+    return Triu.apply(input, int(diagonal))
+
+
+def _int_index(index, name, message):
+    if not isinstance(index, Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(f"{name}(): Expected dtype {message} for index")
+    return _host(index.data).astype(np.int64, copy=False)
+
+
+@tensor_method("gather")
+def gather(input, dim, index, sparse_grad=False):
+    """out[i][j][k] = input[index[i][j][k]][j][k] (for dim=0); index has input's rank and is
+    no larger than input apart from ``dim``.  Gradient: scatter-add back along ``dim``."""
+    idx = _int_index(index, "gather", "int32/int64")
+    dim = _normalize_dim(dim, input.ndim)
+    if max(idx.ndim, 1) != max(input.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if input.ndim == 0:
+        return reshape(gather(reshape(input, (1,)), 0, Tensor._wrap(idx.reshape(1))), ())
+    if idx.ndim == 0:
+        idx = idx.reshape(1)
+    for d in range(input.ndim):
+        if d != dim and idx.shape[d] > input.shape[d]:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(idx.shape)} to be no larger than self {list(input.shape)} "
+                               f"apart from dimension {dim}")
+    size = input.shape[dim]
+    bad = idx[(idx < 0) | (idx >= size)]
+    if bad.size:
+        raise RuntimeError(f"index {bad.flat[0]} is out of bounds for dimension {dim} with size {size}")
+    xp = input.xp
+    key = []
+    for d in range(input.ndim):
+        if d == dim:
+            key.append(xp.asarray(idx))
+        else:
+            shape = [1] * input.ndim
+            shape[d] = idx.shape[d]
+            key.append(xp.arange(idx.shape[d]).reshape(shape))
+    return Index.apply(input, IndexKey((), tuple(key)))
+
+
+@tensor_method("index_select")
+def index_select(input, dim, index):
+    """The entries of input at positions ``index`` (a vector) along ``dim``."""
+    idx = _int_index(index, "index_select", "int32 or int64")
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    dim = _normalize_dim(dim, input.ndim)
+    idx = idx.reshape(-1)
+    size = input.shape[dim] if input.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        raise IndexError("index out of range in self")
+    if input.ndim == 0:
+        return reshape(index_select(reshape(input, (1,)), 0, Tensor._wrap(idx)), ())
+    key = (slice(None),) * dim + (input.xp.asarray(idx),)
+    return Index.apply(input, IndexKey((), key))
+
+
+@tensor_method("take_along_dim")
+def take_along_dim(input, indices, dim=None):
+    """gather after broadcasting input and indices against each other except along ``dim``;
+    with dim=None both are flattened first."""
+    if not isinstance(indices, Tensor) or indices.dtype != dtypes.int64:
+        got = _C_NAMES.get(str(getattr(indices, "dtype", "")), "non-tensor").capitalize()
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {got}")
+    if dim is None:
+        return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
+    if input.ndim != indices.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number "
+                           f"of dimensions, but got {input.ndim} dimensions for input, and "
+                           f"{indices.ndim} dimensions for indices")
+    dim = _normalize_dim(dim, input.ndim)
+    shape_in, shape_idx = list(input.shape), list(indices.shape)
+    shape_in[dim] = shape_idx[dim] = 1
+    common = list(broadcast_shapes(shape_in, shape_idx))
+    input = broadcast_to(input, common[:dim] + [input.shape[dim]] + common[dim + 1:])
+    indices = Tensor._wrap(input.xp.broadcast_to(
+        indices.data, tuple(common[:dim] + [indices.shape[dim]] + common[dim + 1:])))
+    return gather(input, dim, indices)

@@ -1,0 +1,104 @@
+"""softmax and log_softmax along one dim, computed max-shifted by the ``kernels`` package.
+
+For a slice x along ``dim`` with y = softmax(x), the Jacobian is ∂y/∂x = diag(y) − y yᵀ,
+which is symmetric, so its VJP is
+
+    dx = (diag(y) − y yᵀ) dy = y ⊙ (dy − Σ_dim dy ⊙ y),
+
+and for z = log_softmax(x) = x − logsumexp(x), ∂z/∂x = I − 1 yᵀ, so
+
+    dx = dy − y Σ_dim dy,   with y = softmax(x) = exp(z).
+
+Both backward passes are Tensor expressions over the saved output, so they differentiate
+again. An all −∞ slice gives NaN (the value is undefined), as in PyTorch.
+"""
+import contextlib
+import warnings
+
+import kernels
+
+from ..tensor import Tensor, tensor_method, _normalize_dim
+from ..autograd.function import Function
+from .reduction import sum as reduce_sum
+
+__all__ = ["softmax", "log_softmax"]
+
+
+def _along_dim(kernel, xp, x, axis):
+    """Run a same-shape kernel along ``axis`` (a 0-d input as one element; a zero-size one
+    never reaches it).
+    An all −∞ slice gives NaN quietly, as in PyTorch (−∞ − (−∞) inside the kernel)."""
+    if x.size == 0:
+        return x.copy()
+    errstate = getattr(xp, "errstate", None)
+    with errstate(invalid="ignore") if errstate else contextlib.nullcontext():
+        if x.ndim == 0:
+            return kernel(x.reshape(1), 0).reshape(())
+        return kernel(x, axis)
+
+
+class Softmax(Function):
+    """y = exp(x − max) / Σ_dim exp(x − max).   (s) → (s)
+    VJP (Jacobian diag(y) − y yᵀ applied slice by slice): dx = y ⊙ (dy − Σ_dim dy ⊙ y)."""
+
+    def forward(self, x, axis):
+        self.axis = axis
+        self.save_outputs_for_backward()
+        return _along_dim(kernels.softmax, x.xp, x.data, axis)
+
+    def backward(self, dy):
+        (y,) = self.saved_outputs
+        return y * (dy - reduce_sum(dy * y, self.axis, keepdim=True))
+
+
+class LogSoftmax(Function):
+    """z = (x − max) − log Σ_dim exp(x − max).   (s) → (s)
+    VJP: dx = dy − exp(z) ⊙ Σ_dim dy   (exp(z) is softmax(x))."""
+
+    def forward(self, x, axis):
+        self.axis = axis
+        self.save_outputs_for_backward()
+        return _along_dim(kernels.log_softmax, x.xp, x.data, axis)
+
+    def backward(self, dy):
+        from .pointwise import exp
+        (z,) = self.saved_outputs
+        return dy - exp(z) * reduce_sum(dy, self.axis, keepdim=True)
+
+
+def _implicit_dim(name, ndim):
+    """PyTorch's legacy rule for a missing dim: 0 for 0-, 1- and 3-d inputs, else 1."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  f"include dim=X as an argument.", UserWarning, stacklevel=4)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _prepare(name, input, dim, dtype):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f'"{name}" not implemented for dtype {input.dtype}; pass a '
+                                  f"floating point input or dtype=")
+    if dim is None:
+        dim = _implicit_dim(name, input.ndim)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return input, _normalize_dim(dim, input.ndim)
+
+
+@tensor_method("softmax")
+def softmax(input, dim=None, dtype=None):
+    """exp(x) / Σ_dim exp(x), max-shifted; ``dtype`` casts the input first. ``dim=None`` uses
+    PyTorch's deprecated implicit choice (with its warning)."""
+    input, axis = _prepare("softmax", input, dim, dtype)
+    return Softmax.apply(input, axis)
+
+
+@tensor_method("log_softmax")
+def log_softmax(input, dim=None, dtype=None):
+    """x − logsumexp_dim(x), max-shifted (never log of a softmax); ``dtype`` casts first."""
+    input, axis = _prepare("log_softmax", input, dim, dtype)
+    return LogSoftmax.apply(input, axis)
+
