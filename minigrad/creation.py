@@ -115,6 +115,8 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if isinstance(fill_value, np.generic):  # a numpy scalar fills like the Python number
+        fill_value = fill_value.item()
     default = dtypes.scalar_dtype(fill_value) if isinstance(fill_value, (numbers.Number, np.bool_)) else None
     return _make(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (tuple(size),), dtype, device,
                  requires_grad, default)
@@ -175,6 +177,8 @@ def rand_like(input, dtype=None, device=None, requires_grad=False):
 
 def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
     """Integers uniform on [low, high); ``randint(high, size)`` as in PyTorch."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        high, size = None, high
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high is None:
@@ -195,9 +199,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     """[start, end) by step; int64 when all bounds are ints, else the default float."""
     if end is None:
         start, end = 0, start
-    bounds = [float(b) if isinstance(b, Tensor) and b.is_floating_point() else b for b in (start, end, step)]
-    if step == 0:
+    bounds = [b.item() if isinstance(b, Tensor) else b for b in (start, end, step)]
+    if bounds[2] == 0:
         raise RuntimeError("step must be nonzero")
+    if (bounds[1] - bounds[0]) * bounds[2] < 0:
+        raise RuntimeError(f"upper bound and lower bound inconsistent with step sign "
+                           f"(start={bounds[0]}, end={bounds[1]}, step={bounds[2]})")
     integral = all(isinstance(b, numbers.Integral) for b in bounds)
     default = dtypes.int64 if integral else dtypes.get_default_dtype()
     dtype = dtypes.as_dtype(dtype) or default
@@ -208,12 +215,17 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    if int(steps) < 0:
+        raise RuntimeError(f"number of steps must be non-negative (got {steps})")
     dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
     xp = as_device(device).xp
     return _finish(xp.linspace(start, end, int(steps)).astype(dtype), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    for size in (n, m):
+        if size is not None and size < 0:
+            raise RuntimeError(f"n and m must be greater or equal to 0, got n={n}, m={m}")
     dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
     xp = as_device(device).xp
     return _finish(xp.eye(n, n if m is None else m, dtype=dtype), requires_grad)

@@ -92,6 +92,17 @@ def scalar_dtype(value):
     raise TypeError(f"unsupported scalar type {type(value).__name__}")
 
 
+def promote_types(a, b):
+    """PyTorch's ``promote_types``: within a category numpy's lattice (int32 ∨ int64 =
+    int64, float16 ∨ float32 = float32), across categories the higher category's dtype
+    (float32 ∨ int64 = float32, where numpy would widen to float64)."""
+    a, b = np.dtype(a), np.dtype(b)
+    ca, cb = category(a), category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
 _CATEGORY_DEFAULT = {0: bool_, 1: int64}
 
 
@@ -102,7 +113,7 @@ def result_type(*operands):
     groups = {"dim": None, "zerodim": None, "scalar": None}
     for dtype, kind in operands:
         current = groups[kind]
-        groups[kind] = dtype if current is None else np.promote_types(current, dtype)
+        groups[kind] = dtype if current is None else promote_types(current, dtype)
     result = None
     for kind in ("dim", "zerodim", "scalar"):
         dtype = groups[kind]

@@ -43,15 +43,18 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False):
+        """``Tensor(data)`` is ``torch.Tensor(data)``: always the default float dtype
+        (use ``minigrad.tensor`` for dtype inference)."""
         from .creation import to_array
-        array = to_array(data)
-        if array.dtype.kind == "f" and not isinstance(data, (np.ndarray, Tensor)):
-            array = array.astype(dtypes.get_default_dtype(), copy=False)
+        array = to_array(data, dtype=dtypes.get_default_dtype())
         self._init(array, requires_grad)
         if requires_grad:
             self.requires_grad = True
 
     def _init(self, array, requires_grad=False, version_counter=None):
+        if isinstance(array, np.generic):
+            # numpy ufuncs on 0-d arrays return scalars; data must stay a (writable) array.
+            array = np.asarray(array)
         self.data = array
         self._requires_grad = requires_grad
         self.grad = None
@@ -215,10 +218,17 @@ class Tensor:
         return self.data.tolist() if self.device.type == "cpu" else self.data.get().tolist()
 
     def __float__(self):
-        return float(self.item())
+        return float(self._python_scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._python_scalar())
+
+    def _python_scalar(self):
+        # float(t)/int(t) raise ValueError where t.item() raises RuntimeError (PyTorch's split).
+        if self.numel() != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars "
+                             f"(got a tensor of shape {tuple(self.shape)})")
+        return self.item()
 
     def __index__(self):
         if self.dtype.kind not in "iu" or self.numel() != 1:
@@ -244,12 +254,20 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self):
-        body = np.array2string(np.asarray(self.detach().numpy(force=True)), separator=", ",
-                               prefix="tensor(", precision=4)
+        values = np.asarray(self.detach().numpy(force=True))
+        finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+        # PyTorch's style: "1., 2." for integral floats, otherwise four fixed decimals.
+        fixed = values.dtype.kind == "f" and bool((finite != np.round(finite)).any())
+        body = np.array2string(values, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="fixed" if fixed else "maxprec")
         extras = []
+        if self.numel() == 0 and self.ndim != 1:
+            extras.append(f"size={tuple(self.shape)}")
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
-        if self.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_) or self.numel() == 0:
+        default = dtypes.get_default_dtype()
+        if self.dtype not in (default, dtypes.int64, dtypes.bool_) or (
+                self.numel() == 0 and self.dtype != default):
             extras.append(f"dtype=minigrad.{self.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
@@ -265,6 +283,11 @@ class Tensor:
         The node's input is a snapshot of self's old value, taken only when recording, so a
         backward that needs the old value (mul_, div_) still has it (PyTorch's original_self).
         """
+        if not getattr(getattr(self.data, "flags", None), "writeable", True):  # an expand()ed view
+            raise RuntimeError(f"unsupported operation: more than one element of the written-to "
+                               f"tensor (shape {list(self.shape)}) refers to a single memory "
+                               f"location. Please clone() the tensor before performing the "
+                               f"operation.")
         others = [a for a in args if isinstance(a, Tensor)]
         record = is_grad_enabled() and (self.requires_grad or any(o.requires_grad for o in others))
         if record and self.grad_fn is None and self.requires_grad:

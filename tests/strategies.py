@@ -36,7 +36,9 @@ def positive_arrays(shape, dtype=np.float64, low=0.2, high=3.0):
 def non_contiguous(array):
     """The same values as ``array`` in a non-contiguous layout (a transposed copy, transposed
     back), so ops see strides other than C order."""
-    if array.ndim < 2:
+    if array.ndim == 0:
+        return array  # a 0-d array has no strides to vary
+    if array.ndim == 1:
         return np.repeat(array, 2)[::2] if array.size else array
     permuted = np.ascontiguousarray(np.swapaxes(array, 0, -1))
     return np.swapaxes(permuted, 0, -1)

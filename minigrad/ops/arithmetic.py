@@ -6,10 +6,12 @@ Backward formulas are written with Tensor ops, so they are differentiable again.
 """
 import numbers
 
+import numpy as np
+
 from ..tensor import Tensor, tensor_method
 from ..autograd.function import Function
 from .broadcast import sum_to
-from .operands import promote, broadcast_shapes
+from .operands import promote, broadcast_shapes, result_dtype
 
 
 def _check_broadcast(a, b):
@@ -89,7 +91,8 @@ class PowScalar(Function):
     def forward(self, a, exponent):
         self.save_for_backward(a)
         self.exponent = exponent
-        return a.data ** exponent
+        # numpy lifts bool ** n to int8; the result keeps a's (already promoted) dtype.
+        return (a.data ** exponent).astype(a.data.dtype, copy=False)
 
     def backward(self, dz):
         (a,) = self.saved_tensors
@@ -101,7 +104,8 @@ class PowScalar(Function):
 
 class Pow(Function):
     """z = aᵇ (both tensors);  da = sum_to(dz ⊙ b aᵇ⁻¹),  db = sum_to(dz ⊙ aᵇ ln a).
-    Where a = 0 the ln a term is taken as 0 when aᵇ = 0 (PyTorch's convention)."""
+    Where b = 0, da = 0 (not 0·0⁻¹ = nan); where a = 0 the ln a term is taken as 0
+    (PyTorch's conventions)."""
 
     def forward(self, a, b):
         self.input_shapes = a.data.shape, b.data.shape
@@ -114,7 +118,8 @@ class Pow(Function):
         (z,) = self.saved_outputs
         da = db = None
         if self.needs_input_grad[0]:
-            da = sum_to(dz * b * a ** (b - 1), self.input_shapes[0])
+            from .pointwise import where
+            da = sum_to(where(b == 0, 0.0, dz * b * a ** (b - 1)), self.input_shapes[0])
         if self.needs_input_grad[1]:
             from .pointwise import log, where
             safe_log = where(a == 0, 0.0, log(where(a == 0, 1.0, a)))
@@ -135,8 +140,24 @@ def add(input, other, alpha=1):
     return _binary(Add, input, other, "add")
 
 
+def _is_bool(value):
+    return value.dtype.kind == "b" if isinstance(value, Tensor) else isinstance(value, (bool, np.bool_))
+
+
+def check_sub_operands(input, other):
+    """PyTorch refuses subtraction with a bool operand (a bool Python scalar included)."""
+    if _is_bool(input) and _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
 @tensor_method("sub", "__sub__")
 def sub(input, other, alpha=1):
+    check_sub_operands(input, other)
     if alpha != 1:
         other = other * alpha
     return _binary(Sub, input, other, "sub")
@@ -175,13 +196,18 @@ def neg(input):
 
 @tensor_method("pow", "__pow__")
 def pow(input, exponent):
+    if _is_bool(input) and isinstance(exponent, Tensor) and _is_bool(exponent):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if not isinstance(input, Tensor):  # scalar ** tensor
         base, exponent = promote(input, exponent, op="pow")
         return Pow.apply(base, exponent)
-    if isinstance(exponent, numbers.Number) and not isinstance(exponent, bool):
-        if input.dtype.kind != "f" and isinstance(exponent, float):
-            from ..dtypes import get_default_dtype
-            input = input.to(get_default_dtype())
+    if isinstance(exponent, (numbers.Number, np.generic)):
+        # A numpy scalar exponent is a weak scalar too: as a Python number it cannot
+        # widen the result (float32 ** np.float64(2) stays float32).
+        exponent = exponent.item() if isinstance(exponent, np.generic) else exponent
+        target = result_dtype(input, exponent)
+        if input.dtype != target:
+            input = input.to(target)
         if input.dtype.kind in "iu" and exponent < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return PowScalar.apply(input, exponent)
@@ -189,7 +215,7 @@ def pow(input, exponent):
 
 
 Tensor.__radd__ = lambda self, other: add(other, self) if isinstance(other, Tensor) else _binary(Add, other, self, "add")
-Tensor.__rsub__ = lambda self, other: _binary(Sub, other, self, "sub")
+Tensor.__rsub__ = lambda self, other: sub(other, self)
 Tensor.__rmul__ = lambda self, other: _binary(Mul, other, self, "mul")
 Tensor.__rtruediv__ = lambda self, other: div(promote(other, self)[0], self)
 Tensor.__rpow__ = lambda self, other: pow(other, self)
@@ -208,12 +234,24 @@ def _compare(name, ufunc_name):
     return compare
 
 
-eq = tensor_method("eq", "__eq__")(_compare("eq", "equal"))
-ne = tensor_method("ne", "__ne__")(_compare("ne", "not_equal"))
-lt = tensor_method("lt", "__lt__")(_compare("lt", "less"))
-le = tensor_method("le", "__le__")(_compare("le", "less_equal"))
-gt = tensor_method("gt", "__gt__")(_compare("gt", "greater"))
-ge = tensor_method("ge", "__ge__")(_compare("ge", "greater_equal"))
+def _operator(compare):
+    """The ``==``-style dunder: NotImplemented for a non-numeric operand, so Python falls
+    back to identity (``t == None`` is False, as in PyTorch)."""
+    def operator(self, other):
+        if not isinstance(other, (Tensor, numbers.Number, np.generic, np.ndarray)):
+            return NotImplemented
+        return compare(self, other)
+    return operator
+
+
+eq = tensor_method("eq")(_compare("eq", "equal"))
+ne = tensor_method("ne")(_compare("ne", "not_equal"))
+lt = tensor_method("lt")(_compare("lt", "less"))
+le = tensor_method("le")(_compare("le", "less_equal"))
+gt = tensor_method("gt")(_compare("gt", "greater"))
+ge = tensor_method("ge")(_compare("ge", "greater_equal"))
+for _name, _compare_fn in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("ge", ge)):
+    setattr(Tensor, f"__{_name}__", _operator(_compare_fn))
 Tensor.__hash__ = object.__hash__
 
 

@@ -9,6 +9,7 @@ each other's VJP, and both are Functions, so the reduction is itself differentia
 from ..tensor import Tensor, tensor_method
 from ..autograd.function import Function
 from .operands import broadcast_shapes
+from .shape import _mark_view
 
 
 def _reduced_axes(shape, target):
@@ -65,12 +66,14 @@ def sum_to(x, shape):
 @tensor_method("broadcast_to")
 def broadcast_to(input, size):
     size = tuple(int(s) for s in size)
+    if -1 in size:  # -1 keeps the existing size, as in expand
+        return expand(input, size)
     if input.data.shape == size:
         return input
     if broadcast_shapes(input.shape, size) != size:
         raise RuntimeError(f"The expanded size of the tensor ({list(size)}) must match the existing "
                            f"size ({list(input.shape)}) at non-singleton dimensions")
-    return BroadcastTo.apply(input, size)
+    return _mark_view(BroadcastTo.apply(input, size), input)
 
 
 @tensor_method("expand")
@@ -82,6 +85,9 @@ def expand(input, *sizes):
     if lead < 0:
         raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or "
                            f"equal to the number of dimensions in the tensor ({input.ndim})")
+    if -1 in sizes[:lead]:
+        raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, "
+                           f"non-existing dimension {list(sizes).index(-1)} (sizes {list(sizes)})")
     target = tuple(input.shape[i - lead] if s == -1 and i >= lead else int(s)
                    for i, s in enumerate(sizes))
     return broadcast_to(input, target)

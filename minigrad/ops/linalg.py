@@ -8,11 +8,13 @@ Batch dimensions broadcast, hence the ``sum_to``. A 1-D A is treated as a row (1
 the backward re-inserts it. The product itself is the ``kernels.matmul`` entry point, so
 optimised CPU/GPU kernels slot in without touching this file.
 """
+import numpy as np
+
 import kernels
 from ..tensor import Tensor, tensor_method
 from ..autograd.function import Function
 from .broadcast import sum_to
-from .operands import promote
+from .operands import promote, broadcast_shapes
 
 
 class MatMul(Function):
@@ -42,12 +44,19 @@ def _check_shapes(a, b):
         cb = b.shape[-1] if b.ndim > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({ra}x{k_a} and "
                            f"{k_b}x{cb}) (input shapes {list(a.shape)} and {list(b.shape)})")
+    try:
+        broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except RuntimeError:
+        raise RuntimeError(f"matmul: batch dimensions {list(a.shape[:-2])} and {list(b.shape[:-2])} "
+                           f"do not broadcast (input shapes {list(a.shape)} and "
+                           f"{list(b.shape)})") from None
 
 
 @tensor_method("matmul", "__matmul__")
 def matmul(input, other):
-    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
-        raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(other).__name__}")
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"matmul(): argument '{name}' must be Tensor, not {type(value).__name__}")
     if input.dtype != other.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != "
                            f"{other.dtype}")
@@ -63,7 +72,9 @@ def matmul(input, other):
     return out
 
 
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+# ndarray @ Tensor: the array counts as a tensor of its own dtype, as in the other operators.
+Tensor.__rmatmul__ = lambda self, other: matmul(
+    Tensor._wrap(other) if isinstance(other, np.ndarray) else other, self)
 
 
 @tensor_method("mm")
