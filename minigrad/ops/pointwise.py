@@ -1,0 +1,467 @@
+"""Smooth elementwise functions of one tensor: exponentials and logarithms, powers and
+roots, trigonometric and hyperbolic functions, sigmoid, erf, and the smooth activations.
+
+Each op is z = f(x) with dx = dz ⊙ f′(x), shapes unchanged. f′ is written with Tensor ops
+(in terms of the saved output where that is cheapest: exp′ = z, tanh′ = 1 − z²), so
+``create_graph=True`` gives higher derivatives. Integer and bool inputs become the default
+float dtype; float dtypes are kept.
+
+The piecewise ops (where, maximum, minimum, clamp, abs, sign, relu, rounding, remainders,
+predicates) are in ``pointwise_piecewise.py``; this module re-exports them, so
+``minigrad.ops.pointwise`` is the whole family. ``silu gelu softplus elu`` (and
+``leaky_relu``) are here for ``nn.functional`` but are neither in ``__all__`` nor Tensor
+methods, because PyTorch has no ``torch.silu`` or ``Tensor.gelu`` either.
+"""
+import math
+
+from .. import dtypes
+from ..tensor import Tensor, tensor_method
+from . import pointwise_piecewise
+from .pointwise_piecewise import (  # noqa: F401  (re-exported)
+    PointwiseFunction, check_tensor, apply_activation, Where, where, maximum, minimum, clamp,
+    clip, clamp_min, clamp_max, floor_divide, remainder, fmod, abs, absolute, sign, floor, ceil,
+    round, trunc, fix, frac, nan_to_num, isnan, isinf, isfinite, isposinf, isneginf, relu,
+    leaky_relu)
+
+__all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
+           "reciprocal", "square", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid",
+           "erf", "erfc", *pointwise_piecewise.__all__]
+
+
+def _float_input(input, op):
+    """The tensor a float function computes on: ints and bools become the default float."""
+    check_tensor(input, op)
+    return input if input.dtype.kind == "f" else input.to(dtypes.get_default_dtype())
+
+
+def _unary(op, function):
+    """The public form of a one-tensor float op: check, convert, apply."""
+    def public(input):
+        return function.apply(_float_input(input, op))
+    public.__name__ = public.__qualname__ = op
+    public.__doc__ = function.__doc__
+    return tensor_method(op)(public)
+
+
+# ---------------------------------------------------------------- exponentials and logarithms
+class Exp(PointwiseFunction):
+    """z = eˣ;  dx = dz ⊙ z."""
+
+    def forward(self, x):
+        self.save_outputs_for_backward()
+        return x.xp.exp(x.data)
+
+    def backward(self, dz):
+        return dz * self.saved_outputs[0]
+
+
+class Exp2(PointwiseFunction):
+    """z = 2ˣ;  dx = dz ⊙ z ln 2."""
+
+    def forward(self, x):
+        self.save_outputs_for_backward()
+        return x.xp.exp2(x.data)
+
+    def backward(self, dz):
+        return dz * self.saved_outputs[0] * math.log(2.0)
+
+
+class Expm1(PointwiseFunction):
+    """z = eˣ − 1 (exact for small x);  dx = dz ⊙ (z + 1)."""
+
+    def forward(self, x):
+        self.save_outputs_for_backward()
+        return x.xp.expm1(x.data)
+
+    def backward(self, dz):
+        return dz * (self.saved_outputs[0] + 1.0)
+
+
+class _Logarithm(PointwiseFunction):
+    """z = log_b(x) (−inf at 0, nan below);  dx = dz / (x ln b)."""
+    ufunc, scale = "log", 1.0
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return getattr(x.xp, self.ufunc)(x.data)
+
+    def backward(self, dz):
+        (x,) = self.saved_tensors
+        return dz / (x * self.scale) if self.scale != 1.0 else dz / x
+
+
+class Log(_Logarithm):
+    """z = ln x;  dx = dz / x."""
+
+
+class Log2(_Logarithm):
+    """z = log₂ x;  dx = dz / (x ln 2)."""
+    ufunc, scale = "log2", math.log(2.0)
+
+
+class Log10(_Logarithm):
+    """z = log₁₀ x;  dx = dz / (x ln 10)."""
+    ufunc, scale = "log10", math.log(10.0)
+
+
+class Log1p(PointwiseFunction):
+    """z = ln(1 + x) (exact for small x);  dx = dz / (1 + x)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x.xp.log1p(x.data)
+
+    def backward(self, dz):
+        (x,) = self.saved_tensors
+        return dz / (x + 1.0)
+
+
+exp = _unary("exp", Exp)
+exp2 = _unary("exp2", Exp2)
+expm1 = _unary("expm1", Expm1)
+log = _unary("log", Log)
+log2 = _unary("log2", Log2)
+log10 = _unary("log10", Log10)
+log1p = _unary("log1p", Log1p)
+
+
+# ---------------------------------------------------------------- powers and roots
+class Sqrt(PointwiseFunction):
+    """z = √x;  dx = dz / (2z)  (inf at x = 0, as in PyTorch)."""
+
+    def forward(self, x):
+        self.save_outputs_for_backward()
+        return x.xp.sqrt(x.data)
+
+    def backward(self, dz):
+        return dz / (self.saved_outputs[0] * 2.0)
+
+
+class Rsqrt(PointwiseFunction):
+    """z = 1/√x;  dx = −½ dz ⊙ z³."""
+
+    def forward(self, x):
+        self.save_outputs_for_backward()
+        return 1.0 / x.xp.sqrt(x.data)
+
+    def backward(self, dz):
+        z = self.saved_outputs[0]
+        return dz * -0.5 * (z * z * z)
+
+
+class Reciprocal(PointwiseFunction):
+    """z = 1/x;  dx = −dz ⊙ z²."""
+
+    def forward(self, x):
+        self.save_outputs_for_backward()
+        return 1.0 / x.data
+
+    def backward(self, dz):
+        z = self.saved_outputs[0]
+        return -dz * (z * z)
+
+
+sqrt = _unary("sqrt", Sqrt)
+rsqrt = _unary("rsqrt", Rsqrt)
+reciprocal = _unary("reciprocal", Reciprocal)
+
+
+class Square(PointwiseFunction):
+    """z = x²;  dx = 2x ⊙ dz."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x.data * x.data
+
+    def backward(self, dz):
+        return dz * self.saved_tensors[0] * 2.0
+
+
+@tensor_method("square")
+def square(input):
+    """x², keeping integer dtypes (bool becomes int64)."""
+    check_tensor(input, "square")
+    return Square.apply(input.long() if input.dtype == dtypes.bool_ else input)
+
+
+# ---------------------------------------------------------------- trigonometric, hyperbolic
+class Sin(PointwiseFunction):
+    """z = sin x;  dx = dz ⊙ cos x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x.xp.sin(x.data)
+
+    def backward(self, dz):
+        return dz * cos(self.saved_tensors[0])
+
+
+class Cos(PointwiseFunction):
+    """z = cos x;  dx = −dz ⊙ sin x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x.xp.cos(x.data)
+
+    def backward(self, dz):
+        return -dz * sin(self.saved_tensors[0])
+
+
+class Tan(PointwiseFunction):
+    """z = tan x;  dx = dz ⊙ (1 + z²)."""
+
+    def forward(self, x):
+        self.save_outputs_for_backward()
+        return x.xp.tan(x.data)
+
+    def backward(self, dz):
+        z = self.saved_outputs[0]
+        return dz * (z * z + 1.0)
+
+
+class Sinh(PointwiseFunction):
+    """z = sinh x;  dx = dz ⊙ cosh x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x.xp.sinh(x.data)
+
+    def backward(self, dz):
+        return dz * cosh(self.saved_tensors[0])
+
+
+class Cosh(PointwiseFunction):
+    """z = cosh x;  dx = dz ⊙ sinh x."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x.xp.cosh(x.data)
+
+    def backward(self, dz):
+        return dz * sinh(self.saved_tensors[0])
+
+
+class Tanh(PointwiseFunction):
+    """z = tanh x;  dx = dz ⊙ (1 − z²)."""
+
+    def forward(self, x):
+        self.save_outputs_for_backward()
+        return x.xp.tanh(x.data)
+
+    def backward(self, dz):
+        z = self.saved_outputs[0]
+        return dz * (1.0 - z * z)
+
+
+def _sigmoid_array(xp, x):
+    """σ(x) without overflow: with e = exp(−|x|) ≤ 1, σ = 1/(1+e) for x ≥ 0, e/(1+e) below.
+    The numerator max(e, [x ≥ 0]) picks 1 or e without a (slow, branchy) ``where``."""
+    e = xp.exp(-xp.abs(x))
+    return xp.maximum(e, x >= 0) / (1.0 + e)
+
+
+class Sigmoid(PointwiseFunction):
+    """z = 1 / (1 + e⁻ˣ) (no overflow for any x);  dx = dz ⊙ z(1 − z)."""
+
+    def forward(self, x):
+        self.save_outputs_for_backward()
+        return _sigmoid_array(x.xp, x.data).astype(x.dtype, copy=False)
+
+    def backward(self, dz):
+        z = self.saved_outputs[0]
+        return dz * z * (1.0 - z)
+
+
+sin = _unary("sin", Sin)
+cos = _unary("cos", Cos)
+tan = _unary("tan", Tan)
+sinh = _unary("sinh", Sinh)
+cosh = _unary("cosh", Cosh)
+tanh = _unary("tanh", Tanh)
+sigmoid = _unary("sigmoid", Sigmoid)
+
+
+# ---------------------------------------------------------------- error function
+# float64: erfc(z) = t·exp(−z² + ½c₀ + ty·d − dd) for z ≥ 0, with t = 2/(2+z), ty = 4t − 2
+# and d, dd Clenshaw's recurrence over these Chebyshev coefficients (Numerical Recipes,
+# 3rd ed., §6.2.2; relative error below 1.2e-16); near 0, where erf = 1 − erfc would
+# cancel, erf is its Taylor series 2/√π Σ (−1)ⁿ x²ⁿ⁺¹ / (n!(2n+1)), 13 terms for |x| < ½.
+# erfc of float32/float16 takes the same path in float64, with the terms above 1e-9 only.
+_ERFC_CHEBYSHEV = (
+    -1.3026537197817094, 6.4196979235649026e-1, 1.9476473204185836e-2, -9.561514786808631e-3,
+    -9.46595344482036e-4, 3.66839497852761e-4, 4.2523324806907e-5, -2.0278578112534e-5,
+    -1.624290004647e-6, 1.303655835580e-6, 1.5626441722e-8, -8.5238095915e-8, 6.529054439e-9,
+    5.059343495e-9, -9.91364156e-10, -2.27365122e-10, 9.6467911e-11, 2.394038e-12,
+    -6.886027e-12, 8.94487e-13, 3.13092e-13, -1.12708e-13, 3.81e-16, 7.106e-15, -1.523e-15,
+    -9.4e-17, 1.21e-16, -2.8e-17)
+_ERF_TAYLOR = tuple((-1) ** n * 2.0 / math.sqrt(math.pi) / (math.factorial(n) * (2 * n + 1))
+                    for n in range(13))
+# float32/float16 erf (GELU's hot path, ten times faster): x·P(x²)/Q(x²) on [−4, 4], ±1
+# beyond (Eigen's generic_fast_erf_float; |error| < 7e-8 exactly, ≤ 7 ulp in float32).
+_ERF_P = (-1.60960333262415e-02, -2.95459980854025e-03, -7.34990630326855e-04,
+          -5.69250639462346e-05, -2.10102402082508e-06, 2.77068142495902e-08,
+          -2.72614225801306e-10)
+_ERF_Q = (-1.42647390514189e-02, -7.37332916720468e-03, -1.68282697438203e-03,
+          -2.13374055278905e-04, -1.45660718464996e-05)
+
+
+def _polynomial(coefficients, x):
+    """Σ cᵢ xⁱ by Horner's rule."""
+    result = coefficients[-1]
+    for c in coefficients[-2::-1]:
+        result = result * x + c
+    return result
+
+
+def _erfc_nonnegative(xp, z, terms):
+    t = 2.0 / (2.0 + z)
+    ty = 4.0 * t - 2.0
+    d = dd = xp.zeros_like(z)
+    for c in _ERFC_CHEBYSHEV[terms - 1:0:-1]:
+        d, dd = ty * d - dd + c, d
+    return t * xp.exp(-z * z + 0.5 * (_ERFC_CHEBYSHEV[0] + ty * d) - dd)
+
+
+def _erf_array(xp, x):
+    if x.dtype.itemsize < 8:
+        a = xp.clip(x.astype(dtypes.float32, copy=False), -4.0, 4.0)
+        a2 = a * a
+        return (a * _polynomial(_ERF_P, a2) / _polynomial(_ERF_Q, a2)).astype(x.dtype, copy=False)
+    z = xp.abs(x)
+    small = _polynomial(_ERF_TAYLOR, xp.minimum(z, 0.5) ** 2) * xp.minimum(z, 0.5)
+    return xp.sign(x) * xp.where(z < 0.5, small, 1.0 - _erfc_nonnegative(xp, z, 28))
+
+
+def _erfc_array(xp, x):
+    full = x.dtype.itemsize >= 8
+    work = x if full else x.astype(dtypes.float64)
+    z = xp.abs(work)
+    tail = _erfc_nonnegative(xp, z, 28 if full else 14)                 # erfc |x|
+    small = _polynomial(_ERF_TAYLOR[:13 if full else 8], xp.minimum(z, 0.5) ** 2) * work
+    out = xp.where(z < 0.5, 1.0 - small, xp.where(work < 0, 2.0 - tail, tail))
+    return out.astype(x.dtype, copy=False)
+
+
+class Erf(PointwiseFunction):
+    """z = erf x = (2/√π) ∫₀ˣ e^(−t²) dt;  dx = dz ⊙ (2/√π) e^(−x²)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _erf_array(x.xp, x.data)
+
+    def backward(self, dz):
+        (x,) = self.saved_tensors
+        return dz * exp(-(x * x)) * (2.0 / math.sqrt(math.pi))
+
+
+class Erfc(PointwiseFunction):
+    """z = erfc x = 1 − erf x (accurate in the tail);  dx = −dz ⊙ (2/√π) e^(−x²)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return _erfc_array(x.xp, x.data)
+
+    def backward(self, dz):
+        (x,) = self.saved_tensors
+        return dz * exp(-(x * x)) * (-2.0 / math.sqrt(math.pi))
+
+
+erf = _unary("erf", Erf)
+erfc = _unary("erfc", Erfc)
+
+
+# ---------------------------------------------------------------- activations
+class Elu(PointwiseFunction):
+    """z = x for x > 0, α(eˣ − 1) otherwise;  dx = dz, or α eˣ dz where x ≤ 0 (α dz at 0;
+    dz at nan, as in PyTorch)."""
+
+    def forward(self, x, alpha):
+        self.save_for_backward(x)
+        self.alpha = alpha
+        negative = x.xp.expm1(x.xp.minimum(x.data, 0)) * alpha
+        return x.xp.where(x.data > 0, x.data, negative).astype(x.dtype, copy=False)
+
+    def backward(self, dz):
+        (x,) = self.saved_tensors
+        slope = exp(clamp(x, max=0.0)) * self.alpha      # no inf in the branch not taken
+        return Where.apply(Tensor._wrap(x.data <= 0), dz * slope, dz)
+
+
+class Silu(PointwiseFunction):
+    """z = x σ(x);  dx = dz ⊙ σ(x)(1 + x(1 − σ(x)))."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x.data * _sigmoid_array(x.xp, x.data).astype(x.dtype, copy=False)
+
+    def backward(self, dz):
+        (x,) = self.saved_tensors
+        s = sigmoid(x)
+        return dz * s * (x * (1.0 - s) + 1.0)
+
+
+_GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
+
+
+class Gelu(PointwiseFunction):
+    """approximate='none': z = x Φ(x), Φ(x) = ½(1 + erf(x/√2));  dx = dz (Φ(x) + x φ(x)),
+    φ(x) = e^(−x²/2)/√(2π).   approximate='tanh': z = ½x(1 + tanh u), u = k(x + 0.044715x³),
+    k = √(2/π);  dx = dz (½(1 + tanh u) + ½x(1 − tanh² u) k(1 + 3·0.044715x²))."""
+
+    def forward(self, x, approximate):
+        self.save_for_backward(x)
+        self.approximate = approximate
+        xp, a = x.xp, x.data
+        if approximate == "tanh":
+            return 0.5 * a * (1.0 + xp.tanh(_GELU_TANH_SCALE * (a + 0.044715 * a * a * a)))
+        return 0.5 * a * (1.0 + _erf_array(xp, a * math.sqrt(0.5)))
+
+    def backward(self, dz):
+        (x,) = self.saved_tensors
+        if self.approximate == "tanh":
+            t = tanh((x + x * x * x * 0.044715) * _GELU_TANH_SCALE)
+            inner = (x * x * (3 * 0.044715) + 1.0) * _GELU_TANH_SCALE
+            return dz * ((t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * inner)
+        cdf = (erf(x * math.sqrt(0.5)) + 1.0) * 0.5
+        pdf = exp(x * x * -0.5) * (1.0 / math.sqrt(2.0 * math.pi))
+        return dz * (cdf + x * pdf)
+
+
+class Softplus(PointwiseFunction):
+    """z = log(1 + e^(βx))/β, or x where βx > threshold;
+    dx = dz ⊙ σ(βx), or dz where βx > threshold."""
+
+    def forward(self, x, beta, threshold):
+        self.save_for_backward(x)
+        self.beta, self.threshold = beta, threshold
+        xp, bx = x.xp, x.data * beta
+        linear = bx > threshold
+        soft = xp.log1p(xp.exp(xp.where(linear, 0, bx))) / beta
+        return xp.where(linear, x.data, soft).astype(x.dtype, copy=False)
+
+    def backward(self, dz):
+        (x,) = self.saved_tensors
+        linear = Tensor._wrap(x.data * self.beta > self.threshold)
+        return Where.apply(linear, dz, dz * sigmoid(x * self.beta))
+
+
+def silu(input, inplace=False):
+    """x·σ(x) (``F.silu``)."""
+    return apply_activation(Silu, input, "silu", inplace=inplace)
+
+
+def gelu(input, approximate="none"):
+    """x·Φ(x), or its tanh approximation (``F.gelu``)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    return apply_activation(Gelu, input, "gelu", approximate)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + e^(βx))/β, linear above the threshold (``F.softplus``)."""
+    return apply_activation(Softplus, input, "softplus", beta, threshold)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, else α(eˣ − 1) (``F.elu``)."""
+    return apply_activation(Elu, input, "elu", alpha, inplace=inplace)

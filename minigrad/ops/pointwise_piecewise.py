@@ -1,0 +1,501 @@
+"""Piecewise elementwise ops, whose gradients are masks: where, maximum/minimum, clamp,
+abs, relu/leaky_relu, floor_divide/remainder/fmod, sign and rounding (zero gradient),
+nan_to_num, and the bool predicates isnan/isinf/isfinite.
+
+Operands are promoted with ``operands.promote`` and broadcast to one shape S; each input's
+gradient is a masked copy of dz (PyTorch's ``where(mask, dz, 0)``, so an inf or NaN in dz
+outside the mask gives 0, not NaN) reduced back with ``sum_to``. Masks are constants, so
+the gradients are linear in dz and differentiate again (their second derivative is 0).
+Integer dtypes are kept. ``pointwise.py`` re-exports everything here.
+
+Like PyTorch, no pointwise op warns about the infs and nans IEEE arithmetic produces
+(log 0, 0·inf, overflow): ``PointwiseFunction`` runs forward and backward with numpy's
+floating-point warnings off.
+"""
+import contextlib
+import functools
+
+from .. import dtypes
+from ..tensor import Tensor, tensor_method
+from ..autograd.function import Function
+from .broadcast import sum_to
+from .operands import promote, broadcast_shapes, check_same_device
+
+__all__ = ["where", "maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_max",
+           "floor_divide", "remainder", "fmod", "abs", "absolute", "relu", "sign", "floor",
+           "ceil", "round", "trunc", "fix", "frac", "nan_to_num", "isnan", "isinf", "isfinite",
+           "isposinf", "isneginf"]
+
+
+def quiet(xp):
+    """``xp.errstate(all="ignore")`` where the array module has one (numpy), else nothing."""
+    errstate = getattr(xp, "errstate", None)
+    return errstate(all="ignore") if errstate is not None else contextlib.nullcontext()
+
+
+def _silenced(method):
+    @functools.wraps(method)
+    def silenced(self, tensor, *args, **kwargs):
+        with quiet(tensor.xp):
+            return method(self, tensor, *args, **kwargs)
+    return silenced
+
+
+class PointwiseFunction(Function):
+    """A Function whose ``forward`` and ``backward`` (first argument a Tensor) run without
+    floating-point warnings: inf and nan are results here, as in PyTorch, not errors."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("forward", "backward"):
+            if name in vars(cls):
+                setattr(cls, name, _silenced(vars(cls)[name]))
+
+
+def masked_grad(mask, grad):
+    """``grad`` where the xp bool array ``mask`` holds, else 0; differentiable in grad."""
+    zero = Tensor._wrap(grad.xp.zeros((), dtype=grad.dtype))
+    return Where.apply(Tensor._wrap(mask), grad, zero)
+
+
+def check_tensor(value, op, arg="input"):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
+
+
+class Where(PointwiseFunction):
+    """z = c ? a : b  (c bool; c, a, b broadcast to S);
+    da = sum_to(c ? dz : 0, a.shape),  db = sum_to(c ? 0 : dz, b.shape)."""
+
+    def forward(self, condition, a, b):
+        self.condition = condition.data
+        self.input_shapes = a.shape, b.shape
+        return a.xp.where(condition.data, a.data, b.data)
+
+    def backward(self, dz):
+        sa, sb = self.input_shapes
+        c = dz.xp.broadcast_to(self.condition, dz.shape)
+        return (None,
+                sum_to(masked_grad(c, dz), sa) if self.needs_input_grad[1] else None,
+                sum_to(masked_grad(~c, dz), sb) if self.needs_input_grad[2] else None)
+
+
+def where(condition, input=None, other=None):
+    """``where(c, input, other)``: input where c, else other (either may be a number).
+    ``where(c)`` alone is ``nonzero(c, as_tuple=True)``: one int64 index tensor per dim."""
+    check_tensor(condition, "where", "condition")
+    if input is None and other is None:
+        xp = condition.xp
+        return tuple(Tensor._wrap(i.astype(dtypes.int64))
+                     for i in xp.nonzero(xp.atleast_1d(condition.data)))
+    if input is None or other is None:
+        raise TypeError("where() takes a condition and both `input` and `other`, or the "
+                        "condition alone")
+    if condition.dtype != dtypes.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype}")
+    a, b = promote(input, other, op="where")
+    check_same_device([condition, a, b], "where")
+    broadcast_shapes(condition.shape, a.shape, b.shape)
+    return Where.apply(condition, a, b)
+
+
+# Tensor.where's self is the *input*: x.where(c, y) == where(c, x, y).
+Tensor.where = lambda self, condition, other: where(condition, self, other)
+
+
+def _tie_split(dz, tie, lose):
+    """PyTorch's max/min VJP: dz/2 at ties, 0 where this operand lost, else dz."""
+    return masked_grad(~lose, Where.apply(Tensor._wrap(tie), dz * 0.5, dz))
+
+
+class Maximum(PointwiseFunction):
+    """z = max(a, b) (NaN propagates), broadcast to S;
+    da = sum_to(dz where a > b, dz/2 where a = b, 0 where a < b),  db likewise."""
+    ufunc = "maximum"
+
+    def forward(self, a, b):
+        self.input_shapes = a.shape, b.shape
+        self.save_for_backward(a, b)
+        return getattr(a.xp, self.ufunc)(a.data, b.data)
+
+    def backward(self, dz):
+        a, b = self.saved_tensors
+        (sa, sb), tie = self.input_shapes, a.data == b.data
+        a_loses, b_loses = (a.data < b.data, a.data > b.data) if self.ufunc == "maximum" else \
+                           (a.data > b.data, a.data < b.data)
+        return (sum_to(_tie_split(dz, tie, a_loses), sa) if self.needs_input_grad[0] else None,
+                sum_to(_tie_split(dz, tie, b_loses), sb) if self.needs_input_grad[1] else None)
+
+
+class Minimum(Maximum):
+    """z = min(a, b) (NaN propagates), broadcast to S;
+    da = sum_to(dz where a < b, dz/2 where a = b, 0 where a > b),  db likewise."""
+    ufunc = "minimum"
+
+
+def _tensor_pair(function, input, other, op):
+    check_tensor(input, op)
+    check_tensor(other, op, "other")
+    a, b = promote(input, other, op=op)
+    broadcast_shapes(a.shape, b.shape)
+    return function.apply(a, b)
+
+
+@tensor_method("maximum")
+def maximum(input, other):
+    """Elementwise maximum of two tensors (PyTorch takes no numbers here either)."""
+    return _tensor_pair(Maximum, input, other, "maximum")
+
+
+@tensor_method("minimum")
+def minimum(input, other):
+    """Elementwise minimum of two tensors."""
+    return _tensor_pair(Minimum, input, other, "minimum")
+
+
+class Clamp(PointwiseFunction):
+    """z = min(max(x, lo), hi), lo and hi optional, all broadcast to S (so z = hi where
+    lo > hi).  dx = dz where lo ≤ x ≤ hi (boundaries included),
+    dlo = dz where x < lo (and lo < hi),  dhi = dz where x > hi (or hi < lo); each sum_to."""
+
+    def forward(self, x, lo, hi):
+        self.save_for_backward(x, lo, hi)
+        z = x.data
+        if lo is not None:
+            z = x.xp.maximum(z, lo.data)
+        if hi is not None:
+            z = x.xp.minimum(z, hi.data)
+        return z
+
+    def backward(self, dz):
+        x, lo, hi = self.saved_tensors
+        xd = x.data
+        if lo is not None and hi is not None:
+            masks = ((xd >= lo.data) & (xd <= hi.data), (xd < lo.data) & (lo.data < hi.data),
+                     (xd > hi.data) | (hi.data < lo.data))
+        else:
+            masks = (xd >= lo.data, xd < lo.data, None) if lo is not None else \
+                    (xd <= hi.data, None, xd > hi.data)
+        present = [(t, m) for t, m in zip((x, lo, hi), masks) if t is not None]
+        return tuple(sum_to(masked_grad(dz.xp.broadcast_to(m, dz.shape), dz), t.shape) if needs
+                     else None for (t, m), needs in zip(present, self.needs_input_grad))
+
+
+@tensor_method("clamp", "clip")
+def clamp(input, min=None, max=None):
+    """Clamp into [min, max]; either bound may be None, a number or a tensor (broadcast).
+    The result has the promoted dtype (an int tensor clamped by 0.5 becomes float32)."""
+    check_tensor(input, "clamp")
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    bounds = [v for v in (min, max) if v is not None]
+    values = promote(input, *bounds, op="clamp")
+    broadcast_shapes(*(v.shape for v in values))
+    lo = values[1] if min is not None else None
+    hi = values[-1] if max is not None else None
+    return Clamp.apply(values[0], lo, hi)
+
+
+clip = clamp
+
+
+@tensor_method("clamp_min")
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+@tensor_method("clamp_max")
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+def _check_integer_divisor(a, b):
+    if a.dtype.kind in "iub" and bool((b.data == 0).any()):
+        raise RuntimeError("ZeroDivisionError")
+
+
+class FloorDivide(PointwiseFunction):
+    """z = ⌊a / b⌋ (Python's //, -inf/inf/nan for a float division by 0);
+    da = db = 0: z is piecewise constant. (PyTorch returns these zeros from
+    div(rounding_mode='floor'), but raises from floor_divide's backward.)"""
+
+    def forward(self, a, b):
+        self.input_meta = (a.shape, a.dtype), (b.shape, b.dtype)
+        return a.xp.floor_divide(a.data, b.data)
+
+    def backward(self, dz):
+        return tuple(Tensor._wrap(dz.xp.zeros(shape, dtype=dtype)) if needs else None
+                     for (shape, dtype), needs in zip(self.input_meta, self.needs_input_grad))
+
+
+class Remainder(PointwiseFunction):
+    """z = a − b⌊a / b⌋ (Python's %: the sign of b);
+    da = sum_to(dz),  db = sum_to(−dz ⌊a / b⌋)."""
+
+    def forward(self, a, b):
+        self.input_shapes = a.shape, b.shape
+        self.save_for_backward(a, b)
+        return a.xp.remainder(a.data, b.data)
+
+    def backward(self, dz):
+        a, b = self.saved_tensors
+        quotient = Tensor._wrap(dz.xp.floor_divide(a.data, b.data))
+        return (sum_to(dz, self.input_shapes[0]) if self.needs_input_grad[0] else None,
+                sum_to(-dz * quotient, self.input_shapes[1]) if self.needs_input_grad[1] else None)
+
+
+class Fmod(PointwiseFunction):
+    """z = a − b·trunc(a / b) (C's fmod: the sign of a);
+    da = sum_to(dz),  db = sum_to(−dz trunc(a / b))."""
+
+    def forward(self, a, b):
+        self.input_shapes = a.shape, b.shape
+        self.save_for_backward(a, b)
+        return a.xp.fmod(a.data, b.data)
+
+    def backward(self, dz):
+        a, b = self.saved_tensors
+        quotient = Tensor._wrap(dz.xp.trunc(a.data / b.data))
+        return (sum_to(dz, self.input_shapes[0]) if self.needs_input_grad[0] else None,
+                sum_to(-dz * quotient, self.input_shapes[1]) if self.needs_input_grad[1] else None)
+
+
+def _division(function, input, other, op):
+    a, b = promote(input, other, op=op)
+    broadcast_shapes(a.shape, b.shape)
+    _check_integer_divisor(a, b)
+    return function.apply(a, b)
+
+
+@tensor_method("floor_divide", "__floordiv__")
+def floor_divide(input, other):
+    """⌊input / other⌋ elementwise; an integer division by zero raises RuntimeError."""
+    return _division(FloorDivide, input, other, "floor_divide")
+
+
+@tensor_method("remainder", "__mod__")
+def remainder(input, other):
+    """input mod other with the sign of other (Python's ``%``); input may be a number."""
+    return _division(Remainder, input, other, "remainder")
+
+
+@tensor_method("fmod")
+def fmod(input, other):
+    """input mod other with the sign of input (C's ``fmod``)."""
+    return _division(Fmod, input, other, "fmod")
+
+
+Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)
+Tensor.__rmod__ = lambda self, other: remainder(other, self)
+
+
+# ---------------------------------------------------------------- abs
+def _sign_array(a):
+    """PyTorch's sign: [a > 0] − [a < 0], so 0 (not nan) for nan."""
+    return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
+
+
+class Abs(PointwiseFunction):
+    """z = |x|;  dx = dz ⊙ sign(x)  (0 at x = 0 and at nan)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x.xp.abs(x.data)
+
+    def backward(self, dz):
+        (x,) = self.saved_tensors
+        return dz * Tensor._wrap(_sign_array(x.data))
+
+
+@tensor_method("abs", "absolute")
+def abs(input):
+    check_tensor(input, "abs")
+    if input.dtype == dtypes.bool_:
+        raise NotImplementedError("abs is not implemented for bool tensors")
+    return Abs.apply(input)
+
+
+absolute = abs
+
+
+# ---------------------------------------------------------------- piecewise constant
+class _PiecewiseConstant(PointwiseFunction):
+    """Base of sign and the roundings: z is constant between jumps, so dx = 0."""
+    ufunc = None
+
+    def forward(self, x):
+        return getattr(x.xp, self.ufunc)(x.data)
+
+    def backward(self, dz):
+        return Tensor._wrap(dz.xp.zeros_like(dz.data))
+
+
+class Sign(_PiecewiseConstant):
+    """z = [x > 0] − [x < 0] ∈ {−1, 0, 1} (0 for nan, as in PyTorch);  dx = 0."""
+
+    def forward(self, x):
+        return _sign_array(x.data)
+
+
+class Floor(_PiecewiseConstant):
+    """z = ⌊x⌋;  dx = 0."""
+    ufunc = "floor"
+
+
+class Ceil(_PiecewiseConstant):
+    """z = ⌈x⌉;  dx = 0."""
+    ufunc = "ceil"
+
+
+class Trunc(_PiecewiseConstant):
+    """z = x rounded toward 0;  dx = 0."""
+    ufunc = "trunc"
+
+
+class Round(_PiecewiseConstant):
+    """z = x rounded to ``decimals`` places, halves to even;  dx = 0."""
+
+    def forward(self, x, decimals):
+        return x.xp.round(x.data, decimals)
+
+
+def _round_integers(input, op="round"):
+    if input.dtype == dtypes.bool_:
+        raise NotImplementedError(f"{op} is not implemented for bool tensors")
+    return Tensor._wrap(input.data.copy())     # integers are already whole
+
+
+def _rounding(op, function):
+    def public(input):
+        check_tensor(input, op)
+        return function.apply(input) if input.dtype.kind == "f" else _round_integers(input, op)
+    public.__name__ = public.__qualname__ = op
+    public.__doc__ = function.__doc__
+    return public
+
+
+floor = tensor_method("floor")(_rounding("floor", Floor))
+ceil = tensor_method("ceil")(_rounding("ceil", Ceil))
+trunc = fix = tensor_method("trunc", "fix")(_rounding("trunc", Trunc))
+
+
+@tensor_method("round")
+def round(input, *, decimals=0):
+    """Round half to even, to ``decimals`` places (negative: tens, hundreds, ...)."""
+    check_tensor(input, "round")
+    if input.dtype.kind != "f":
+        return _round_integers(input)
+    return Round.apply(input, int(decimals))
+
+
+@tensor_method("sign")
+def sign(input):
+    """−1, 0 or 1 in the input's dtype (bool stays bool); zero gradient."""
+    check_tensor(input, "sign")
+    if input.dtype == dtypes.bool_:
+        return Tensor._wrap(input.data.copy())
+    return Sign.apply(input)
+
+
+class Frac(PointwiseFunction):
+    """z = x − trunc x;  dx = dz."""
+
+    def forward(self, x):
+        return x.data - x.xp.trunc(x.data)
+
+    def backward(self, dz):
+        return dz
+
+
+@tensor_method("frac")
+def frac(input):
+    check_tensor(input, "frac")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"frac is not implemented for dtype {input.dtype}")
+    return Frac.apply(input)
+
+
+# ---------------------------------------------------------------- predicates, nan_to_num
+def _predicate(op):
+    def public(input):
+        check_tensor(input, op)
+        return Tensor._wrap(getattr(input.xp, op)(input.data))
+    public.__name__ = public.__qualname__ = op
+    public.__doc__ = f"Elementwise ``{op}``: a bool tensor with no gradient."
+    return tensor_method(op)(public)
+
+
+isnan, isinf, isfinite = _predicate("isnan"), _predicate("isinf"), _predicate("isfinite")
+isposinf, isneginf = _predicate("isposinf"), _predicate("isneginf")
+
+
+class NanToNum(PointwiseFunction):
+    """z = x with nan, +inf, −inf replaced by the given values (default 0, the dtype's
+    largest and lowest finite numbers);  dx = dz where x is finite, else 0."""
+
+    def forward(self, x, nan, posinf, neginf):
+        self.save_for_backward(x)
+        return x.xp.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, dz):
+        return masked_grad(dz.xp.isfinite(self.saved_tensors[0].data), dz)
+
+
+@tensor_method("nan_to_num")
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    check_tensor(input, "nan_to_num")
+    if input.dtype.kind != "f":
+        return Tensor._wrap(input.data.copy())
+    return NanToNum.apply(input, nan, posinf, neginf)
+
+
+# ---------------------------------------------------------------- relu, leaky_relu
+class Relu(PointwiseFunction):
+    """z = max(x, 0);  dx = 0 where x ≤ 0 (so 0 at x = 0), else dz (dz at nan, like PyTorch)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x.xp.maximum(x.data, x.data.dtype.type(0))
+
+    def backward(self, dz):
+        return masked_grad(~(self.saved_tensors[0].data <= 0), dz)
+
+
+@tensor_method("relu")
+def relu(input):
+    """max(x, 0); integer tensors stay integer."""
+    check_tensor(input, "relu")
+    if input.dtype == dtypes.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return Relu.apply(input)
+
+
+class LeakyRelu(PointwiseFunction):
+    """z = x for x > 0, s·x otherwise;  dx = dz or s·dz (s·dz at x = 0)."""
+
+    def forward(self, x, negative_slope):
+        self.save_for_backward(x)
+        self.slope = negative_slope
+        return x.xp.where(x.data > 0, x.data, x.data * negative_slope)
+
+    def backward(self, dz):
+        (x,) = self.saved_tensors
+        return Where.apply(Tensor._wrap(x.data > 0), dz, dz * self.slope)
+
+
+def apply_activation(function, input, op, *args, inplace=False):
+    """Apply an ``nn.functional`` activation: float tensors only, optionally in place."""
+    check_tensor(input, op)
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"{op} is not implemented for dtype {input.dtype}")
+    if inplace:
+        return input._write_inplace(function, *args)
+    return function.apply(input, *args)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, else negative_slope·x (``F.leaky_relu``)."""
+    return apply_activation(LeakyRelu, input, "leaky_relu", negative_slope, inplace=inplace)
+
+
