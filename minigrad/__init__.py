@@ -29,3 +29,7 @@ long = int64
 from . import cuda  # noqa: E402
 
 __version__ = "0.1.0"
+
+# Checkpoints and the packages built on the tensor core (imported last: they use all of it).
+from .serialization import save, load  # noqa: E402
+from . import nn, optim, utils  # noqa: E402

@@ -1,0 +1,121 @@
+"""Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), as PyTorch computes them.
+
+What seed 002 prints, and what Adam is
+---------------------------------------
+Seed 002 gives Adam as
+
+    θ ← θ − α ∇J(θ)                                              (printed)
+
+which is plain gradient descent: no moments, no bias correction. Adam keeps two
+exponential moving averages of the gradient g_t = ∇J(θ_{t−1}) and steps along their ratio:
+
+    m_t = β₁ m_{t−1} + (1 − β₁) g_t            first moment  (m_0 = 0)
+    v_t = β₂ v_{t−1} + (1 − β₂) g_t²           second moment (v_0 = 0, g² elementwise)
+    m̂_t = m_t / (1 − β₁ᵗ),   v̂_t = v_t / (1 − β₂ᵗ)             bias correction
+    θ_t = θ_{t−1} − α m̂_t / (√v̂_t + ε)
+
+Why the corrections. Unrolling the recursion from m_0 = 0,
+
+    m_t = (1 − β₁) Σ_{i=1..t} β₁^{t−i} g_i,
+
+so if the gradients have a stationary mean E[g], then
+
+    E[m_t] = E[g] (1 − β₁) Σ_{i=1..t} β₁^{t−i} = E[g] (1 − β₁ᵗ)
+
+(a geometric sum). The average is biased toward its zero start by exactly the factor
+(1 − β₁ᵗ), and dividing by it removes the bias; likewise E[v_t] = E[g²](1 − β₂ᵗ). Without
+it the first steps would be far too small for m (β₁ = 0.9: m_1 = 0.1 g_1) and, worse, too
+large once divided by an under-estimated √v (β₂ = 0.999: √v_1 = 0.03 |g_1|). With it the
+first step is α g_1/(|g_1| + ε) ≈ α sign(g_1): each coordinate moves by about α, whatever
+the gradient's scale, which is Adam's point.
+
+PyTorch's arithmetic, reproduced here so trajectories agree to rounding: the moments are
+updated in place (m by ``lerp``, m ← m + (1 − β₁)(g − m)), the step is
+``θ ← θ − (α / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)`` (ε is added *after* the
+correction of √v), the step count t is kept per parameter as a float32 0-d tensor, and
+options follow ``torch.optim.Adam``:
+
+* ``weight_decay`` λ (Adam): g ← g + λ θ before the moments (L2 regularisation);
+* decoupled decay (AdamW, or ``decoupled_weight_decay=True``): θ ← θ (1 − α λ) first, and
+  the gradient is left alone, so the decay is not rescaled by 1/√v̂;
+* ``amsgrad``: divide by √(max_{i≤t} v_i) (bias-corrected) instead of √v_t;
+* ``maximize``: ascend, by using −g.
+"""
+from .. import creation
+from .optimizer import Optimizer, check_hyperparameter, step_count_dtype, update_step
+
+
+class Adam(Optimizer):
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+    amsgrad=False, *, foreach=None, maximize=False, decoupled_weight_decay=False)``."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        if capturable or differentiable or fused:
+            raise NotImplementedError(f"minigrad's {type(self).__name__} has no capturable, "
+                                      "differentiable or fused mode")
+        check_hyperparameter("lr", lr, label="learning rate")
+        check_hyperparameter("eps", eps, label="epsilon value")
+        check_hyperparameter("beta", betas[0], high=1.0, label="beta parameter at index 0")
+        check_hyperparameter("beta", betas[1], high=1.0, label="beta parameter at index 1")
+        check_hyperparameter("weight_decay", weight_decay, label="weight_decay value")
+        defaults = dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
+                        weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+                        foreach=foreach, decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _init_state(self, param, state, amsgrad):
+        # The step count is a 0-d float tensor, as in PyTorch's state_dict.
+        state["step"] = creation.tensor(0.0, dtype=step_count_dtype())
+        state["exp_avg"] = creation.zeros_like(param)
+        state["exp_avg_sq"] = creation.zeros_like(param)
+        if amsgrad:
+            state["max_exp_avg_sq"] = creation.zeros_like(param)
+
+    @update_step
+    def step(self, closure=None):
+        """One Adam update of every parameter that has a gradient (formulas above)."""
+        for group in self.param_groups:
+            lr, (beta1, beta2) = group["lr"], group["betas"]
+            eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
+            for param, grad in self._params_with_grad(group):
+                state = self.state[param]
+                if not state:
+                    self._init_state(param, state, amsgrad)
+                if group["maximize"]:
+                    grad = -grad
+                state["step"] += 1
+                step = float(state["step"])
+                if weight_decay != 0:
+                    if group["decoupled_weight_decay"]:
+                        param.mul_(1 - lr * weight_decay)
+                    else:
+                        grad = grad + param * weight_decay
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                exp_avg.add_((grad - exp_avg) * (1 - beta1))          # torch's lerp_
+                exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+                step_size = lr / bias_correction1
+                if amsgrad:
+                    max_sq = state["max_exp_avg_sq"]
+                    max_sq.copy_(max_sq.maximum(exp_avg_sq))
+                    denom = max_sq.sqrt() / bias_correction2_sqrt + eps
+                else:
+                    denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps
+                param.add_(exp_avg / denom, alpha=-step_size)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: θ ← θ (1 − α λ) before the Adam step.
+    ``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+    amsgrad=False, *, maximize=False, foreach=None)``."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

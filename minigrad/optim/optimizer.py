@@ -1,0 +1,219 @@
+"""``Optimizer``: the base class of SGD, Adam, AdamW and RMSprop.
+
+An optimizer holds
+
+* ``param_groups`` — a list of dicts, each with ``"params"`` (a list of tensors) and one
+  value per hyper-parameter (``lr``, ``momentum``, ...); a group that leaves one out takes
+  the constructor's value (``defaults``). Groups let one model train with several learning
+  rates: ``SGD([{"params": body}, {"params": head, "lr": 1e-2}], lr=1e-3)``;
+* ``state`` — per parameter (keyed by the tensor itself), whatever the rule carries from
+  step to step (momentum buffers, Adam's moments, the step count).
+
+``step()`` reads each parameter's ``.grad`` and updates the parameter in place under
+``no_grad``: the same tensor objects keep their identity, so a module's parameters and the
+optimizer never drift apart. Parameters with no gradient are skipped.
+
+``state_dict()`` uses PyTorch's layout, with parameters replaced by their position across
+all groups, so it is independent of object identity and loads into a fresh optimizer built
+over the same parameters in the same order::
+
+    {"state": {0: {"momentum_buffer": tensor}, ...},
+     "param_groups": [{"lr": 0.1, ..., "params": [0, 1]}, {"lr": 0.01, ..., "params": [2]}]}
+"""
+import copy
+import functools
+import warnings
+from collections import defaultdict
+from itertools import chain
+
+from .. import dtypes
+from ..tensor import Tensor
+from ..autograd.grad_mode import enable_grad, no_grad
+from ..nn.module import _reset_grad
+
+
+class _RequiredParameter:
+    """Marks a hyper-parameter with no default (every group must give it)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _typename(obj):
+    return f"minigrad.{type(obj).__name__}" if isinstance(obj, Tensor) else type(obj).__name__
+
+
+def check_hyperparameter(name, value, low=0.0, high=None, label=None):
+    """PyTorch's constructor checks: ``ValueError("Invalid learning rate: -0.1")``."""
+    if value < low or (high is not None and value >= high):
+        raise ValueError(f"Invalid {label or name}: {value}")
+
+
+def step_count_dtype():
+    """PyTorch keeps step counts in float32, or float64 when that is the default dtype."""
+    return dtypes.float64 if dtypes.get_default_dtype() == dtypes.float64 else dtypes.float32
+
+
+class Optimizer:
+    """Base class (see the module docstring). Subclasses pass their hyper-parameter
+    ``defaults`` and implement ``step(closure=None)`` with ``@no_grad()``."""
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {_typename(params)}")
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        """Add a group (a dict with ``"params"``); missing hyper-parameters come from
+        ``defaults``. A parameter may belong to one group only."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            params = list(params)
+        # Named parameters (``model.named_parameters()``) are split into names and tensors.
+        if params and all(isinstance(p, tuple) and len(p) == 2 for p in params):
+            param_group["param_names"] = [name for name, _ in params]
+            params = [p for _, p in params]
+        param_group["params"] = params
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                + _typename(param))
+            if not (param.is_leaf or param.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError("parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in "
+                          "future, this will cause an error", stacklevel=3)
+        existing = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in existing for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        """Drop (default) or zero the gradient of every parameter."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                _reset_grad(param, set_to_none)
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    @staticmethod
+    def _evaluate(closure):
+        """Run ``closure`` (which recomputes the loss and calls backward) with grad on."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    @staticmethod
+    def _params_with_grad(group):
+        """(param, grad) for the group's parameters that have a gradient."""
+        for param in group["params"]:
+            if param.grad is not None:
+                yield param, param.grad
+
+    # ------------------------------------------------------------------ persistence
+    def state_dict(self):
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``.
+
+        Like PyTorch's, the state values are the live tensors (save or copy them to keep a
+        snapshot); indices number the parameters across groups in order."""
+        index_of = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for param in group["params"]:
+                index_of.setdefault(id(param), len(index_of))
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {index_of[id(p)] if isinstance(p, Tensor) else p: v for p, v in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyper-parameters and per-parameter state from ``state_dict()`` output.
+
+        Group count and sizes must match. State tensors are copied and cast to their
+        parameter's dtype and device (the step count keeps its own dtype), so the loaded
+        optimizer never aliases the dictionary it was given."""
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(self.param_groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"])
+               for g, s in zip(self.param_groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the "
+                             "size of optimizer's group")
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in self.param_groups)))
+
+        def cast(param, value, key=None):
+            if isinstance(value, Tensor):
+                if key != "step":
+                    value = value.to(device=param.device,
+                                     dtype=param.dtype if param.is_floating_point() else None)
+                return value.detach().clone()
+            if isinstance(value, dict):
+                return {k: cast(param, v, k) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(cast(param, v) for v in value)
+            return value
+
+        state = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in id_map:
+                param = id_map[key]
+                state[param] = cast(param, value)
+            else:
+                state[key] = value
+        new_groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+            new_groups.append(saved)
+        self.state, self.param_groups = state, new_groups
+
+    def __repr__(self):
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def update_step(step):
+    """Decorator for ``step``: run under ``no_grad`` and evaluate ``closure`` first."""
+    @functools.wraps(step)
+    def wrapper(self, closure=None):
+        loss = self._evaluate(closure)
+        self._opt_called = True  # lets a scheduler warn when it is stepped first
+        with no_grad():
+            step(self)
+        return loss
+    return wrapper

@@ -1,0 +1,247 @@
+"""mg.save / mg.load: bit-exact round trips of tensors, state dicts, optimizer and scheduler
+state and nested containers; atomic writes; refusal of anything that would need pickle."""
+import io
+import math
+import os
+import pickle
+import zipfile
+from collections import Counter, OrderedDict
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import minigrad as mg
+from minigrad import nn, optim
+
+
+def round_trip(obj, tmp_path=None):
+    if tmp_path is None:
+        buffer = io.BytesIO()
+        mg.save(obj, buffer)
+        buffer.seek(0)
+        return mg.load(buffer)
+    path = tmp_path / "obj.pt"
+    mg.save(obj, path)
+    return mg.load(path)
+
+
+def assert_same_tensor(a, b):
+    assert type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
+    assert a.requires_grad == b.requires_grad
+    assert a.numpy(force=True).tobytes() == b.numpy(force=True).tobytes()   # bit-exact
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "int32", "int8",
+                                   "uint8", "int16", "bool"])
+def test_tensors_round_trip_bit_exactly(dtype, tmp_path):
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((3, 4)) * 1e3
+    t = mg.tensor(values.astype(dtype))
+    assert_same_tensor(round_trip(t, tmp_path), t)
+    if dtype.startswith("float"):
+        special = mg.tensor(np.array([np.nan, np.inf, -np.inf, -0.0, 5e-324], dtype=dtype))
+        assert_same_tensor(round_trip(special), special)
+        p = nn.Parameter(t)
+        assert_same_tensor(round_trip(p), p)
+
+
+def test_shapes_layouts_and_requires_grad():
+    for t in [mg.tensor(3.5), mg.zeros(0, 3), mg.randn(4, 5).T, mg.randn(2, 3, requires_grad=True)]:
+        loaded = round_trip(t)
+        assert_same_tensor(loaded, t)
+        loaded.add_(1) if not loaded.requires_grad else None     # loaded arrays are writable
+
+
+def test_nested_python_values_round_trip():
+    obj = {"a": [1, -2 ** 70, 2.5, float("nan"), -0.0, math.inf, None, True, False, "text", ""],
+           3: ("tuple", (1, 2)), 1.5: OrderedDict([("z", 1), ("a", 2)]), None: Counter({4: 2}),
+           (1, "k"): mg.Size([2, 3]), True: {"deep": [[[]]]}, "c": Counter("abca"),
+           "np": [np.arange(5, dtype=np.uint16), np.float32(1.25), np.int64(-3), np.bool_(True),
+                  np.array(["ab", "c"])]}
+    loaded = round_trip(obj)
+    assert list(loaded) == list(obj)
+    a = loaded["a"]
+    assert a[0] == 1 and a[1] == -2 ** 70 and math.isnan(a[3]) and math.copysign(1, a[4]) == -1
+    assert a[5:] == [math.inf, None, True, False, "text", ""] and type(a[7]) is bool
+    assert loaded[3] == ("tuple", (1, 2)) and type(loaded[1.5]) is OrderedDict
+    assert list(loaded[1.5]) == ["z", "a"] and type(loaded[None]) is Counter
+    assert type(loaded[(1, "k")]) is mg.Size and loaded[True] == {"deep": [[[]]]}
+    assert loaded["c"] == Counter("abca") and loaded[None] == Counter({4: 2})
+    arr, f32, i64, b, strings = loaded["np"]
+    assert arr.dtype == np.uint16 and arr.tolist() == [0, 1, 2, 3, 4]
+    assert type(f32) is np.float32 and f32 == 1.25 and type(i64) is np.int64 and i64 == -3
+    assert type(b) is np.bool_ and strings.tolist() == ["ab", "c"]
+
+
+json_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda kids: st.lists(kids, max_size=3) | st.tuples(kids, kids)
+    | st.dictionaries(st.text(max_size=3) | st.integers(), kids, max_size=3),
+    max_leaves=12)
+
+
+@given(json_like)
+def test_arbitrary_nested_values_round_trip(obj):
+    assert round_trip(obj) == obj
+
+
+def test_model_state_dict_and_shared_arrays(tmp_path):
+    model = nn.Sequential(nn.Module(), nn.Module())
+    model[0].weight = nn.Parameter(mg.randn(3, 2))
+    model[1].weight = model[0].weight                       # tied
+    model[1].register_buffer("count", mg.tensor(7))
+    sd = model.state_dict()
+    loaded = round_trip(sd, tmp_path)
+    assert type(loaded) is OrderedDict and list(loaded) == list(sd)
+    for k in sd:
+        assert_same_tensor(loaded[k], sd[k])
+    assert loaded["0.weight"].data is loaded["1.weight"].data   # stored once, shared again
+    other = nn.Sequential(nn.Module(), nn.Module())
+    other[0].weight = nn.Parameter(mg.zeros(3, 2))
+    other[1].weight = nn.Parameter(mg.zeros(3, 2))
+    other[1].register_buffer("count", mg.tensor(0))
+    other.load_state_dict(mg.load(tmp_path / "obj.pt"))
+    assert other[1].count.item() == 7
+    assert np.array_equal(other[1].weight.numpy(force=True), model[0].weight.numpy(force=True))
+
+
+def test_optimizer_and_scheduler_state_round_trip(tmp_path):
+    def setup():
+        mg.manual_seed(0)
+        params = [nn.Parameter(mg.randn(3, 3, dtype=mg.float64)), nn.Parameter(mg.randn(3))]
+        opt = optim.Adam([{"params": params[:1]}, {"params": params[1:], "lr": 0.01}],
+                         lr=0.1, amsgrad=True)
+        return params, opt, optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 4, 4])
+
+    def train(params, opt, sched, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            sum((p * p * p).sum() for p in params).backward()
+            opt.step()
+            sched.step()
+
+    params, opt, sched = setup()
+    train(params, opt, sched, 6)
+    expected = [p.detach().numpy().copy() for p in params]
+
+    params, opt, sched = setup()
+    train(params, opt, sched, 3)
+    mg.save({"params": [p.detach() for p in params], "opt": opt.state_dict(),
+             "sched": sched.state_dict()}, tmp_path / "ckpt.pt")
+    ckpt = mg.load(tmp_path / "ckpt.pt")
+    assert sorted(ckpt["opt"]["state"]) == [0, 1]                     # int keys survive
+    assert ckpt["opt"]["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert ckpt["sched"]["milestones"] == Counter({2: 1, 4: 2})
+    assert type(ckpt["sched"]["milestones"]) is Counter
+    step = ckpt["opt"]["state"][0]["step"]
+    assert step.dtype == mg.float32 and step.item() == 3.0
+    for key, value in opt.state_dict()["state"][0].items():
+        assert_same_tensor(ckpt["opt"]["state"][0][key], value)
+
+    params, opt, sched = setup()
+    with mg.no_grad():
+        for p, saved in zip(params, ckpt["params"]):
+            p.copy_(saved)
+    opt.load_state_dict(ckpt["opt"])
+    sched.load_state_dict(ckpt["sched"])
+    train(params, opt, sched, 3)
+    for p, e in zip(params, expected):
+        np.testing.assert_array_equal(p.detach().numpy(), e)
+
+
+def test_truncated_and_foreign_files_raise(tmp_path):
+    path = tmp_path / "model.pt"
+    mg.save({"w": mg.randn(100, 100)}, path)
+    data = path.read_bytes()
+    for cut in (len(data) // 2, len(data) - 10, 10, 0):
+        (tmp_path / "cut.pt").write_bytes(data[:cut])
+        with pytest.raises(RuntimeError, match="not a valid minigrad checkpoint"):
+            mg.load(tmp_path / "cut.pt")
+    np.savez(tmp_path / "plain.npz", x=np.ones(3))
+    with pytest.raises(RuntimeError, match="no minigrad manifest"):
+        mg.load(tmp_path / "plain.npz")
+    with pytest.raises(FileNotFoundError):
+        mg.load(tmp_path / "missing.pt")
+
+
+def test_object_arrays_are_refused_never_unpickled(tmp_path, monkeypatch):
+    """An npz can carry a pickle as an object array; load refuses it, and pickle is
+    never consulted."""
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+    path = tmp_path / "evil.pt"
+    mg.save({"w": mg.ones(2)}, path)
+    with np.load(path) as good:
+        manifest = good["__manifest__"]
+    evil = np.empty(1, dtype=object)
+    evil[0] = Boom()
+    with open(path, "wb") as f:          # (a str path would get ".npz" appended)
+        np.savez(f, a0=evil, __manifest__=manifest, allow_pickle=True)
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("pickle.loads called"))
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("pickle.load called"))
+    with pytest.raises(pickle.UnpicklingError, match="object array"):
+        mg.load(path)
+    with open(path, "wb") as f:
+        np.savez(f, a0=np.ones(2), __manifest__=evil, allow_pickle=True)
+    with pytest.raises(pickle.UnpicklingError):
+        mg.load(path)
+
+
+def test_crash_during_write_leaves_old_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "model.pt"
+    mg.save({"w": mg.ones(3)}, path)
+    before = path.read_bytes()
+    real_savez = np.savez
+
+    def crashing_savez(file, *args, **kwargs):
+        file.write(b"PK\x03\x04 partial garbage")            # something reached the disk
+        raise OSError("disk full")
+    monkeypatch.setattr(np, "savez", crashing_savez)
+    with pytest.raises(OSError, match="disk full"):
+        mg.save({"w": mg.zeros(3)}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.pt"]                 # no temporary left behind
+    assert mg.load(path)["w"].tolist() == [1, 1, 1]
+    monkeypatch.setattr(np, "savez", real_savez)
+    mg.save({"w": mg.zeros(3)}, str(path))                      # a str path works too
+    assert mg.load(str(path))["w"].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("bad,name", [
+    (nn.Module(), "Module"), (lambda x: x, "function"), ({1, 2}, "set"),
+    (np.array([object()]), "dtype object"), (1 + 2j, "complex"), ({"k": [b"bytes"]}, "bytes"),
+    ({mg.ones(1): 1}, "dict key of type Tensor"), (io.BytesIO(), "BytesIO")])
+def test_unsupported_objects_raise_type_error_before_writing(bad, name, tmp_path):
+    path = tmp_path / "x.pt"
+    mg.save([1], path)
+    with pytest.raises(TypeError, match=name):
+        mg.save({"ok": mg.ones(2), "bad": bad}, path)
+    assert mg.load(path) == [1]
+
+
+def test_self_referencing_container_raises():
+    loop = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="contains itself"):
+        mg.save(loop, io.BytesIO())
+
+
+def test_file_is_a_plain_npz_with_a_json_manifest(tmp_path):
+    path = tmp_path / "x.pt"
+    mg.save({"w": mg.ones(2, dtype=mg.float16)}, path)
+    with zipfile.ZipFile(path) as archive:
+        assert sorted(archive.namelist()) == ["__manifest__.npy", "a0.npy"]
+    with np.load(path, allow_pickle=False) as npz:
+        import json
+        manifest = json.loads(npz["__manifest__"].tobytes())
+        assert manifest["root"]["items"][0][1]["dtype"] == "float16"
+        assert npz["a0"].dtype == np.float16
+
+
+def test_map_location(tmp_path):
+    path = tmp_path / "x.pt"
+    mg.save({"w": mg.ones(2)}, path)
+    assert mg.load(path, map_location="cpu")["w"].device == "cpu"
+    assert mg.load(path, map_location={"cpu": "cpu"})["w"].device == "cpu"
