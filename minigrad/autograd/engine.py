@@ -14,7 +14,7 @@ recursion. After a node runs its saved tensors are released unless ``retain_grap
 import sys
 
 from . import function
-from .grad_mode import no_grad, enable_grad
+from .grad_mode import is_grad_enabled, set_grad_enabled_flag
 
 
 def _discover(root_nodes):
@@ -114,7 +114,32 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         useful = _useful_nodes(consumers, targets)
 
     ready = [node for node in root_nodes if dependencies[node] == 0]
-    grad_mode = enable_grad if create_graph else no_grad
+    # Backward formulas are Tensor ops, recorded (a graph of the backward pass, for
+    # higher-order gradients) only with create_graph. Set the mode once for the whole loop.
+    previous_mode = is_grad_enabled()
+    set_grad_enabled_flag(create_graph)
+    try:
+        _run_ready_nodes(ready, buffers, dependencies, useful, retain_graph, capture,
+                         slot_targets, captured, deliver_to_leaf)
+    finally:
+        set_grad_enabled_flag(previous_mode)
+
+    if not capture:
+        return None
+    results = []
+    for t in inputs:
+        g = captured.get(id(t) if t.grad_fn is None else (t.grad_fn, t._output_slot))
+        if g is None and not allow_unused:
+            raise RuntimeError("One of the differentiated Tensors appears to not have been used "
+                               "in the graph. Set allow_unused=True if this is the desired behavior.")
+        results.append(g if g is None or create_graph else g.detach())
+    return tuple(results)
+
+
+def _run_ready_nodes(ready, buffers, dependencies, useful, retain_graph, capture, slot_targets,
+                     captured, deliver_to_leaf):
+    """Kahn's loop: run each node once all its consumers have delivered, pass its input
+    gradients on, and release what it saved unless ``retain_graph``."""
     while ready:
         node = ready.pop()
         grads = buffers.pop(node, None) or [None] * len(node.output_meta)
@@ -126,8 +151,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
             # have no gradient and get None, as in PyTorch.
             grads = [g if g is not None or meta[1].kind != "f" else _zeros(meta)
                      for g, meta in zip(grads, node.output_meta)]
-            with grad_mode():
-                input_grads = node.backward(*grads)
+            input_grads = node.backward(*grads)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
         else:
@@ -150,17 +174,6 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 dependencies[target] -= 1
                 if dependencies[target] == 0:
                     ready.append(target)
-
-    if not capture:
-        return None
-    results = []
-    for t in inputs:
-        g = captured.get(id(t) if t.grad_fn is None else (t.grad_fn, t._output_slot))
-        if g is None and not allow_unused:
-            raise RuntimeError("One of the differentiated Tensors appears to not have been used "
-                               "in the graph. Set allow_unused=True if this is the desired behavior.")
-        results.append(g if g is None or create_graph else g.detach())
-    return tuple(results)
 
 
 def _deliver_to_outputs(node, grads, capture, slot_targets, captured):

@@ -73,8 +73,14 @@ def _single_dim(dim, op):
 
 
 def _expand_grad(dy, shape, axes):
-    """Adjoint of summing over ``axes``: dy (keepdim or not) broadcast back to ``shape``."""
-    return broadcast_to(reshape(dy, _kept_shape(shape, axes)), shape)
+    """Adjoint of summing over ``axes``: dy (keepdim or not) broadcast back to ``shape``.
+    When the reduced axes are all leading ones, broadcasting alone puts dy's axes in place
+    (no reshape node; this is the common sum()/mean() of a whole tensor)."""
+    kept = _kept_shape(shape, axes)
+    leading = sorted(axes) == list(range(len(axes)))
+    if dy.data.shape != tuple(kept) and not leading:
+        dy = reshape(dy, kept)
+    return broadcast_to(dy, shape)
 
 
 def _quiet(xp):
