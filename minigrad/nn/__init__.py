@@ -11,14 +11,5 @@ from .module import Module
 from .containers import Sequential, ModuleList, ModuleDict
 from . import init, utils
 
-try:  # TEMPORARY while nn.functional is being written
-    from . import functional
-except ModuleNotFoundError as _e:
-    if _e.name != f"{__name__}.functional":
-        raise
-
-try:  # TEMPORARY while the layer modules are being written
-    from .modules import *  # noqa: F401,F403
-except ModuleNotFoundError as _e:
-    if _e.name != f"{__name__}.modules":
-        raise
+from . import functional
+from .modules import *  # noqa: F401,F403

@@ -10,15 +10,12 @@ from .shape import (reshape, view, flatten, unflatten, squeeze, unsqueeze, permu
                     swapaxes, movedim, t)
 from .linalg import matmul, mm, bmm
 
-# Each family module lists its public functions in __all__.
-_FAMILIES = ("pointwise", "reduction", "softmax", "indexing", "joining", "inplace")
+# Each family module lists its public functions in __all__ (convolution and pooling are
+# reached through nn.functional, as in PyTorch).
+_FAMILIES = ("pointwise", "reduction", "softmax", "indexing", "joining", "inplace",
+             "convolution", "pooling")
 for _name in _FAMILIES:
-    try:
-        _module = importlib.import_module(f".{_name}", __name__)
-    except ModuleNotFoundError as _e:  # TEMPORARY while the families are being written
-        if _e.name != f"{__name__}.{_name}":
-            raise
-        continue
+    _module = importlib.import_module(f".{_name}", __name__)
     globals().update({n: getattr(_module, n) for n in _module.__all__})
 
 __all__ = [n for n in dir() if not n.startswith("_") and n != "importlib"]

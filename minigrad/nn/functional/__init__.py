@@ -1,0 +1,36 @@
+"""``minigrad.nn.functional`` (``import minigrad.nn.functional as F``): PyTorch's stateless
+layer functions, one family per module.
+
+=================  ==============================================================
+``activation``     relu gelu sigmoid tanh silu leaky_relu elu softplus softmax …
+``linear``         linear
+``conv``           conv2d
+``pooling``        max_pool2d avg_pool2d adaptive_avg_pool2d
+``normalization``  batch_norm layer_norm group_norm
+``dropout``        dropout dropout1d/2d/3d
+``sparse``         embedding one_hot
+``padding``        pad
+``loss``           cross_entropy nll_loss mse_loss l1_loss binary_cross_entropy(_with_logits)
+``attention``      scaled_dot_product_attention
+=================  ==============================================================
+
+Differentiable Functions with their own VJPs live in ``minigrad/ops`` (convolution, pooling,
+the pointwise activations, softmax); this package checks arguments the way PyTorch does and
+composes those ops.
+"""
+from . import (activation, attention, conv, dropout as _dropout_module, linear as _linear_module,
+               loss, normalization, padding, pooling, sparse)
+from .activation import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403
+
+__all__ = [name for module in (activation, attention, conv, _dropout_module, _linear_module,
+                               loss, normalization, padding, pooling, sparse)
+           for name in module.__all__]

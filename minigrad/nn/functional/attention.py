@@ -1,0 +1,119 @@
+"""``F.scaled_dot_product_attention``, written as the composite reference.
+
+    S = s · Q Kᵀ (+ B)            s = scale, default 1/√E;  B: mask
+    W = softmax_keys(S)           a row whose keys are all masked gives W = 0, not NaN
+    O = dropout(W) V
+
+Shapes: Q (…, L, E), K (…, S, E), V (…, S, Ev) → O (…, L, Ev), batch dims broadcast.
+Masks: a bool mask keeps True entries (False → −∞ in S); a float mask is added to S;
+``is_causal`` keeps key j ≤ query i (top-left aligned, as PyTorch).  Seeds 001 and 003 print
+``QKᵀ/√d_k + V`` and ``(scale/√d_k)·softmax(QKᵀ/d_k) V``; the correct form is the above.
+
+Every step is a differentiable op, so the VJP is autograd's; for reference it is
+dV = Wᵀ dO, dW = dO Vᵀ, dS = W ⊙ (dW − rowsum(dW ⊙ W)), dQ = s dS K, dK = s dSᵀ Q
+(the softmax Jacobian diag(w) − w wᵀ applied row by row; masked entries have W = 0 and
+so get no gradient).  Fully masked rows are detected after masking and their scores set to
+0 before the softmax and their weights to 0 after it, so neither the value nor any
+gradient ever sees the NaN of an all −∞ softmax.  The kernels package has a fused
+``attention_forward``/``attention_backward`` pair tested against this composite.
+"""
+import math
+
+from ... import dtypes
+from ...tensor import Tensor
+from ...ops.indexing import masked_fill
+from ...ops.linalg import matmul
+from ...ops.operands import broadcast_shapes
+from ...ops.softmax import softmax
+from .dropout import dropout
+
+__all__ = ["scaled_dot_product_attention"]
+
+
+def _check_shapes(query, key, value):
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be Tensor, "
+                            f"not {type(t).__name__}")
+        if t.ndim < 2:
+            raise RuntimeError(f"scaled_dot_product_attention: {name} must be at least 2-D "
+                               f"(…, L, E), got shape {list(t.shape)}")
+    if query.shape[-1] != key.shape[-1]:
+        raise RuntimeError(f"scaled_dot_product_attention: query and key must have the same "
+                           f"embedding size, got query {list(query.shape)} and key "
+                           f"{list(key.shape)}")
+    if key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(f"scaled_dot_product_attention: key and value must have the same "
+                           f"sequence length, got key {list(key.shape)} and value "
+                           f"{list(value.shape)}")
+    if not (query.dtype == key.dtype == value.dtype) or query.dtype.kind != "f":
+        raise RuntimeError(f"scaled_dot_product_attention: expected query, key and value of one "
+                           f"floating dtype, got {query.dtype}, {key.dtype}, {value.dtype}")
+
+
+def _repeat_heads(t, repeats):
+    """(…, H, S, E) → (…, H·repeats, S, E), each head repeated ``repeats`` times in a row."""
+    shape = tuple(t.shape)
+    expanded = t.unsqueeze(-3).expand(*shape[:-2], repeats, *shape[-2:])
+    return expanded.reshape(*shape[:-3], shape[-3] * repeats, *shape[-2:])
+
+
+def _apply_mask(scores, attn_mask, query, key):
+    if not isinstance(attn_mask, Tensor):
+        raise TypeError(f"scaled_dot_product_attention(): attn_mask must be a Tensor, not "
+                        f"{type(attn_mask).__name__}")
+    try:
+        fits = broadcast_shapes(attn_mask.shape, scores.shape) == tuple(scores.shape)
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape "
+                           f"{list(attn_mask.shape)} cannot be broadcast to the attention "
+                           f"scores of shape {list(scores.shape)} (query {list(query.shape)}, "
+                           f"key {list(key.shape)})")
+    if attn_mask.dtype == dtypes.bool_:
+        return masked_fill(scores, ~attn_mask, float("-inf"))
+    if attn_mask.dtype.kind != "f":
+        raise RuntimeError(f"scaled_dot_product_attention: expected attn_mask dtype to be bool or "
+                           f"float, but got {attn_mask.dtype}")
+    return scores + attn_mask.to(scores.dtype)
+
+
+def safe_softmax(scores):
+    """softmax over the last dim, with rows that are entirely −∞ giving zeros (and zero
+    gradients) instead of NaN."""
+    dead = (scores.data == float("-inf")).all(axis=-1, keepdims=True)
+    if not bool(dead.any()):
+        return softmax(scores, -1)
+    dead = Tensor._wrap(dead)
+    return masked_fill(softmax(masked_fill(scores, dead, 0.0), -1), dead, 0.0)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    """softmax(scale · Q Kᵀ + mask) V over the last two dims; see the module docstring."""
+    _check_shapes(query, key, value)
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set "
+                           "when is_causal=True")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        heads, kv_heads = query.shape[-3], key.shape[-3]
+        if heads % kv_heads or value.shape[-3] != kv_heads:
+            raise RuntimeError(f"scaled_dot_product_attention: with enable_gqa the number of "
+                               f"query heads ({heads}) must be a multiple of the key/value heads "
+                               f"({kv_heads}, {value.shape[-3]})")
+        key, value = _repeat_heads(key, heads // kv_heads), _repeat_heads(value, heads // kv_heads)
+    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    scores = matmul(query, key.mT) * s
+    if is_causal:
+        length, source = query.shape[-2], key.shape[-2]
+        keep = query.xp.tril(query.xp.ones((length, source), dtype=bool))
+        scores = masked_fill(scores, Tensor._wrap(~keep), float("-inf"))
+    if attn_mask is not None:
+        scores = _apply_mask(scores, attn_mask, query, key)
+    weights = safe_softmax(scores)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return matmul(weights, value)

@@ -1,0 +1,131 @@
+"""Normalisation: ``F.batch_norm``, ``F.layer_norm`` (and ``F.group_norm``).
+
+All three standardise x over a set of axes A and then apply a per-feature affine map:
+
+    μ = mean_A(x),   σ² = mean_A((x − μ)²)   (biased),   x̂ = (x − μ)/√(σ² + ε),
+    y = γ x̂ + β.
+
+batch_norm  A = every axis but the channel axis 1 (batch and spatial), γ, β of shape (C,);
+            in training the batch statistics are used and the running statistics updated
+            in place:  r_μ ← (1 − m) r_μ + m μ,  r_σ² ← (1 − m) r_σ² + m σ²·n/(n − 1)
+            (the *unbiased* variance, n = |A|, as PyTorch); in evaluation x̂ uses r_μ, r_σ².
+layer_norm  A = the last len(normalized_shape) axes, γ, β of that shape.
+group_norm  A = each group of C/G channels together with the spatial axes.
+
+They are composites of mean/var/rsqrt, so the VJP is autograd's; for reference it is
+dx = (γ/σ̂)(dx̂ − mean_A(dx̂) − x̂ mean_A(dx̂ ⊙ x̂)) with dx̂ = dy ⊙ γ, σ̂ = √(σ² + ε),
+dγ = Σ dy ⊙ x̂, dβ = Σ dy (sums over the axes γ is broadcast along).  The running
+statistics are constants to autograd (they are updated under ``no_grad``).
+"""
+import numbers
+
+from ...tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ...ops.pointwise import rsqrt
+
+__all__ = ["batch_norm", "layer_norm", "group_norm"]
+
+
+def _standardise(x, axes, eps):
+    """(x − μ)/√(σ² + ε) over ``axes`` with biased σ²; also returns μ and σ² (keepdim)."""
+    mean = x.mean(dim=axes, keepdim=True)
+    var = x.var(dim=axes, keepdim=True, correction=0)
+    return (x - mean) * rsqrt(var + eps), mean, var
+
+
+def _affine(x, weight, bias, shape):
+    if weight is not None:
+        x = x * weight.reshape(shape)
+    if bias is not None:
+        x = x + bias.reshape(shape)
+    return x
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over every axis but 1, for input (N, C, *).  ``training=True``
+    normalises with the batch statistics and, when running stats are given, updates them
+    in place; ``training=False`` normalises with ``running_mean``/``running_var``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"batch_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected at least 2D input (got {input.ndim}D input)")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // channels if channels else 0
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {input.size()}")
+        normalised, mean, var = _standardise(input, axes, eps)
+        if running_mean is not None or running_var is not None:
+            with no_grad():
+                if running_mean is not None:
+                    running_mean.mul_(1 - momentum).add_(
+                        mean.detach().reshape(running_mean.shape) * momentum)
+                if running_var is not None:
+                    unbiased = var.detach().reshape(running_var.shape) * (count / (count - 1))
+                    running_var.mul_(1 - momentum).add_(unbiased * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean must be defined in evaluation mode")
+        mean = running_mean.detach().reshape(shape)
+        inv_std = rsqrt(running_var.detach().reshape(shape) + eps)
+        normalised = (input - mean) * inv_std
+    return _affine(normalised, weight, bias, shape)
+
+
+def _normalized_shape(normalized_shape):
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(n) for n in normalized_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dims (which must equal
+    ``normalized_shape``), then ``weight ⊙ x̂ + bias`` elementwise over those dims."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"layer_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
+    shape = _normalized_shape(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(str(n) for n in shape)}], but got input of size"
+                           f"{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got "
+                               f"{name} of shape {list(t.shape)} and normalized_shape = "
+                               f"{list(shape)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    normalised, _, _ = _standardise(input, axes, eps)
+    return _affine(normalised, weight, bias, shape)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each of ``num_groups`` groups of channels (with all spatial positions) of an
+    (N, C, *) input, then a per-channel affine map."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"group_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
+    n, channels = input.shape[:2]
+    if num_groups <= 0 or channels % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {list(input.shape)} and num_groups="
+                           f"{num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != channels):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(t.shape)} and "
+                               f"input of shape {list(input.shape)}")
+    grouped = input.reshape(n, num_groups, -1)
+    normalised, _, _ = _standardise(grouped, (2,), eps)
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    return _affine(normalised.reshape(input.shape), weight, bias, shape)

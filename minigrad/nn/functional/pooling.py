@@ -1,0 +1,139 @@
+"""``F.max_pool2d``, ``F.avg_pool2d``, ``F.adaptive_avg_pool2d``: PyTorch's argument rules
+and messages around the Functions of ``minigrad/ops/pooling.py``.
+
+    max_pool2d  y[n, c, a, b] = max over the window at (a·s − p, b·s − p), taps d apart
+                dx: dy routed to each window's arg-max (summed where windows share it)
+    avg_pool2d  y[n, c, a, b] = (window sum of zero-padded x) / D[a, b]
+                dx: dy / D spread evenly over each window
+    adaptive_avg_pool2d  y = mean over PyTorch's adaptive windows, any (OH, OW)
+
+Shapes: (N, C, H, W) or unbatched (C, H, W) → (N, C, OH, OW) with
+OH = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1 (⌈·⌉ in ceil mode, whose last window must start inside
+the input or the left padding).  ``stride`` defaults to ``kernel_size``.  Padding may be at
+most half the kernel.  Seed 001 §4.3's walk-through (26×26 → 2×2 max pool → 13×13, 11×11 →
+5×5) is tested in ``tests/nn/test_functional_pooling.py``.
+"""
+import numbers
+
+from ...tensor import Tensor
+from ...ops.pooling import (AvgPool2d, AvgPoolWindow, MaxPool2d, MaxPoolWindow,
+                            adaptive_average_pool2d)
+
+__all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]
+
+
+def _pool_pair(value, name, op):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return (int(value), int(value))
+    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(
+            isinstance(v, numbers.Integral) for v in value):
+        return (int(value[0]), int(value[-1]))
+    raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two ints "
+                       f"(got {name}={value!r})")
+
+
+def _output_size(size, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's ``pooling_output_shape``: windows along one axis (may be ≤ 0)."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if ceil_mode:
+        out = -(-span // stride) + 1
+        if (out - 1) * stride >= size + padding:
+            out -= 1
+        return out
+    return span // stride + 1
+
+
+def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """Check and normalise pooling arguments; returns (batched input, k, s, p, d)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim not in (3, 4) or any(n == 0 for n in input.shape[-3:]):
+        raise RuntimeError(f"{op}: non-empty 3D or 4D (batch mode) tensor expected for input, "
+                           f"but got input of size {list(input.shape)}")
+    k = _pool_pair(kernel_size, "kernel_size", op)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
+        else _pool_pair(stride, "stride", op)
+    p, d = _pool_pair(padding, "padding", op), _pool_pair(dilation, "dilation", op)
+    if min(k) <= 0:
+        raise RuntimeError(f"kernel_size must be greater than zero, but got kH: {k[0]} kW: {k[1]}")
+    if min(s) <= 0:
+        raise RuntimeError("stride should not be zero")
+    if min(d) <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
+                           f"dilationW: {d[1]}")
+    if min(p) < 0 or p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        bad = 0 if p[0] > k[0] // 2 or p[0] < 0 else 1
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                           f"pad={p[bad]}, kernel_size={k[bad]} and dilation={d[bad]}")
+    batched = input if input.ndim == 4 else input.unsqueeze(0)
+    c, h, w = batched.shape[1:]
+    oh, ow = (_output_size(n, k[a], s[a], p[a], d[a], ceil_mode) for a, n in enumerate((h, w)))
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"Given input size: ({c}x{h}x{w}). Calculated output size: "
+                           f"({c}x{oh}x{ow}). Output size is too small")
+    return batched, k, s, p, d
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """``(values, indices)`` of 2-D max pooling; indices are int64 flat positions in each
+    (H·W) input plane, as ``F.max_unpool2d`` expects."""
+    batched, k, s, p, d = _pool_geometry("max_pool2d", input, kernel_size, stride, padding,
+                                         dilation, ceil_mode)
+    values, indices = MaxPool2d.apply(batched, MaxPoolWindow(k, s, p, d, bool(ceil_mode)))
+    if input.ndim == 3:
+        values, indices = values.squeeze(0), indices.squeeze(0)
+    return values, indices
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling (padding counts as −∞); with ``return_indices`` also the arg-max
+    positions."""
+    values, indices = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation,
+                                              ceil_mode)
+    return (values, indices) if return_indices else values
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """2-D average pooling; the divisor is ``divisor_override`` if given, else the window
+    area clipped to the padded input (``count_include_pad``) or to the input itself."""
+    batched, k, s, p, _ = _pool_geometry("avg_pool2d", input, kernel_size, stride, padding, 1,
+                                         ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    if batched.dtype.kind != "f":
+        raise RuntimeError(f"avg_pool2d: expected a floating point input, got dtype {input.dtype}")
+    window = AvgPoolWindow(k, s, p, bool(ceil_mode), bool(count_include_pad),
+                           None if divisor_override is None else int(divisor_override))
+    out = AvgPool2d.apply(batched, window)
+    return out.squeeze(0) if input.ndim == 3 else out
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average over PyTorch's adaptive windows: output cell a covers input rows
+    [⌊a·H/OH⌋, ⌈(a+1)·H/OH⌉), likewise columns.  ``output_size``: int or pair, where None
+    keeps that input size."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"adaptive_avg_pool2d(): argument 'input' must be Tensor, not "
+                        f"{type(input).__name__}")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+                           f"{list(input.shape)}")
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise RuntimeError(f"adaptive_avg_pool2d: output_size must be 2, got "
+                               f"{len(output_size)} values ({list(output_size)})")
+        sizes = tuple(input.shape[-2 + a] if o is None else int(o)
+                      for a, o in enumerate(output_size))
+    else:
+        sizes = (int(output_size), int(output_size))
+    if min(sizes) < 0 or any(n == 0 for n in input.shape[-2:]):
+        raise RuntimeError(f"adaptive_avg_pool2d(): expected a non-negative output_size and "
+                           f"non-empty spatial dims, got output_size {list(sizes)} for input "
+                           f"{list(input.shape)}")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"adaptive_avg_pool2d: expected a floating point input, got dtype "
+                           f"{input.dtype}")
+    return adaptive_average_pool2d(input, sizes)

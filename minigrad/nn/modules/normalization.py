@@ -1,0 +1,146 @@
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``.
+
+BatchNorm (Ioffe & Szegedy 2015) standardises each channel over the batch (and spatial
+positions) and learns a per-channel scale and shift (``F.batch_norm``):
+
+    y = γ (x − μ_B)/√(σ²_B + ε) + β          training: batch statistics μ_B, σ²_B
+    y = γ (x − r_μ)/√(r_σ² + ε) + β          evaluation: running statistics
+
+State: parameters ``weight`` γ = 1 and ``bias`` β = 0 (C,) when ``affine``; buffers
+``running_mean`` = 0, ``running_var`` = 1 (C,) and ``num_batches_tracked`` (int64 scalar)
+when ``track_running_stats``.  Each training step adds 1 to num_batches_tracked and moves
+the running statistics by the factor m = ``momentum``, or by m = 1/num_batches_tracked
+when ``momentum=None`` (a cumulative average of every batch so far).  Without running
+statistics the batch statistics are used in evaluation too.
+
+LayerNorm standardises each sample over its last dims ``normalized_shape`` and learns an
+elementwise γ, β of that shape (``elementwise_affine``; ``bias=False`` drops β).
+"""
+import numbers
+
+from ... import creation, dtypes
+from ...autograd.grad_mode import no_grad
+from .. import functional as F
+from .. import init
+from ..module import Module
+from ..parameter import Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+
+
+class _BatchNorm(Module):
+    """Shared state and forward of BatchNorm1d/2d (see the module docstring)."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        factory = {"dtype": dtype, "device": device}
+        if affine:
+            self.weight = Parameter(creation.empty((num_features,), **factory))
+            if bias:
+                self.bias = Parameter(creation.empty((num_features,), **factory))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros((num_features,), **factory))
+            self.register_buffer("running_var", creation.ones((num_features,), **factory))
+            self.register_buffer("num_batches_tracked",
+                                 creation.tensor(0, dtype=dtypes.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input_dim(self, input):
+        raise NotImplementedError
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked)
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        track = not self.training or self.track_running_stats
+        return F.batch_norm(input, self.running_mean if track else None,
+                            self.running_var if track else None, self.weight, self.bias,
+                            use_batch_stats, factor, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) input, statistics per channel C."""
+
+    def _check_input_dim(self, input):
+        if input.dim() not in (2, 3):
+            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) input, statistics per channel C."""
+
+    def _check_input_dim(self, input):
+        if input.dim() != 4:
+            raise ValueError(f"expected 4D input (got {input.dim()}D input)")
+
+
+class LayerNorm(Module):
+    """y = γ ⊙ (x − μ)/√(σ² + ε) + β over the last dims ``normalized_shape`` of each sample."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        factory = {"dtype": dtype, "device": device}
+        if elementwise_affine:
+            self.weight = Parameter(creation.empty(self.normalized_shape, **factory))
+            if bias:
+                self.bias = Parameter(creation.empty(self.normalized_shape, **factory))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

@@ -1,0 +1,81 @@
+"""F.pad: PyTorch parity for constant (including negative, cropping pads and a fill
+value), reflect, replicate and circular modes, gradients accumulating where pixels are
+read twice, second derivatives of constant padding, and PyTorch's errors."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad.autograd.gradcheck import gradcheck, gradgradcheck
+from tests.nn.parity import leaf, run_both
+
+
+@given(st.integers(1, 4), st.data(), st.integers(0, 2 ** 16))
+def test_constant_matches_torch(ndim, data, seed):
+    torch = pytest.importorskip("torch")
+    shape = tuple(data.draw(st.integers(1, 4)) for _ in range(ndim))
+    pairs = data.draw(st.integers(1, ndim))
+    pad = []
+    for i in range(pairs):
+        size = shape[ndim - 1 - i]
+        pad += [data.draw(st.integers(-(size // 2), 2)), data.draw(st.integers(-(size // 2), 2))]
+    value = data.draw(st.sampled_from([None, 0.0, 1.5]))
+    x = leaf(np.random.default_rng(seed).standard_normal(shape))
+    run_both(torch, lambda t: F.pad(t, pad, value=value),
+             lambda t: torch.nn.functional.pad(t, pad, value=value), [x], seed)
+
+
+@given(st.sampled_from(["reflect", "replicate", "circular"]), st.sampled_from([1, 2, 3]),
+       st.data(), st.integers(0, 2 ** 16))
+def test_other_modes_match_torch(mode, dims, data, seed):
+    torch = pytest.importorskip("torch")
+    shape = (2, 2) + tuple(data.draw(st.integers(2, 4)) for _ in range(dims))
+    pad = []
+    for i in range(dims):
+        size = shape[-1 - i]
+        pad += [data.draw(st.integers(0, size - 1)), data.draw(st.integers(0, size - 1))]
+    x = leaf(np.random.default_rng(seed).standard_normal(shape))
+    run_both(torch, lambda t: F.pad(t, pad, mode=mode),
+             lambda t: torch.nn.functional.pad(t, pad, mode=mode), [x], seed)
+
+
+def test_gradients():
+    x = leaf(np.random.default_rng(0).standard_normal((1, 2, 3)))
+    assert gradcheck(lambda t: F.pad(t, (2, -1), value=3.0), (x,))
+    assert gradgradcheck(lambda t: F.pad(t, (1, 2, 0, 1)), (x,))
+    assert gradcheck(lambda t: F.pad(t, (2, 2), mode="reflect"), (x,))
+    assert gradcheck(lambda t: F.pad(t, (1, 3), mode="replicate"), (x,))
+
+
+def test_reflect_gradient_accumulates():
+    x = leaf([[1.0, 2.0, 3.0]])
+    F.pad(x, (2, 2), mode="reflect").sum().backward()     # 3 2 | 1 2 3 | 2 1
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 3.0, 2.0]])
+
+
+def test_dtype_kept():
+    assert F.pad(mg.randn(2, 3), (1, 1)).dtype == mg.float32
+    assert F.pad(mg.tensor([[1, 2]]), (1, 0), value=7).tolist() == [[7, 1, 2]]
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda: F.pad(mg.randn(3, 5), (1,)), RuntimeError, "Padding length must be divisible by 2"),
+    (lambda: F.pad(mg.randn(3, 5), (1, 1, 1, 1, 1, 1)), RuntimeError,
+     "Padding length should be less than or equal to two times the input dimension but got "
+     "padding length 6 and input of dimension 2"),
+    (lambda: F.pad(mg.randn(1, 2, 3), (3, 0), mode="reflect"), RuntimeError,
+     "Padding size should be less than the corresponding input dimension, but got: padding (3, 0) "
+     "at dimension 2 of input [1, 2, 3]"),
+    (lambda: F.pad(mg.randn(3), (1, 1), mode="reflect"), NotImplementedError,
+     "Padding size 2 is not supported for 1D input tensor"),
+    (lambda: F.pad(mg.randn(3, 3), (1, 1), mode="foo"), NotImplementedError,
+     "Unrecognised padding mode foo"),
+    (lambda: F.pad(mg.randn(1, 2, 3), (1, 1), mode="reflect", value=1.0), RuntimeError,
+     "Padding mode \"reflect\" doesn't take in value argument"),
+    (lambda: F.pad(mg.randn(2, 3), (-2, -2)), RuntimeError, "negative output size"),
+])
+def test_errors(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    assert message in str(info.value)
