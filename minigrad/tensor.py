@@ -168,18 +168,8 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``."""
         from .autograd.engine import run_backward
-        if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        if gradient is None:
-            if self.numel() != 1:
-                raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
-                                   f"(got a tensor of shape {tuple(self.shape)})")
-            gradient = Tensor._wrap(self.xp.ones(self.data.shape, dtype=self.dtype))
-        elif not isinstance(gradient, Tensor):
-            gradient = Tensor._wrap(self.xp.asarray(gradient, dtype=self.dtype))
-        if tuple(gradient.shape) != tuple(self.shape):
-            raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of "
-                               f"{tuple(gradient.shape)} and output[0] has a shape of {tuple(self.shape)}.")
+        from .autograd.functional import seed_gradient
+        gradient = seed_gradient(self, gradient)
         if retain_graph is None:
             retain_graph = create_graph
         run_backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph)

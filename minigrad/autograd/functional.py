@@ -3,6 +3,26 @@ than accumulated into ``.grad``."""
 from .engine import run_backward
 
 
+def seed_gradient(output, gradient, index=0):
+    """The gradient backward starts from for ``output``: ones for a one-element output when
+    none is given, else ``gradient`` as a tensor of the output's shape (checked)."""
+    from ..tensor import Tensor
+    if not output.requires_grad:
+        raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
+    if gradient is None:
+        if output.numel() != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
+                               f"(output {index} has shape {tuple(output.shape)})")
+        return Tensor._wrap(output.xp.ones(output.data.shape, dtype=output.dtype))
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor._wrap(output.xp.asarray(gradient, dtype=output.dtype))
+    if gradient.data.shape != output.data.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[{index}] has a shape of "
+                           f"{tuple(gradient.shape)} and output[{index}] has a shape of "
+                           f"{tuple(output.shape)}.")
+    return gradient
+
+
 def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
@@ -27,21 +47,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    seeds = []
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out.requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-        if g is None:
-            if out.numel() != 1:
-                raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
-                                   f"(output {i} has shape {tuple(out.shape)})")
-            g = Tensor._wrap(out.xp.ones(out.data.shape, dtype=out.dtype))
-        elif not isinstance(g, Tensor):
-            g = Tensor._wrap(out.xp.asarray(g, dtype=out.dtype))
-        if tuple(g.shape) != tuple(out.shape):
-            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
-                               f"and output[{i}] has a shape of {tuple(out.shape)}.")
-        seeds.append(g)
+    seeds = [seed_gradient(out, g, i) for i, (out, g) in enumerate(zip(outputs, grad_outputs))]
     if retain_graph is None:
         retain_graph = create_graph
     result = run_backward(list(outputs), seeds, retain_graph=retain_graph, create_graph=create_graph,

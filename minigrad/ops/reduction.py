@@ -14,7 +14,6 @@ import operator
 import warnings
 from collections import namedtuple
 
-import kernels
 
 from .. import dtypes
 from ..tensor import Tensor, tensor_method, _normalize_dim
@@ -23,7 +22,7 @@ from .broadcast import broadcast_to
 from .shape import reshape
 
 __all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
-           "argmin", "logsumexp"]
+           "argmin"]
 
 # PyTorch's ``torch.return_types.max`` / ``.min``: tuples with ``.values`` and ``.indices``.
 return_types = {name: namedtuple(name, ["values", "indices"]) for name in ("max", "min")}
@@ -470,37 +469,3 @@ def argmax(input, dim=None, keepdim=False):
 def argmin(input, dim=None, keepdim=False):
     """Index of the first minimum along ``dim`` (of the flattened input when dim is None)."""
     return _arg_extremum("argmin", input, dim, keepdim)
-
-
-# ---------------------------------------------------------------------- logsumexp
-class LogSumExp(Function):
-    """y = m + log Σ_A exp(x − m), m = max_A x (kernels.logsumexp; an all −∞ slice or an empty
-    one gives −∞ without NaN).   VJP: dx = broadcast(dy) · exp(x − y) = broadcast(dy) · softmax_A(x)."""
-
-    def forward(self, x, axes, keepdim):
-        self.input_shape, self.axes = x.shape, axes
-        self.save_for_backward(x)
-        self.save_outputs_for_backward()
-        xp = x.xp
-        if not axes:  # a 0-d input: the log of one exponential
-            return x.data.copy()
-        if _count(x.shape, axes) == 0:
-            shape = (_kept_shape if keepdim else _reduced_shape)(x.shape, axes)
-            return xp.full(shape, -xp.inf, dtype=x.dtype)
-        return xp.asarray(kernels.logsumexp(x.data, axes, keepdim)).astype(x.dtype, copy=False)
-
-    def backward(self, dy):
-        from .pointwise import exp
-        (x,), (y,) = self.saved_tensors, self.saved_outputs
-        kept = _kept_shape(self.input_shape, self.axes)
-        return _expand_grad(dy, self.input_shape, self.axes) * exp(x - reshape(y, kept))
-
-
-@tensor_method("logsumexp")
-def logsumexp(input, dim, keepdim=False):
-    """log Σ exp(x) over ``dim`` (int or tuple), computed max-shifted; integer inputs become the
-    default float dtype."""
-    _check_tensor(input, "logsumexp")
-    if input.dtype.kind != "f":
-        input = input.to(dtypes.get_default_dtype())
-    return LogSumExp.apply(input, _reduction_axes(dim, input.ndim), bool(keepdim))

@@ -1,4 +1,4 @@
-"""softmax and log_softmax along one dim, computed max-shifted by the ``kernels`` package.
+"""softmax, log_softmax and logsumexp, computed max-shifted by the ``kernels`` package.
 
 For a slice x along ``dim`` with y = softmax(x), the Jacobian is ∂y/∂x = diag(y) − y yᵀ,
 which is symmetric, so its VJP is
@@ -19,9 +19,12 @@ import kernels
 
 from ..tensor import Tensor, tensor_method, _normalize_dim
 from ..autograd.function import Function
-from .reduction import sum as reduce_sum
+from .. import dtypes
+from .reduction import (sum as reduce_sum, _check_tensor, _count, _expand_grad, _kept_shape,
+                        _reduced_shape, _reduction_axes)
+from .shape import reshape
 
-__all__ = ["softmax", "log_softmax"]
+__all__ = ["softmax", "log_softmax", "logsumexp"]
 
 
 def _along_dim(kernel, xp, x, axis):
@@ -102,3 +105,36 @@ def log_softmax(input, dim=None, dtype=None):
     input, axis = _prepare("log_softmax", input, dim, dtype)
     return LogSoftmax.apply(input, axis)
 
+
+# ---------------------------------------------------------------------- logsumexp
+class LogSumExp(Function):
+    """y = m + log Σ_A exp(x − m), m = max_A x (kernels.logsumexp; an all −∞ slice or an empty
+    one gives −∞ without NaN).   VJP: dx = broadcast(dy) · exp(x − y) = broadcast(dy) · softmax_A(x)."""
+
+    def forward(self, x, axes, keepdim):
+        self.input_shape, self.axes = x.shape, axes
+        self.save_for_backward(x)
+        self.save_outputs_for_backward()
+        xp = x.xp
+        if not axes:  # a 0-d input: the log of one exponential
+            return x.data.copy()
+        if _count(x.shape, axes) == 0:
+            shape = (_kept_shape if keepdim else _reduced_shape)(x.shape, axes)
+            return xp.full(shape, -xp.inf, dtype=x.dtype)
+        return xp.asarray(kernels.logsumexp(x.data, axes, keepdim)).astype(x.dtype, copy=False)
+
+    def backward(self, dy):
+        from .pointwise import exp
+        (x,), (y,) = self.saved_tensors, self.saved_outputs
+        kept = _kept_shape(self.input_shape, self.axes)
+        return _expand_grad(dy, self.input_shape, self.axes) * exp(x - reshape(y, kept))
+
+
+@tensor_method("logsumexp")
+def logsumexp(input, dim, keepdim=False):
+    """log Σ exp(x) over ``dim`` (int or tuple), computed max-shifted; integer inputs become the
+    default float dtype."""
+    _check_tensor(input, "logsumexp")
+    if input.dtype.kind != "f":
+        input = input.to(dtypes.get_default_dtype())
+    return LogSumExp.apply(input, _reduction_axes(dim, input.ndim), bool(keepdim))
