@@ -127,3 +127,23 @@ def result_type(*operands):
             result = dtype if kind == "zerodim" else (
                 _default_float if category(dtype) == 2 else _CATEGORY_DEFAULT[category(dtype)])
     return np.dtype(result)
+
+
+# How PyTorch names dtypes in its error messages: scalar-type names ("Long", "Float") and
+# C type names ("long", "float"). Messages that quote PyTorch's wording use these.
+_SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
+                      "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
+                      "float64": "Double"}
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "Half", "int64": "long",
+                 "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char",
+                 "bool": "bool"}
+
+
+def scalar_type_name(dtype):
+    """PyTorch's ScalarType name of a dtype, e.g. 'Long' for int64."""
+    return _SCALAR_TYPE_NAMES.get(str(dtype), str(dtype))
+
+
+def c_type_name(dtype):
+    """PyTorch's C type name of a dtype, e.g. 'long' for int64."""
+    return _C_TYPE_NAMES.get(str(dtype), str(dtype))

@@ -1,6 +1,6 @@
 """Indexing: ``t[key]``, ``t[key] = v``, and the ops that pick elements by position
-(masked_fill, tril/triu, gather, index_select, take_along_dim; narrow and select, plain
-slices, live with split in ``joining.py``).
+(gather, index_select, take_along_dim; masked_fill and tril/triu are in ``masking.py``;
+narrow and select, plain slices, live with split in ``joining.py``).
 
 Every read is one Function, ``Index``: y = x[key]. Its VJP puts each gradient element back
 where it was read from, adding where an element was read more than once,
@@ -29,7 +29,7 @@ from .broadcast import sum_to, broadcast_to
 from .operands import broadcast_shapes, check_same_device
 from .shape import _mark_view, reshape
 
-__all__ = ["masked_fill", "tril", "triu", "gather", "index_select", "take_along_dim"]
+__all__ = ["gather", "index_select", "take_along_dim"]
 
 _VALID = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
           "valid indices (got {})")
@@ -268,47 +268,6 @@ class IndexPut(Function):
         return dx, dv
 
 
-class MaskedFill(Function):
-    """y = where(mask, value, x)  (value 0-d, mask broadcast to x.shape);
-    dx = where(mask, 0, dy),  dvalue = Σ where(mask, dy, 0)."""
-
-    def forward(self, x, mask, value):
-        self.save_for_backward(mask)
-        return x.xp.where(mask.data, value.data.astype(x.dtype), x.data)
-
-    def backward(self, dy):
-        (mask,) = self.saved_tensors
-        zero = Tensor._wrap(dy.xp.zeros((), dtype=dy.dtype))
-        dx = MaskedFill.apply(dy, mask, zero) if self.needs_input_grad[0] else None
-        dvalue = None
-        if self.needs_input_grad[2]:
-            inverse = Tensor._wrap(dy.xp.logical_not(mask.data))
-            dvalue = sum_to(MaskedFill.apply(dy, inverse, zero), ())
-        return dx, None, dvalue
-
-
-class Tril(Function):
-    """y = x with entries above diagonal k zeroed (last two dims);  dx = tril(dy, k)."""
-
-    def forward(self, x, diagonal):
-        self.diagonal = diagonal
-        return x.xp.tril(x.data, diagonal)
-
-    def backward(self, dy):
-        return Tril.apply(dy, self.diagonal)
-
-
-class Triu(Function):
-    """y = x with entries below diagonal k zeroed (last two dims);  dx = triu(dy, k)."""
-
-    def forward(self, x, diagonal):
-        self.diagonal = diagonal
-        return x.xp.triu(x.data, diagonal)
-
-    def backward(self, dy):
-        return Triu.apply(dy, self.diagonal)
-
-
 def index_with_key(input, key):
     """Apply a parsed IndexKey; basic keys give a view sharing input's version counter."""
     out = Index.apply(input, key)
@@ -367,59 +326,6 @@ Tensor.__setitem__ = _setitem
 
 
 # ---------------------------------------------------------------------- named ops
-_C_NAMES = {"float32": "float", "float64": "double", "float16": "Half", "int64": "long",
-            "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}
-
-
-def masked_fill_operands(input, mask, value):
-    """Validate masked_fill's mask (a bool tensor on input's device) and value (a number or
-    a 0-d tensor), returning both as tensors, value cast to input's dtype. Shared with the
-    in-place ``masked_fill_`` (``self._write_inplace(MaskedFill, *masked_fill_operands(...))``)."""
-    if not isinstance(mask, Tensor):
-        mask = Tensor._wrap(input.xp.asarray(mask))
-    if mask.dtype != dtypes.bool_:
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{_C_NAMES.get(str(mask.dtype), mask.dtype)}")
-    check_same_device([input, mask], "masked_fill")
-    if isinstance(value, Tensor):
-        if value.ndim != 0:
-            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
-                               f"tensor with {value.ndim} dimension(s).")
-        value = value.to(device=input.device, dtype=input.dtype)
-    else:
-        value = Tensor._wrap(input.xp.asarray(value).astype(input.dtype))
-    return mask, value
-
-
-@tensor_method("masked_fill")
-def masked_fill(input, mask, value):
-    """Where ``mask`` (bool, broadcast with input) is True, ``value`` (a number or a 0-d
-    tensor, differentiable); elsewhere input. The result has input's dtype."""
-    mask, value = masked_fill_operands(input, mask, value)
-    shape = broadcast_shapes(input.shape, mask.shape)
-    if tuple(input.shape) != shape:
-        input = broadcast_to(input, shape)
-    return MaskedFill.apply(input, mask, value)
-
-
-def _check_matrix(input, name):
-    if input.ndim < 2:
-        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-
-
-@tensor_method("tril")
-def tril(input, diagonal=0):
-    _check_matrix(input, "tril")
-    return Tril.apply(input, int(diagonal))
-
-
-@tensor_method("triu")
-def triu(input, diagonal=0):
-    _check_matrix(input, "triu")
-    return Triu.apply(input, int(diagonal))
-
-
 def _int_index(index, name, message):
     if not isinstance(index, Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(f"{name}(): Expected dtype {message} for index")
@@ -481,7 +387,7 @@ def take_along_dim(input, indices, dim=None):
     """gather after broadcasting input and indices against each other except along ``dim``;
     with dim=None both are flattened first."""
     if not isinstance(indices, Tensor) or indices.dtype != dtypes.int64:
-        got = _C_NAMES.get(str(getattr(indices, "dtype", "")), "non-tensor").capitalize()
+        got = (dtypes.c_type_name(indices.dtype) if isinstance(indices, Tensor) else "non-tensor").capitalize()
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {got}")
     if dim is None:
         return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))

@@ -85,7 +85,7 @@ def clamp_(self, min=None, max=None):
 
 @tensor_method("masked_fill_")
 def masked_fill_(self, mask, value):
-    from .indexing import MaskedFill, masked_fill_operands
+    from .masking import MaskedFill, masked_fill_operands
     return self._write_inplace(MaskedFill, *masked_fill_operands(self, mask, value))
 
 

@@ -27,9 +27,6 @@ __all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "a
 # PyTorch's ``torch.return_types.max`` / ``.min``: tuples with ``.values`` and ``.indices``.
 return_types = {name: namedtuple(name, ["values", "indices"]) for name in ("max", "min")}
 
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-                "int64": "Long", "float16": "Half", "float32": "Float", "float64": "Double"}
-
 
 # ---------------------------------------------------------------------- helpers
 def _reduction_axes(dim, ndim):
@@ -99,7 +96,7 @@ def _check_tensor(input, op):
 
 
 def _torch_name(dtype):
-    return _TORCH_NAMES.get(str(dtype), str(dtype))
+    return dtypes.scalar_type_name(dtype)
 
 
 # ---------------------------------------------------------------------- sum / mean

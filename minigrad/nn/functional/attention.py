@@ -21,7 +21,7 @@ import math
 
 from ... import dtypes
 from ...tensor import Tensor
-from ...ops.indexing import masked_fill
+from ...ops.masking import masked_fill
 from ...ops.linalg import matmul
 from ...ops.operands import broadcast_shapes
 from ...ops.softmax import softmax

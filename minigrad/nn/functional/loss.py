@@ -29,7 +29,8 @@ from ...tensor import Tensor
 from ...autograd.function import Function
 from ...ops import pointwise
 from ...ops.broadcast import broadcast_tensors
-from ...ops.indexing import gather, masked_fill
+from ...ops.indexing import gather
+from ...ops.masking import masked_fill
 from ...ops.softmax import log_softmax
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",

@@ -12,7 +12,8 @@ from ... import dtypes
 from ...tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
-from ...ops.indexing import IndexAccumulate, IndexKey, masked_fill
+from ...ops.indexing import IndexAccumulate, IndexKey
+from ...ops.masking import masked_fill
 
 __all__ = ["embedding", "one_hot"]
 
