@@ -16,16 +16,17 @@ import math
 
 from .. import dtypes
 from ..tensor import Tensor, tensor_method
-from . import pointwise_piecewise
+from . import pointwise_piecewise, rounding
 from .pointwise_piecewise import (  # noqa: F401  (re-exported)
     PointwiseFunction, check_tensor, apply_activation, Where, where, maximum, minimum, clamp,
-    clip, clamp_min, clamp_max, floor_divide, remainder, fmod, abs, absolute, sign, floor, ceil,
-    round, trunc, fix, frac, nan_to_num, isnan, isinf, isfinite, isposinf, isneginf, relu,
-    leaky_relu)
+    clip, clamp_min, clamp_max, abs, absolute, relu, leaky_relu)
+from .rounding import (  # noqa: F401  (re-exported)
+    floor_divide, remainder, fmod, sign, floor, ceil, round, trunc, fix, frac, nan_to_num, isnan,
+    isinf, isfinite, isposinf, isneginf)
 
 __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
            "reciprocal", "square", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid",
-           "erf", "erfc", *pointwise_piecewise.__all__]
+           "erf", "erfc", *pointwise_piecewise.__all__, *rounding.__all__]
 
 
 def _float_input(input, op):
