@@ -1,16 +1,17 @@
 """Smooth elementwise functions of one tensor: exponentials and logarithms, powers and
-roots, trigonometric and hyperbolic functions, sigmoid, erf, and the smooth activations.
+roots, trigonometric and hyperbolic functions, sigmoid and erf.
 
 Each op is z = f(x) with dx = dz ⊙ f′(x), shapes unchanged. f′ is written with Tensor ops
 (in terms of the saved output where that is cheapest: exp′ = z, tanh′ = 1 − z²), so
 ``create_graph=True`` gives higher derivatives. Integer and bool inputs become the default
 float dtype; float dtypes are kept.
 
-The piecewise ops (where, maximum, minimum, clamp, abs, sign, relu, rounding, remainders,
-predicates) are in ``pointwise_piecewise.py``; this module re-exports them, so
+The piecewise ops (where, maximum, minimum, clamp, abs, relu) are in
+``pointwise_piecewise.py``, rounding, remainders and predicates in ``rounding.py``, the
+smooth activations in ``activation.py``; this module re-exports them all, so
 ``minigrad.ops.pointwise`` is the whole family. ``silu gelu softplus elu`` (and
-``leaky_relu``) are here for ``nn.functional`` but are neither in ``__all__`` nor Tensor
-methods, because PyTorch has no ``torch.silu`` or ``Tensor.gelu`` either.
+``leaky_relu``) are for ``nn.functional``: neither in ``__all__`` nor Tensor methods,
+because PyTorch has no ``torch.silu`` or ``Tensor.gelu`` either.
 """
 import math
 
@@ -397,98 +398,6 @@ erf = _unary("erf", Erf)
 erfc = _unary("erfc", Erfc)
 
 
-# ---------------------------------------------------------------- activations
-class Elu(PointwiseFunction):
-    """z = x for x > 0, α(eˣ − 1) otherwise;  dx = dz, or α eˣ dz where x ≤ 0 (α dz at 0;
-    dz at nan, as in PyTorch)."""
-
-    def forward(self, x, alpha):
-        self.save_for_backward(x)
-        self.alpha = alpha
-        negative = x.xp.expm1(x.xp.minimum(x.data, 0)) * alpha
-        return x.xp.where(x.data > 0, x.data, negative).astype(x.dtype, copy=False)
-
-    def backward(self, dz):
-        (x,) = self.saved_tensors
-        slope = exp(clamp(x, max=0.0)) * self.alpha      # no inf in the branch not taken
-        return Where.apply(Tensor._wrap(x.data <= 0), dz * slope, dz)
-
-
-class Silu(PointwiseFunction):
-    """z = x σ(x);  dx = dz ⊙ σ(x)(1 + x(1 − σ(x)))."""
-
-    def forward(self, x):
-        self.save_for_backward(x)
-        return x.data * _sigmoid_array(x.xp, x.data).astype(x.dtype, copy=False)
-
-    def backward(self, dz):
-        (x,) = self.saved_tensors
-        s = sigmoid(x)
-        return dz * s * (x * (1.0 - s) + 1.0)
-
-
-_GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
-
-
-class Gelu(PointwiseFunction):
-    """approximate='none': z = x Φ(x), Φ(x) = ½(1 + erf(x/√2));  dx = dz (Φ(x) + x φ(x)),
-    φ(x) = e^(−x²/2)/√(2π).   approximate='tanh': z = ½x(1 + tanh u), u = k(x + 0.044715x³),
-    k = √(2/π);  dx = dz (½(1 + tanh u) + ½x(1 − tanh² u) k(1 + 3·0.044715x²))."""
-
-    def forward(self, x, approximate):
-        self.save_for_backward(x)
-        self.approximate = approximate
-        xp, a = x.xp, x.data
-        if approximate == "tanh":
-            return 0.5 * a * (1.0 + xp.tanh(_GELU_TANH_SCALE * (a + 0.044715 * a * a * a)))
-        return 0.5 * a * (1.0 + _erf_array(xp, a * math.sqrt(0.5)))
-
-    def backward(self, dz):
-        (x,) = self.saved_tensors
-        if self.approximate == "tanh":
-            t = tanh((x + x * x * x * 0.044715) * _GELU_TANH_SCALE)
-            inner = (x * x * (3 * 0.044715) + 1.0) * _GELU_TANH_SCALE
-            return dz * ((t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * inner)
-        cdf = (erf(x * math.sqrt(0.5)) + 1.0) * 0.5
-        pdf = exp(x * x * -0.5) * (1.0 / math.sqrt(2.0 * math.pi))
-        return dz * (cdf + x * pdf)
-
-
-class Softplus(PointwiseFunction):
-    """z = log(1 + e^(βx))/β, or x where βx > threshold;
-    dx = dz ⊙ σ(βx), or dz where βx > threshold."""
-
-    def forward(self, x, beta, threshold):
-        self.save_for_backward(x)
-        self.beta, self.threshold = beta, threshold
-        xp, bx = x.xp, x.data * beta
-        linear = bx > threshold
-        soft = xp.log1p(xp.exp(xp.where(linear, 0, bx))) / beta
-        return xp.where(linear, x.data, soft).astype(x.dtype, copy=False)
-
-    def backward(self, dz):
-        (x,) = self.saved_tensors
-        linear = Tensor._wrap(x.data * self.beta > self.threshold)
-        return Where.apply(linear, dz, dz * sigmoid(x * self.beta))
-
-
-def silu(input, inplace=False):
-    """x·σ(x) (``F.silu``)."""
-    return apply_activation(Silu, input, "silu", inplace=inplace)
-
-
-def gelu(input, approximate="none"):
-    """x·Φ(x), or its tanh approximation (``F.gelu``)."""
-    if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return apply_activation(Gelu, input, "gelu", approximate)
-
-
-def softplus(input, beta=1.0, threshold=20.0):
-    """log(1 + e^(βx))/β, linear above the threshold (``F.softplus``)."""
-    return apply_activation(Softplus, input, "softplus", beta, threshold)
-
-
-def elu(input, alpha=1.0, inplace=False):
-    """x for x > 0, else α(eˣ − 1) (``F.elu``)."""
-    return apply_activation(Elu, input, "elu", alpha, inplace=inplace)
+# The activations built on these (silu, gelu, softplus, elu) live in activation.py; they are
+# re-exported here for nn.functional (imported last: activation.py uses this module).
+from .activation import silu, gelu, softplus, elu  # noqa: E402,F401

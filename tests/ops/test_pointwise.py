@@ -1,4 +1,4 @@
-"""Pointwise ops (minigrad/ops/pointwise.py and pointwise_piecewise.py).
+"""Pointwise ops (minigrad/ops/pointwise.py, pointwise_piecewise.py, rounding.py, activation.py).
 
 Every unary op: forward values and gradients compared with PyTorch on hypothesis-drawn
 shapes (zero-size and non-contiguous included) and on special points (0, kinks, ±inf, out
