@@ -3,7 +3,8 @@
     C = A B,  A (…, n, k), B (…, k, m) → C (…, n, m)
     dA = sum_to(dC Bᵀ, A.shape),   dB = sum_to(Aᵀ dC, B.shape)
 
-Batch dimensions broadcast, hence the ``sum_to``. A 1-D A is treated as a row (1, k) and a
+Batch dimensions broadcast, hence the ``sum_to``. A batched A against a 2-D B is computed
+with A's batch folded into its rows, so forward and both gradients are single GEMMs. A 1-D A is treated as a row (1, k) and a
 1-D B as a column (k, 1), with the added axis removed from C, exactly as numpy/PyTorch do;
 the backward re-inserts it. The product itself is the ``kernels.matmul`` entry point, so
 optimised CPU/GPU kernels slot in without touching this file.
@@ -62,6 +63,13 @@ def matmul(input, other):
                            f"{other.dtype}")
     input, other = promote(input, other, op="matmul")
     _check_shapes(input, other)
+    if input.ndim > 2 and other.ndim == 2:
+        # A batch of rows against one matrix (every Linear on a sequence) is one GEMM over
+        # the rows folded together; then dB = Aᵀ dC is one GEMM too, not a per-batch
+        # product summed afterwards.
+        batch = tuple(input.shape[:-1])
+        rows = MatMul.apply(input.reshape(-1, input.shape[-1]), other)
+        return rows.reshape(*batch, other.shape[-1])
     a = input.unsqueeze(0) if input.ndim == 1 else input
     b = other.unsqueeze(-1) if other.ndim == 1 else other
     out = MatMul.apply(a, b)

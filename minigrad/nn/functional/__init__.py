@@ -34,3 +34,7 @@ from .sparse import *  # noqa: F401,F403
 __all__ = [name for module in (activation, attention, conv, _dropout_module, _linear_module,
                                loss, normalization, padding, pooling, sparse)
            for name in module.__all__]
+
+from . import multi_head_attention  # noqa: E402
+from .multi_head_attention import *  # noqa: E402,F401,F403
+__all__ += multi_head_attention.__all__

@@ -14,3 +14,10 @@ from .sparse import *  # noqa: F401,F403
 __all__ = [name for module in (activation, conv, dropout, linear, loss, normalization, pooling,
                                sparse)
            for name in module.__all__]
+
+from . import attention, rnn, rnn_cell, transformer  # noqa: E402
+from .attention import *  # noqa: E402,F401,F403
+from .rnn import *  # noqa: E402,F401,F403
+from .rnn_cell import *  # noqa: E402,F401,F403
+from .transformer import *  # noqa: E402,F401,F403
+__all__ += attention.__all__ + rnn.__all__ + rnn_cell.__all__ + transformer.__all__
