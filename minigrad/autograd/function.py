@@ -61,9 +61,24 @@ class SavedTensor:
             return self.tensor
         out = self.weak_output()
         if out is None:
-                out = Tensor._from_node(self.data, self.node, self.slot, self.requires_grad,
+            out = Tensor._from_node(self.data, self.node, self.slot, self.requires_grad,
                                     self.version_counter)
         return out
+
+
+class AccumulateGrad:
+    """Where a leaf's gradient ends up, as ``next_functions`` shows it (PyTorch's name)."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
 class Function:
@@ -112,10 +127,14 @@ class Function:
     # ------------------------------------------------------------------ graph API
     @property
     def next_functions(self):
-        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.next_edges)
+        """PyTorch's view of the edges: (node, slot) per input, ``(AccumulateGrad, 0)`` for a
+        leaf (its ``.variable`` is the leaf) and ``(None, 0)`` for an input needing no grad."""
+        return tuple((None, 0) if e is None else (AccumulateGrad(e[1]), 0) if e[0] == "leaf"
+                     else (e[0], e[1]) for e in self.next_edges)
 
     def name(self):
-        return f"{type(self).__name__}Backward"
+        name = type(self).__name__
+        return name if name.endswith("Backward") else f"{name}Backward"
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"

@@ -121,15 +121,6 @@ def _check_weight(weight, shape, name):
                              f"{tuple(weight.shape)}")
 
 
-def flat_linear(x, weight, bias):
-    """``linear`` on (…, in) as one 2-D (M, in) × (in, out) product. Same values; the point
-    is the backward: the core MatMul VJP for a batched x and a 2-D weight forms one
-    (in, out) product per batch entry and sums them (``sum_to``), ~30× slower on CPU than
-    the single dWᵀ = x_flatᵀ dy_flat it amounts to."""
-    out = linear(x.reshape(-1, x.shape[-1]), weight, bias)
-    return out.reshape(*x.shape[:-1], out.shape[-1])
-
-
 def in_projection(query, key, value, in_proj_weight, in_proj_bias, separate=None):
     """Q, K, V = query W_qᵀ + b_q, key W_kᵀ + b_k, value W_vᵀ + b_v.
 
@@ -149,10 +140,10 @@ def in_projection(query, key, value, in_proj_weight, in_proj_bias, separate=None
             raise AssertionError(f"Expecting in_proj_weight of shape {(3 * embed_dim, embed_dim)}, "
                                  f"but got {tuple(in_proj_weight.shape)}")
         if query is key and key is value:
-            return flat_linear(query, in_proj_weight, in_proj_bias).chunk(3, dim=-1)
+            return linear(query, in_proj_weight, in_proj_bias).chunk(3, dim=-1)
         w_q, w_k, w_v = in_proj_weight.chunk(3)
-    return (flat_linear(query, w_q, biases[0]), flat_linear(key, w_k, biases[1]),
-            flat_linear(value, w_v, biases[2]))
+    return (linear(query, w_q, biases[0]), linear(key, w_k, biases[1]),
+            linear(value, w_v, biases[2]))
 
 
 def _pad_last(t):

@@ -20,7 +20,7 @@ c_t = f ⊙ c_{t−1} + … was designed against). Truncated BPTT is the caller'
 between chunks of a sequence.
 
 Speed: a layer's input term x W_ihᵀ (+ biases) is computed for all T steps in one
-(T·N, in) × (in, G) matmul (``flat_linear``), leaving only h W_hhᵀ inside the Python loop.
+(T·N, in) × (in, G) matmul (``F.linear`` folds the batch into rows), leaving only h W_hhᵀ inside the Python loop.
 
 Shapes (PyTorch's): input (L, N, H_in) (``batch_first``: (N, L, H_in); unbatched (L, H_in)),
 h_0 (D·num_layers, N, H_out) (unbatched (D·num_layers, H_out)), D = 2 if bidirectional.
@@ -38,7 +38,7 @@ import warnings
 from ... import creation
 from ...ops.joining import cat, stack
 from .. import functional as F
-from ..functional.multi_head_attention import flat_linear
+from ..functional.linear import linear
 from ..module import Module
 from ..parameter import Parameter
 from .rnn_cell import fold_bias, gru_step, lstm_step, reset_uniform, rnn_step
@@ -192,9 +192,9 @@ class RNNBase(Module):
         b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
         w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size > 0 else None
         if self.mode == "GRU":
-            gx = flat_linear(x, w_ih, b_ih)
+            gx = linear(x, w_ih, b_ih)
         else:
-            gx = flat_linear(x, w_ih, fold_bias(b_ih, b_hh))
+            gx = linear(x, w_ih, fold_bias(b_ih, b_hh))
         steps = gx.unbind(0)                 # one node for all L views of the (L, N, G) block
         outputs = [None] * len(steps)
         order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))

@@ -82,12 +82,8 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
 
 
 def _feed_forward(layer, x):
-    """linear2(dropout(act(linear1(x)))) with the two Linears applied to the tokens
-    flattened to (M, ·): the same values, but each weight gradient becomes one 2-D product
-    (see ``flat_linear``). The activation sees x's own layout, as in PyTorch."""
-    hidden = layer.linear1(x.reshape(-1, x.shape[-1])).reshape(*x.shape[:-1], -1)
-    hidden = layer.dropout(layer.activation(hidden))
-    return layer.linear2(hidden.reshape(-1, hidden.shape[-1])).reshape(*x.shape[:-1], -1)
+    """linear2(dropout(act(linear1(x)))), the position-wise feed-forward block."""
+    return layer.linear2(layer.dropout(layer.activation(layer.linear1(x))))
 
 
 def _encoder_masks(src, mask, key_padding_mask, mask_name, padding_name):
