@@ -1,0 +1,213 @@
+"""One training step (forward, backward, optimizer) of the seed models, minigrad vs PyTorch.
+
+    python -m benchmarks.model_step [--repeats 20] [--threads 1] [--out benchmarks/results]
+
+Models (CPU configurations from the models issue): the seed-004 MLP 784-256-128-10 and the
+seed-001 CNN at batch 64 on MNIST-shaped input, and the character GPT with 2 layers × 128,
+context 64, batch 16 (vocabulary 65). Each library builds the same architecture (the
+PyTorch twins below mirror ``models/``; parameter counts are checked equal), runs a few
+warm-up steps, then the median of ``--repeats`` timed steps is reported, in the same
+process, both libraries held to the same thread count (``--threads``, default 1: on a
+shared 2-core machine a multi-threaded BLAS that competes with other work can run 10-30×
+slower than one thread, which would measure the neighbours, not the library). Results: a
+table on stdout, ``model_step.json`` and a bar chart ``model_step.png`` under ``--out``.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+
+def _threads_from_argv(argv):
+    """The --threads value, read before numpy loads: BLAS fixes its pool at import."""
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return "1"
+
+
+if __name__ == "__main__":
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = _threads_from_argv(sys.argv[1:])
+
+import numpy as np  # noqa: E402
+
+import minigrad as mg  # noqa: E402
+from models.cnn import SeedCNN
+from models.gpt import GPT, GPTConfig  # noqa: E402
+from models.mlp import SeedMLP  # noqa: E402
+
+VOCAB, BLOCK, BATCH_LM = 65, 64, 16
+
+
+def torch_twins(torch):
+    nn, F = torch.nn, torch.nn.functional
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
+                                     nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+
+        def forward(self, x):
+            return self.net(x)
+
+    class CNN(nn.Module):
+        def __init__(self, dense=64):
+            super().__init__()
+            self.features = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                                          nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2))
+            self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(1600, dense), nn.ReLU(),
+                                            nn.Linear(dense, 10))
+
+        def forward(self, x):
+            return self.classifier(self.features(x))
+
+    class Block(nn.Module):
+        def __init__(self, d, heads):
+            super().__init__()
+            self.ln_1, self.ln_2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+            self.fc, self.fc_proj = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+            self.heads = heads
+
+        def forward(self, x):
+            n, t, d = x.shape
+            q, k, v = self.qkv(self.ln_1(x)).split(d, dim=2)
+            q, k, v = (z.view(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.proj(y.transpose(1, 2).reshape(n, t, d))
+            return x + self.fc_proj(F.gelu(self.fc(self.ln_2(x))))
+
+    class TorchGPT(nn.Module):
+        def __init__(self, vocab, block, layers, heads, d):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(vocab, d), nn.Embedding(block, d)
+            self.blocks = nn.ModuleList(Block(d, heads) for _ in range(layers))
+            self.ln_f = nn.LayerNorm(d)
+            self.lm_head = nn.Linear(d, vocab, bias=False)
+            self.lm_head.weight = self.wte.weight
+
+        def forward(self, idx, targets):
+            x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+            for block in self.blocks:
+                x = block(x)
+            logits = self.lm_head(self.ln_f(x))
+            return logits, F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+    return MLP, CNN, TorchGPT
+
+
+def _cases(torch, rng):
+    MLP, CNN, TorchGPT = torch_twins(torch)
+    images = rng.random((64, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, 64)
+    tokens = rng.integers(0, VOCAB, (BATCH_LM, BLOCK + 1))
+    gpt_config = GPTConfig(vocab_size=VOCAB, block_size=BLOCK, n_layer=2, n_head=4, n_embd=128)
+
+    def classifier(model, lib, x, y):
+        return lambda: lib.nn.functional.cross_entropy(model(x), y)
+
+    def gpt_loss(model, lib, x, y):
+        return lambda: model(x, y)[1]  # both forwards return (logits, loss)
+
+    return [
+        ("seed MLP (batch 64)", lambda: SeedMLP(), MLP, classifier, (images, labels)),
+        ("seed CNN (batch 64)", lambda: SeedCNN(), CNN, classifier, (images, labels)),
+        ("GPT 2x128 ctx 64 (batch 16)", lambda: GPT(gpt_config),
+         lambda: TorchGPT(VOCAB, BLOCK, 2, 4, 128), gpt_loss, (tokens[:, :-1], tokens[:, 1:])),
+    ]
+
+
+def _median_step_ms(loss_fn, optimizer, repeats, warmup=3):
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        optimizer.step()
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def _count(params):
+    return int(sum(np.prod(tuple(p.shape)) for p in params))
+
+
+def run(repeats=20, threads=1):
+    import torch
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, build_mg, build_torch, make_loss, (x, y) in _cases(torch, rng):
+        mg.manual_seed(0)
+        torch.manual_seed(0)
+        m_model, t_model = build_mg(), build_torch()
+        m_params, t_params = list(m_model.parameters()), list(t_model.parameters())
+        if _count(m_params) != _count(t_params):
+            raise RuntimeError(f"{name}: parameter counts differ ({_count(m_params)} vs {_count(t_params)})")
+        m_loss = make_loss(m_model, mg, mg.tensor(x), mg.tensor(y))
+        t_loss = make_loss(t_model, torch, torch.tensor(x), torch.tensor(y))
+        m_opt = mg.optim.Adam(m_params, lr=1e-3)
+        t_opt = torch.optim.Adam(t_params, lr=1e-3)
+        m_ms = _median_step_ms(m_loss, m_opt, repeats)
+        t_ms = _median_step_ms(t_loss, t_opt, repeats)
+        rows.append({"model": name, "params": _count(m_params), "minigrad_ms": m_ms,
+                     "torch_ms": t_ms, "ratio": m_ms / t_ms})
+    return rows, threads
+
+
+def format_table(rows):
+    lines = [f"{'model':<30} {'params':>9} {'minigrad ms':>12} {'torch ms':>10} {'ratio':>7}",
+             "-" * 72]
+    for r in rows:
+        lines.append(f"{r['model']:<30} {r['params']:>9,} {r['minigrad_ms']:>12.2f} "
+                     f"{r['torch_ms']:>10.2f} {r['ratio']:>7.2f}")
+    return "\n".join(lines)
+
+
+def save_chart(rows, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    y = np.arange(len(rows))
+    ax.barh(y - 0.2, [r["minigrad_ms"] for r in rows], height=0.4, label="minigrad")
+    ax.barh(y + 0.2, [r["torch_ms"] for r in rows], height=0.4, label="PyTorch (CPU, eager)")
+    ax.set_yticks(y, [r["model"] for r in rows])
+    ax.set_xlabel("ms per training step (median)")
+    ax.set_xscale("log")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS/torch threads for both libraries (read before numpy loads)")
+    parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
+    args = parser.parse_args(argv)
+    rows, threads = run(args.repeats, args.threads)
+    print(format_table(rows))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "model_step.json"), "w") as f:
+        json.dump({"rows": rows, "threads": threads, "machine": platform.machine(),
+                   "processor": platform.processor(), "numpy": np.__version__}, f, indent=1)
+    save_chart(rows, os.path.join(args.out, "model_step.png"))
+
+
+if __name__ == "__main__":
+    main()
