@@ -13,7 +13,8 @@ from .tensor import Tensor, Size
 from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like,
                        ones_like, empty_like, full_like, randn, rand, randn_like, rand_like,
-                       randint, randperm, arange, linspace, eye, manual_seed, is_tensor)
+                       randint, randperm, arange, linspace, eye, manual_seed, is_tensor,
+                       get_rng_state, set_rng_state)
 from . import ops
 from .ops import *  # noqa: F401,F403  (the functional forms: mg.exp, mg.cat, ...)
 from . import autograd

@@ -28,6 +28,24 @@ def default_generator():
     return _generator
 
 
+def get_rng_state():
+    """The global generator's state as a uint8 tensor (PyTorch's ByteTensor convention), so
+    it can be saved with ``minigrad.save`` and restored with ``set_rng_state``."""
+    import json
+    encoded = json.dumps(_generator.bit_generator.state).encode()
+    return Tensor._wrap(np.frombuffer(encoded, dtype=np.uint8).copy())
+
+
+def set_rng_state(new_state):
+    """Restore a state returned by ``get_rng_state``."""
+    import json
+    array = new_state.numpy() if isinstance(new_state, Tensor) else np.asarray(new_state)
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise TypeError(f"set_rng_state expects the uint8 tensor get_rng_state returns, got "
+                        f"dtype {array.dtype} and shape {tuple(array.shape)}")
+    _generator.bit_generator.state = json.loads(array.tobytes().decode())
+
+
 def to_array(data, dtype=None, device=None):
     """Turn tensor-like data into an array of ``device`` with PyTorch's dtype inference."""
     dtype = dtypes.as_dtype(dtype)

@@ -307,3 +307,15 @@ def test_default_dtype_controls_python_floats():
                                        "numpy float64 scalars becomes float32 (torch: float64)")
 def test_list_of_numpy_float64_scalars_stays_float64():
     assert mg.tensor([np.float64(1.0), np.float64(2.0)]).dtype == mg.float64
+
+
+def test_rng_state_round_trip_through_save_and_load(tmp_path):
+    mg.manual_seed(7)
+    state = mg.get_rng_state()
+    first = mg.randn(5).tolist()
+    mg.save({"rng": state}, tmp_path / "rng.npz")
+    mg.randn(3)
+    mg.set_rng_state(mg.load(tmp_path / "rng.npz")["rng"])
+    assert mg.randn(5).tolist() == first
+    with pytest.raises(TypeError, match="uint8"):
+        mg.set_rng_state(mg.zeros(3))
