@@ -1,0 +1,19 @@
+"""Training, evaluation and sampling for the models of ``models.registry`` — the engine
+behind ``minigrad train | eval | sample``.
+
+Reading order: ``data.py`` (a data-set name → DataLoaders), ``tasks.py`` (loss and scoring
+per task), ``trainer.py`` (the loop, checkpoints, bit-exact resume, Ctrl-C), ``metrics.py``
+(accuracy, precision/recall/F1, confusion matrix, perplexity), ``plots.py`` (the run
+folder's PNGs) and ``cli.py`` (the command line).
+
+In a program::
+
+    from models.registry import get_spec
+    from models.train.cli import main
+    main(["train", "cnn", "--subset", "2048", "--epochs", "1", "--out", "runs/cnn"])
+"""
+from .metrics import accuracy, classification_report, confusion_matrix, precision_recall_f1
+from .trainer import Trainer, TrainingInterrupted, load_checkpoint, run_training
+
+__all__ = ["Trainer", "TrainingInterrupted", "run_training", "load_checkpoint", "accuracy",
+           "classification_report", "confusion_matrix", "precision_recall_f1"]

@@ -1,0 +1,324 @@
+"""``minigrad train | eval | sample``: the command line over the model registry.
+
+    minigrad train MODEL [--dataset D] [--epochs E] [--batch-size B] [--lr LR]
+                   [--optimizer sgd|adam|adamw|rmsprop] [--device cpu|cuda] [--seed S]
+                   [--out DIR] [--subset N] [--resume CKPT|DIR] [--val-split F]
+    minigrad eval MODEL --checkpoint CKPT|DIR [--dataset D] [--output JSON]
+    minigrad sample MODEL --checkpoint CKPT|DIR [--prompt TEXT] [--max-new-tokens N]
+                   [--temperature T] [--top-k K] [--seed S]
+
+Every training setting not given on the command line comes from the model's recipe in
+``models.registry`` (the seeds' hyper-parameters), then from ``DEFAULTS``. A resumed run
+keeps the configuration stored in its checkpoint: only ``--epochs`` (to train further),
+``--out`` and ``--device`` may change, and a flag that contradicts the checkpoint is an
+error rather than being silently ignored.
+
+Errors a user can make (an unknown model or data set, a data set the model cannot use, a
+non-positive learning rate, epoch count or batch size, a missing checkpoint, ``--device
+cuda`` without a GPU) end with one line ``minigrad: error: ...`` on stderr and exit
+status 2 (1 for failures at run time, such as data that cannot be fetched); Ctrl-C during
+training saves a checkpoint, says how to resume, and exits with 130. ``MINIGRAD_DEBUG=1``
+shows the traceback of a run-time failure instead.
+"""
+import argparse
+import datetime
+import json
+import os
+import sys
+from pathlib import Path
+
+import minigrad as mg
+
+from .data import DATASETS, NORMALIZATIONS
+from .metrics import format_report
+from .tasks import TEXT_TASKS, evaluate, generate
+from .trainer import (TrainingInterrupted, _write_json, build_model, load_checkpoint,
+                      resolve_checkpoint, run_folder, run_training)
+
+__all__ = ["main", "build_parser", "resolve_train_config", "DEFAULTS", "UsageError"]
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+#: Settings used when neither a flag nor the model's recipe gives one. ``epochs`` is 1 for
+#: a recipe that counts ``iters`` instead; ``val_split`` 0 for images (the seeds train on
+#: all 60,000) and 0.1 for text; ``eval_samples`` None (all) for images, 1024 for text;
+#: ``weight_decay`` None is the optimizer's own default (AdamW 0.01, the others 0).
+DEFAULTS = {"optimizer": "adam", "lr": 1e-3, "momentum": 0.0, "nesterov": False,
+            "betas": None, "weight_decay": None, "batch_size": 64, "epochs": 10, "iters": None,
+            "schedule": None, "normalize": "unit", "val_split": None, "eval_samples": None,
+            "block_size": 64, "max_len": 64, "grad_clip": None}
+TEXT_DEFAULTS = {"val_split": 0.1, "eval_samples": 1024}
+#: Flags a resumed run may change; every other one must match the checkpoint.
+RESUME_MAY_CHANGE = ("epochs", "out", "device")
+_TRAIN_KEYS = ("dataset", "optimizer", "lr", "momentum", "weight_decay", "batch_size", "epochs",
+               "iters", "normalize", "val_split", "eval_samples", "seed", "subset",
+               "block_size", "max_len", "grad_clip")
+
+
+class UsageError(Exception):
+    """A bad command line: reported as one ``minigrad: error:`` line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):   # argparse would print the usage block and exit
+        raise UsageError(message)
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            noun = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def _model_arg(text):
+    key, sep, raw = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        return key, raw
+
+
+def build_parser():
+    parser = _Parser(prog="minigrad", description="Train, evaluate and sample the models of "
+                     "models.registry.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train a model; writes a run folder")
+    train.add_argument("model")
+    train.add_argument("--dataset", choices=DATASETS, help="default: the model's first")
+    train.add_argument("--epochs", type=_positive(int))
+    train.add_argument("--iters", type=_positive(int), help="steps per epoch (text recipes "
+                       "count iterations of random windows)")
+    train.add_argument("--batch-size", type=_positive(int))
+    train.add_argument("--lr", type=_positive(float))
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
+    train.add_argument("--momentum", type=float)
+    train.add_argument("--weight-decay", type=float)
+    train.add_argument("--normalize", choices=tuple(NORMALIZATIONS))
+    train.add_argument("--val-split", type=_fraction, help="share of the training split "
+                       "held out for validation")
+    train.add_argument("--subset", type=_positive(int), help="train on only N samples of "
+                       "the training split (fast runs; lm: N windows per epoch)")
+    train.add_argument("--eval-samples", type=_positive(int), help="score only N evenly "
+                       "spaced validation/test samples (text default 1024)")
+    train.add_argument("--block-size", type=_positive(int), help="lm window length (a GPT "
+                       "longer than its context also needs --model-arg block_size=T)")
+    train.add_argument("--max-len", type=_positive(int), help="seq2seq line length")
+    train.add_argument("--grad-clip", type=_positive(float), help="clip the gradient norm")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--device", default=None, help="cpu (default) or cuda")
+    train.add_argument("--out", help="run folder (default runs/MODEL-DATASET-TIME)")
+    train.add_argument("--resume", metavar="CKPT", help="checkpoint file or run folder")
+    train.add_argument("--model-arg", type=_model_arg, action="append", default=[],
+                       metavar="KEY=VALUE", help="constructor override, e.g. dense=128")
+    train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="tqdm bar (default: when stderr is a terminal)")
+
+    ev = commands.add_parser("eval", help="score a checkpoint on a test split")
+    ev.add_argument("model")
+    ev.add_argument("--checkpoint", required=True)
+    ev.add_argument("--dataset", choices=DATASETS)
+    ev.add_argument("--device")
+    ev.add_argument("--output", help="metrics JSON (default: RUN/eval-DATASET.json)")
+
+    sample = commands.add_parser("sample", help="generate text from an lm/seq2seq checkpoint")
+    sample.add_argument("model")
+    sample.add_argument("--checkpoint", required=True)
+    sample.add_argument("--prompt", default="\n")
+    sample.add_argument("--max-new-tokens", type=_positive(int), default=300)
+    sample.add_argument("--temperature", type=float, default=0.8)
+    sample.add_argument("--top-k", type=_positive(int))
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--device")
+    return parser
+
+
+def _spec(name):
+    from models.registry import get_spec   # the registry sits beside this package
+    try:
+        return get_spec(name)
+    except (ValueError, KeyError) as e:
+        raise UsageError(str(e).strip("'\"")) from None
+
+
+def _check_device(device):
+    try:
+        parsed = mg.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise UsageError(f"--device: {e}") from None
+    if parsed.type == "cuda" and not mg.cuda_is_available():
+        raise UsageError(f"--device {device}: no CUDA device is available (minigrad needs CuPy "
+                         "and a GPU; use --device cpu)")
+    return str(parsed)
+
+
+def _check_dataset(spec, dataset):
+    if dataset not in spec.datasets:
+        raise UsageError(f"dataset {dataset!r} is not available for model {spec.name!r} "
+                         f"(choose from {', '.join(spec.datasets)})")
+
+
+def resolve_train_config(spec, args):
+    """The run's configuration: flags over the recipe over ``DEFAULTS``. ``args`` is the
+    parsed ``train`` namespace (or any object with the same attributes, None = unset)."""
+    dataset = args.dataset or spec.datasets[0]
+    _check_dataset(spec, dataset)
+    config = {"model": spec.name, "task": spec.task, "dataset": dataset}
+    defaults = dict(DEFAULTS, **(TEXT_DEFAULTS if spec.task in TEXT_TASKS else {}))
+    if spec.recipe.get("iters") and "epochs" not in spec.recipe:
+        defaults["epochs"] = 1
+    for key, default in defaults.items():
+        flag = getattr(args, key, None)
+        recipe = spec.recipe.get(key)
+        config[key] = flag if flag is not None else recipe if recipe is not None else default
+    config["val_split"] = config["val_split"] or 0.0
+    if config["optimizer"] not in OPTIMIZERS:
+        raise UsageError(f"recipe optimizer {config['optimizer']!r} is not one of "
+                         f"{', '.join(OPTIMIZERS)}")
+    config["seed"] = args.seed if args.seed is not None else spec.recipe.get("seed", 0)
+    config["subset"] = args.subset
+    config["eval_batch_size"] = max(256, config["batch_size"])
+    config["device"] = _check_device(args.device or "cpu")
+    config["model_args"] = dict(args.model_arg or [])
+    config["recipe"] = dict(spec.recipe)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    config["out"] = args.out or str(Path("runs") / f"{spec.name}-{dataset}-{stamp}")
+    return config
+
+
+def _resume_config(spec, args):
+    checkpoint = load_checkpoint(args.resume)
+    config = dict(checkpoint["config"])
+    if config["model"] != spec.name:
+        raise UsageError(f"--resume: the checkpoint is a {config['model']!r} run, not "
+                         f"{spec.name!r}")
+    for key in _TRAIN_KEYS:
+        flag = getattr(args, key, None)
+        if flag is not None and key not in RESUME_MAY_CHANGE and flag != config.get(key):
+            raise UsageError(f"--{key.replace('_', '-')} {flag} differs from the checkpoint's "
+                             f"{config.get(key)}; a resumed run keeps its configuration")
+    if args.epochs is not None and args.epochs != config["epochs"]:
+        if config.get("schedule"):
+            raise UsageError(f"--epochs: this run's {config['schedule']} schedule anneals over "
+                             f"its {config['epochs']} epochs; it cannot be resumed with another "
+                             "count")
+        config["epochs"] = args.epochs
+    if args.device is not None:
+        config["device"] = _check_device(args.device)
+    config["out"] = args.out or str(run_folder(resolve_checkpoint(args.resume)))
+    return config, checkpoint
+
+
+def _train(args, callbacks=()):
+    spec = _spec(args.model)
+    if args.resume:
+        config, checkpoint = _resume_config(spec, args)
+    else:
+        config, checkpoint = resolve_train_config(spec, args), None
+        if (Path(config["out"]) / "checkpoints" / "last.ckpt").exists():
+            raise UsageError(f"{config['out']} already holds a run; continue it with --resume "
+                             f"{config['out']} or choose another --out")
+    run_training(config, spec, checkpoint, callbacks=callbacks, progress=args.progress)
+    return 0
+
+
+def _restore(args):
+    """(spec, config, model) of a checkpoint, the model in eval mode on the device."""
+    spec = _spec(args.model)
+    checkpoint = load_checkpoint(args.checkpoint)
+    config = dict(checkpoint["config"])
+    if config["model"] != spec.name:
+        raise UsageError(f"--checkpoint is a {config['model']!r} checkpoint, not {spec.name!r}")
+    config["device"] = _check_device(args.device or "cpu")
+    model = build_model(spec, config)
+    model.load_state_dict(checkpoint["model"])
+    model.eval()
+    return spec, config, model
+
+
+def _eval(args):
+    spec, config, model = _restore(args)
+    if args.dataset:
+        _check_dataset(spec, args.dataset)
+        config["dataset"] = args.dataset
+    from .data import prepare_data
+    splits = prepare_data(config, need_train=False)
+    pad = (config.get("special_tokens") or {}).get("pad")
+    report = evaluate(model, config["task"], splits.test, config["device"], splits.num_classes,
+                      splits.class_names, pad)
+    checkpoint = resolve_checkpoint(args.checkpoint)
+    print(f"{config['model']} on {config['dataset']} test split ({splits.sizes['test']} samples), "
+          f"checkpoint {checkpoint}")
+    for line in format_report(report):
+        print(line)
+    print(f"test accuracy: {report['accuracy']:.4f}")
+    output = Path(args.output or run_folder(checkpoint) / f"eval-{config['dataset']}.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _write_json(output, {"model": config["model"], "dataset": config["dataset"],
+                         "checkpoint": str(checkpoint), "test": report})
+    print(f"metrics written to {output}")
+    return 0
+
+
+def _sample(args):
+    spec, config, model = _restore(args)
+    if config["task"] not in TEXT_TASKS:
+        raise UsageError(f"model {spec.name!r} ({config['task']}) does not generate text; "
+                         "sample works with language and seq2seq models")
+    vocab = config["vocab"]
+    stoi = {c: i for i, c in enumerate(vocab)}
+    unknown = sorted(set(args.prompt) - set(stoi))
+    if unknown:
+        raise UsageError(f"--prompt holds characters outside the vocabulary: {unknown!r}")
+    if not args.prompt and config["task"] == "lm":
+        raise UsageError("--prompt must hold at least one character")
+    if args.temperature < 0:
+        raise UsageError(f"--temperature must be >= 0 (0 is greedy), got {args.temperature}")
+    ids = generate(model, config["task"], [stoi[c] for c in args.prompt], args.max_new_tokens,
+                   config["device"], temperature=args.temperature, top_k=args.top_k,
+                   seed=args.seed, special_tokens=config.get("special_tokens"),
+                   max_len=config.get("max_len"))
+    text = "".join(vocab[i] for i in ids if i < len(vocab))
+    print(args.prompt + text if config["task"] == "lm" else text)
+    return 0
+
+
+def main(argv=None, callbacks=()):
+    """Run one command; returns the exit status (0, 1, 2, or 130 after Ctrl-C).
+    ``callbacks`` reach the Trainer (tests use them to simulate an interrupt)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "train":
+            return _train(args, callbacks)
+        return _eval(args) if args.command == "eval" else _sample(args)
+    except TrainingInterrupted as e:
+        run = Path(e.checkpoint).parent.parent
+        print(f"minigrad: {e}; checkpoint saved to {e.checkpoint}; continue with: minigrad "
+              f"train {args.model} --resume {run}", file=sys.stderr)
+        return 130
+    except UsageError as e:
+        print(f"minigrad: error: {e}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, RuntimeError, FloatingPointError, OSError) as e:
+        if os.environ.get("MINIGRAD_DEBUG"):   # the full traceback, for a developer
+            raise
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(f"minigrad: error: {message}", file=sys.stderr)
+        return 2 if isinstance(e, (FileNotFoundError, ValueError)) else 1

@@ -1,0 +1,126 @@
+"""The run folder's pictures, drawn with matplotlib's Agg backend (files only, no window,
+so it works on a headless machine and never steals focus):
+
+* ``loss_curve.png`` — training loss of every step (thin) and its per-epoch mean, with
+  the validation loss per epoch;
+* ``predictions_grid.png`` — seed 001 §5.2's 5×5 grid of the first 25 test images, each
+  titled with the predicted label; a wrong one also shows the true label, in red;
+* ``confusion_matrix.png`` — counts, rows = true class, columns = predicted, each cell
+  shaded by its share of its row (so the diagonal reads as per-class recall).
+
+matplotlib is imported inside the functions: a run pays for it once, at the end, and the
+rest of the package imports without it.
+"""
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["plot_loss_curve", "plot_predictions_grid", "plot_confusion_matrix",
+           "write_run_plots", "short_label"]
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def short_label(name):
+    """``"7 - seven"`` → ``"7"``; other class names as they are."""
+    head, sep, _ = name.partition(" - ")
+    return head if sep else name
+
+
+def plot_loss_curve(history, step_losses, path, title="loss"):
+    """Per-step training loss against fractional epoch, per-epoch train and validation
+    losses at the epochs' ends. ``history``: the trainer's epoch records."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    epochs = [r["epoch"] for r in history]
+    if step_losses and history:
+        steps = np.arange(1, len(step_losses) + 1)
+        per_epoch = history[-1]["step"] / max(history[-1]["epoch"], 1)
+        ax.plot(steps / per_epoch, step_losses, lw=0.6, alpha=0.35, color="tab:blue",
+                label="train (per step)")
+    if history:
+        ax.plot(epochs, [r["train_loss"] for r in history], "o-", color="tab:blue",
+                label="train (epoch mean)")
+        val = [(r["epoch"], r["val_loss"]) for r in history if r.get("val_loss") is not None]
+        if val:
+            ax.plot(*zip(*val), "s-", color="tab:orange", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_predictions_grid(images, y_true, y_pred, class_names, path, rows=5, cols=5):
+    """``images`` (K, 28, 28) floats in [0, 1]; title = predicted label, plus the true
+    label in red when the prediction is wrong (seed 001 §5.2)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.8), dpi=110)
+    for k, ax in enumerate(np.ravel(axes)):
+        ax.axis("off")
+        if k >= len(images):
+            continue
+        ax.imshow(images[k], cmap="gray", vmin=0.0, vmax=1.0)
+        predicted = short_label(class_names[int(y_pred[k])])
+        truth = short_label(class_names[int(y_true[k])])
+        if int(y_pred[k]) == int(y_true[k]):
+            ax.set_title(f"pred {predicted}", fontsize=9, color="black")
+        else:
+            ax.set_title(f"pred {predicted}", fontsize=9, color="black", loc="left")
+            ax.set_title(f"true {truth}", fontsize=9, color="red", loc="right")
+    fig.suptitle("first 25 test images: predicted label (true label in red when wrong)",
+                 fontsize=9)
+    # Fixed margins: tight_layout over 25 axes costs about a second.
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.90, wspace=0.1, hspace=0.35)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_confusion_matrix(matrix, class_names, path, title="confusion matrix (test)"):
+    """Annotated heat map of ``matrix`` (C, C), rows true, columns predicted."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    size = len(matrix)
+    share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.62 * size, 0.8 + 0.58 * size), dpi=110)
+    ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
+    labels = [short_label(n) for n in class_names]
+    ax.set_xticks(range(size), labels, rotation=45 if max(map(len, labels)) > 2 else 0,
+                  ha="right" if max(map(len, labels)) > 2 else "center", fontsize=8)
+    ax.set_yticks(range(size), labels, fontsize=8)
+    for i in range(size):
+        for j in range(size):
+            ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7,
+                    color="white" if share[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_run_plots(out, history, step_losses, splits, report, config):
+    """Every picture the run folder gets: the loss curve always; for image tasks also
+    the predictions grid and the confusion matrix of ``report`` (from ``evaluate``)."""
+    out = Path(out)
+    plot_loss_curve(history, step_losses, out / "loss_curve.png",
+                    title=f"{config['model']} on {config['dataset']}: loss")
+    if config["task"] not in ("classify", "binary"):
+        return
+    images = splits.test.dataset.tensors[0][:25].numpy()[:, 0]
+    labels = splits.test.dataset.tensors[1][:25].numpy().astype(np.int64).ravel()
+    mean, std = splits.normalize_stats
+    images = np.clip(images * std + mean, 0.0, 1.0)     # undo the normalisation for display
+    plot_predictions_grid(images, labels, report["predictions"], config["class_names"],
+                          out / "predictions_grid.png")
+    plot_confusion_matrix(report["confusion_matrix"], config["class_names"],
+                          out / "confusion_matrix.png")

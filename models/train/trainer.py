@@ -1,0 +1,408 @@
+"""The training loop: one run from a configuration to a run folder.
+
+A run folder holds::
+
+    config.json                 the resolved configuration (recipe + flags + data facts)
+    metrics.json                per-epoch history, then the final test metrics
+    checkpoints/epoch-001.ckpt  one per epoch, and last.ckpt (the newest, or the one an
+                                interrupt wrote)
+    loss_curve.png  predictions_grid.png  confusion_matrix.png   (see plots.py; the
+                                last two for image tasks)
+    samples.txt                 text tasks: what the model writes (see tasks.text_samples)
+
+A checkpoint (``minigrad.save``, no pickle) is everything the run needs to go on::
+
+    {"format", "model": state_dict, "optimizer": state_dict, "epoch": epochs completed,
+     "step": optimizer steps, "rng": {"minigrad", "numpy", "sampler"}, "running": this
+     epoch's loss/accuracy sums, "step_losses", "history", "config"}
+
+Resuming is bit-exact: the model and optimizer tensors are restored byte for byte, the
+random generators (minigrad's, numpy's, and the shuffling sampler's, with its position in
+the epoch) are put back, and the data split is rebuilt from the same seed, so 2 epochs
+straight and 1 epoch + resume 1 give identical parameters, even when the first run was
+stopped mid-epoch. (A run with a cosine ``schedule`` anneals over the epochs it was
+started with, so the CLI refuses to change its ``--epochs`` on resume.)
+
+Ctrl-C: the optimizer step and the bookkeeping that goes with it run with SIGINT
+deferred, so an interrupt always falls between two whole steps. The loop then saves
+``last.ckpt`` from the last step boundary (generator states included, as they were
+before any half-done forward pass drew from them) and raises ``TrainingInterrupted``.
+"""
+import contextlib
+import json
+import math
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+import minigrad as mg
+from minigrad import creation
+
+from .data import prepare_data
+from .metrics import RunningAverage, format_report
+from .tasks import TEXT_TASKS, batch_loss, evaluate, text_samples
+
+__all__ = ["CHECKPOINT_FORMAT", "Trainer", "TrainingInterrupted", "interrupts_deferred",
+           "make_optimizer", "make_scheduler", "build_model", "load_checkpoint",
+           "resolve_checkpoint", "run_folder",
+           "seed_everything", "run_training"]
+
+CHECKPOINT_FORMAT = "minigrad-train-1"
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``Trainer.fit``, after the checkpoint ``checkpoint`` was written."""
+
+    def __init__(self, checkpoint, epoch, step):
+        super().__init__(f"interrupted at epoch {epoch + 1}, step {step}")
+        self.checkpoint, self.epoch, self.step = checkpoint, epoch, step
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Hold SIGINT back for the duration of the block, then hand it to the handler that
+    was installed (Python's raises KeyboardInterrupt), so the block (an optimizer step)
+    is never left half done. Where SIGINT is ignored or not handled by Python, or outside
+    the main thread (which cannot set handlers), the block runs unchanged."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        previous(*received[0])
+
+
+def seed_everything(seed):
+    """Seed minigrad's generator (initialisation, dropout) and numpy's legacy one."""
+    mg.manual_seed(seed)
+    np.random.seed(seed)
+
+
+def _rng_state():
+    return {"minigrad": creation.default_generator().bit_generator.state,
+            "numpy": np.random.get_state()}
+
+
+def _set_rng_state(state):
+    creation.default_generator().bit_generator.state = state["minigrad"]
+    np.random.set_state(tuple(state["numpy"]))
+
+
+def make_optimizer(config, model):
+    """The optimizer named by ``config["optimizer"]`` with the config's ``lr``,
+    ``momentum`` and ``nesterov`` (SGD, RMSprop), ``betas`` (Adam, AdamW) and
+    ``weight_decay``. AdamW uses the model's own ``configure_optimizers`` where it has
+    one (GPT: decay on matrices only, nanoGPT's rule)."""
+    name, lr = config["optimizer"], config["lr"]
+    decay = config.get("weight_decay") or 0.0
+    momentum = config.get("momentum") or 0.0
+    betas = tuple(config["betas"]) if config.get("betas") else (0.9, 0.999)
+    params = list(model.parameters())
+    if name == "sgd":
+        return mg.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=decay,
+                            nesterov=bool(config.get("nesterov")))
+    if name == "adam":
+        return mg.optim.Adam(params, lr=lr, betas=betas, weight_decay=decay)
+    if name == "adamw":
+        decay = 0.01 if config.get("weight_decay") is None else config["weight_decay"]
+        if hasattr(model, "configure_optimizers"):
+            return model.configure_optimizers(weight_decay=decay, learning_rate=lr, betas=betas)
+        return mg.optim.AdamW(params, lr=lr, betas=betas, weight_decay=decay)
+    if name == "rmsprop":
+        return mg.optim.RMSprop(params, lr=lr, momentum=momentum, weight_decay=decay)
+    raise ValueError(f"unknown optimizer {name!r} (choose from sgd, adam, adamw, rmsprop)")
+
+
+def make_scheduler(config, optimizer, steps_per_epoch):
+    """The recipe's ``schedule``: None, or "cosine" — cosine annealing from ``lr`` to 0
+    over every step of the run (``epochs × steps_per_epoch``), stepped after each
+    optimizer step."""
+    schedule = config.get("schedule")
+    if not schedule:
+        return None
+    if schedule == "cosine":
+        total = max(config["epochs"] * steps_per_epoch, 1)
+        return mg.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    raise ValueError(f"unknown schedule {schedule!r} (known: cosine)")
+
+
+def build_model(spec, config):
+    """``spec.build(**model_args)``; text models also get ``vocab_size``."""
+    overrides = dict(config.get("model_args") or {})
+    if config["task"] in TEXT_TASKS:
+        overrides.setdefault("vocab_size", config["num_classes"])
+    if config["task"] == "seq2seq":
+        overrides.setdefault("pad_idx", config["special_tokens"]["pad"])
+    model = spec.build(**overrides)
+    return model.to(config["device"])
+
+
+def resolve_checkpoint(path):
+    """A checkpoint file, or a run folder's ``checkpoints/last.ckpt``; FileNotFoundError
+    naming what was looked for."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoints" / "last.ckpt" if (path / "checkpoints").is_dir() \
+            else path / "last.ckpt"
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    return path
+
+
+def run_folder(checkpoint_path):
+    """The run folder a checkpoint file belongs to (``RUN/checkpoints/x.ckpt`` → ``RUN``)."""
+    path = Path(checkpoint_path)
+    return path.parent.parent if path.parent.name == "checkpoints" else path.parent
+
+
+def load_checkpoint(path):
+    """Read a training checkpoint (tensors onto the CPU); ValueError if it is not one."""
+    checkpoint = mg.load(resolve_checkpoint(path), map_location="cpu")
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is a minigrad file but not a training checkpoint")
+    return checkpoint
+
+
+def _write_json(path, obj):
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
+    os.replace(tmp, path)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+class Trainer:
+    """Trains ``model`` on ``splits`` per ``config`` and keeps the run folder up to date.
+
+    ``callbacks``: callables ``cb(event, trainer)`` with event ``"step"`` (after each
+    whole optimizer step) or ``"epoch"`` (after each epoch's checkpoint). ``log``:
+    where the per-epoch lines go. ``progress``: show the tqdm bar (None: when stderr
+    is a terminal)."""
+
+    def __init__(self, config, model, optimizer, splits, scheduler=None, callbacks=(),
+                 log=print, progress=None):
+        self.config, self.model, self.optimizer, self.splits = config, model, optimizer, splits
+        self.scheduler = scheduler
+        self.callbacks, self.log, self.progress = list(callbacks), log, progress
+        self.out = Path(config["out"])
+        self.epoch = 0              # epochs completed
+        self.step = 0               # optimizer steps taken
+        self.history = []           # one record per completed epoch
+        self.step_losses = []       # training loss of every step (the loss curve)
+        self.running = RunningAverage()
+        self._boundary_rng = _rng_state()   # generator states after the last whole step
+        self.pad_id = (config.get("special_tokens") or {}).get("pad")
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self):
+        return {"format": CHECKPOINT_FORMAT, "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict() if self.scheduler else None,
+                "epoch": self.epoch,
+                "step": self.step,
+                "rng": dict(self._boundary_rng, sampler=self.splits.sampler.state_dict()),
+                "running": self.running.state_dict(),
+                "step_losses": np.asarray(self.step_losses, dtype=np.float64),
+                "history": self.history, "config": self.config}
+
+    def load_state_dict(self, checkpoint):
+        self.model.load_state_dict(checkpoint["model"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        if self.scheduler is not None and checkpoint.get("scheduler") is not None:
+            self.scheduler.load_state_dict(checkpoint["scheduler"])
+        self.epoch, self.step = checkpoint["epoch"], checkpoint["step"]
+        self.history = list(checkpoint["history"])
+        self.step_losses = [float(v) for v in checkpoint["step_losses"]]
+        self.running.load_state_dict(checkpoint["running"])
+        self.splits.sampler.load_state_dict(checkpoint["rng"]["sampler"])
+        self._boundary_rng = {k: checkpoint["rng"][k] for k in ("minigrad", "numpy")}
+        _set_rng_state(self._boundary_rng)
+
+    def save_checkpoint(self, name):
+        """Write ``checkpoints/<name>`` and point ``last.ckpt`` at it (a hard link where
+        the file system allows, else a second write); returns the path."""
+        folder = self.out / "checkpoints"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        mg.save(self.state_dict(), path)
+        if name != "last.ckpt":
+            last, tmp = folder / "last.ckpt", folder / ".last.ckpt.link"
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            try:
+                os.link(path, tmp)
+                os.replace(tmp, last)
+            except OSError:
+                mg.save(self.state_dict(), last)
+        return path
+
+    def write_metrics(self, test=None):
+        record = {"model": self.config["model"], "dataset": self.config["dataset"],
+                  "epochs_completed": self.epoch, "steps": self.step, "history": self.history}
+        if test is not None:
+            record["test"] = {k: v for k, v in test.items() if k != "predictions"}
+        _write_json(self.out / "metrics.json", record)
+
+    # ------------------------------------------------------------------ the loop
+    def _notify(self, event):
+        for callback in self.callbacks:
+            callback(event, self)
+
+    def _train_step(self, batch):
+        """Forward, backward and one whole update; returns the batch's sample count.
+        The update and its bookkeeping run with SIGINT deferred (see the module doc)."""
+        batch = [t.to(self.config["device"]) for t in batch]
+        loss, correct, counted = batch_loss(self.model, self.config["task"], batch, self.pad_id)
+        self.optimizer.zero_grad()
+        loss.backward()
+        loss_value = float(loss.item())
+        if not math.isfinite(loss_value):
+            raise FloatingPointError(f"the training loss became {loss_value} at step "
+                                     f"{self.step + 1}; try a smaller --lr")
+        with interrupts_deferred():
+            if self.config.get("grad_clip"):
+                mg.nn.utils.clip_grad_norm_(self.model.parameters(), self.config["grad_clip"])
+            self.optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
+            self.step += 1
+            self.splits.sampler.consumed += len(batch[0])
+            self.running.update(loss_value, correct, counted)
+            self.step_losses.append(loss_value)
+            self._boundary_rng = _rng_state()
+        return len(batch[0])
+
+    def _train_epoch(self):
+        """One pass over the (rest of the) training split; returns (samples, seconds)."""
+        sampler, batch_size = self.splits.sampler, self.config["batch_size"]
+        total = math.ceil(sampler.size / batch_size)
+        bar = tqdm(total=total, initial=min(sampler.consumed // batch_size, total),
+                   desc=f"epoch {self.epoch + 1}/{self.config['epochs']}", unit="batch",
+                   disable=None if self.progress is None else not self.progress,
+                   dynamic_ncols=True, leave=False)
+        self.model.train()
+        start, seen = time.perf_counter(), 0
+        try:
+            for batch in self.splits.train:
+                seen += self._train_step(batch)
+                rate = seen / max(time.perf_counter() - start, 1e-9)
+                bar.update(1)
+                bar.set_postfix(loss=f"{self.running.loss:.4f}",
+                                acc=f"{self.running.accuracy:.4f}",
+                                samples_per_s=f"{rate:.0f}", refresh=False)
+                self._notify("step")
+        finally:
+            bar.close()   # also on Ctrl-C, so the message starts on a clean line
+        return seen, time.perf_counter() - start
+
+    def _validate(self):
+        if self.splits.val is None:
+            return None
+        return evaluate(self.model, self.config["task"], self.splits.val, self.config["device"],
+                        self.config["num_classes"], self.config.get("class_names"), self.pad_id)
+
+    def fit(self):
+        """Train until ``config["epochs"]`` epochs are complete; returns the history.
+        KeyboardInterrupt → checkpoint, then ``TrainingInterrupted``."""
+        try:
+            while self.epoch < self.config["epochs"]:
+                seen, seconds = self._train_epoch()
+                val = self._validate()
+                record = {"epoch": self.epoch + 1, "step": self.step,
+                          "train_loss": self.running.loss, "train_accuracy": self.running.accuracy,
+                          "val_loss": val["loss"] if val else None,
+                          "val_accuracy": val["accuracy"] if val else None,
+                          "lr": self.optimizer.param_groups[0]["lr"],
+                          "seconds": seconds, "samples_per_s": seen / max(seconds, 1e-9)}
+                with interrupts_deferred():
+                    self.history.append(record)
+                    self.epoch += 1
+                    self.splits.sampler.end_epoch()
+                    self.running = RunningAverage()
+                self.save_checkpoint(f"epoch-{self.epoch:03d}.ckpt")
+                self.write_metrics()
+                self.log(self._epoch_line(record))
+                self._notify("epoch")
+        except KeyboardInterrupt:
+            path = self.save_checkpoint("last.ckpt")
+            self.write_metrics()
+            raise TrainingInterrupted(path, self.epoch, self.step) from None
+        return self.history
+
+    def _epoch_line(self, r):
+        line = (f"epoch {r['epoch']}/{self.config['epochs']}: train loss {r['train_loss']:.4f} "
+                f"acc {r['train_accuracy']:.4f}")
+        if r["val_loss"] is not None:
+            line += f" | val loss {r['val_loss']:.4f} acc {r['val_accuracy']:.4f}"
+        return line + f" | {r['samples_per_s']:.0f} samples/s, {r['seconds']:.1f} s"
+
+    def finish(self):
+        """Score the test split, write metrics.json and the plots; returns the report."""
+        task = self.config["task"]
+        keep = 25 if task in ("classify", "binary") else 0
+        report = evaluate(self.model, task, self.splits.test, self.config["device"],
+                          self.config["num_classes"], self.config.get("class_names"),
+                          self.pad_id, keep=keep)
+        self.write_metrics(report)
+        from . import plots
+        plots.write_run_plots(self.out, self.history, self.step_losses, self.splits, report,
+                              self.config)
+        if task in TEXT_TASKS:
+            (self.out / "samples.txt").write_text(text_samples(self.model, self.config,
+                                                               self.splits))
+        return report
+
+
+def run_training(config, spec, checkpoint=None, callbacks=(), log=print, progress=None):
+    """Train per a resolved ``config`` (see ``cli.resolve_train_config``), continuing from
+    ``checkpoint`` (a dict from ``load_checkpoint``) if given. Returns
+    ``(trainer, test_report)``; prints per-epoch lines, the test metrics and
+    ``test accuracy: 0.9812`` through ``log``."""
+    seed_everything(config["seed"])
+    splits = prepare_data(config)
+    config.update(num_classes=splits.num_classes, class_names=splits.class_names,
+                  vocab=splits.vocab, special_tokens=splits.special_tokens,
+                  normalize_stats=splits.normalize_stats, sizes=splits.sizes)
+    model = build_model(spec, config)
+    optimizer = make_optimizer(config, model)
+    scheduler = make_scheduler(config, optimizer, len(splits.train))
+    trainer = Trainer(config, model, optimizer, splits, scheduler, callbacks, log, progress)
+    if checkpoint is not None:
+        trainer.load_state_dict(checkpoint)
+    trainer.out.mkdir(parents=True, exist_ok=True)
+    _write_json(trainer.out / "config.json", config)
+    sizes = splits.sizes
+    log(f"{config['model']} on {config['dataset']}: {sizes['train']} train / {sizes['val']} val / "
+        f"{sizes['test']} test, {sum(p.numel() for p in model.parameters()):,} parameters, "
+        f"{config['optimizer']} lr {config['lr']}, batch {config['batch_size']}, "
+        f"device {config['device']}, run folder {trainer.out}")
+    if checkpoint is not None and trainer.epoch >= config["epochs"]:
+        log(f"the checkpoint has completed all {config['epochs']} epochs (step {trainer.step}); "
+            "scoring it (pass a larger --epochs to train further)")
+    elif checkpoint is not None:
+        log(f"resuming at step {trainer.step}: epoch {trainer.epoch + 1}, "
+            f"{splits.sampler.consumed} of its {splits.sampler.size} samples done")
+    trainer.fit()
+    report = trainer.finish()
+    log("test metrics:")
+    for line in format_report(report):
+        log("  " + line)
+    log(f"test accuracy: {report['accuracy']:.4f}")
+    return trainer, report

@@ -1,0 +1,126 @@
+"""ResNet-18/34/50 and SmallResNet: torchvision's layout (state_dict keys and shapes, parameter
+counts), its initialisation, forward equality with a PyTorch twin, and (when torchvision
+is installed) with torchvision itself."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad import nn
+from models import BasicBlock, Bottleneck, SmallResNet, resnet18, resnet34, resnet50
+from tests.models.torch_twins import (TorchBasicBlock, TorchBottleneck, TorchResNet,
+                                      TorchSmallResNet, assert_close, assert_grads_close,
+                                      copy_weights, n_params, randomise_batchnorm,
+                                      state_shapes, to_torch)
+
+TWINS = {"resnet18": (resnet18, TorchBasicBlock, [2, 2, 2, 2], 11_689_512),
+         "resnet34": (resnet34, TorchBasicBlock, [3, 4, 6, 3], 21_797_672),
+         "resnet50": (resnet50, TorchBottleneck, [3, 4, 6, 3], 25_557_032)}
+
+
+@pytest.mark.parametrize("name", list(TWINS))
+def test_state_dict_and_count_match_torchvision_layout(name):
+    build, block, layers, count = TWINS[name]
+    model, twin = build(), TorchResNet(block, layers)
+    assert state_shapes(model) == state_shapes(twin)        # keys, order-free, and shapes
+    assert list(model.state_dict()) == list(twin.state_dict())   # and the same order
+    assert n_params(model) == n_params(twin) == count
+    assert "layer2.0.downsample.0.weight" in model.state_dict()
+    assert "layer1.0.downsample.0.weight" not in model.state_dict() or name == "resnet50"
+
+
+def test_torchvision_init():
+    model = resnet18(zero_init_residual=True)
+    w = model.layer3[0].conv1.weight.detach().numpy()   # (256, 128, 3, 3)
+    expected_std = math.sqrt(2.0 / (256 * 3 * 3))            # fan_out = out · kh · kw
+    assert abs(w.std() / expected_std - 1) < 0.02
+    assert np.all(model.bn1.weight.detach().numpy() == 1)
+    assert np.all(model.bn1.bias.detach().numpy() == 0)
+    assert np.all(model.layer1[0].bn2.weight.detach().numpy() == 0)  # zero_init_residual
+    assert np.all(model.layer1[0].bn1.weight.detach().numpy() == 1)
+    assert np.all(resnet50(zero_init_residual=True).layer4[2].bn3.weight.detach().numpy() == 0)
+    assert np.all(resnet18().layer1[0].bn2.weight.detach().numpy() == 1)
+
+
+def test_resnet_shapes_on_small_inputs():
+    x = mg.randn(2, 3, 64, 64)
+    model = resnet18(num_classes=7)
+    model.eval()
+    with mg.no_grad():
+        assert tuple(model(x).shape) == (2, 7)
+        # 28×28 greyscale through the ImageNet stem: 28 → 14 → 7 → 7 → 4 → 2 → 1
+        assert tuple(resnet18(num_classes=10, in_channels=1)(mg.randn(2, 1, 28, 28)).shape) \
+            == (2, 10)
+
+
+def test_blocks_shapes():
+    x = mg.randn(2, 16, 8, 8)
+    down = nn.Sequential(nn.Conv2d(16, 32, 1, stride=2, bias=False), nn.BatchNorm2d(32))
+    assert tuple(BasicBlock(16, 32, 2, down)(x).shape) == (2, 32, 4, 4)
+    down = nn.Sequential(nn.Conv2d(16, 64, 1, stride=2, bias=False), nn.BatchNorm2d(64))
+    assert tuple(Bottleneck(16, 16, 2, down)(x).shape) == (2, 64, 4, 4)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
+def test_eval_forward_matches_torch_twin(name):
+    build, block, layers, _ = TWINS[name]
+    torch.manual_seed(0)
+    model, twin = build(num_classes=10), TorchResNet(block, layers, num_classes=10)
+    randomise_batchnorm(twin, torch.Generator().manual_seed(0))
+    copy_weights(twin, model)
+    model.eval()
+    twin.eval()
+    x = mg.randn(2, 3, 64, 64)
+    with mg.no_grad(), torch.no_grad():
+        assert_close(model(x), twin(to_torch(x)), rtol=1e-4, atol=1e-4)
+
+
+def test_small_resnet_train_step_matches_torch_twin():
+    model, twin = SmallResNet(), TorchSmallResNet()
+    assert n_params(model) == n_params(twin) == 308_074
+    assert state_shapes(model) == state_shapes(twin)
+    randomise_batchnorm(twin, torch.Generator().manual_seed(1))
+    copy_weights(twin, model)
+    x = mg.randn(4, 1, 28, 28)
+    labels = np.array([0, 3, 9, 3])
+    logits = model(x)
+    assert tuple(logits.shape) == (4, 10)
+    loss = F.cross_entropy(logits, mg.tensor(labels))
+    t_loss = TF.cross_entropy(twin(to_torch(x)), torch.from_numpy(labels))
+    assert_close(loss, t_loss, rtol=1e-4)
+    loss.backward()
+    t_loss.backward()
+    assert_grads_close(model, twin, rtol=1e-3, atol=1e-5)
+    # train-mode BN updated the running statistics the same way
+    np.testing.assert_allclose(model.layer2[0].bn1.running_var.detach().numpy(),
+                               twin.layer2[0].bn1.running_var.detach().numpy(), rtol=1e-4)
+
+
+def test_small_resnet_starts_as_identity_blocks():
+    model = SmallResNet()                                   # zero_init_residual=True
+    assert np.all(model.layer1[0].bn2.weight.detach().numpy() == 0)
+    model.eval()
+    x = mg.relu(mg.randn(2, 32, 28, 28))
+    with mg.no_grad():                                      # block(x) = relu(0 + x) = x
+        np.testing.assert_allclose(model.layer1[0](x).numpy(), x.numpy(), atol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
+def test_matches_torchvision(name):
+    """torchvision's own model: weights copied in, same output at 224×224 in eval mode."""
+    torchvision = pytest.importorskip("torchvision")
+    tv = getattr(torchvision.models, name)()
+    randomise_batchnorm(tv, torch.Generator().manual_seed(2))
+    tv.eval()
+    model = TWINS[name][0]()
+    assert state_shapes(model) == state_shapes(tv)
+    copy_weights(tv, model)
+    model.eval()
+    x = mg.randn(1, 3, 224, 224)
+    with mg.no_grad(), torch.no_grad():
+        assert_close(model(x), tv(to_torch(x)), rtol=1e-3, atol=1e-3)
