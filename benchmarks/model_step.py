@@ -5,7 +5,8 @@
 Models (CPU configurations from the models issue): the seed-004 MLP 784-256-128-10 and the
 seed-001 CNN at batch 64 on MNIST-shaped input, and the character GPT with 2 layers × 128,
 context 64, batch 16 (vocabulary 65). Each library builds the same architecture (the
-PyTorch twins below mirror ``models/``; parameter counts are checked equal), runs a few
+PyTorch twins in ``benchmarks/torch_twins.py`` mirror ``models/``; parameter counts are
+checked equal), runs a few
 warm-up steps, then the median of ``--repeats`` timed steps is reported, in the same
 process, both libraries held to the same thread count (``--threads``, default 1: on a
 shared 2-core machine a multi-threaded BLAS that competes with other work can run 10-30×
@@ -45,66 +46,8 @@ from models.mlp import SeedMLP  # noqa: E402
 VOCAB, BLOCK, BATCH_LM = 65, 64, 16
 
 
-def torch_twins(torch):
-    nn, F = torch.nn, torch.nn.functional
-
-    class MLP(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(),
-                                     nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
-
-        def forward(self, x):
-            return self.net(x)
-
-    class CNN(nn.Module):
-        def __init__(self, dense=64):
-            super().__init__()
-            self.features = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-                                          nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2))
-            self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(1600, dense), nn.ReLU(),
-                                            nn.Linear(dense, 10))
-
-        def forward(self, x):
-            return self.classifier(self.features(x))
-
-    class Block(nn.Module):
-        def __init__(self, d, heads):
-            super().__init__()
-            self.ln_1, self.ln_2 = nn.LayerNorm(d), nn.LayerNorm(d)
-            self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
-            self.fc, self.fc_proj = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
-            self.heads = heads
-
-        def forward(self, x):
-            n, t, d = x.shape
-            q, k, v = self.qkv(self.ln_1(x)).split(d, dim=2)
-            q, k, v = (z.view(n, t, self.heads, d // self.heads).transpose(1, 2) for z in (q, k, v))
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            x = x + self.proj(y.transpose(1, 2).reshape(n, t, d))
-            return x + self.fc_proj(F.gelu(self.fc(self.ln_2(x))))
-
-    class TorchGPT(nn.Module):
-        def __init__(self, vocab, block, layers, heads, d):
-            super().__init__()
-            self.wte, self.wpe = nn.Embedding(vocab, d), nn.Embedding(block, d)
-            self.blocks = nn.ModuleList(Block(d, heads) for _ in range(layers))
-            self.ln_f = nn.LayerNorm(d)
-            self.lm_head = nn.Linear(d, vocab, bias=False)
-            self.lm_head.weight = self.wte.weight
-
-        def forward(self, idx, targets):
-            x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
-            for block in self.blocks:
-                x = block(x)
-            logits = self.lm_head(self.ln_f(x))
-            return logits, F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-
-    return MLP, CNN, TorchGPT
-
-
 def _cases(torch, rng):
-    MLP, CNN, TorchGPT = torch_twins(torch)
+    from benchmarks.torch_twins import TorchGPT, TorchSeedMLP, torch_seed_cnn
     images = rng.random((64, 1, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, 64)
     tokens = rng.integers(0, VOCAB, (BATCH_LM, BLOCK + 1))
@@ -114,11 +57,13 @@ def _cases(torch, rng):
         return lambda: lib.nn.functional.cross_entropy(model(x), y)
 
     def gpt_loss(model, lib, x, y):
-        return lambda: model(x, y)[1]  # both forwards return (logits, loss)
+        if lib is mg:
+            return lambda: model(x, y)[1]  # minigrad's GPT returns (logits, loss)
+        return lambda: torch.nn.functional.cross_entropy(model(x).flatten(0, 1), y.flatten())
 
     return [
-        ("seed MLP (batch 64)", lambda: SeedMLP(), MLP, classifier, (images, labels)),
-        ("seed CNN (batch 64)", lambda: SeedCNN(), CNN, classifier, (images, labels)),
+        ("seed MLP (batch 64)", lambda: SeedMLP(), TorchSeedMLP, classifier, (images, labels)),
+        ("seed CNN (batch 64)", lambda: SeedCNN(), torch_seed_cnn, classifier, (images, labels)),
         ("GPT 2x128 ctx 64 (batch 16)", lambda: GPT(gpt_config),
          lambda: TorchGPT(VOCAB, BLOCK, 2, 4, 128), gpt_loss, (tokens[:, :-1], tokens[:, 1:])),
     ]
