@@ -7,6 +7,7 @@ Commands:
   eval MODEL    score a checkpoint on a test split (accuracy, precision, recall, F1)
   sample MODEL  generate text from a language-model or seq2seq checkpoint
   demo          train the seed-000 two-layer sigmoid network on MNIST with raw tensor ops
+  textbook      work the seeds' formulas by hand and check them against autograd
 
 Run "minigrad COMMAND --help" for a command's options.
 """
@@ -19,7 +20,8 @@ import sys
 # never import models when it is itself imported, so the module is looked up here, only
 # when one of those commands runs.
 COMMANDS = {"train": "models.train.cli", "eval": "models.train.cli",
-            "sample": "models.train.cli", "demo": "minigrad.demo"}
+            "sample": "models.train.cli", "demo": "minigrad.demo",
+            "textbook": "minigrad.textbook.__main__"}
 
 
 def main(argv=None):
@@ -34,7 +36,7 @@ def main(argv=None):
             print(__doc__.strip())
             return 0
         module = importlib.import_module(COMMANDS[command])
-        if command == "demo":
+        if command in ("demo", "textbook"):
             module.main(argv[1:])
             return 0
         return module.main(argv)   # handles its own errors: one line, an exit status

@@ -1,0 +1,74 @@
+"""Turn the JSON files of ``benchmarks.reproduce_seeds`` into the table in
+``docs/reproduction.md`` (minigrad and PyTorch side by side, measured in the same run)."""
+import glob
+import json
+import os
+
+ORDER = ["mlp", "cnn", "binary-mlp", "resnet-small", "gpt"]
+HEADER = ("| seed | model | data | recipe | seed reports | minigrad | PyTorch | final train loss "
+          "(minigrad / PyTorch) | s per epoch (minigrad / PyTorch) | time ratio |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
+
+
+def _recipe_text(recipe, result):
+    parts = [recipe["optimizer"].upper() if recipe["optimizer"] == "sgd" else
+             {"adam": "Adam", "adamw": "AdamW"}[recipe["optimizer"]], f"lr {recipe['lr']}"]
+    if recipe.get("momentum"):
+        parts.append(f"momentum {recipe['momentum']}")
+    parts.append(f"batch {recipe['batch_size']}")
+    parts.append(f"{result['iters']} iters" if "iters" in result else f"{result['epochs']} epochs")
+    if recipe.get("val_split"):
+        parts.append(f"{int(recipe['val_split'] * 100)}% val split")
+    if recipe.get("schedule"):
+        parts.append(f"{recipe['schedule']} schedule")
+    return ", ".join(parts)
+
+
+def _row(result):
+    recipe = result["recipe"]
+    mg_last, pt_last = result["history"]["minigrad"][-1], result["history"]["pytorch"][-1]
+    if "val_loss" in mg_last:  # language model: held-out loss, one "epoch" = the run
+        score = lambda r: f"val loss {r['val_loss']:.4f}"  # noqa: E731
+        per_epoch = lambda side: side[-1]["seconds"]  # noqa: E731
+        gap = abs(mg_last["val_loss"] / pt_last["val_loss"] - 1)
+        extra = f" (gap {gap:.2%})"
+    else:
+        score = lambda r: f"{r['test_accuracy']:.2%}"  # noqa: E731
+        per_epoch = lambda side: sum(r["seconds"] for r in side) / len(side)  # noqa: E731
+        extra = ""
+    mg_s = per_epoch(result["history"]["minigrad"])
+    pt_s = per_epoch(result["history"]["pytorch"])
+    first_mg = result["history"]["minigrad"][0]["train_loss"]
+    return (f"| {recipe.get('seed_ref', '')} | {result['experiment']} | {result['dataset']} | "
+            f"{_recipe_text(recipe, result)} | {recipe.get('reported', recipe.get('target', ''))} | "
+            f"{score(mg_last)}{extra} | {score(pt_last)} | "
+            f"{first_mg:.4f} → {mg_last['train_loss']:.4f} / {pt_last['train_loss']:.4f} | "
+            f"{mg_s:.1f} / {pt_s:.1f} | {mg_s / pt_s:.2f} |")
+
+
+def load_results(directory):
+    results = {}
+    for path in glob.glob(os.path.join(directory, "*.json")):
+        with open(path) as f:
+            result = json.load(f)
+        results[result["experiment"]] = result
+    return [results[name] for name in ORDER if name in results]
+
+
+def write_table(directory, path=os.path.join("docs", "reproduction.md")):
+    results = load_results(directory)
+    lines = ["# The seeds' experiments, reproduced", "",
+             "Each row trains the seed's model with the seed's recipe (from `models/registry.py`) "
+             "in minigrad and in PyTorch (CPU, eager) in the same process, from the same initial "
+             "weights and the same batch order, one BLAS/torch thread each. Accuracy is on the "
+             "test split after the last epoch; the GPT row compares held-out loss on the last 10% "
+             "of the Shakespeare text (256 evenly spaced windows).", "", HEADER]
+    lines += [_row(r) for r in results]
+    lines += ["", "Commands (each writes `benchmarks/results/reproduce/NAME.json`):", ""]
+    lines += [f"- `{r['command']}` ({r['wall_seconds'] / 60:.1f} min wall, both libraries)"
+              for r in results]
+    lines += ["", "Regenerate this page with `python -m benchmarks.reproduce_seeds --table`.", ""]
+    text = "\n".join(lines)
+    with open(path, "w") as f:
+        f.write(text)
+    return text
