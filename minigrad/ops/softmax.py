@@ -50,8 +50,28 @@ class Softmax(Function):
         return _along_dim(kernels.softmax, x.xp, x.data, axis)
 
     def backward(self, dy):
-        (y,) = self.saved_outputs
-        return y * (dy - reduce_sum(dy * y, self.axis, keepdim=True))
+        return SoftmaxBackward.apply(dy, self.saved_outputs[0], self.axis)
+
+
+class SoftmaxBackward(Function):
+    """v = y ⊙ (dy − s), s = Σ_dim dy ⊙ y: softmax's VJP as one node.
+    Its own VJP (double backward), from ∂v_i/∂y_k = δ_ik (dy_i − s) − y_i dy_k and the
+    symmetric Jacobian in dy:  d(dy) = SoftmaxBackward(g, y),
+    d(y) = g ⊙ (dy − s) − dy ⊙ Σ_dim g ⊙ y."""
+
+    def forward(self, dy, y, axis):
+        self.axis = axis
+        self.save_for_backward(dy, y)
+        return y.data * (dy.data - (dy.data * y.data).sum(axis=axis, keepdims=True))
+
+    def backward(self, g):
+        dy, y = self.saved_tensors
+        d_dy = SoftmaxBackward.apply(g, y, self.axis) if self.needs_input_grad[0] else None
+        d_y = None
+        if self.needs_input_grad[1]:
+            s = reduce_sum(dy * y, self.axis, keepdim=True)
+            d_y = g * (dy - s) - dy * reduce_sum(g * y, self.axis, keepdim=True)
+        return d_dy, d_y
 
 
 class LogSoftmax(Function):
@@ -64,9 +84,26 @@ class LogSoftmax(Function):
         return _along_dim(kernels.log_softmax, x.xp, x.data, axis)
 
     def backward(self, dy):
+        return LogSoftmaxBackward.apply(dy, self.saved_outputs[0], self.axis)
+
+
+class LogSoftmaxBackward(Function):
+    """v = dy − p ⊙ Σ_dim dy with p = exp(z): log_softmax's VJP as one node.
+    Its own VJP: d(dy) = g − Σ_dim g ⊙ p (broadcast),  d(z) = −g ⊙ p ⊙ Σ_dim dy."""
+
+    def forward(self, dy, z, axis):
+        self.axis = axis
+        self.save_for_backward(dy, z)
+        xp = z.xp
+        return dy.data - xp.exp(z.data) * dy.data.sum(axis=axis, keepdims=True)
+
+    def backward(self, g):
         from .pointwise import exp
-        (z,) = self.saved_outputs
-        return dy - exp(z) * reduce_sum(dy, self.axis, keepdim=True)
+        dy, z = self.saved_tensors
+        p = exp(z)
+        d_dy = g - reduce_sum(g * p, self.axis, keepdim=True) if self.needs_input_grad[0] else None
+        d_z = -g * p * reduce_sum(dy, self.axis, keepdim=True) if self.needs_input_grad[1] else None
+        return d_dy, d_z
 
 
 def _implicit_dim(name, ndim):
