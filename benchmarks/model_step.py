@@ -2,9 +2,9 @@
 
     python -m benchmarks.model_step [--repeats 20] [--threads 1] [--out benchmarks/results]
 
-Models (CPU configurations from the models issue): the seed-004 MLP 784-256-128-10 and the
-seed-001 CNN at batch 64 on MNIST-shaped input, and the character GPT with 2 layers × 128,
-context 64, batch 16 (vocabulary 65). Each library builds the same architecture (the
+Models: the seed-004 MLP 784-256-128-10 and the seed-001 CNN at batch 64 on MNIST-shaped
+input, and the character GPT (vocabulary 65) at 2 layers × 128, context 64, batch 16 on the
+CPU, or 6 layers × 384, context 256, batch 64 with ``--device cuda``. Each library builds the same architecture (the
 PyTorch twins in ``benchmarks/torch_twins.py`` mirror ``models/``; parameter counts are
 checked equal), runs a few
 warm-up steps, then the median of ``--repeats`` timed steps is reported, in the same
@@ -46,12 +46,18 @@ from models.mlp import SeedMLP  # noqa: E402
 VOCAB, BLOCK, BATCH_LM = 65, 64, 16
 
 
-def _cases(torch, rng):
+# (layers, width, heads, context, batch) of the GPT row: a CPU size and the GPU size.
+GPT_SIZES = {"cpu": (2, 128, 4, BLOCK, BATCH_LM), "cuda": (6, 384, 6, 256, 64)}
+
+
+def _cases(torch, rng, device="cpu"):
     from benchmarks.torch_twins import TorchGPT, TorchSeedMLP, torch_seed_cnn
     images = rng.random((64, 1, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, 64)
-    tokens = rng.integers(0, VOCAB, (BATCH_LM, BLOCK + 1))
-    gpt_config = GPTConfig(vocab_size=VOCAB, block_size=BLOCK, n_layer=2, n_head=4, n_embd=128)
+    layers, width, heads, block, batch = GPT_SIZES[device]
+    tokens = rng.integers(0, VOCAB, (batch, block + 1))
+    gpt_config = GPTConfig(vocab_size=VOCAB, block_size=block, n_layer=layers, n_head=heads,
+                           n_embd=width)
 
     def classifier(model, lib, x, y):
         return lambda: lib.nn.functional.cross_entropy(model(x), y)
@@ -64,17 +70,19 @@ def _cases(torch, rng):
     return [
         ("seed MLP (batch 64)", lambda: SeedMLP(), TorchSeedMLP, classifier, (images, labels)),
         ("seed CNN (batch 64)", lambda: SeedCNN(), torch_seed_cnn, classifier, (images, labels)),
-        ("GPT 2x128 ctx 64 (batch 16)", lambda: GPT(gpt_config),
-         lambda: TorchGPT(VOCAB, BLOCK, 2, 4, 128), gpt_loss, (tokens[:, :-1], tokens[:, 1:])),
+        (f"GPT {layers}x{width} ctx {block} (batch {batch})", lambda: GPT(gpt_config),
+         lambda: TorchGPT(VOCAB, block, layers, heads, width), gpt_loss,
+         (tokens[:, :-1], tokens[:, 1:])),
     ]
 
 
-def _median_step_ms(loss_fn, optimizer, repeats, warmup=3):
+def _median_step_ms(loss_fn, optimizer, repeats, warmup=3, synchronize=lambda: None):
     def step():
         optimizer.zero_grad()
         loss = loss_fn()
         loss.backward()
         optimizer.step()
+        synchronize()  # a GPU step counts when its kernels have finished
     for _ in range(warmup):
         step()
     times = []
@@ -89,24 +97,27 @@ def _count(params):
     return int(sum(np.prod(tuple(p.shape)) for p in params))
 
 
-def run(repeats=20, threads=1):
+def run(repeats=20, threads=1, device="cpu"):
     import torch
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
     rows = []
-    for name, build_mg, build_torch, make_loss, (x, y) in _cases(torch, rng):
+    sync_mg = mg.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync_torch = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    for name, build_mg, build_torch, make_loss, (x, y) in _cases(torch, rng, device):
         mg.manual_seed(0)
         torch.manual_seed(0)
-        m_model, t_model = build_mg(), build_torch()
+        m_model, t_model = build_mg().to(device), build_torch().to(device)
         m_params, t_params = list(m_model.parameters()), list(t_model.parameters())
         if _count(m_params) != _count(t_params):
             raise RuntimeError(f"{name}: parameter counts differ ({_count(m_params)} vs {_count(t_params)})")
-        m_loss = make_loss(m_model, mg, mg.tensor(x), mg.tensor(y))
-        t_loss = make_loss(t_model, torch, torch.tensor(x), torch.tensor(y))
+        m_loss = make_loss(m_model, mg, mg.tensor(x, device=device), mg.tensor(y, device=device))
+        t_loss = make_loss(t_model, torch, torch.tensor(x, device=device),
+                           torch.tensor(y, device=device))
         m_opt = mg.optim.Adam(m_params, lr=1e-3)
         t_opt = torch.optim.Adam(t_params, lr=1e-3)
-        m_ms = _median_step_ms(m_loss, m_opt, repeats)
-        t_ms = _median_step_ms(t_loss, t_opt, repeats)
+        m_ms = _median_step_ms(m_loss, m_opt, repeats, synchronize=sync_mg)
+        t_ms = _median_step_ms(t_loss, t_opt, repeats, synchronize=sync_torch)
         rows.append({"model": name, "params": _count(m_params), "minigrad_ms": m_ms,
                      "torch_ms": t_ms, "ratio": m_ms / t_ms})
     return rows, threads
@@ -143,15 +154,21 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS/torch threads for both libraries (read before numpy loads)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="cuda: the GPU sizes (GPT 6 layers x 384, context 256, batch 64)")
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
     args = parser.parse_args(argv)
-    rows, threads = run(args.repeats, args.threads)
+    if args.device == "cuda" and not mg.cuda.is_available():
+        parser.error("--device cuda needs a GPU with CuPy (pip install -e '.[gpu]')")
+    rows, threads = run(args.repeats, args.threads, args.device)
     print(format_table(rows))
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "model_step.json"), "w") as f:
-        json.dump({"rows": rows, "threads": threads, "machine": platform.machine(),
+    stem = "model_step" if args.device == "cpu" else "model_step_cuda"
+    with open(os.path.join(args.out, f"{stem}.json"), "w") as f:
+        json.dump({"rows": rows, "threads": threads, "device": args.device,
+                   "machine": platform.machine(),
                    "processor": platform.processor(), "numpy": np.__version__}, f, indent=1)
-    save_chart(rows, os.path.join(args.out, "model_step.png"))
+    save_chart(rows, os.path.join(args.out, f"{stem}.png"))
 
 
 if __name__ == "__main__":
