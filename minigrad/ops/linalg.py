@@ -29,8 +29,9 @@ class MatMul(Function):
 
     def backward(self, dc):
         a, b = self.saved_tensors
-        da = sum_to(matmul(dc, b.mT), self.input_shapes[0]) if self.needs_input_grad[0] else None
-        db = sum_to(matmul(a.mT, dc), self.input_shapes[1]) if self.needs_input_grad[1] else None
+        # Operands here are already checked, promoted and at least 2-D: apply MatMul directly.
+        da = sum_to(MatMul.apply(dc, b.mT), self.input_shapes[0]) if self.needs_input_grad[0] else None
+        db = sum_to(MatMul.apply(a.mT, dc), self.input_shapes[1]) if self.needs_input_grad[1] else None
         return da, db
 
 
