@@ -55,25 +55,13 @@ class SeedMLP(nn.Module):
         return self.fc3(x)
 
 
-class SeedBinaryMLP(nn.Module):
+class SeedBinaryMLP(SeedMLP):
     """Seed 002's binary classifier 784 → 128 → 64 → 1 (ReLU hidden layers). Input
     (N, 1, 28, 28) or (N, 784) → one logit per sample, shape (N, 1). Train with
     ``nn.BCEWithLogitsLoss`` on float targets (N, 1); ``predict_proba`` gives σ(logit)."""
 
     def __init__(self, in_features=784, hidden=(128, 64)):
-        super().__init__()
-        h1, h2 = hidden
-        self.flatten = nn.Flatten()
-        self.fc1 = nn.Linear(in_features, h1)
-        self.fc2 = nn.Linear(h1, h2)
-        self.fc3 = nn.Linear(h2, 1)
-        self.relu = nn.ReLU()
-
-    def forward(self, x):
-        x = self.flatten(x)
-        x = self.relu(self.fc1(x))
-        x = self.relu(self.fc2(x))
-        return self.fc3(x)
+        super().__init__(in_features, hidden, num_classes=1)
 
     def predict_proba(self, x):
         """P(y = 1 | x) = σ(forward(x)), shape (N, 1)."""

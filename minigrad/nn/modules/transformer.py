@@ -94,7 +94,17 @@ def _encoder_masks(src, mask, key_padding_mask, mask_name, padding_name):
     return mask, key_padding_mask
 
 
-class TransformerEncoderLayer(Module):
+class _SelfAttentionSublayer(Module):
+    """What encoder and decoder layers share: the self-attention sublayer
+    dropout1(self_attn(x, x, x)), without attention weights (PyTorch's ``_sa_block``)."""
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+
+class TransformerEncoderLayer(_SelfAttentionSublayer):
     """Self-attention + feed-forward block (module docstring). ``forward(src,
     src_mask=None, src_key_padding_mask=None, is_causal=False)``, src (S, N, E), (N, S, E)
     or unbatched (S, E) → same shape.
@@ -141,16 +151,11 @@ class TransformerEncoderLayer(Module):
             x = self.norm2(x + self._ff_block(x))
         return x
 
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
-
     def _ff_block(self, x):
         return self.dropout2(_feed_forward(self, x))
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_SelfAttentionSublayer):
     """Self-attention + cross-attention over ``memory`` + feed-forward (module docstring).
     ``forward(tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
     memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False)``; tgt
@@ -194,11 +199,6 @@ class TransformerDecoderLayer(Module):
                                                memory_is_causal))
             x = self.norm3(x + self._ff_block(x))
         return x
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal=False):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           is_causal=is_causal, need_weights=False)[0]
-        return self.dropout1(x)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal=False):
         x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask,
