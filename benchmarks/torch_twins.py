@@ -110,15 +110,16 @@ class TorchResNet(tnn.Module):
 
 
 class TorchSmallResNet(tnn.Module):
-    def __init__(self, widths=(32, 64, 128), blocks=(1, 1, 1), num_classes=10):
+    def __init__(self, widths=(32, 64, 128), blocks=(1, 1, 1), strides=(2, 2, 2),
+                 num_classes=10):
         super().__init__()
         self.conv1 = tnn.Conv2d(1, widths[0], 3, 1, 1, bias=False)
         self.bn1 = tnn.BatchNorm2d(widths[0])
         self.relu = tnn.ReLU()
         c = widths[0]
-        self.layer1, c = _torch_stage(TorchBasicBlock, c, widths[0], blocks[0], 1)
-        self.layer2, c = _torch_stage(TorchBasicBlock, c, widths[1], blocks[1], 2)
-        self.layer3, c = _torch_stage(TorchBasicBlock, c, widths[2], blocks[2], 2)
+        self.layer1, c = _torch_stage(TorchBasicBlock, c, widths[0], blocks[0], strides[0])
+        self.layer2, c = _torch_stage(TorchBasicBlock, c, widths[1], blocks[1], strides[1])
+        self.layer3, c = _torch_stage(TorchBasicBlock, c, widths[2], blocks[2], strides[2])
         self.avgpool = tnn.AdaptiveAvgPool2d((1, 1))
         self.fc = tnn.Linear(c, num_classes)
 

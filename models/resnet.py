@@ -35,8 +35,8 @@ PyTorch's Linear default; ``zero_init_residual=True`` zeroes the last BN weight 
 block, so each block starts as the identity.
 
 ``SmallResNet`` is the same design sized for 28×28 one-channel images (MNIST,
-Fashion-MNIST): a 3×3 stem with no max-pool (the image is already small) and three stages
-of BasicBlocks at 28×28, 14×14 and 7×7, then global average pooling.
+Fashion-MNIST): a 3×3 stem at full resolution with no max-pool, three stages of
+BasicBlocks at 14×14, 7×7 and 4×4, then global average pooling.
 """
 from minigrad import nn
 
@@ -194,34 +194,35 @@ def resnet50(num_classes=1000, **kwargs):
 
 
 class SmallResNet(nn.Module):
-    """A ResNet for 28×28 images::
+    """A ResNet for 28×28 images (shapes for the defaults)::
 
-        conv1 3×3, widths[0] ─bn1─relu       (N, w0, 28, 28)
-        layer1  blocks[0] × BasicBlock       (N, w0, 28, 28)
-        layer2  blocks[1] × BasicBlock /2    (N, w1, 14, 14)
-        layer3  blocks[2] × BasicBlock /2    (N, w2, 7, 7)
+        conv1 3×3, widths[0] ─bn1─relu       (N, 32, 28, 28)     full-resolution stem
+        layer1  blocks[0] × BasicBlock /2    (N, 32, 14, 14)
+        layer2  blocks[1] × BasicBlock /2    (N, 64, 7, 7)
+        layer3  blocks[2] × BasicBlock /2    (N, 128, 4, 4)      ⌈7/2⌉ = 4 (padding 1)
         avgpool (global), flatten, fc        (N, num_classes)
 
-    Defaults widths (32, 64, 128), blocks (1, 1, 1): 8 weighted layers, 704,586 parameters,
-    ≈ 36 M multiply-adds per image. Same block, shortcut and initialisation as ``ResNet``
-    (``zero_init_residual`` defaults to True here: every block starts as the identity,
-    which lets the small net train fast at a high learning rate).
-    See ``models.registry`` ("resnet-small") for the recipe that reaches ≥ 92% on
-    Fashion-MNIST."""
+    Defaults widths (32, 64, 128), blocks (1, 1, 1), strides (2, 2, 2): 8 weighted layers,
+    309,162 parameters, ≈ 10 M multiply-adds per image (strides (1, 2, 2) keeps layer1 at
+    28×28 for 3.5× the compute). Same block, shortcut and
+    initialisation as ``ResNet``; ``zero_init_residual`` defaults to True here, so every
+    block starts as the identity and the net trains at a high learning rate from step one.
+    The registry's "resnet-small" recipe (SGD + Nesterov lr 0.1, cosine, 10 epochs)
+    reaches ≥ 92% test accuracy on Fashion-MNIST."""
 
     def __init__(self, num_classes=10, in_channels=1, widths=(32, 64, 128), blocks=(1, 1, 1),
-                 zero_init_residual=True):
+                 strides=(2, 2, 2), zero_init_residual=True):
         super().__init__()
-        if len(widths) != 3 or len(blocks) != 3:
+        if not len(widths) == len(blocks) == len(strides) == 3:
             raise ValueError(f"SmallResNet has three stages; got widths={widths}, "
-                             f"blocks={blocks}")
+                             f"blocks={blocks}, strides={strides}")
         self.conv1 = conv3x3(in_channels, widths[0])
         self.bn1 = nn.BatchNorm2d(widths[0])
         self.relu = nn.ReLU()
         inplanes = widths[0]
-        self.layer1, inplanes = make_stage(BasicBlock, inplanes, widths[0], blocks[0])
-        self.layer2, inplanes = make_stage(BasicBlock, inplanes, widths[1], blocks[1], 2)
-        self.layer3, inplanes = make_stage(BasicBlock, inplanes, widths[2], blocks[2], 2)
+        self.layer1, inplanes = make_stage(BasicBlock, inplanes, widths[0], blocks[0], strides[0])
+        self.layer2, inplanes = make_stage(BasicBlock, inplanes, widths[1], blocks[1], strides[1])
+        self.layer3, inplanes = make_stage(BasicBlock, inplanes, widths[2], blocks[2], strides[2])
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(inplanes, num_classes)
         init_resnet_(self, zero_init_residual)

@@ -81,7 +81,7 @@ def test_eval_forward_matches_torch_twin(name):
 
 def test_small_resnet_train_step_matches_torch_twin():
     model, twin = SmallResNet(), TorchSmallResNet()
-    assert n_params(model) == n_params(twin) == 308_074
+    assert n_params(model) == n_params(twin) == 309_162
     assert state_shapes(model) == state_shapes(twin)
     randomise_batchnorm(twin, torch.Generator().manual_seed(1))
     copy_weights(twin, model)
@@ -100,13 +100,22 @@ def test_small_resnet_train_step_matches_torch_twin():
                                twin.layer2[0].bn1.running_var.detach().numpy(), rtol=1e-4)
 
 
-def test_small_resnet_starts_as_identity_blocks():
-    model = SmallResNet()                                   # zero_init_residual=True
+def test_small_resnet_shapes_and_identity_blocks():
+    model = SmallResNet(blocks=(2, 1, 1))                   # zero_init_residual=True
     assert np.all(model.layer1[0].bn2.weight.detach().numpy() == 0)
     model.eval()
-    x = mg.relu(mg.randn(2, 32, 28, 28))
-    with mg.no_grad():                                      # block(x) = relu(0 + x) = x
-        np.testing.assert_allclose(model.layer1[0](x).numpy(), x.numpy(), atol=1e-6)
+    x = mg.randn(2, 1, 28, 28)
+    with mg.no_grad():
+        h = model.relu(model.bn1(model.conv1(x)))
+        assert tuple(h.shape) == (2, 32, 28, 28)
+        h = model.layer1[0](h)
+        assert tuple(h.shape) == (2, 32, 14, 14)
+        # a block without a shortcut conv starts as relu(0 + x) = x
+        np.testing.assert_allclose(model.layer1[1](h).numpy(), h.numpy(), atol=1e-6)
+        h = model.layer2(h)
+        assert tuple(h.shape) == (2, 64, 7, 7)
+        assert tuple(model.layer3(h).shape) == (2, 128, 4, 4)
+    assert n_params(SmallResNet(strides=(1, 2, 2))) == 308_074    # no shortcut conv in layer1
 
 
 @pytest.mark.slow
