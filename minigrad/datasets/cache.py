@@ -146,12 +146,17 @@ def load_verified_file(path: str | os.PathLike, sha256: str) -> bytes | None:
     except FileNotFoundError:
         return None
     if (got := hashlib.sha256(raw).hexdigest()) != sha256:
-        warnings.warn(f"discarding cache file {path} (sha256 {got}, expected {sha256}); "
-                      "it will be fetched again", RuntimeWarning, stacklevel=2)
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        return None
+        return _discard(path, f"sha256 {got}, expected {sha256}")
     return raw
+
+
+def _discard(path: Path, reason: str) -> None:
+    """Warn, delete a damaged cache file and return None so the caller fetches again."""
+    warnings.warn(f"discarding cache file {path} ({reason}); it will be fetched again",
+                  RuntimeWarning, stacklevel=3)
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    return None
 
 
 def save_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> None:
@@ -178,11 +183,7 @@ def load_verified_npz(path: str | os.PathLike,
         verify_arrays(arrays, sha256s, source=str(path))
     except (ChecksumError, OSError, ValueError, KeyError, EOFError, TypeError,
             zipfile.BadZipFile) as err:   # TypeError: a bare .npy is no context manager
-        warnings.warn(f"discarding cache file {path} ({type(err).__name__}: {err}); "
-                      "it will be fetched again", RuntimeWarning, stacklevel=2)
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        return None
+        return _discard(path, f"{type(err).__name__}: {err}")
     return arrays
 
 
