@@ -8,8 +8,14 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["minigrad", "minigrad.*", "kernels", "kernels.*", "models",
-                                    "models.*", "benchmarks", "benchmarks.*"]),
+    # The repository's folders kernels/, models/ and benchmarks/ install under distinct
+    # import names, so a user's own kernels.py, models/ or benchmarks/ beside their script
+    # can never stand in for minigrad's (tests/test_import_safety.py proves it).
+    packages=find_packages(include=["minigrad", "minigrad.*"]) + [
+        f"minigrad_{name}" + sub[len(name):]
+        for name in ("kernels", "models", "benchmarks")
+        for sub in find_packages(include=[name, f"{name}.*"])],
+    package_dir={f"minigrad_{name}": name for name in ("kernels", "models", "benchmarks")},
     install_requires=["numpy>=1.26", "numba>=0.59", "tqdm>=4.60", "matplotlib>=3.7"],
     extras_require={
         "gpu": ["cupy-cuda13x>=14", "numba-cuda>=0.20"],
@@ -17,5 +23,5 @@ setup(
         # pulls a multi-GB CUDA build).
         "test": ["pytest>=7", "hypothesis>=6.80", "torch==2.13.0"],
     },
-    entry_points={"console_scripts": ["minigrad=minigrad.__main__:main"]},
+    entry_points={"console_scripts": ["minigrad=minigrad_models.cli:main"]},
 )

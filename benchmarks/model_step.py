@@ -39,9 +39,9 @@ if __name__ == "__main__":
 import numpy as np  # noqa: E402
 
 import minigrad as mg  # noqa: E402
-from models.cnn import SeedCNN
-from models.gpt import GPT, GPTConfig  # noqa: E402
-from models.mlp import SeedMLP  # noqa: E402
+from minigrad_models.cnn import SeedCNN
+from minigrad_models.gpt import GPT, GPTConfig  # noqa: E402
+from minigrad_models.mlp import SeedMLP  # noqa: E402
 
 VOCAB, BLOCK, BATCH_LM = 65, 64, 16
 
@@ -51,7 +51,7 @@ GPT_SIZES = {"cpu": (2, 128, 4, BLOCK, BATCH_LM), "cuda": (6, 384, 6, 256, 64)}
 
 
 def _cases(torch, rng, device="cpu"):
-    from benchmarks.torch_twins import TorchGPT, TorchSeedMLP, torch_seed_cnn
+    from minigrad_benchmarks.torch_twins import TorchGPT, TorchSeedMLP, torch_seed_cnn
     images = rng.random((64, 1, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, 64)
     layers, width, heads, block, batch = GPT_SIZES[device]

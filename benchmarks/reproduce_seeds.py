@@ -26,8 +26,8 @@ import numpy as np  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 from minigrad.datasets import MNIST, FashionMNIST, Shakespeare  # noqa: E402
-from models.mlp import odd_digit_target  # noqa: E402
-from models.registry import get_spec  # noqa: E402
+from minigrad_models.mlp import odd_digit_target  # noqa: E402
+from minigrad_models.registry import get_spec  # noqa: E402
 
 RESULTS = os.path.join("benchmarks", "results", "reproduce")
 DATASETS = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "mnist-binary": MNIST}
@@ -123,7 +123,7 @@ class Side:
 
 def torch_twin(name, mg_model):
     import torch
-    from benchmarks import torch_twins as twins
+    from minigrad_benchmarks import torch_twins as twins
     if name == "mlp":
         model = twins.TorchSeedMLP()
     elif name == "binary-mlp":
@@ -226,7 +226,7 @@ def main(argv=None):
     parser.add_argument("--table", action="store_true", help="write docs/reproduction.md from results")
     args = parser.parse_args(argv)
     if args.table:
-        from benchmarks.reproduction_table import write_table
+        from minigrad_benchmarks.reproduction_table import write_table
         print(write_table(RESULTS))
         return
     if args.experiment is None:

@@ -50,7 +50,7 @@ lives in ``minigrad.nn.functional.conv2d``; these Functions assume valid geometr
 """
 from collections import namedtuple
 
-import kernels
+import minigrad_kernels as kernels
 
 from ..autograd.function import Function
 

@@ -11,7 +11,7 @@ optimised CPU/GPU kernels slot in without touching this file.
 """
 import numpy as np
 
-import kernels
+import minigrad_kernels as kernels
 from ..tensor import Tensor, tensor_method
 from ..autograd.function import Function
 from .broadcast import sum_to

@@ -27,7 +27,7 @@ Argument checking (PyTorch's messages) lives in ``minigrad.nn.functional.pooling
 """
 from collections import namedtuple
 
-import kernels
+import minigrad_kernels as kernels
 
 from ..tensor import Tensor
 from ..autograd.function import Function

@@ -15,7 +15,7 @@ again. An all −∞ slice gives NaN (the value is undefined), as in PyTorch.
 import contextlib
 import warnings
 
-import kernels
+import minigrad_kernels as kernels
 
 from ..tensor import Tensor, tensor_method, _normalize_dim
 from ..autograd.function import Function

@@ -8,8 +8,8 @@ folder's PNGs) and ``cli.py`` (the command line).
 
 In a program::
 
-    from models.registry import get_spec
-    from models.train.cli import main
+    from minigrad_models.registry import get_spec
+    from minigrad_models.train.cli import main
     main(["train", "cnn", "--subset", "2048", "--epochs", "1", "--out", "runs/cnn"])
 """
 from .metrics import accuracy, classification_report, confusion_matrix, precision_recall_f1

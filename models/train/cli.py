@@ -150,7 +150,7 @@ def build_parser():
 
 
 def _spec(name):
-    from models.registry import get_spec   # the registry sits beside this package
+    from ..registry import get_spec   # the registry sits beside this package
     try:
         return get_spec(name)
     except (ValueError, KeyError) as e:

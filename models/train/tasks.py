@@ -133,7 +133,7 @@ def generate(model, task, prompt_ids, max_new_tokens, device, temperature=1.0, t
     if temperature == 0:
         out = to_numpy(model.greedy_decode(src, max_new_tokens + 1, bos, eos))[0, 1:].tolist()
         return out[:out.index(eos)] if eos in out else out
-    from models.sampling import sample_next_token
+    from ..sampling import sample_next_token
     was_training = model.training
     model.eval()
     decoded = mg.tensor([[bos]], dtype=mg.int64, device=device)

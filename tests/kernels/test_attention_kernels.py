@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import kernels
+import minigrad_kernels as kernels
 
 SETTINGS = settings(deadline=None, max_examples=25)
 

@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-import kernels
-from kernels.catalogue import CATALOGUE, ENV_VAR, KernelCatalogue, get_array_module
+import minigrad_kernels as kernels
+from minigrad_kernels.catalogue import CATALOGUE, ENV_VAR, KernelCatalogue, get_array_module
 
 KERNELS_DIR = pathlib.Path(kernels.__file__).parent
 
@@ -132,6 +132,6 @@ def test_kernels_never_import_minigrad_and_only_catalogue_names_numpy():
         assert "import minigrad" not in source and "from minigrad" not in source, path
         if path.name != "catalogue.py":
             assert "import numpy" not in source and "from numpy" not in source, path
-    code = "import sys, kernels; sys.exit(any(m.split('.')[0] == 'minigrad' for m in sys.modules))"
+    code = "import sys, minigrad_kernels; sys.exit(any(m.split('.')[0] == 'minigrad' for m in sys.modules))"
     root = str(KERNELS_DIR.parent)
     assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0

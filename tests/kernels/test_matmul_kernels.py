@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import kernels
+import minigrad_kernels as kernels
 
 
 @st.composite

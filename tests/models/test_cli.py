@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import minigrad as mg
-from models.registry import MODELS
-from models.train import cli
+from minigrad_models.registry import MODELS
+from minigrad_models.train import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCURACY_LINE = re.compile(r"^test accuracy: (\d\.\d{4})$", re.MULTILINE)
@@ -101,8 +101,8 @@ def test_help_and_layering():
     result = run_cli("--help", timeout=60)
     assert result.returncode == 0 and "train MODEL" in result.stdout
     # models sits above minigrad: importing minigrad (and its __main__) must not load it.
-    probe = ("import sys, minigrad, minigrad.__main__; "
-             "print(sorted(m for m in sys.modules if m == 'models' or m.startswith('models.')))")
+    probe = ("import sys, minigrad, minigrad.__main__; print(sorted(m for m in sys.modules "
+             "if m.split('.')[0] in ('models', 'minigrad_models')))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
@@ -188,7 +188,7 @@ def test_sample_needs_a_text_model(trained_run, capsys):
 # ---------------------------------------------------------------------------- Ctrl-C
 
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path, capsys, monkeypatch):
-    from models.train import plots
+    from minigrad_models.train import plots
     monkeypatch.setattr(plots, "write_run_plots", lambda *a, **k: None)
     out = tmp_path / "run"
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from models.train.metrics import (RunningAverage, accuracy, classification_report,
+from minigrad_models.train.metrics import (RunningAverage, accuracy, classification_report,
                                   confusion_matrix, format_report, perplexity,
                                   precision_recall_f1)
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as TF
 
 import minigrad as mg
-from models import GPT, GPTConfig
+from minigrad_models import GPT, GPTConfig
 from tests.models.torch_twins import (TorchGPT, assert_close, assert_grads_close,
                                       copy_weights, n_params, state_shapes, to_torch)
 

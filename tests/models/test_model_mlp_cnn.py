@@ -7,7 +7,7 @@ import torch.nn.functional as TF
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from models import SeedBinaryMLP, SeedCNN, SeedMLP, odd_digit_target
+from minigrad_models import SeedBinaryMLP, SeedCNN, SeedMLP, odd_digit_target
 from tests.models.torch_twins import (TorchSeedMLP, assert_close, assert_grads_close,
                                       copy_weights, n_params, state_shapes, to_torch,
                                       torch_seed_cnn)

@@ -4,7 +4,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from models import MODELS, ModelSpec, get_spec, sample_next_token
+from minigrad_models import MODELS, ModelSpec, get_spec, sample_next_token
 
 NAMES = ["mlp", "binary-mlp", "cnn", "resnet-small", "resnet18", "resnet34", "resnet50",
          "lstm", "gru", "transformer", "gpt"]

@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
-from models import BasicBlock, Bottleneck, SmallResNet, resnet18, resnet34, resnet50
+from minigrad_models import BasicBlock, Bottleneck, SmallResNet, resnet18, resnet34, resnet50
 from tests.models.torch_twins import (TorchBasicBlock, TorchBottleneck, TorchResNet,
                                       TorchSmallResNet, assert_close, assert_grads_close,
                                       copy_weights, n_params, randomise_batchnorm,

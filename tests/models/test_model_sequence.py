@@ -9,7 +9,7 @@ import torch.nn.functional as TF
 
 import minigrad as mg
 import minigrad.nn.functional as F
-from models import CharRNN, Seq2SeqTransformer, sinusoidal_positional_encoding
+from minigrad_models import CharRNN, Seq2SeqTransformer, sinusoidal_positional_encoding
 from tests.models.torch_twins import (TorchCharRNN, TorchSeq2Seq, assert_close,
                                       assert_grads_close, copy_weights, n_params,
                                       state_shapes, to_torch)

@@ -13,11 +13,11 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from models.train import plots
-from models.train.data import (EpochSampler, char_windows, normalize_images, prepare_data,
+from minigrad_models.train import plots
+from minigrad_models.train.data import (EpochSampler, char_windows, normalize_images, prepare_data,
                                seq2seq_tensors)
-from models.train.tasks import generate
-from models.train.trainer import (TrainingInterrupted, interrupts_deferred, load_checkpoint,
+from minigrad_models.train.tasks import generate
+from minigrad_models.train.trainer import (TrainingInterrupted, interrupts_deferred, load_checkpoint,
                                   run_training)
 
 
@@ -37,7 +37,7 @@ def tiny_classifier():
 
 
 def tiny_char_rnn(vocab_size):
-    from models.rnn import CharRNN
+    from minigrad_models.rnn import CharRNN
     return CharRNN(vocab_size, embed_dim=8, hidden_size=16, num_layers=1, cell="gru")
 
 
@@ -84,7 +84,7 @@ def stripped(history):
 @pytest.fixture(scope="module")
 def straight(tmp_path_factory):
     """The reference: two epochs in one go."""
-    import models.train.plots as plots_module
+    import minigrad_models.train.plots as plots_module
     saved = plots_module.write_run_plots
     plots_module.write_run_plots = lambda *a, **k: None
     try:
@@ -301,7 +301,7 @@ def test_cosine_schedule_and_nesterov_resume_bit_exact(tmp_path, no_plots):
 
 
 def test_seq2seq_run_and_decoding(tmp_path, no_plots):
-    from models.transformer import Seq2SeqTransformer
+    from minigrad_models.transformer import Seq2SeqTransformer
 
     def tiny_transformer(vocab_size, pad_idx):
         return Seq2SeqTransformer(vocab_size, vocab_size, d_model=16, nhead=2, num_layers=1,

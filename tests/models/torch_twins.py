@@ -42,4 +42,4 @@ def assert_grads_close(mg_model, torch_model, rtol=1e-4, atol=1e-5):
 
 
 # The twins themselves live with the benchmarks, which compare against them too.
-from benchmarks.torch_twins import *  # noqa: E402,F401,F403
+from minigrad_benchmarks.torch_twins import *  # noqa: E402,F401,F403

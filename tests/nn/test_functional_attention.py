@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-import kernels
+import minigrad_kernels as kernels
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad.autograd.gradcheck import gradcheck, gradgradcheck

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import kernels
+import minigrad_kernels as kernels
 import minigrad as mg
 from minigrad.autograd.gradcheck import gradcheck, gradgradcheck
 from minigrad.ops.convolution import (Conv2d, Conv2dInputGrad, Conv2dWeightGrad, ConvGeometry,
