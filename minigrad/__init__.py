@@ -18,6 +18,8 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
 from . import ops
 from .ops import *  # noqa: F401,F403  (the functional forms: mg.exp, mg.cat, ...)
 from . import autograd
+from . import tensor_methods
+tensor_methods.bind(Tensor)   # Tensor's operators and op methods, from one table
 
 # PyTorch's short dtype aliases (bound here, after everything that needs Python's own
 # float/int/bool names has been imported).

@@ -6,13 +6,14 @@ int64, bools bool; numpy arrays keep their dtype; ``requires_grad=True`` on an i
 dtype raises. Random numbers come from one numpy Generator that ``manual_seed`` resets.
 """
 import builtins
+import json
 import numbers
 
 import numpy as np
 
 from . import dtypes
 from .device import as_device, move_array
-from .tensor import Tensor
+from .tensor import Tensor, to_array  # noqa: F401  (to_array is part of creation's API)
 
 _generator = np.random.default_rng()
 
@@ -31,48 +32,17 @@ def default_generator():
 def get_rng_state():
     """The global generator's state as a uint8 tensor (PyTorch's ByteTensor convention), so
     it can be saved with ``minigrad.save`` and restored with ``set_rng_state``."""
-    import json
     encoded = json.dumps(_generator.bit_generator.state).encode()
     return Tensor._wrap(np.frombuffer(encoded, dtype=np.uint8).copy())
 
 
 def set_rng_state(new_state):
     """Restore a state returned by ``get_rng_state``."""
-    import json
     array = new_state.numpy() if isinstance(new_state, Tensor) else np.asarray(new_state)
     if array.dtype != np.uint8 or array.ndim != 1:
         raise TypeError(f"set_rng_state expects the uint8 tensor get_rng_state returns, got "
                         f"dtype {array.dtype} and shape {tuple(array.shape)}")
     _generator.bit_generator.state = json.loads(array.tobytes().decode())
-
-
-def to_array(data, dtype=None, device=None):
-    """Turn tensor-like data into an array of ``device`` with PyTorch's dtype inference."""
-    dtype = dtypes.as_dtype(dtype)
-    if isinstance(data, Tensor):
-        array = data.data
-    elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
-        array = data
-        if dtype is None and array.dtype not in dtypes._SUPPORTED:
-            raise TypeError(f"can't convert np.ndarray of type {array.dtype}. The only supported "
-                            "types are: float64, float32, float16, int64, int32, int16, int8, "
-                            "uint8, and bool.")
-    else:
-        array = np.array(data)
-        if array.dtype == object or array.dtype.kind in "USV":
-            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-        if dtype is None:
-            if array.dtype.kind == "f" and not isinstance(data, np.floating):
-                array = array.astype(dtypes.get_default_dtype())
-            elif array.dtype.kind in "iu" and not isinstance(data, np.integer):
-                array = array.astype(np.int64)
-            elif array.dtype not in dtypes._SUPPORTED:
-                array = array.astype(dtypes.scalar_dtype(data.dtype.type(0)))
-    if dtype is not None and array.dtype != dtype:
-        array = array.astype(dtype)
-    if device is not None:
-        array = move_array(array, as_device(device))
-    return array
 
 
 def _finish(array, requires_grad):

@@ -2,17 +2,53 @@
 
 Fields: ``data`` (the array), ``requires_grad``, ``grad``, ``grad_fn`` (the Function node
 that produced it, None for leaves) with ``_output_slot`` (which of that node's outputs it
-is), and ``_version_counter``, shared by a tensor and its views and bumped by every
-in-place write, so a saved tensor knows when it has gone stale.
+is), ``_version_counter``, shared by a tensor and its views and bumped by every in-place
+write, so a saved tensor knows when it has gone stale, and ``_grad_accumulator``, a weak
+reference to the leaf's ``AccumulateGrad`` node while a graph uses it.
 
-Operations live in ``minigrad/ops/``, one family per file; each attaches its methods to
-Tensor with ``@tensor_method``, so ``t.exp()`` and ``mg.exp(t)`` are the same function.
+This module is the bottom of the core: it imports only ``dtypes`` and ``device``. The
+class below defines attributes, conversions to Python and numpy, and ``detach``. The
+operators and op methods (``t + u``, ``t.exp()``, ``t.sum()``, ``t.to(...)``,
+``t.backward()``) are the functional ops of ``minigrad/ops/`` and ``minigrad/autograd/``,
+bound onto the class from one table, ``minigrad/tensor_methods.py`` (DeZero's
+``setup_variable`` idea); ``tensor.pyi`` beside this file lists the whole surface for
+editors and type checkers.
 """
 import numpy as np
 
 from . import dtypes
 from .device import as_device, device_of_array, move_array
-from .autograd.grad_mode import is_grad_enabled, no_grad
+
+
+def to_array(data, dtype=None, device=None):
+    """Turn tensor-like data into an array of ``device`` with PyTorch's dtype inference:
+    Python floats become the default float dtype, Python ints int64, numpy arrays and
+    scalars keep their dtype."""
+    dtype = dtypes.as_dtype(dtype)
+    if isinstance(data, Tensor):
+        array = data.data
+    elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
+        array = data
+        if dtype is None and array.dtype not in dtypes._SUPPORTED:
+            raise TypeError(f"can't convert np.ndarray of type {array.dtype}. The only supported "
+                            "types are: float64, float32, float16, int64, int32, int16, int8, "
+                            "uint8, and bool.")
+    else:
+        array = np.array(data)
+        if array.dtype == object or array.dtype.kind in "USV":
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+        if dtype is None:
+            if array.dtype.kind == "f" and not isinstance(data, np.floating):
+                array = array.astype(dtypes.get_default_dtype())
+            elif array.dtype.kind in "iu" and not isinstance(data, np.integer):
+                array = array.astype(np.int64)
+            elif array.dtype not in dtypes._SUPPORTED:
+                array = array.astype(dtypes.scalar_dtype(data.dtype.type(0)))
+    if dtype is not None and array.dtype != dtype:
+        array = array.astype(dtype)
+    if device is not None:
+        array = move_array(array, as_device(device))
+    return array
 
 
 class VersionCounter:
@@ -37,7 +73,7 @@ class Size(tuple):
 
 class Tensor:
     __slots__ = ("data", "_requires_grad", "grad", "grad_fn", "_output_slot", "_retains_grad",
-                 "_version_counter", "_base", "__weakref__")
+                 "_version_counter", "_base", "_grad_accumulator", "__weakref__")
     # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor).
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -45,7 +81,6 @@ class Tensor:
     def __init__(self, data, requires_grad=False):
         """``Tensor(data)`` is ``torch.Tensor(data)``: always the default float dtype
         (use ``minigrad.tensor`` for dtype inference)."""
-        from .creation import to_array
         array = to_array(data, dtype=dtypes.get_default_dtype())
         self._init(array, requires_grad)
         if requires_grad:
@@ -63,6 +98,7 @@ class Tensor:
         self._retains_grad = False
         self._version_counter = version_counter or VersionCounter()
         self._base = None
+        self._grad_accumulator = None
 
     @classmethod
     def _wrap(cls, array, requires_grad=False, version_counter=None):
@@ -165,15 +201,6 @@ class Tensor:
         return strides if dim is None else strides[_normalize_dim(dim, self.ndim)]
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``."""
-        from .autograd.engine import run_backward
-        from .autograd.functional import seed_gradient
-        gradient = seed_gradient(self, gradient)
-        if retain_graph is None:
-            retain_graph = create_graph
-        run_backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph)
-
     def detach(self):
         """The same array and version counter, cut from the graph."""
         return Tensor._wrap(self.data, False, self._version_counter)
@@ -266,73 +293,7 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-    # ------------------------------------------------------------------ in-place support
-    def _write_inplace(self, function, *args, **kwargs):
-        """Run ``function`` out of place on (self, *args), then write the result into self's
-        array and make self the output of the recorded node.
-
-        The node's input is a snapshot of self's old value, taken only when recording, so a
-        backward that needs the old value (mul_, div_) still has it (PyTorch's original_self).
-        """
-        if not getattr(getattr(self.data, "flags", None), "writeable", True):  # an expand()ed view
-            raise RuntimeError(f"unsupported operation: more than one element of the written-to "
-                               f"tensor (shape {list(self.shape)}) refers to a single memory "
-                               f"location. Please clone() the tensor before performing the "
-                               f"operation.")
-        others = [a for a in args if isinstance(a, Tensor)]
-        record = is_grad_enabled() and (self.requires_grad or any(o.requires_grad for o in others))
-        if record and self.grad_fn is None and self.requires_grad:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
-        if record and self._base is not None and self._base.requires_grad:
-            raise RuntimeError("minigrad does not support in-place operations on a view of a "
-                               "tensor that requires grad; use the out-of-place form")
-        if record:
-            source = Tensor._from_node(self.data.copy(), self.grad_fn, self._output_slot,
-                                       self.requires_grad, VersionCounter())
-            result = function.apply(source, *args, **kwargs)
-        else:
-            with no_grad():
-                result = function.apply(self.detach(), *args, **kwargs)
-        if tuple(result.shape) != tuple(self.shape):
-            raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
-                               f"shape {list(result.shape)}")
-        if dtypes.category(result.dtype) > dtypes.category(self.dtype):
-            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
-                               f"type {self.dtype}")
-        self.data[...] = result.data
-        self._version_counter.value += 1
-        if record:
-            node = result.grad_fn
-            self.grad_fn, self._output_slot, self._requires_grad = node, 0, True
-            import weakref
-            node.outputs = (weakref.ref(self),)
-            for record_ in node._saved_output_records:
-                record_.weak_output, record_.data = weakref.ref(self), self.data
-                record_.version_counter = self._version_counter
-                record_.version = self._version_counter.value
-        return self
-
     # ------------------------------------------------------------------ devices and dtypes
-    def to(self, *args, **kwargs):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``;
-        differentiable; returns self when nothing changes."""
-        from .ops.conversion import to_device_and_dtype
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        copy = kwargs.pop("copy", False)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, str) or type(a).__name__ == "Device":
-                device = a
-            else:
-                dtype = a
-        return to_device_and_dtype(self, device, dtype, copy)
-
     def cpu(self):
         return self.to("cpu")
 
@@ -368,24 +329,3 @@ def _normalize_dim(dim, ndim):
         raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], "
                          f"but got {dim})")
     return dim % rank
-
-
-def tensor_method(*names):
-    """Attach a functional op to Tensor under the given method names."""
-    def attach(fn):
-        for name in names:
-            setattr(Tensor, name, fn)
-        return fn
-    return attach
-
-
-def move_to(array, device):
-    return move_array(array, as_device(device))
-
-
-def _bind_autograd():
-    from .autograd import function
-    function.Tensor, function._wrap = Tensor, Tensor._wrap
-
-
-_bind_autograd()

@@ -6,7 +6,8 @@ each node's ``next_edges`` — and draws it in the direction the data flowed:
     leaf tensor ──► op ──► intermediate tensor ──► op ──► … ──► the tensor drawn
 
 * an **op** node is one ``Function`` (labelled by its class name: ``MatMul``, ``Sigmoid``…);
-* a **tensor** node is a leaf (``("leaf", tensor)`` edge) or one output slot of an op.
+* a **tensor** node is a leaf (an edge into its ``AccumulateGrad``) or one output slot of
+  an op.
   Intermediate tensors are usually gone by the time one draws (a node holds its outputs
   weakly), so their shape, dtype and array type come from the node's ``output_meta``;
   each tensor shows shape, dtype and whether it is a leaf and requires grad.
@@ -26,6 +27,8 @@ import shutil
 import subprocess
 
 import numpy as np
+
+from .autograd.function import AccumulateGrad
 
 __all__ = ["to_dot", "render"]
 
@@ -123,12 +126,12 @@ def to_dot(tensor, show_saved=False, params=None):
         for index, edge in enumerate(fn.next_edges):
             if edge is None:
                 continue
-            if edge[0] == "leaf":
-                tail = graph.leaf(edge[1])
+            if isinstance(edge.node, AccumulateGrad):
+                tail = graph.leaf(edge.node.variable)
             else:
-                tail = graph.output(edge[0], edge[1])
-                if id(edge[0]) not in seen:
-                    stack.append(edge[0])
+                tail = graph.output(edge.node, edge.slot)
+                if id(edge.node) not in seen:
+                    stack.append(edge.node)
             graph.edge(tail, op, f'label="{index}"' if len(inputs) > 1 else "")
         if show_saved:
             saved.append((op, fn))

@@ -2,5 +2,5 @@
 (``grad``), grad-mode switches and numerical gradient checks."""
 from .function import Function
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
-from .functional import grad
+from .functional import backward, grad
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError

@@ -15,16 +15,30 @@ A subclass writes
 ``apply`` wraps them as Tensors and, when grad mode is on and an input requires grad,
 records the node. ``backward`` is written with Tensor operations, so running it with grad
 mode on (``create_graph=True``) records the backward pass too, which is all higher-order
-gradients need.
+gradients need. ``apply_inplace`` runs the same op into an existing tensor (``add_``).
 
-Memory: a node holds its inputs' *edges* (their producing node and output slot, or the leaf
-tensor itself), never the input Tensors unless it saved them, and holds its outputs only
-weakly. A graph is thus owned by its outputs and frees itself when they go. Saved tensors
-remember the version counter they had, so modifying one in place before backward raises.
+The graph: a node holds one ``Edge(node, slot)`` per Tensor input — where that input's
+gradient goes: output ``slot`` of the node that produced it, or slot 0 of the input's
+``AccumulateGrad`` node when the input is a leaf — or None for an input needing no
+gradient. A node holds its inputs' edges, never the input Tensors unless it saved them,
+and holds its outputs only weakly, so a graph is owned by its outputs and frees itself
+when they go. Saved tensors remember the version counter they had, so modifying one in
+place before backward raises.
 """
+import sys
 import weakref
+from typing import NamedTuple
 
-from .grad_mode import is_grad_enabled
+from .. import dtypes
+from ..tensor import Tensor, VersionCounter
+from .grad_mode import is_grad_enabled, no_grad
+
+
+class Edge(NamedTuple):
+    """Where a gradient flows: output ``slot`` of graph node ``node`` (a Function, or the
+    AccumulateGrad of a leaf)."""
+    node: object
+    slot: int
 
 
 class SavedTensor:
@@ -39,12 +53,16 @@ class SavedTensor:
                  "requires_grad")
 
     def __init__(self, tensor, node=None, slot=None):
-        self.version_counter = tensor._version_counter
-        self.version = tensor._version_counter.value
         self.node, self.slot = node, slot
         if node is None:
             self.tensor, self.weak_output, self.data = tensor, None, None
-        else:
+        self.track(tensor)
+
+    def track(self, tensor):
+        """Follow ``tensor`` (an output, or the tensor an in-place op rebound it to)."""
+        self.version_counter = tensor._version_counter
+        self.version = tensor._version_counter.value
+        if self.node is not None:
             self.tensor, self.weak_output, self.data = None, weakref.ref(tensor), tensor.data
             self.requires_grad = tensor.requires_grad
 
@@ -67,12 +85,27 @@ class SavedTensor:
 
 
 class AccumulateGrad:
-    """Where a leaf's gradient ends up, as ``next_functions`` shows it (PyTorch's name)."""
+    """The graph node of a leaf that requires grad: gradients flowing into its slot 0 end
+    up in ``variable.grad`` (PyTorch's name). One per leaf while any graph uses it: the
+    node holds the leaf, the leaf holds the node weakly."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("variable", "__weakref__")
+    next_edges = ()
 
     def __init__(self, variable):
         self.variable = variable
+
+    @property
+    def output_meta(self):
+        v = self.variable.data
+        return ((v.shape, v.dtype, type(v)),)
+
+    @property
+    def next_functions(self):
+        return ()
+
+    def release(self):
+        pass
 
     def name(self):
         return "AccumulateGrad"
@@ -81,13 +114,26 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
+def gradient_edge(tensor):
+    """The edge a tensor's gradient flows into: its producer's output slot, or its leaf
+    accumulator (created on first use, then shared by every graph that uses the leaf)."""
+    if tensor.grad_fn is not None:
+        return Edge(tensor.grad_fn, tensor._output_slot)
+    ref = tensor._grad_accumulator
+    accumulator = ref() if ref is not None else None
+    if accumulator is None:
+        accumulator = AccumulateGrad(tensor)
+        tensor._grad_accumulator = weakref.ref(accumulator)
+    return Edge(accumulator, 0)
+
+
 class Function:
     """Base class of every differentiable operation (see the module docstring)."""
 
     # Class-level defaults keep node creation cheap (no __init__ work per op).
-    next_edges = ()          # per input: (node, slot) | ("leaf", tensor) | None
+    next_edges = ()          # per Tensor input: an Edge, or None when it needs no gradient
     needs_input_grad = ()    # per Tensor input: whether it needs a gradient
-    output_meta = ()         # per output: (shape, dtype, xp)
+    output_meta = ()         # per output: (shape, dtype, array type)
     outputs = ()             # weak references to the output Tensors
     generation = 0
     _saved = ()
@@ -127,10 +173,9 @@ class Function:
     # ------------------------------------------------------------------ graph API
     @property
     def next_functions(self):
-        """PyTorch's view of the edges: (node, slot) per input, ``(AccumulateGrad, 0)`` for a
-        leaf (its ``.variable`` is the leaf) and ``(None, 0)`` for an input needing no grad."""
-        return tuple((None, 0) if e is None else (AccumulateGrad(e[1]), 0) if e[0] == "leaf"
-                     else (e[0], e[1]) for e in self.next_edges)
+        """PyTorch's view of the edges: ``(node, slot)`` per input (``AccumulateGrad`` for a
+        leaf, whose ``.variable`` is the leaf) and ``(None, 0)`` for an input needing no grad."""
+        return tuple((None, 0) if e is None else tuple(e) for e in self.next_edges)
 
     def name(self):
         name = type(self).__name__
@@ -155,6 +200,19 @@ class Function:
         self._saved = []
         self._saved_output_records = ()
 
+    def input_gradients(self, grads):
+        """Run ``backward`` on the summed output gradients; one gradient (or None) per edge.
+
+        A missing gradient of a float output is zero; integer outputs (argmax indices) have
+        no gradient and get None, as in PyTorch."""
+        if all(g is None for g in grads) or not any(self.needs_input_grad):
+            return (None,) * len(self.next_edges)
+        grads = [g if g is not None or meta[1].kind != "f" else
+                 Tensor._wrap(_array_module(meta[2]).zeros(meta[0], dtype=meta[1]))
+                 for g, meta in zip(grads, self.output_meta)]
+        result = self.backward(*grads)
+        return result if isinstance(result, tuple) else (result,)
+
     # ------------------------------------------------------------------ recording
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -166,11 +224,12 @@ class Function:
             record = True in needs
         fn.needs_input_grad = needs if record else (False,) * len(inputs)
         raw = fn.forward(*args, **kwargs)
+        wrap = Tensor._wrap
         if type(raw) is tuple:
-            outputs = tuple(_wrap(array, record and slot not in fn._non_differentiable
-                                  and array.dtype.kind == "f") for slot, array in enumerate(raw))
+            outputs = tuple(wrap(array, record and slot not in fn._non_differentiable
+                                 and array.dtype.kind == "f") for slot, array in enumerate(raw))
         else:
-            outputs = (_wrap(raw, record and raw.dtype.kind == "f"),)
+            outputs = (wrap(raw, record and raw.dtype.kind == "f"),)
         if record:
             fn._connect(inputs, outputs)
         elif fn._saved:
@@ -182,12 +241,11 @@ class Function:
         for t in inputs:
             if not t._requires_grad:
                 edges.append(None)
-            elif t.grad_fn is None:
-                edges.append(("leaf", t))
-            else:
-                edges.append((t.grad_fn, t._output_slot))
-                if t.grad_fn.generation >= generation:
-                    generation = t.grad_fn.generation + 1
+                continue
+            edge = gradient_edge(t)
+            edges.append(edge)
+            if t.grad_fn is not None and t.grad_fn.generation >= generation:
+                generation = t.grad_fn.generation + 1
         self.next_edges = edges
         self.generation = generation
         self.output_meta = tuple((o.data.shape, o.data.dtype, type(o.data)) for o in outputs)
@@ -199,7 +257,56 @@ class Function:
             self._saved_output_records = tuple(
                 SavedTensor(outputs[s], node=self, slot=s) for s in self._saved_outputs)
 
+    # ------------------------------------------------------------------ in place
+    @classmethod
+    def apply_inplace(cls, target, *args, **kwargs):
+        """Run the op out of place on (target, *args), write the result into target's
+        array, bump its version, and when recording make target the new node's output.
 
-# Bound by minigrad/tensor.py once Tensor exists (tensor.py imports this package first).
-Tensor = None
-_wrap = None
+        The node's input is a snapshot of target's old value, taken only when recording,
+        so a backward that needs the old value (``mul_``, ``div_``) still has it
+        (PyTorch's original_self)."""
+        if not getattr(getattr(target.data, "flags", None), "writeable", True):  # expand()ed
+            raise RuntimeError(f"unsupported operation: more than one element of the written-to "
+                               f"tensor (shape {list(target.shape)}) refers to a single memory "
+                               f"location. Please clone() the tensor before performing the "
+                               f"operation.")
+        others = [a for a in args if isinstance(a, Tensor)]
+        record = is_grad_enabled() and (target.requires_grad or any(o.requires_grad for o in others))
+        if record and target.grad_fn is None and target.requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        if record and target._base is not None and target._base.requires_grad:
+            raise RuntimeError("minigrad does not support in-place operations on a view of a "
+                               "tensor that requires grad; use the out-of-place form")
+        if record:
+            source = Tensor._from_node(target.data.copy(), target.grad_fn, target._output_slot,
+                                       target.requires_grad, VersionCounter())
+            result = cls.apply(source, *args, **kwargs)
+        else:
+            with no_grad():
+                result = cls.apply(target.detach(), *args, **kwargs)
+        if tuple(result.shape) != tuple(target.shape):
+            raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the "
+                               f"broadcast shape {list(result.shape)}")
+        if dtypes.category(result.dtype) > dtypes.category(target.dtype):
+            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
+                               f"type {target.dtype}")
+        target.data[...] = result.data
+        target._version_counter.value += 1
+        if record:
+            result.grad_fn._rebind_output(target)
+        return target
+
+    def _rebind_output(self, tensor):
+        """Make ``tensor`` (written in place) this node's only output, in place of the
+        temporary the op produced: its grad_fn, the weak output, and saved-output records."""
+        tensor.grad_fn, tensor._output_slot, tensor._requires_grad = self, 0, True
+        self.outputs = (weakref.ref(tensor),)
+        for record in self._saved_output_records:
+            record.track(tensor)
+
+
+def _array_module(array_type):
+    """numpy or cupy, from an array type recorded in ``output_meta``."""
+    return sys.modules[array_type.__module__.split(".")[0]]

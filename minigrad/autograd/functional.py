@@ -1,12 +1,19 @@
-"""``autograd.grad``: gradients of outputs with respect to chosen inputs, returned rather
-than accumulated into ``.grad``."""
-from .engine import run_backward
+"""The two front ends of the backward engine: ``backward`` accumulates into ``.grad``;
+``grad`` returns the gradients of chosen inputs and leaves ``.grad`` alone.
+
+Both seed the roots, then hand ``engine.execute`` a front end whose ``visit(node, grads)``
+receives a node's complete output gradient and returns its input gradients (or None to
+stop there). ``Tensor.backward`` is ``tensor_backward`` below (bound by
+``minigrad/tensor_methods.py``).
+"""
+from ..tensor import Tensor
+from .engine import accumulate, execute, reaching
+from .function import AccumulateGrad, Edge, gradient_edge
 
 
 def seed_gradient(output, gradient, index=0):
     """The gradient backward starts from for ``output``: ones for a one-element output when
     none is given, else ``gradient`` as a tensor of the output's shape (checked)."""
-    from ..tensor import Tensor
     if not output.requires_grad:
         raise RuntimeError(f"element {index} of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
@@ -23,8 +30,111 @@ def seed_gradient(output, gradient, index=0):
     return gradient
 
 
-def _as_tuple(x):
+def as_tuple(x):
+    """A tensor or a sequence of tensors, as a tuple."""
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+
+
+def _seeds(outputs, grad_outputs):
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    grad_outputs = as_tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad requires one grad_output per output: got {len(grad_outputs)} "
+                           f"grad_outputs for {len(outputs)} outputs")
+    return [seed_gradient(out, g, i) for i, (out, g) in enumerate(zip(outputs, grad_outputs))]
+
+
+# ---------------------------------------------------------------------- backward
+def accumulate_into(tensor, grad, create_graph):
+    """``tensor.grad += grad`` in tensor's dtype; a graph node only with ``create_graph``."""
+    if grad.dtype != tensor.dtype:
+        grad = grad.to(tensor.dtype)
+    if create_graph:
+        tensor.grad = accumulate(tensor.grad, grad)
+    elif tensor.grad is None:
+        # A copy: backward formulas may hand the same array to several inputs (Add passes
+        # dz through), and each .grad must be free to change in place.
+        tensor.grad = Tensor._wrap(grad.data.copy())
+    else:  # a plain array sum: accumulating a detached gradient needs no graph node
+        tensor.grad = Tensor._wrap(tensor.grad.data + grad.data)
+
+
+class Accumulate:
+    """Front end of ``backward``: gradients reaching a leaf's AccumulateGrad go into its
+    ``.grad``, a ``retain_grad()`` tensor gets its own, and every other node runs its VJP.
+    With ``inputs``, only those tensors accumulate and only nodes leading to them run."""
+
+    def __init__(self, create_graph, inputs=None):
+        self.create_graph = create_graph
+        self.only = None if inputs is None else {gradient_edge(t): t for t in inputs}
+        self.useful = None
+
+    def prepare(self, consumers):
+        if self.only is not None:
+            self.useful = reaching({edge.node for edge in self.only}, consumers)
+
+    def visit(self, node, grads):
+        if type(node) is AccumulateGrad:
+            if grads[0] is not None and (self.only is None or Edge(node, 0) in self.only):
+                accumulate_into(node.variable, grads[0], self.create_graph)
+            return None
+        for slot, grad in enumerate(grads):
+            if grad is None:
+                continue
+            if self.only is not None and Edge(node, slot) in self.only:
+                accumulate_into(self.only[Edge(node, slot)], grad, self.create_graph)
+            out = node.outputs[slot]() if slot < len(node.outputs) else None
+            if out is not None and out._retains_grad and out.grad_fn is node:
+                g = grad.detach()
+                out.grad = g if out.grad is None else out.grad + g
+        if self.useful is not None and node not in self.useful:
+            return None
+        return node.input_gradients(grads)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate Σ_i (∂tensors_i/∂leaf)ᵀ grad_tensors_i into every leaf's ``.grad``
+    (``torch.autograd.backward``); ``retain_graph`` defaults to ``create_graph``; with
+    ``inputs`` only those tensors accumulate."""
+    tensors = as_tuple(tensors)
+    seeds = _seeds(tensors, grad_tensors)
+    if inputs is not None:
+        inputs = as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("backward() received an empty list of inputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    execute([gradient_edge(t) for t in tensors], seeds, Accumulate(create_graph, inputs),
+            retain_graph=retain_graph, create_graph=create_graph)
+
+
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """``Tensor.backward``: accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``."""
+    backward((self,), None if gradient is None else (gradient,), retain_graph=retain_graph,
+             create_graph=create_graph, inputs=inputs)
+
+
+# ---------------------------------------------------------------------- grad
+class Capture:
+    """Front end of ``grad``: keep the complete gradient arriving at each target edge;
+    run only nodes from which a target can be reached; never touch ``.grad``."""
+
+    def __init__(self, targets):
+        self.targets = set(targets)
+        self.captured = {}
+        self.useful = None
+
+    def prepare(self, consumers):
+        self.useful = reaching({edge.node for edge in self.targets}, consumers)
+
+    def visit(self, node, grads):
+        for slot, grad in enumerate(grads):
+            if grad is not None and Edge(node, slot) in self.targets:
+                self.captured[Edge(node, slot)] = grad
+        if type(node) is AccumulateGrad or node not in self.useful:
+            return None
+        return node.input_gradients(grads)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -34,25 +144,28 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     ``grad_outputs`` defaults to ones for scalar outputs; ``retain_graph`` defaults to
     ``create_graph``; an input the outputs do not depend on raises unless ``allow_unused``
     (then its entry is None, or zeros with ``materialize_grads``)."""
-    from ..tensor import Tensor
-    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    outputs, inputs = as_tuple(outputs), as_tuple(inputs)
     if is_grads_batched:
         raise NotImplementedError("is_grads_batched=True is not supported by minigrad")
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    grad_outputs = _as_tuple(grad_outputs)
-    if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad requires one grad_output per output: got {len(grad_outputs)} "
-                           f"grad_outputs for {len(outputs)} outputs")
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    seeds = [seed_gradient(out, g, i) for i, (out, g) in enumerate(zip(outputs, grad_outputs))]
+    seeds = _seeds(outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    result = run_backward(list(outputs), seeds, retain_graph=retain_graph, create_graph=create_graph,
-                          inputs=inputs, allow_unused=allow_unused or materialize_grads)
-    if materialize_grads:
-        result = tuple(Tensor._wrap(t.xp.zeros_like(t.data)) if g is None else g
-                       for g, t in zip(result, inputs))
-    return result
+    edges = [gradient_edge(t) for t in inputs]
+    capture = Capture(edges)
+    execute([gradient_edge(t) for t in outputs], seeds, capture, retain_graph=retain_graph,
+            create_graph=create_graph)
+    results = []
+    for t, edge in zip(inputs, edges):
+        g = capture.captured.get(edge)
+        if g is None:
+            if not (allow_unused or materialize_grads):
+                raise RuntimeError("One of the differentiated Tensors appears to not have been "
+                                   "used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+            if materialize_grads:
+                g = Tensor._wrap(t.xp.zeros_like(t.data))
+        results.append(g if g is None or create_graph else g.detach())
+    return tuple(results)

@@ -13,19 +13,16 @@ import itertools
 
 import numpy as np
 
-from .functional import grad as autograd_grad
+from ..creation import randn
+from ..tensor import Tensor
+from .functional import as_tuple as _as_tuple, grad as autograd_grad
 
 
 class GradcheckError(RuntimeError):
     """Raised when an analytic gradient disagrees with the numerical one."""
 
 
-def _as_tuple(x):
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
-
-
 def _differentiable_outputs(func, inputs):
-    from ..tensor import Tensor
     outputs = _as_tuple(func(*inputs))
     return [o for o in outputs if isinstance(o, Tensor) and o.dtype.kind == "f"]
 
@@ -55,8 +52,7 @@ def _numerical_jacobians(func, inputs, diff_indices, eps):
     return jacobians, outputs
 
 
-def _analytical_jacobians(func, inputs, diff_indices):
-    from ..tensor import Tensor
+def _analytical_jacobians(func, inputs, diff_indices, check_grad_dtypes=False):
     outputs = _differentiable_outputs(func, inputs)
     diff_inputs = [inputs[i] for i in diff_indices]
     jacobians = {}
@@ -75,6 +71,9 @@ def _analytical_jacobians(func, inputs, diff_indices):
                     if tuple(g.shape) != tuple(inputs[i].shape):
                         raise GradcheckError(f"Gradient has wrong shape: got {tuple(g.shape)} for an "
                                              f"input of shape {tuple(inputs[i].shape)}")
+                    if check_grad_dtypes and g.dtype != inputs[i].dtype:
+                        raise GradcheckError(f"Gradient has dtype mismatch: got {g.dtype} for an "
+                                             f"input of dtype {inputs[i].dtype}")
                     jacobians[i, o][:, k] = _host(g.data).astype(np.float64).ravel()
     return jacobians
 
@@ -92,12 +91,32 @@ def _describe_failure(i, o, inputs, analytic, numeric, eps, atol, rtol, bad):
     return "\n".join(lines)
 
 
+def _refuse_unimplemented(**options):
+    """PyTorch's checks minigrad does not implement raise rather than pass unchecked."""
+    for name, value in options.items():
+        if value:
+            raise NotImplementedError(f"gradcheck option {name}={value!r} is not implemented by "
+                                      f"minigrad (it checks reverse-mode gradients only)")
+
+
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
               nondet_tol=0.0, check_undefined_grad=True, check_grad_dtypes=False,
-              check_batched_grad=False, check_backward_ad=True, fast_mode=False, masked=None):
+              check_batched_grad=False, check_batched_forward_grad=False,
+              check_forward_ad=False, check_backward_ad=True, fast_mode=False, masked=None):
     """True if the analytic Jacobian of ``func`` at ``inputs`` matches central differences
-    for every floating input with ``requires_grad``; otherwise raise (or return False)."""
-    from ..tensor import Tensor
+    for every floating input with ``requires_grad``; otherwise raise (or return False).
+
+    ``check_grad_dtypes`` also requires each gradient in its input's dtype. Two of
+    PyTorch's options hold by construction: ``nondet_tol`` (minigrad's backward is
+    deterministic) and ``check_undefined_grad`` (the engine hands backward zeros, never an
+    undefined gradient). The rest (batched, forward-mode, fast-mode, masked checks, or
+    ``check_backward_ad=False``) raise NotImplementedError."""
+    _refuse_unimplemented(check_batched_grad=check_batched_grad,
+                          check_batched_forward_grad=check_batched_forward_grad,
+                          check_forward_ad=check_forward_ad, fast_mode=fast_mode, masked=masked,
+                          check_backward_ad=not check_backward_ad)
+    if nondet_tol < 0:
+        raise ValueError(f"nondet_tol must be non-negative, got {nondet_tol}")
     inputs = _as_tuple(inputs)
     diff_indices = [i for i, x in enumerate(inputs)
                     if isinstance(x, Tensor) and x.requires_grad and x.dtype.kind == "f"]
@@ -107,7 +126,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     numeric, outputs = _numerical_jacobians(func, inputs, diff_indices, eps)
     if not outputs:
         raise ValueError("gradcheck expects func to return at least one floating-point tensor")
-    analytic = _analytical_jacobians(func, inputs, diff_indices)
+    analytic = _analytical_jacobians(func, inputs, diff_indices, check_grad_dtypes)
     for (i, o), num in numeric.items():
         ana = analytic[i, o]
         bad = ~(np.abs(ana - num) <= atol + rtol * np.abs(num))
@@ -124,9 +143,13 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                   check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
                   check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False, masked=False):
     """gradcheck of the first derivative: the VJP x, v ↦ (∂f/∂x)ᵀ v, built with
-    ``create_graph=True``, is itself checked against central differences in x and v."""
-    from ..tensor import Tensor
-    from ..creation import randn
+    ``create_graph=True``, is itself checked against central differences in x and v.
+    Options as in ``gradcheck``; non-contiguous grad_outputs and forward-over-reverse
+    checks raise NotImplementedError."""
+    _refuse_unimplemented(gen_non_contig_grad_outputs=gen_non_contig_grad_outputs,
+                          check_batched_grad=check_batched_grad,
+                          check_fwd_over_rev=check_fwd_over_rev, fast_mode=fast_mode,
+                          masked=masked, check_rev_over_rev=not check_rev_over_rev)
     inputs = _as_tuple(inputs)
     diff_indices = [i for i, x in enumerate(inputs)
                     if isinstance(x, Tensor) and x.requires_grad and x.dtype.kind == "f"]
@@ -149,4 +172,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         return grads
 
     return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+                     raise_exception=raise_exception, nondet_tol=nondet_tol,
+                     check_undefined_grad=check_undefined_grad,
+                     check_grad_dtypes=check_grad_dtypes)

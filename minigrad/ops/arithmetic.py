@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ..tensor import Tensor, tensor_method
+from ..tensor import Tensor
 from ..autograd.function import Function
 from .broadcast import sum_to
 from .operands import promote, broadcast_shapes, result_dtype
@@ -133,7 +133,6 @@ def _binary(function, a, b, op):
     return function.apply(a, b)
 
 
-@tensor_method("add", "__add__")
 def add(input, other, alpha=1):
     if alpha != 1:
         other = other * alpha
@@ -155,7 +154,6 @@ def check_sub_operands(input, other):
                            "operator instead.")
 
 
-@tensor_method("sub", "__sub__")
 def sub(input, other, alpha=1):
     check_sub_operands(input, other)
     if alpha != 1:
@@ -163,12 +161,10 @@ def sub(input, other, alpha=1):
     return _binary(Sub, input, other, "sub")
 
 
-@tensor_method("mul", "__mul__")
 def mul(input, other):
     return _binary(Mul, input, other, "mul")
 
 
-@tensor_method("div", "__truediv__")
 def div(input, other, rounding_mode=None):
     if rounding_mode is not None:
         from .pointwise import floor_divide
@@ -186,7 +182,6 @@ def _trunc_div(a, b):
     return trunc(div(a, b)).to(promote(a, b)[0].dtype)
 
 
-@tensor_method("neg", "__neg__")
 def neg(input):
     if input.dtype.kind == "b":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
@@ -194,7 +189,6 @@ def neg(input):
     return Neg.apply(input)
 
 
-@tensor_method("pow", "__pow__")
 def pow(input, exponent):
     if _is_bool(input) and isinstance(exponent, Tensor) and _is_bool(exponent):
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
@@ -214,13 +208,30 @@ def pow(input, exponent):
     return _binary(Pow, input, exponent, "pow")
 
 
-Tensor.__radd__ = lambda self, other: add(other, self) if isinstance(other, Tensor) else _binary(Add, other, self, "add")
-Tensor.__rsub__ = lambda self, other: sub(other, self)
-Tensor.__rmul__ = lambda self, other: _binary(Mul, other, self, "mul")
-Tensor.__rtruediv__ = lambda self, other: div(promote(other, self)[0], self)
-Tensor.__rpow__ = lambda self, other: pow(other, self)
-Tensor.__pos__ = lambda self: self
-Tensor.__abs__ = lambda self: self.abs()
+# The reflected operators (``2 - t`` calls ``t.__rsub__(2)``): the number is the left operand.
+def radd(self, other):
+    return add(other, self) if isinstance(other, Tensor) else _binary(Add, other, self, "add")
+
+
+def rsub(self, other):
+    return sub(other, self)
+
+
+def rmul(self, other):
+    return _binary(Mul, other, self, "mul")
+
+
+def rtruediv(self, other):
+    return div(promote(other, self)[0], self)
+
+
+def rpow(self, other):
+    return pow(other, self)
+
+
+def positive(input):
+    """``+t``: the tensor itself (``torch.positive``)."""
+    return input
 
 
 # ---------------------------------------------------------------------- comparisons
@@ -234,9 +245,9 @@ def _compare(name, ufunc_name):
     return compare
 
 
-def _operator(compare):
-    """The ``==``-style dunder: NotImplemented for a non-numeric operand, so Python falls
-    back to identity (``t == None`` is False, as in PyTorch)."""
+def comparison_operator(compare):
+    """The ``==``-style dunder of a comparison: NotImplemented for a non-numeric operand, so
+    Python falls back to identity (``t == None`` is False, as in PyTorch)."""
     def operator(self, other):
         if not isinstance(other, (Tensor, numbers.Number, np.generic, np.ndarray)):
             return NotImplemented
@@ -244,15 +255,12 @@ def _operator(compare):
     return operator
 
 
-eq = tensor_method("eq")(_compare("eq", "equal"))
-ne = tensor_method("ne")(_compare("ne", "not_equal"))
-lt = tensor_method("lt")(_compare("lt", "less"))
-le = tensor_method("le")(_compare("le", "less_equal"))
-gt = tensor_method("gt")(_compare("gt", "greater"))
-ge = tensor_method("ge")(_compare("ge", "greater_equal"))
-for _name, _compare_fn in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("ge", ge)):
-    setattr(Tensor, f"__{_name}__", _operator(_compare_fn))
-Tensor.__hash__ = object.__hash__
+eq = _compare("eq", "equal")
+ne = _compare("ne", "not_equal")
+lt = _compare("lt", "less")
+le = _compare("le", "less_equal")
+gt = _compare("gt", "greater")
+ge = _compare("ge", "greater_equal")
 
 
 def _logical(name, ufunc_name):
@@ -263,19 +271,17 @@ def _logical(name, ufunc_name):
     return logical
 
 
-logical_and = tensor_method("logical_and")(_logical("logical_and", "logical_and"))
-logical_or = tensor_method("logical_or")(_logical("logical_or", "logical_or"))
-bitwise_and = tensor_method("__and__", "bitwise_and")(_logical("bitwise_and", "bitwise_and"))
-bitwise_or = tensor_method("__or__", "bitwise_or")(_logical("bitwise_or", "bitwise_or"))
-bitwise_xor = tensor_method("__xor__", "bitwise_xor")(_logical("bitwise_xor", "bitwise_xor"))
+logical_and = _logical("logical_and", "logical_and")
+logical_or = _logical("logical_or", "logical_or")
+bitwise_and = _logical("bitwise_and", "bitwise_and")
+bitwise_or = _logical("bitwise_or", "bitwise_or")
+bitwise_xor = _logical("bitwise_xor", "bitwise_xor")
 
 
-@tensor_method("logical_not")
 def logical_not(input):
     return Tensor._wrap(input.xp.logical_not(input.data))
 
 
-@tensor_method("__invert__", "bitwise_not")
 def bitwise_not(input):
     if input.dtype.kind == "f":
         raise TypeError("bitwise_not is not implemented for floating-point tensors")

@@ -6,7 +6,7 @@ gradient over those positions:  dx = sum_to(dy, s).  ``sum_to`` and ``broadcast_
 each other's VJP, and both are Functions, so the reduction is itself differentiable
 (second derivatives of broadcasting ops just work).
 """
-from ..tensor import Tensor, tensor_method
+from ..tensor import Tensor
 from ..autograd.function import Function
 from .operands import broadcast_shapes
 from .shape import _mark_view
@@ -63,7 +63,6 @@ def sum_to(x, shape):
     return SumTo.apply(x, shape)
 
 
-@tensor_method("broadcast_to")
 def broadcast_to(input, size):
     size = tuple(int(s) for s in size)
     if -1 in size:  # -1 keeps the existing size, as in expand
@@ -76,7 +75,6 @@ def broadcast_to(input, size):
     return _mark_view(BroadcastTo.apply(input, size), input)
 
 
-@tensor_method("expand")
 def expand(input, *sizes):
     """Like broadcast_to, where -1 keeps the existing size of that dimension."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -93,7 +91,6 @@ def expand(input, *sizes):
     return broadcast_to(input, target)
 
 
-@tensor_method("expand_as")
 def expand_as(input, other):
     return broadcast_to(input, other.shape)
 
@@ -103,5 +100,7 @@ def broadcast_tensors(*tensors):
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
-Tensor.sum_to_size = lambda self, *size: sum_to(
-    self, tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size)
+def sum_to_size(self, *size):
+    """``Tensor.sum_to_size``: ``sum_to`` with the size as varargs or one sequence."""
+    return sum_to(self, tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list))
+                  else size)

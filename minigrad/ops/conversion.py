@@ -4,8 +4,8 @@ All are differentiable: a cast's VJP casts the gradient back, a device move's VJ
 back, and a copy's VJP is the identity.
 """
 from .. import dtypes
-from ..device import as_device, move_array
-from ..tensor import Tensor, tensor_method
+from ..device import Device, as_device, move_array
+from ..tensor import Tensor
 from ..autograd.function import Function
 
 
@@ -41,6 +41,25 @@ class Clone(Function):
         return dy
 
 
+def to(self, *args, **kwargs):
+    """``Tensor.to``: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``;
+    differentiable; returns self when nothing changes."""
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    copy = kwargs.pop("copy", False)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, (str, Device)):
+            device = a
+        else:
+            dtype = a
+    return to_device_and_dtype(self, device, dtype, copy)
+
+
 def to_device_and_dtype(tensor, device, dtype, copy=False):
     out = tensor
     if device is not None:
@@ -60,11 +79,9 @@ def to_device_and_dtype(tensor, device, dtype, copy=False):
     return out
 
 
-@tensor_method("clone")
 def clone(input, memory_format=None):
     return Clone.apply(input)
 
 
-@tensor_method("contiguous")
 def contiguous(input, memory_format=None):
     return input if input.data.flags.c_contiguous else Clone.apply(input)

@@ -22,7 +22,7 @@ import operator
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor, tensor_method, _normalize_dim
+from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from .broadcast import sum_to, broadcast_to
@@ -275,11 +275,11 @@ def index_with_key(input, key):
 
 
 # ---------------------------------------------------------------------- t[key], t[key] = v
-def _getitem(self, key):
+def getitem(self, key):
     return index_with_key(self, parse_key(self.shape, key, self.xp))
 
 
-def _setitem(self, key, value):
+def setitem(self, key, value):
     """t[key] = value, recorded as IndexPut through the core's in-place machinery."""
     index_key = parse_key(self.shape, key, self.xp)
     target = tuple(index_key.result_shape(self.shape))
@@ -318,11 +318,8 @@ def _setitem(self, key, value):
     if self.grad_fn is None and self.requires_grad:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
-    self._write_inplace(IndexPut, value, index_key)
+    IndexPut.apply_inplace(self, value, index_key)
 
-
-Tensor.__getitem__ = _getitem
-Tensor.__setitem__ = _setitem
 
 
 # ---------------------------------------------------------------------- named ops
@@ -332,7 +329,6 @@ def _int_index(index, name, message):
     return _host(index.data).astype(np.int64, copy=False)
 
 
-@tensor_method("gather")
 def gather(input, dim, index, sparse_grad=False):
     """out[i][j][k] = input[index[i][j][k]][j][k] (for dim=0); index has input's rank and is
     no larger than input apart from ``dim``.  Gradient: scatter-add back along ``dim``."""
@@ -365,7 +361,6 @@ def gather(input, dim, index, sparse_grad=False):
     return Index.apply(input, IndexKey((), tuple(key)))
 
 
-@tensor_method("index_select")
 def index_select(input, dim, index):
     """The entries of input at positions ``index`` (a vector) along ``dim``."""
     idx = _int_index(index, "index_select", "int32 or int64")
@@ -382,7 +377,6 @@ def index_select(input, dim, index):
     return Index.apply(input, IndexKey((), key))
 
 
-@tensor_method("take_along_dim")
 def take_along_dim(input, indices, dim=None):
     """gather after broadcasting input and indices against each other except along ``dim``;
     with dim=None both are flattened first."""

@@ -1,13 +1,13 @@
 """In-place ops: ``add_ sub_ mul_ div_ pow_ clamp_ masked_fill_ fill_ zero_ copy_``.
 
 Each is its out-of-place twin written back into the tensor's own array
-(``Tensor._write_inplace``): the tensor's version counter goes up by one, so any node that
+(``Function.apply_inplace``): the tensor's version counter goes up by one, so any node that
 saved the old value refuses to run backward (PyTorch's "modified by an inplace operation"
 error), and when autograd is recording the tensor becomes the output of the new node.
 A leaf that requires grad cannot be modified in place while recording (PyTorch's rule);
 under ``no_grad`` it can, which is how optimisers update parameters.
 """
-from ..tensor import Tensor, tensor_method
+from ..tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.functional import grad
 from ..autograd.grad_mode import no_grad, enable_grad
@@ -26,36 +26,27 @@ def _binary_inplace(function, self, other, op):
     if category(target) > category(self.dtype):
         raise RuntimeError(f"result type {target} can't be cast to the desired output type "
                            f"{self.dtype} (in {op})")
-    return self._write_inplace(function, promote(self, other, op=op, dtype=self.dtype)[1])
+    return function.apply_inplace(self, promote(self, other, op=op, dtype=self.dtype)[1])
 
 
-@tensor_method("add_")
 def add_(self, other, alpha=1):
     return _binary_inplace(Add, self, other * alpha if alpha != 1 else other, "add_")
 
 
-@tensor_method("sub_")
 def sub_(self, other, alpha=1):
     check_sub_operands(self, other)
     return _binary_inplace(Sub, self, other * alpha if alpha != 1 else other, "sub_")
 
 
-@tensor_method("mul_")
 def mul_(self, other):
     return _binary_inplace(Mul, self, other, "mul_")
 
 
-@tensor_method("div_")
 def div_(self, other):
     if self.dtype.kind != "f":
         raise RuntimeError(f"result type Float can't be cast to the desired output type {self.dtype}")
     return _binary_inplace(Div, self, other, "div_")
 
-
-Tensor.__iadd__ = add_
-Tensor.__isub__ = sub_
-Tensor.__imul__ = mul_
-Tensor.__itruediv__ = div_
 
 
 class _Apply(Function):
@@ -77,16 +68,14 @@ class _Apply(Function):
         return grad(y, probe, grad_outputs=dy, create_graph=dy.requires_grad)[0]
 
 
-@tensor_method("clamp_", "clip_")
 def clamp_(self, min=None, max=None):
     from .pointwise import clamp
-    return self._write_inplace(_Apply, clamp, min, max)
+    return _Apply.apply_inplace(self, clamp, min, max)
 
 
-@tensor_method("masked_fill_")
 def masked_fill_(self, mask, value):
     from .masking import MaskedFill, masked_fill_operands
-    return self._write_inplace(MaskedFill, *masked_fill_operands(self, mask, value))
+    return MaskedFill.apply_inplace(self, *masked_fill_operands(self, mask, value))
 
 
 class Fill(Function):
@@ -101,17 +90,15 @@ class Fill(Function):
         return (dy * 0, sum_to(dy, ())) if len(self.needs_input_grad) == 2 else dy * 0
 
 
-@tensor_method("fill_")
 def fill_(self, value):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
-    return self._write_inplace(Fill, value)
+    return Fill.apply_inplace(self, value)
 
 
-@tensor_method("zero_")
 def zero_(self):
-    return self._write_inplace(Fill, 0)
+    return Fill.apply_inplace(self, 0)
 
 
 class Copy(Function):
@@ -125,7 +112,6 @@ class Copy(Function):
         return dy * 0, sum_to(dy, self.src_shape).to(self.src_dtype)
 
 
-@tensor_method("copy_")
 def copy_(self, src, non_blocking=False):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
@@ -135,4 +121,4 @@ def copy_(self, src, non_blocking=False):
     except RuntimeError:
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                            f"{list(src.shape)}") from None
-    return self._write_inplace(Copy, src)
+    return Copy.apply_inplace(self, src)

@@ -12,7 +12,7 @@ indexing's ``Index`` (also views).
 """
 import operator
 
-from ..tensor import Tensor, tensor_method, _normalize_dim
+from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from .operands import promote
 from .indexing import IndexKey, index_with_key
@@ -148,7 +148,6 @@ def _split_views(input, sizes, dim):
     return tuple(_mark_view(p, input) for p in pieces)
 
 
-@tensor_method("split")
 def split(tensor, split_size_or_sections, dim=0):
     """Pieces of ``split_size`` along dim (the last may be smaller), or pieces of the given
     list of sizes. Views of the input."""
@@ -177,7 +176,6 @@ def split(tensor, split_size_or_sections, dim=0):
     return _split_views(tensor, sizes, dim)
 
 
-@tensor_method("chunk")
 def chunk(input, chunks, dim=0):
     """split(input, ceil(n / chunks), dim): at most ``chunks`` pieces (fewer when they do not
     divide evenly, e.g. 6 into 4 gives 2+2+2)."""
@@ -193,7 +191,6 @@ def chunk(input, chunks, dim=0):
     return split(input, -(-size // chunks), dim)
 
 
-@tensor_method("unbind")
 def unbind(input, dim=0):
     """The slices of input along ``dim``, that dim removed; views of the input."""
     if input.ndim == 0:
@@ -205,7 +202,6 @@ def unbind(input, dim=0):
     return tuple(_mark_view(p, input) for p in pieces)
 
 
-@tensor_method("narrow")
 def narrow(input, dim, start, length):
     """input[..., start:start+length, ...] along ``dim``; a view."""
     if input.ndim == 0:
@@ -226,7 +222,6 @@ def narrow(input, dim, start, length):
     return index_with_key(input, IndexKey(key))
 
 
-@tensor_method("select")
 def select(input, dim, index):
     """input[..., index, ...] along ``dim`` (that dimension removed); a view."""
     if input.ndim == 0:

@@ -12,7 +12,7 @@ optimised CPU/GPU kernels slot in without touching this file.
 import numpy as np
 
 import minigrad_kernels as kernels
-from ..tensor import Tensor, tensor_method
+from ..tensor import Tensor
 from ..autograd.function import Function
 from .broadcast import sum_to
 from .operands import promote, broadcast_shapes
@@ -54,7 +54,6 @@ def _check_shapes(a, b):
                            f"{list(b.shape)})") from None
 
 
-@tensor_method("matmul", "__matmul__")
 def matmul(input, other):
     for name, value in (("input", input), ("other", other)):
         if not isinstance(value, Tensor):
@@ -81,19 +80,18 @@ def matmul(input, other):
     return out
 
 
-# ndarray @ Tensor: the array counts as a tensor of its own dtype, as in the other operators.
-Tensor.__rmatmul__ = lambda self, other: matmul(
-    Tensor._wrap(other) if isinstance(other, np.ndarray) else other, self)
+def rmatmul(self, other):
+    """``other @ self`` for a non-Tensor ``other``: an ndarray counts as a tensor of its own
+    dtype, as in the other operators."""
+    return matmul(Tensor._wrap(other) if isinstance(other, np.ndarray) else other, self)
 
 
-@tensor_method("mm")
 def mm(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2D tensors, got {input.ndim}D and {mat2.ndim}D")
     return matmul(input, mat2)
 
 
-@tensor_method("bmm")
 def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"batch1 and batch2 must be 3D tensors, got {input.ndim}D and {mat2.ndim}D")

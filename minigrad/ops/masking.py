@@ -5,7 +5,7 @@ VJP is the gradient with the same mask applied: dx = where(mask, 0, dy). For mas
 filled value, when a tensor, receives the sum of dy over the masked positions.
 """
 from .. import dtypes
-from ..tensor import Tensor, tensor_method
+from ..tensor import Tensor
 from ..autograd.function import Function
 from .broadcast import sum_to, broadcast_to
 from .operands import broadcast_shapes, check_same_device
@@ -58,7 +58,7 @@ class Triu(Function):
 def masked_fill_operands(input, mask, value):
     """Validate masked_fill's mask (a bool tensor on input's device) and value (a number or
     a 0-d tensor), returning both as tensors, value cast to input's dtype. Shared with the
-    in-place ``masked_fill_`` (``self._write_inplace(MaskedFill, *masked_fill_operands(...))``)."""
+    in-place ``masked_fill_`` (``MaskedFill.apply_inplace(self, *masked_fill_operands(...))``)."""
     if not isinstance(mask, Tensor):
         mask = Tensor._wrap(input.xp.asarray(mask))
     if mask.dtype != dtypes.bool_:
@@ -75,7 +75,6 @@ def masked_fill_operands(input, mask, value):
     return mask, value
 
 
-@tensor_method("masked_fill")
 def masked_fill(input, mask, value):
     """Where ``mask`` (bool, broadcast with input) is True, ``value`` (a number or a 0-d
     tensor, differentiable); elsewhere input. The result has input's dtype."""
@@ -91,13 +90,11 @@ def _check_matrix(input, name):
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
 
 
-@tensor_method("tril")
 def tril(input, diagonal=0):
     _check_matrix(input, "tril")
     return Tril.apply(input, int(diagonal))
 
 
-@tensor_method("triu")
 def triu(input, diagonal=0):
     _check_matrix(input, "triu")
     return Triu.apply(input, int(diagonal))

@@ -16,7 +16,7 @@ because PyTorch has no ``torch.silu`` or ``Tensor.gelu`` either.
 import math
 
 from .. import dtypes
-from ..tensor import Tensor, tensor_method
+from ..tensor import Tensor
 from . import pointwise_piecewise, rounding
 from .pointwise_piecewise import (  # noqa: F401  (re-exported)
     PointwiseFunction, check_tensor, apply_activation, Where, where, maximum, minimum, clamp,
@@ -42,7 +42,7 @@ def _unary(op, function):
         return function.apply(_float_input(input, op))
     public.__name__ = public.__qualname__ = op
     public.__doc__ = function.__doc__
-    return tensor_method(op)(public)
+    return public
 
 
 # ---------------------------------------------------------------- exponentials and logarithms
@@ -179,7 +179,6 @@ class Square(PointwiseFunction):
         return dz * self.saved_tensors[0] * 2.0
 
 
-@tensor_method("square")
 def square(input):
     """x², keeping integer dtypes (bool becomes int64)."""
     check_tensor(input, "square")

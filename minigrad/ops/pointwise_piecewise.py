@@ -16,7 +16,7 @@ import contextlib
 import functools
 
 from .. import dtypes
-from ..tensor import Tensor, tensor_method
+from ..tensor import Tensor
 from ..autograd.function import Function
 from .broadcast import sum_to
 from .operands import promote, broadcast_shapes, check_same_device
@@ -98,8 +98,9 @@ def where(condition, input=None, other=None):
     return Where.apply(condition, a, b)
 
 
-# Tensor.where's self is the *input*: x.where(c, y) == where(c, x, y).
-Tensor.where = lambda self, condition, other: where(condition, self, other)
+def where_method(self, condition, other):
+    """``Tensor.where``: self is the *input*, ``x.where(c, y) == where(c, x, y)``."""
+    return where(condition, self, other)
 
 
 def _tie_split(dz, tie, lose):
@@ -140,13 +141,11 @@ def _tensor_pair(function, input, other, op):
     return function.apply(a, b)
 
 
-@tensor_method("maximum")
 def maximum(input, other):
     """Elementwise maximum of two tensors (PyTorch takes no numbers here either)."""
     return _tensor_pair(Maximum, input, other, "maximum")
 
 
-@tensor_method("minimum")
 def minimum(input, other):
     """Elementwise minimum of two tensors."""
     return _tensor_pair(Minimum, input, other, "minimum")
@@ -180,7 +179,6 @@ class Clamp(PointwiseFunction):
                      else None for (t, m), needs in zip(present, self.needs_input_grad))
 
 
-@tensor_method("clamp", "clip")
 def clamp(input, min=None, max=None):
     """Clamp into [min, max]; either bound may be None, a number or a tensor (broadcast).
     The result has the promoted dtype (an int tensor clamped by 0.5 becomes float32)."""
@@ -198,12 +196,10 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-@tensor_method("clamp_min")
 def clamp_min(input, min):
     return clamp(input, min=min)
 
 
-@tensor_method("clamp_max")
 def clamp_max(input, max):
     return clamp(input, max=max)
 
@@ -226,7 +222,6 @@ class Abs(PointwiseFunction):
         return dz * Tensor._wrap(sign_array(x.data))
 
 
-@tensor_method("abs", "absolute")
 def abs(input):
     check_tensor(input, "abs")
     if input.dtype == dtypes.bool_:
@@ -249,7 +244,6 @@ class Relu(PointwiseFunction):
         return masked_grad(~(self.saved_tensors[0].data <= 0), dz)
 
 
-@tensor_method("relu")
 def relu(input):
     """max(x, 0); integer tensors stay integer."""
     check_tensor(input, "relu")
@@ -277,7 +271,7 @@ def apply_activation(function, input, op, *args, inplace=False):
     if input.dtype.kind != "f":
         raise NotImplementedError(f"{op} is not implemented for dtype {input.dtype}")
     if inplace:
-        return input._write_inplace(function, *args)
+        return function.apply_inplace(input, *args)
     return function.apply(input, *args)
 
 

@@ -16,7 +16,7 @@ from collections import namedtuple
 
 
 from .. import dtypes
-from ..tensor import Tensor, tensor_method, _normalize_dim
+from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from .broadcast import broadcast_to
 from .shape import reshape
@@ -128,7 +128,6 @@ class Mean(Function):
         return _expand_grad(dy, self.input_shape, self.axes) / self.count
 
 
-@tensor_method("sum")
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over ``dim`` (int, tuple, or None for all). bool/int inputs sum to int64, as in
     PyTorch; ``dtype`` casts the input first."""
@@ -139,7 +138,6 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     return Sum.apply(input, _reduction_axes(dim, input.ndim), bool(keepdim), out_dtype)
 
 
-@tensor_method("mean")
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; floating inputs only (or pass a floating ``dtype``)."""
     _check_tensor(input, "mean")
@@ -242,13 +240,11 @@ def _variance_args(name, input, dim, unbiased, keepdim, correction):
     return input, axes, correction, bool(keepdim), dim is None or input.ndim == 0
 
 
-@tensor_method("var")
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` ≡ 0)."""
     return Var.apply(*_variance_args("var", input, dim, unbiased, keepdim, correction))
 
 
-@tensor_method("std")
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation √var (same arguments as ``var``)."""
     return Std.apply(*_variance_args("std", input, dim, unbiased, keepdim, correction))
@@ -293,7 +289,6 @@ class Prod(Function):
         return _expand_grad(dy, self.input_shape, self.axes) * ProductOfOthers.apply(x, self.axes)
 
 
-@tensor_method("prod")
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Π over one ``dim`` (or all elements); bool/int inputs give int64, as in PyTorch."""
     _check_tensor(input, "prod")
@@ -406,14 +401,12 @@ def _extremum(op, input, dim, keepdim, other):
     return return_types[op](values, indices)
 
 
-@tensor_method("max")
 def max(input, dim=None, keepdim=False, *, other=None):
     """``max(x)`` → 0-d max; ``max(x, dim, keepdim)`` → ``(values, indices)``;
     ``max(x, other)`` → elementwise ``maximum``."""
     return _extremum("max", input, dim, keepdim, other)
 
 
-@tensor_method("min")
 def min(input, dim=None, keepdim=False, *, other=None):
     """``min(x)`` → 0-d min; ``min(x, dim, keepdim)`` → ``(values, indices)``;
     ``min(x, other)`` → elementwise ``minimum``."""
@@ -428,13 +421,11 @@ def _amax_amin(op, input, dim, keepdim):
     return ExtremumOverDims.apply(input, axes, bool(keepdim), op)
 
 
-@tensor_method("amax")
 def amax(input, dim=(), keepdim=False):
     """Max over ``dim`` (int or tuple; () for all); ties share the gradient evenly."""
     return _amax_amin("max", input, dim, keepdim)
 
 
-@tensor_method("amin")
 def amin(input, dim=(), keepdim=False):
     """Min over ``dim`` (int or tuple; () for all); ties share the gradient evenly."""
     return _amax_amin("min", input, dim, keepdim)
@@ -456,13 +447,11 @@ def _arg_extremum(op, input, dim, keepdim):
     return Tensor._wrap(find(input.data, axis=axes[0], keepdims=bool(keepdim)).astype(dtypes.int64))
 
 
-@tensor_method("argmax")
 def argmax(input, dim=None, keepdim=False):
     """Index of the first maximum along ``dim`` (of the flattened input when dim is None)."""
     return _arg_extremum("argmax", input, dim, keepdim)
 
 
-@tensor_method("argmin")
 def argmin(input, dim=None, keepdim=False):
     """Index of the first minimum along ``dim`` (of the flattened input when dim is None)."""
     return _arg_extremum("argmin", input, dim, keepdim)

@@ -6,7 +6,7 @@ value PyTorch returns); remainder and fmod are a − b·q with q piecewise const
 da = dz and db = −dz·q. Integer dtypes are kept. ``pointwise.py`` re-exports everything.
 """
 from .. import dtypes
-from ..tensor import Tensor, tensor_method
+from ..tensor import Tensor
 from .broadcast import sum_to
 from .operands import promote, broadcast_shapes
 from .pointwise_piecewise import PointwiseFunction, check_tensor, masked_grad, sign_array
@@ -73,26 +73,27 @@ def _division(function, input, other, op):
     return function.apply(a, b)
 
 
-@tensor_method("floor_divide", "__floordiv__")
 def floor_divide(input, other):
     """⌊input / other⌋ elementwise; an integer division by zero raises RuntimeError."""
     return _division(FloorDivide, input, other, "floor_divide")
 
 
-@tensor_method("remainder", "__mod__")
 def remainder(input, other):
     """input mod other with the sign of other (Python's ``%``); input may be a number."""
     return _division(Remainder, input, other, "remainder")
 
 
-@tensor_method("fmod")
 def fmod(input, other):
     """input mod other with the sign of input (C's ``fmod``)."""
     return _division(Fmod, input, other, "fmod")
 
 
-Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)
-Tensor.__rmod__ = lambda self, other: remainder(other, self)
+def rfloordiv(self, other):
+    return floor_divide(other, self)
+
+
+def rmod(self, other):
+    return remainder(other, self)
 
 
 # ---------------------------------------------------------------- piecewise constant
@@ -151,12 +152,11 @@ def _rounding(op, function):
     return public
 
 
-floor = tensor_method("floor")(_rounding("floor", Floor))
-ceil = tensor_method("ceil")(_rounding("ceil", Ceil))
-trunc = fix = tensor_method("trunc", "fix")(_rounding("trunc", Trunc))
+floor = _rounding("floor", Floor)
+ceil = _rounding("ceil", Ceil)
+trunc = fix = _rounding("trunc", Trunc)
 
 
-@tensor_method("round")
 def round(input, *, decimals=0):
     """Round half to even, to ``decimals`` places (negative: tens, hundreds, ...)."""
     check_tensor(input, "round")
@@ -165,7 +165,6 @@ def round(input, *, decimals=0):
     return Round.apply(input, int(decimals))
 
 
-@tensor_method("sign")
 def sign(input):
     """−1, 0 or 1 in the input's dtype (bool stays bool); zero gradient."""
     check_tensor(input, "sign")
@@ -184,7 +183,6 @@ class Frac(PointwiseFunction):
         return dz
 
 
-@tensor_method("frac")
 def frac(input):
     check_tensor(input, "frac")
     if input.dtype.kind != "f":
@@ -199,7 +197,7 @@ def _predicate(op):
         return Tensor._wrap(getattr(input.xp, op)(input.data))
     public.__name__ = public.__qualname__ = op
     public.__doc__ = f"Elementwise ``{op}``: a bool tensor with no gradient."
-    return tensor_method(op)(public)
+    return public
 
 
 isnan, isinf, isfinite = _predicate("isnan"), _predicate("isinf"), _predicate("isfinite")
@@ -218,7 +216,6 @@ class NanToNum(PointwiseFunction):
         return masked_grad(dz.xp.isfinite(self.saved_tensors[0].data), dz)
 
 
-@tensor_method("nan_to_num")
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     check_tensor(input, "nan_to_num")
     if input.dtype.kind != "f":

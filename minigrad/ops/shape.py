@@ -6,7 +6,7 @@ the gradient: reshape ↔ reshape back, permute(p) ↔ permute(argsort p). Outpu
 memory with their input are *views*: they share its version counter, so an in-place write
 through either is seen by a saved copy of the other.
 """
-from ..tensor import Tensor, tensor_method, _normalize_dim
+from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 
 
@@ -68,7 +68,6 @@ def _shape_args(shape):
     return tuple(int(s) for s in shape)
 
 
-@tensor_method("reshape")
 def reshape(input, *shape):
     shape = _infer_shape(_shape_args(shape), input.numel(), input.shape)
     if shape == tuple(input.shape):
@@ -76,7 +75,6 @@ def reshape(input, *shape):
     return _mark_view(Reshape.apply(input, shape), input)
 
 
-@tensor_method("view")
 def view(input, *shape):
     """Like reshape, but refuses (as PyTorch does) when the strides make a copy necessary."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
@@ -92,17 +90,14 @@ def view(input, *shape):
     return reshape(input, shape)
 
 
-@tensor_method("view_as")
 def view_as(input, other):
     return view(input, other.shape)
 
 
-@tensor_method("reshape_as")
 def reshape_as(input, other):
     return reshape(input, other.shape)
 
 
-@tensor_method("flatten")
 def flatten(input, start_dim=0, end_dim=-1):
     if input.ndim == 0:
         return reshape(input, 1)
@@ -116,14 +111,12 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(input, tuple(shape[:start]) + (middle,) + tuple(shape[end + 1:]))
 
 
-@tensor_method("unflatten")
 def unflatten(input, dim, sizes):
     dim = _normalize_dim(dim, input.ndim)
     sizes = _infer_shape(tuple(sizes), input.shape[dim], (input.shape[dim],))
     return reshape(input, tuple(input.shape[:dim]) + sizes + tuple(input.shape[dim + 1:]))
 
 
-@tensor_method("squeeze")
 def squeeze(input, dim=None):
     """Remove size-1 dims (all of them, or those in ``dim``; a non-1 dim is left as is)."""
     if dim is None:
@@ -137,7 +130,6 @@ def squeeze(input, dim=None):
     return reshape(input, tuple(s for i, s in enumerate(input.shape) if i not in dims))
 
 
-@tensor_method("unsqueeze")
 def unsqueeze(input, dim):
     dim = _normalize_dim(dim, input.ndim + 1)
     shape = list(input.shape)
@@ -145,7 +137,6 @@ def unsqueeze(input, dim):
     return reshape(input, tuple(shape))
 
 
-@tensor_method("permute")
 def permute(input, *dims):
     dims = tuple(_normalize_dim(d, input.ndim) for d in _shape_args(dims))
     if sorted(dims) != list(range(input.ndim)):
@@ -159,7 +150,6 @@ def permute(input, *dims):
     return _mark_view(Permute.apply(input, dims), input)
 
 
-@tensor_method("transpose", "swapaxes", "swapdims")
 def transpose(input, dim0, dim1):
     if input.ndim == 0:
         return input
@@ -169,14 +159,12 @@ def transpose(input, dim0, dim1):
     return permute(input, *dims)
 
 
-@tensor_method("t")
 def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     return transpose(input, 0, 1) if input.ndim == 2 else input
 
 
-@tensor_method("movedim")
 def movedim(input, source, destination):
     src, dst = _normalize_dim(source, input.ndim), _normalize_dim(destination, input.ndim)
     dims = [d for d in range(input.ndim) if d != src]
@@ -184,7 +172,8 @@ def movedim(input, source, destination):
     return permute(input, *dims)
 
 
-def _T(self):
+def transpose_2d(self):
+    """``Tensor.T``: the transpose of a 2-D tensor."""
     if self.ndim != 2:
         raise RuntimeError(f"The use of `x.T` on tensors of dimension other than 2 to reverse their "
                            f"shape is not supported (got a tensor of shape {list(self.shape)}); use "
@@ -193,13 +182,12 @@ def _T(self):
     return transpose(self, 0, 1)
 
 
-def _mT(self):
+def matrix_transpose(self):
+    """``Tensor.mT``: the last two dimensions swapped."""
     if self.ndim < 2:
         raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
                            f"{self.ndim}-D tensor.")
     return transpose(self, -2, -1)
 
 
-Tensor.T = property(_T)
-Tensor.mT = property(_mT)
 swapaxes = swapdims = transpose

@@ -17,7 +17,7 @@ import warnings
 
 import minigrad_kernels as kernels
 
-from ..tensor import Tensor, tensor_method, _normalize_dim
+from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from .. import dtypes
 from .reduction import (sum as reduce_sum, _check_tensor, _count, _expand_grad, _kept_shape,
@@ -128,7 +128,6 @@ def _prepare(name, input, dim, dtype):
     return input, _normalize_dim(dim, input.ndim)
 
 
-@tensor_method("softmax")
 def softmax(input, dim=None, dtype=None):
     """exp(x) / Σ_dim exp(x), max-shifted; ``dtype`` casts the input first. ``dim=None`` uses
     PyTorch's deprecated implicit choice (with its warning)."""
@@ -136,7 +135,6 @@ def softmax(input, dim=None, dtype=None):
     return Softmax.apply(input, axis)
 
 
-@tensor_method("log_softmax")
 def log_softmax(input, dim=None, dtype=None):
     """x − logsumexp_dim(x), max-shifted (never log of a softmax); ``dtype`` casts first."""
     input, axis = _prepare("log_softmax", input, dim, dtype)
@@ -167,7 +165,6 @@ class LogSumExp(Function):
         return _expand_grad(dy, self.input_shape, self.axes) * exp(x - reshape(y, kept))
 
 
-@tensor_method("logsumexp")
 def logsumexp(input, dim, keepdim=False):
     """log Σ exp(x) over ``dim`` (int or tuple), computed max-shifted; integer inputs become the
     default float dtype."""
