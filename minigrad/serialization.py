@@ -40,6 +40,7 @@ import numpy as np
 from . import dtypes
 from .tensor import Tensor, Size
 from .device import as_device, move_array
+from .nn.parameter import Parameter
 
 _MANIFEST = "__manifest__"
 _FORMAT = "minigrad-npz-1"
@@ -77,7 +78,6 @@ class _Encoder:
         if type(obj) is str:
             return {"t": "str", "v": obj}
         if isinstance(obj, Tensor):
-            from .nn.parameter import Parameter
             return {"t": "tensor", "a": self._store(obj.data), "dtype": str(obj.dtype),
                     "requires_grad": bool(obj.requires_grad),
                     "parameter": isinstance(obj, Parameter), "device": str(obj.device)}
@@ -239,7 +239,6 @@ class _Decoder:
                                f"manifest says {node['dtype']}")
         array = move_array(array, self.device(node.get("device", "cpu")))
         if node.get("parameter"):
-            from .nn.parameter import Parameter
             return Parameter(Tensor._wrap(array), bool(node["requires_grad"]))
         tensor = Tensor._wrap(array)
         if node["requires_grad"]:

@@ -31,13 +31,14 @@ import struct
 import subprocess
 import sys
 import tempfile
-import types
 import warnings
 import zipfile
 from pathlib import Path
 from typing import IO, Iterator, Mapping
 
 import numpy as np
+
+from ..creation import tensor
 
 __all__ = [
     "ChecksumError", "DownloadError", "NumpyOnlyUnpickler", "apt_download",
@@ -359,13 +360,5 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
 # --------------------------------------------------------------------------- tensors
 
 def to_minigrad_tensor(array):
-    """``minigrad.tensor(array)`` when the core is importable, else the array itself.
-
-    Looked up at call time, not import time, so the datasets keep working (and their
-    tests keep passing) while the core is unfinished or fails to import."""
-    try:
-        from minigrad import tensor
-    except ImportError:
-        return array
-    # While the core is half-built, ``minigrad.tensor`` may still be the submodule.
-    return array if isinstance(tensor, types.ModuleType) else tensor(array)
+    """``minigrad.tensor(array)``: a new tensor holding a copy of the array."""
+    return tensor(array)

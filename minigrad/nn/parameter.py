@@ -16,7 +16,7 @@ import copy
 import numpy as np
 
 from ..tensor import Tensor
-from ..creation import to_array
+from ..creation import empty, to_array
 
 
 class Parameter(Tensor):
@@ -30,7 +30,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from ..creation import empty
             data = empty(0)
         self = super().__new__(cls)
         if isinstance(data, Tensor):

@@ -10,8 +10,12 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..autograd.function import Function
+from ..dtypes import get_default_dtype
 from .broadcast import sum_to
 from .operands import promote, broadcast_shapes, result_dtype
+from .pointwise import log, trunc
+from .pointwise_piecewise import where
+from .rounding import floor_divide
 
 
 def _check_broadcast(a, b):
@@ -118,10 +122,8 @@ class Pow(Function):
         (z,) = self.saved_outputs
         da = db = None
         if self.needs_input_grad[0]:
-            from .pointwise import where
             da = sum_to(where(b == 0, 0.0, dz * b * a ** (b - 1)), self.input_shapes[0])
         if self.needs_input_grad[1]:
-            from .pointwise import log, where
             safe_log = where(a == 0, 0.0, log(where(a == 0, 1.0, a)))
             db = sum_to(dz * z * safe_log, self.input_shapes[1])
         return da, db
@@ -167,18 +169,15 @@ def mul(input, other):
 
 def div(input, other, rounding_mode=None):
     if rounding_mode is not None:
-        from .pointwise import floor_divide
         return floor_divide(input, other) if rounding_mode == "floor" else _trunc_div(input, other)
     a, b = promote(input, other, op="div")
     if a.dtype.kind != "f":  # true division of integers gives the default float dtype
-        from ..dtypes import get_default_dtype
         a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
     _check_broadcast(a, b)
     return Div.apply(a, b)
 
 
 def _trunc_div(a, b):
-    from .pointwise import trunc
     return trunc(div(a, b)).to(promote(a, b)[0].dtype)
 
 

@@ -13,7 +13,9 @@ from ..autograd.functional import grad
 from ..autograd.grad_mode import no_grad, enable_grad
 from .arithmetic import Add, Sub, Mul, Div, check_sub_operands
 from .broadcast import sum_to, broadcast_to
+from .masking import MaskedFill, masked_fill_operands
 from .operands import promote, result_dtype
+from .pointwise_piecewise import clamp
 from ..dtypes import category
 
 __all__ = []
@@ -69,12 +71,10 @@ class _Apply(Function):
 
 
 def clamp_(self, min=None, max=None):
-    from .pointwise import clamp
     return _Apply.apply_inplace(self, clamp, min, max)
 
 
 def masked_fill_(self, mask, value):
-    from .masking import MaskedFill, masked_fill_operands
     return MaskedFill.apply_inplace(self, *masked_fill_operands(self, mask, value))
 
 

@@ -8,10 +8,10 @@ float dtype; float dtypes are kept.
 
 The piecewise ops (where, maximum, minimum, clamp, abs, relu) are in
 ``pointwise_piecewise.py``, rounding, remainders and predicates in ``rounding.py``, the
-smooth activations in ``activation.py``; this module re-exports them all, so
-``minigrad.ops.pointwise`` is the whole family. ``silu gelu softplus elu`` (and
-``leaky_relu``) are for ``nn.functional``: neither in ``__all__`` nor Tensor methods,
-because PyTorch has no ``torch.silu`` or ``Tensor.gelu`` either.
+smooth activations in ``activation.py``; this module re-exports the first two, so
+``minigrad.ops.pointwise`` is the whole family of ``torch.`` functions. ``silu gelu
+softplus elu`` (and ``leaky_relu``) are for ``nn.functional``: neither in ``__all__`` nor
+Tensor methods, because PyTorch has no ``torch.silu`` or ``Tensor.gelu`` either.
 """
 import math
 
@@ -396,7 +396,3 @@ class Erfc(PointwiseFunction):
 erf = _unary("erf", Erf)
 erfc = _unary("erfc", Erfc)
 
-
-# The activations built on these (silu, gelu, softplus, elu) live in activation.py; they are
-# re-exported here for nn.functional (imported last: activation.py uses this module).
-from .activation import silu, gelu, softplus, elu  # noqa: E402,F401

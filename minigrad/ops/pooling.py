@@ -31,6 +31,7 @@ import minigrad_kernels as kernels
 
 from ..tensor import Tensor
 from ..autograd.function import Function
+from .linalg import matmul
 
 # The public forms are ``nn.functional.max_pool2d / avg_pool2d / adaptive_avg_pool2d``
 # (which check arguments the way PyTorch does); nothing here joins the ``minigrad.*``
@@ -130,7 +131,6 @@ def adaptive_pool_matrix(in_size, out_size, xp, dtype):
 def adaptive_average_pool2d(input, output_size):
     """y = R x Cᵀ over the last two dims, R = adaptive_pool_matrix(H, OH), C likewise for W.
     (..., H, W) → (..., OH, OW); a global pool (1, 1) is a mean."""
-    from .linalg import matmul
     h, w = input.shape[-2:]
     oh, ow = output_size
     if (oh, ow) == (1, 1) and h and w:

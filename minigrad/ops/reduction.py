@@ -19,6 +19,7 @@ from .. import dtypes
 from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from .broadcast import broadcast_to
+from .pointwise_piecewise import maximum, minimum
 from .shape import reshape
 
 __all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
@@ -389,8 +390,7 @@ def _check_nonempty(input, axes, op, specified):
 def _extremum(op, input, dim, keepdim, other):
     _check_tensor(input, op)
     if isinstance(dim, Tensor) or other is not None:  # max(input, other): elementwise
-        from . import pointwise
-        return getattr(pointwise, "maximum" if op == "max" else "minimum")(
+        return (maximum if op == "max" else minimum)(
             input, dim if other is None else other)
     if dim is None:
         _check_nonempty(input, (), op, specified=False)

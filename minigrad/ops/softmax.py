@@ -22,6 +22,7 @@ from ..autograd.function import Function
 from .. import dtypes
 from .reduction import (sum as reduce_sum, _check_tensor, _count, _expand_grad, _kept_shape,
                         _reduced_shape, _reduction_axes)
+from .pointwise import exp
 from .shape import reshape
 
 __all__ = ["softmax", "log_softmax", "logsumexp"]
@@ -98,7 +99,6 @@ class LogSoftmaxBackward(Function):
         return dy.data - xp.exp(z.data) * dy.data.sum(axis=axis, keepdims=True)
 
     def backward(self, g):
-        from .pointwise import exp
         dy, z = self.saved_tensors
         p = exp(z)
         d_dy = g - reduce_sum(g * p, self.axis, keepdim=True) if self.needs_input_grad[0] else None
@@ -159,7 +159,6 @@ class LogSumExp(Function):
         return xp.asarray(kernels.logsumexp(x.data, axes, keepdim)).astype(x.dtype, copy=False)
 
     def backward(self, dy):
-        from .pointwise import exp
         (x,), (y,) = self.saved_tensors, self.saved_outputs
         kept = _kept_shape(self.input_shape, self.axes)
         return _expand_grad(dy, self.input_shape, self.axes) * exp(x - reshape(y, kept))

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .. import creation, dtypes
+from ..ops.joining import stack
 from ..tensor import Tensor
 
 
@@ -201,7 +202,6 @@ def default_collate(batch):
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        from ..ops import stack
         return stack(list(batch), 0)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OUSV":

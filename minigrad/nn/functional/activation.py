@@ -22,7 +22,7 @@ this module gives them the ``nn.functional`` names, argument lists and ``inplace
 """
 from ...tensor import Tensor
 from ...autograd.function import Function
-from ...ops import pointwise
+from ...ops import activation as smooth, pointwise
 from ...ops import pointwise_piecewise
 from ...ops.softmax import softmax as _softmax, log_softmax as _log_softmax
 
@@ -82,7 +82,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 def elu(input, alpha=1.0, inplace=False):
     """x for x > 0, else α(eˣ − 1)."""
-    return pointwise.elu(input, alpha, inplace)
+    return smooth.elu(input, alpha, inplace)
 
 
 def sigmoid(input):
@@ -97,23 +97,23 @@ def tanh(input):
 
 def silu(input, inplace=False):
     """x σ(x) (a.k.a. swish)."""
-    return pointwise.silu(input, inplace)
+    return smooth.silu(input, inplace)
 
 
 def gelu(input, approximate="none"):
     """x Φ(x) with Φ the standard normal CDF (``approximate='none'``), or
     ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (``approximate='tanh'``)."""
-    return pointwise.gelu(input, approximate)
+    return smooth.gelu(input, approximate)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + e^(βx))/β, returning x itself where βx > threshold."""
-    return pointwise.softplus(input, beta, threshold)
+    return smooth.softplus(input, beta, threshold)
 
 
 def logsigmoid(input):
     """log σ(x) = −softplus(−x), finite for every x (no log of an underflowed σ)."""
-    return -pointwise.softplus(-input, 1.0, 20.0)
+    return -smooth.softplus(-input, 1.0, 20.0)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

@@ -27,7 +27,7 @@ import warnings
 from ... import dtypes
 from ...tensor import Tensor
 from ...autograd.function import Function
-from ...ops import pointwise
+from ...ops import activation as smooth, pointwise
 from ...ops.broadcast import broadcast_tensors
 from ...ops.indexing import gather
 from ...ops.masking import masked_fill
@@ -312,7 +312,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                          f"({input.size()})")
     if target.dtype != input.dtype:
         target = target.to(input.dtype)
-    softplus_neg = pointwise.softplus(-input, 1.0, 20.0)
+    softplus_neg = smooth.softplus(-input, 1.0, 20.0)
     if pos_weight is not None:
         log_weight = (pos_weight - 1) * target + 1
         loss = (1 - target) * input + log_weight * softplus_neg
