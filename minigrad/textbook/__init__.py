@@ -9,13 +9,16 @@ prints it, what is wrong with it, the correct derivation step by step, and ``che
 which computes the hand-derived gradient and asserts it equals autograd's.
 
 =========================  ========================================================
-``dense_delta_rule``       δ rule of a two-layer sigmoid net (000 §4.2, 001 f. 1.3)
-``one_two_one_network``    1-2-1 ReLU/sigmoid/BCE net trained by hand (002 §4.2)
-``attention``              softmax(QKᵀ/√d)V and its backward (001, 003 §4.1–4.3)
-``convolution``            conv vs cross-correlation, conv/pool gradients (001 §4.2)
-``adam``                   Adam with bias correction; momentum SGD (002, 004)
-``softmax_cross_entropy``  softmax vs sigmoid, CE from logits, Jacobian (001 §4.3)
+``dense_delta_rule``       δ rule of a two-layer sigmoid net (seeds 000, 001)
+``one_two_one_network``    1-2-1 ReLU/sigmoid/BCE net trained by hand (seed 002)
+``attention``              softmax(QKᵀ/√d)V and its backward (seeds 001, 003)
+``convolution``            conv vs cross-correlation, conv/pool gradients (seed 001)
+``adam``                   Adam with bias correction; momentum SGD (seeds 002, 004)
+``softmax_cross_entropy``  softmax vs sigmoid, CE from logits, Jacobian (seed 001)
 =========================  ========================================================
+
+Each item's ``source`` names the seed sections it works; docs/seeds.md says what each
+seed document is, which code reproduces it, and lists every erratum.
 
 ``run_all()`` prints every item; ``python -m minigrad.textbook`` does the same, and
 ``python -m minigrad.textbook --markdown`` writes the page ``docs/textbook.md`` is.
@@ -107,6 +110,10 @@ def to_markdown():
         "`minigrad/autograd/function.py` and `minigrad/ops/broadcast.py`.",
         "",
         "## The worked items",
+        "",
+        "The *source* column names the seed document and its section or formula number; "
+        "[seeds.md](seeds.md) says what each seed is, which code reproduces it, and lists "
+        "every erratum with its correction.",
         "",
         "| item | source |",
         "|---|---|",
