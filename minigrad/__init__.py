@@ -1,5 +1,5 @@
 """minigrad: a from-scratch reverse-mode autograd engine over numpy (and CuPy) arrays whose
-public API is a faithful subset of PyTorch's (see shared/API.md): ``import minigrad as torch``.
+public API is a faithful subset of PyTorch's (docs/api_contract.md): ``import minigrad as torch``.
 
 Reading order: ``tensor.py`` (the Tensor), ``autograd/function.py`` (one op = one Function),
 ``autograd/engine.py`` (the backward pass), ``ops/`` (the op catalogue, one family per file),

@@ -1,16 +1,16 @@
-"""The seed-000 two-layer sigmoid network, trained on real MNIST with raw tensor ops.
+"""A two-layer sigmoid network (docs/seeds.md#seed-000), trained on MNIST with raw tensor ops.
 
-Seed 000 §4.2 (column convention) writes the network as
+In column convention the network is
 
     L1 = σ(W1 X + b1),   L2 = σ(W2 L1 + b2),   J = ½ ‖L2 − Y‖²,
 
 with the hand-derived δ rule  δ2 = (L2 − Y) ⊙ σ′(Z2),  δ1 = (W2ᵀ δ2) ⊙ σ′(Z1), where
 σ′(Z) = σ(Z)(1 − σ(Z)) = L(1 − L), and the updates W := W − α ∂J/∂W with
-∂J/∂W2 = δ2 L1ᵀ, ∂J/∂b2 = Σ_batch δ2 (which the seed leaves out). With row-major batches
+∂J/∂W2 = δ2 L1ᵀ, ∂J/∂b2 = Σ_batch δ2 (docs/seeds.md#errata-000). With row-major batches
 (X of shape (N, 784)) the same network reads L1 = σ(X W1ᵀ + b1), PyTorch's Linear layout.
 
 This demo builds exactly that from tensors and lets autograd produce the gradients; on the
-first batch it also checks them against the seed's δ formulas computed by hand.
+first batch it also checks them against the δ formulas above computed by hand.
 Run: ``python -m minigrad demo [--epochs 3] [--hidden 128] [--lr 2.0]``.
 """
 import argparse
@@ -30,7 +30,7 @@ def _load(train):
 
 
 def init_params(hidden, seed):
-    """Xavier-uniform weights (seed 000 §3.2.2 lists Xavier among the initialisations)."""
+    """Xavier-uniform weights, W ~ U(±√(6/(fan_in + fan_out)))."""
     mg.manual_seed(seed)
     bound1, bound2 = (6 / (784 + hidden)) ** 0.5, (6 / (hidden + 10)) ** 0.5
     w1 = ((mg.rand(hidden, 784) * 2 - 1) * bound1).requires_grad_()
@@ -48,7 +48,7 @@ def forward(params, x):
 
 
 def seed_delta_gradients(params, x, y_onehot):
-    """The seed's δ propagation done by hand (mean over the batch), for comparison."""
+    """The δ propagation above done by hand (mean over the batch), for comparison."""
     w1, b1, w2, b2 = [p.detach().numpy() for p in params]
     xv = x.numpy()
     l1 = 1 / (1 + np.exp(-(xv @ w1.T + b1)))

@@ -1,5 +1,5 @@
 """Models built only from minigrad's public API (``import minigrad as mg``, ``minigrad.nn``,
-``minigrad.nn.functional``): the seeds' experiments and the classic architectures.
+``minigrad.nn.functional``): the seeds' experiments (docs/seeds.md) and the classic architectures.
 
 ==================  ================================================================
 ``mlp``             SeedMLP (seed 004, 784-256-128-10), SeedBinaryMLP (seed 002)

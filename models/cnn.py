@@ -1,4 +1,4 @@
-"""Seed 001's convolutional network for 28×28 digits (001 §4.3 walk-through, §5.2 Keras run).
+"""Seed 001's convolutional network for 28×28 digits (docs/seeds.md#seed-001).
 
 Layer by layer, with the shapes of one (N, 1, 28, 28) batch (no padding, stride 1)::
 
@@ -14,11 +14,11 @@ Parameters: 320 + 18,496 + (1600·dense + dense) + (10·dense + 10)
 = 121,930 for dense=64, 225,034 for dense=128.
 
 The seed trains with Adam (Keras default lr 0.001), batch 64, 10 epochs, pixels /255 and a
-20% validation split, and reports ≈98% test accuracy. (Its formula 4.1 prints
+20% validation split, and reports ≈98% test accuracy. (Its printed normalisation
 ``(255 − pixel)/255``, which inverts the image; the Keras code divides by 255.)
 
 "Convolution" here is cross-correlation, ``y[o,i,j] = b[o] + Σ_{c,u,v} w[o,c,u,v]
-x[c,i+u,j+v]``, as in every deep-learning framework: seed 001 §4.2's ``∫ f(y) g(x − y) dy``
+x[c,i+u,j+v]``, as in every deep-learning framework; convolution proper, ``∫ f(y) g(x − y) dy``,
 is the same with the kernel flipped, a relabelling of learned weights.
 
 The layout mirrors Keras's ``Sequential``: modules ``features`` (the conv stack) and

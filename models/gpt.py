@@ -9,7 +9,7 @@
 C = n_embd, nh = n_head, hs = C/nh, V = vocab_size, T ≤ block_size. Attention is
 ``F.scaled_dot_product_attention(q, k, v, is_causal=True)``:
 ``softmax(q kᵀ/√hs + M) v`` with M = −∞ above the diagonal, so position t reads only
-tokens ≤ t (seed 003 §4's attention with the scale in the right place).
+tokens ≤ t (the 1/√hs scales the scores inside the softmax; docs/seeds.md#errata-003).
 
 Pre-norm blocks (LayerNorm before each sub-layer, one final LayerNorm) keep the residual
 path an identity, which trains without warm-up tricks. The output layer shares the token

@@ -1,6 +1,6 @@
 """Fully connected networks of seeds 004 and 002, on 28×28 greyscale images.
 
-``SeedMLP`` (seed 004 §5.2): the dense network of 004 §4.2, ``L1 = σ(W1 X + b1)`` … in the
+``SeedMLP`` (docs/seeds.md#seed-004): the dense network ``L1 = σ(W1 X + b1)`` … in the
 column convention, which for row-major batches is ``X W1ᵀ + b1`` (``nn.Linear``)::
 
     x (N, 1, 28, 28) ─flatten→ (N, 784) ─Linear→ (N, 256) ─ReLU─Linear→ (N, 128)
@@ -12,7 +12,7 @@ Trained in the seed with SGD lr 0.001 momentum 0.9, batch 64, 10 epochs on MNIST
 normalised by (x − 0.5)/0.5; it reports loss 1.7276 → 0.2929 and 98.0% test accuracy.
 The loss is ``F.cross_entropy`` on the logits (log-softmax inside, never softmax then log).
 
-``SeedBinaryMLP`` (seed 002 §5.2): Dense 128-64-1 with ReLU and a sigmoid output, trained
+``SeedBinaryMLP`` (docs/seeds.md#seed-002): Dense 128-64-1 with ReLU and a sigmoid output, trained
 with Adam and binary cross-entropy; the seed leaves the task unspecified. Here the task is
 **MNIST even vs odd digit** (label 1 for 1, 3, 5, 7, 9; the "mnist-binary" data set of
 ``models.registry``)::
@@ -26,7 +26,7 @@ with Adam and binary cross-entropy; the seed leaves the task unspecified. Here t
 (``nn.BCEWithLogitsLoss``), which computes −[y log σ(z) + (1−y) log(1−σ(z))] as
 ``max(z, 0) − z·y + log(1 + e^{−|z|})``, finite for every z, whereas ``log σ(z)`` of an
 already rounded σ(z) gives −∞ once σ(z) rounds to 0 or 1 (z ≈ −104 or 17 in float32).
-Its gradient is simply ``(σ(z) − y)/N`` (the sign seed 002's pseudo-code flips).
+Its gradient is simply ``(σ(z) − y)/N`` (a printed form flips the sign: docs/seeds.md#errata-002).
 ``predict_proba`` applies the sigmoid for inference.
 """
 from minigrad import nn

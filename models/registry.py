@@ -18,9 +18,10 @@ Tasks, and what a model of each task takes and returns:
                 must include the CLI's pad/bos/eos ids) and ``pad_idx=``.
 
 Recipes are dicts with at least ``optimizer`` ("sgd" | "adam" | "adamw"), ``lr``,
-``batch_size``, ``normalize`` ("unit": x/255; "mnist-0.5": (x/255 − 0.5)/0.5, seed 004;
-"standard": (x/255 − mean)/std of the data set; None for text) and ``seed_ref``, plus
-either ``epochs`` (image tasks) or ``iters`` (text tasks: random windows, no epochs).
+``batch_size``, ``normalize`` ("unit": x/255; "mnist-0.5": (x/255 − 0.5)/0.5;
+"standard": (x/255 − mean)/std of the data set; None for text) and ``seed_ref`` (seed and
+section, docs/seeds.md), plus either ``epochs`` (image tasks) or ``iters`` (text tasks:
+random windows, no epochs).
 Optional keys: ``momentum``, ``nesterov``, ``weight_decay``, ``betas``, ``schedule``
 ("cosine": cosine annealing over the whole run, per step), ``grad_clip`` (max global norm),
 ``val_split`` (fraction of the training set held out), ``block_size`` (text window),
@@ -49,7 +50,7 @@ class ModelSpec:
     build: Callable[..., nn.Module]   # build(**overrides) -> Module (vocab_size etc. passed by the CLI for text tasks)
     task: str                 # "classify" (images → 10 classes) | "binary" (images → 1 logit) | "lm" (chars → next char) | "seq2seq" (line → next line)
     datasets: tuple           # allowed dataset names; the first is the default ("mnist", "fashion-mnist", "mnist-binary", "shakespeare")
-    recipe: dict              # the seed's recipe: {"optimizer": "sgd"|"adam", "lr": ..., "momentum": ..., "batch_size": ..., "epochs": ..., "normalize": "unit"|"mnist-0.5"|"standard", "seed_ref": "004 §5.2", ...}
+    recipe: dict              # the seed's recipe: {"optimizer": "sgd"|"adam", "lr": ..., "momentum": ..., "batch_size": ..., "epochs": ..., "normalize": "unit"|"mnist-0.5"|"standard", "seed_ref": ..., ...}
     description: str
 
 
@@ -87,7 +88,7 @@ TRANSFORMER_CPU_SIZE = {"d_model": 128, "nhead": 4, "num_layers": 2, "dim_feedfo
 
 
 def _seq2seq(vocab_size=None, src_vocab=None, tgt_vocab=None, size="cpu", **overrides):
-    """``size`` "cpu" (default) or "seed" (seed 003's d_model 512); one shared
+    """``size`` "cpu" (default) or "seed" (docs/seeds.md#seed-003: d_model 512); one shared
     ``vocab_size`` or separate ``src_vocab``/``tgt_vocab``."""
     if size not in ("cpu", "seed"):
         raise ValueError(f"size must be 'cpu' or 'seed', got {size!r}")

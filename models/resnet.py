@@ -1,6 +1,6 @@
 """Residual networks (He et al. 2015) with torchvision's exact layout, and a small one for 28×28.
 
-Seed 000 §4.3 fine-tunes a ResNet-50 on 224×224 ImageNet images. The building idea is the
+Seed 000 (docs/seeds.md#seed-000) fine-tunes a ResNet-50 on 224×224 ImageNet images. The building idea is the
 residual connection: a block learns F(x) and outputs ``relu(F(x) + shortcut(x))``, so the
 gradient reaches earlier layers through the identity path (∂out/∂x = ∂F/∂x + I before the
 ReLU) and very deep stacks still train.
@@ -189,7 +189,7 @@ def resnet34(num_classes=1000, **kwargs):
 
 
 def resnet50(num_classes=1000, **kwargs):
-    """ResNet-50 (seed 000 §4.3): Bottleneck × (3, 4, 6, 3), 25.6 M parameters."""
+    """ResNet-50 (docs/seeds.md#seed-000): Bottleneck × (3, 4, 6, 3), 25.6 M parameters."""
     return ResNet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, **kwargs)
 
 

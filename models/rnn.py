@@ -1,9 +1,9 @@
-"""A character-level recurrent language model (seed 001's RNN, with LSTM or GRU cells).
+"""A character-level recurrent language model (an RNN with LSTM or GRU cells).
 
     idx (N, T) int64 ─Embedding→ (N, T, E) ─LSTM/GRU (num_layers, batch_first)→ (N, T, H)
       ─Dropout─Linear→ logits (N, T, V)          V = vocab_size
 
-The recurrence is seed 001's ``h_t = σ(W_h h_{t−1} + W_x x_t + b_h)`` with the gated
+The recurrence ``h_t = σ(W_h h_{t−1} + W_x x_t + b_h)`` (docs/seeds.md#seed-001), with the gated
 cells of ``nn.LSTM`` / ``nn.GRU``; training is backpropagation through time over the T
 characters of each window, and the loss is next-character cross-entropy,
 ``L = −(1/NT) Σ log softmax(logits[n, t])[targets[n, t]]`` with targets = idx shifted by one.

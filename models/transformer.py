@@ -1,4 +1,4 @@
-"""Seed 003's encoder-decoder Transformer (§5.2), made correct: a sequence-to-sequence model.
+"""Seed 003's encoder-decoder Transformer (docs/seeds.md#seed-003), made correct: a seq2seq model.
 
     src (N, S) ─Embedding·√d─(+PE)─Dropout→ (N, S, d) ─┐
                                                        nn.Transformer(batch_first=True)
@@ -12,7 +12,7 @@ comparable size. Training is teacher forcing: feed ``tgt[:, :-1]`` (starting wit
 predict ``tgt[:, 1:]`` with ``F.cross_entropy(..., ignore_index=pad_idx)``; the causal mask
 lets position t see only target tokens ≤ t.
 
-Seed 003 §5.2 prints ``nn.Transformer(d_model, nhead, num_layers)``: d_model 512, nhead 8,
+The seed prints ``nn.Transformer(d_model, nhead, num_layers)``: d_model 512, nhead 8,
 num_layers 2, vocab 10000, Adam lr 0.001, CrossEntropy, 10 epochs; it reports loss
 2.4545 → 1.1051 and 86.25% accuracy. Its code has four slips, corrected here:
 (1) the third positional argument of ``nn.Transformer`` is ``num_encoder_layers``, so the

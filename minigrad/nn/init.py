@@ -13,8 +13,8 @@ constant that ``calculate_gain`` undoes (its *gain* g). Hence
   (so ``√2`` for ReLU, whose output keeps half the variance).
 
 A normal distribution gets that std directly; a uniform one on ``[−b, b]`` has variance
-``b²/3``, so ``b = √3 · std``. These are PyTorch's formulas exactly (seed 000 §3.2.2 names
-random, Gaussian and Xavier initialisation).
+``b²/3``, so ``b = √3 · std``. These are PyTorch's formulas exactly (uniform, normal and
+Xavier initialisation, as docs/seeds.md#seed-000 lists).
 
 Fans: for a weight of shape ``(out, in, *kernel)``, ``fan_in = in · Πkernel`` and
 ``fan_out = out · Πkernel`` (the weight is used as ``x Wᵀ``, PyTorch's layout).

@@ -2,7 +2,7 @@
 
 Convolution versus cross-correlation
 ------------------------------------
-Mathematics' convolution (seed 001 §4.2) flips the kernel:
+Mathematics' convolution flips the kernel:
 
     (f ∗ g)(x) = ∫ f(y) g(x − y) dy          discrete: (x ∗ k)[i] = Σ_u x[u] k[i − u].
 
@@ -21,7 +21,7 @@ The backward pass is where the distinction matters.  For δ = ∂J/∂y:
     ∂J/∂w  = cross-correlation of the layer input x with δ, summed over the batch:
              ∂J/∂w[o, c, i, j] = Σ_{n, a, b} δ[n, o, a, b] · xpad[n, c, a·s + i·d, b·s + j·d].
 
-Seed 001 formula 4.5 prints ``∂J/∂W_f = A0 δ1``, a plain product of the layer input with δ.
+The printed form ``∂J/∂W_f = A0 δ1`` (docs/seeds.md#errata-001) multiplies input and δ.
 That is the dense-layer rule; for a convolution each kernel tap sees a *different* shifted
 window of A0, so the weight gradient is the cross-correlation above (a product only after
 im2col: ``dW = δ · im2col(A0)ᵀ``), and it must be summed over the batch.

@@ -1,6 +1,6 @@
 """2-D max and average pooling as Functions whose backward passes are Functions too.
 
-Seed 001 prints pooling as ``p(x) = (1/n) Σ max(x_i)``, which mixes the two kinds.  They are
+A printed ``p(x) = (1/n) Σ max(x_i)`` (docs/seeds.md#errata-001) mixes the two kinds.  They are
 
     max pooling      y[n, c, a, b] = max_{i, j} x[n, c, a·s + i·d − p, b·s + j·d − p]
     average pooling  y[n, c, a, b] = (1/D[a, b]) Σ_{i, j} xpad[n, c, a·s + i, b·s + j]

@@ -1,8 +1,8 @@
 """Adam and AdamW (Kingma & Ba 2015; Loshchilov & Hutter 2019), as PyTorch computes them.
 
-What seed 002 prints, and what Adam is
----------------------------------------
-Seed 002 gives Adam as
+Gradient descent, and what Adam adds
+------------------------------------
+One seed document prints Adam as (docs/seeds.md#errata-002)
 
     θ ← θ − α ∇J(θ)                                              (printed)
 

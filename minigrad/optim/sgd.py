@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening, weight decay and Nesterov.
 
-Plain gradient descent (seeds 000 and 002) is ``θ ← θ − α ∇J(θ)``. PyTorch's SGD, which
+Plain gradient descent is ``θ ← θ − α ∇J(θ)``. PyTorch's SGD, which
 this reproduces step for step, generalises it. With g_t = ∇J(θ_{t−1}) (negated when
 ``maximize``):
 
@@ -9,7 +9,7 @@ this reproduces step for step, generalises it. With g_t = ∇J(θ_{t−1}) (nega
     d_t = g_t + μ b_t   (nesterov)   or   d_t = b_t
     θ_t = θ_{t−1} − α d_t
 
-Two details matter for matching PyTorch (and the 004 §5.2 experiment, SGD lr 0.001
+Two details matter for matching PyTorch (and docs/seeds.md#seed-004's recipe, SGD lr 0.001
 momentum 0.9): the first buffer is the raw gradient, *not* (1 − τ) g_1, and the learning
 rate multiplies the buffer at use time, so changing ``lr`` mid-run (a scheduler) rescales
 future steps without touching the stored velocity. With μ = 0 no state is kept.

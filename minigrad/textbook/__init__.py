@@ -1,17 +1,24 @@
 """Textbook mode: the seeds' formulas worked by hand in numpy, next to minigrad's autograd.
 
+Start with ``tiny_engine``: minigrad's autograd on one page (Kahn's-algorithm backward,
+outputs held weakly, broadcast gradients reduced by ``sum_to``; add, mul, matmul, relu,
+sum, log-softmax), tested against the real engine in ``tests/textbook/test_tiny_engine.py``.
+
 Each module is one worked item (see ``worked_item.WorkedItem``): the formula as the seed
 prints it, what is wrong with it, the correct derivation step by step, and ``check()``,
 which computes the hand-derived gradient and asserts it equals autograd's.
 
 =========================  ========================================================
-``dense_delta_rule``       δ rule of a two-layer sigmoid net (000 §4.2, 001 f. 1.3)
-``one_two_one_network``    1-2-1 ReLU/sigmoid/BCE net trained by hand (002 §4.2)
-``attention``              softmax(QKᵀ/√d)V and its backward (001, 003 §4.1–4.3)
-``convolution``            conv vs cross-correlation, conv/pool gradients (001 §4.2)
-``adam``                   Adam with bias correction; momentum SGD (002, 004)
-``softmax_cross_entropy``  softmax vs sigmoid, CE from logits, Jacobian (001 §4.3)
+``dense_delta_rule``       δ rule of a two-layer sigmoid net (seeds 000, 001)
+``one_two_one_network``    1-2-1 ReLU/sigmoid/BCE net trained by hand (seed 002)
+``attention``              softmax(QKᵀ/√d)V and its backward (seeds 001, 003)
+``convolution``            conv vs cross-correlation, conv/pool gradients (seed 001)
+``adam``                   Adam with bias correction; momentum SGD (seeds 002, 004)
+``softmax_cross_entropy``  softmax vs sigmoid, CE from logits, Jacobian (seed 001)
 =========================  ========================================================
+
+Each item's ``source`` names the seed sections it works; docs/seeds.md says what each
+seed document is, which code reproduces it, and lists every erratum.
 
 ``run_all()`` prints every item; ``python -m minigrad.textbook`` does the same, and
 ``python -m minigrad.textbook --markdown`` writes the page ``docs/textbook.md`` is.
@@ -20,8 +27,11 @@ import sys
 import textwrap
 
 from . import (adam, attention, convolution, dense_delta_rule, one_two_one_network,
-               softmax_cross_entropy)
+               softmax_cross_entropy, tiny_engine)
 from .worked_item import WorkedItem
+
+with open(tiny_engine.__file__, encoding="utf-8") as _source:
+    TINY_ENGINE_LINES = sum(1 for _ in _source)     # counted, so the page cannot go stale
 
 ITEMS = {module.ITEM.key: module.ITEM for module in (
     dense_delta_rule, one_two_one_network, attention, convolution, adam,
@@ -82,6 +92,28 @@ def to_markdown():
         "python -m minigrad.textbook --derivation    # the derivations too",
         "python -m minigrad.textbook --item adam     # one item",
         "```",
+        "",
+        "## Start here: the engine on one page",
+        "",
+        "Before the items, and before `minigrad/autograd/`, read "
+        "[`minigrad/textbook/tiny_engine.py`](../minigrad/textbook/tiny_engine.py) "
+        f"({TINY_ENGINE_LINES} lines with its docstrings): tensors over numpy, a backward pass "
+        "by Kahn's algorithm with an explicit stack (no recursion), nodes that hold their "
+        "inputs strongly and their output weakly (a dropped loss frees its graph by reference "
+        "counting), broadcast gradients reduced once by `sum_to`, and six ops (add, mul, "
+        "matmul, relu, sum, log-softmax), each docstring giving the forward formula, the "
+        "VJP and the shapes. `tests/textbook/test_tiny_engine.py` trains a two-layer MLP "
+        "in it and in minigrad from the same float64 weights and batches and asserts the "
+        "gradients and updated weights agree to 1e-12; it also backpropagates through "
+        "10,000 adds under a recursion limit of 100. The same three ideas, with dtypes, "
+        "devices, views, in-place ops and `create_graph`, are `minigrad/autograd/engine.py`, "
+        "`minigrad/autograd/function.py` and `minigrad/ops/broadcast.py`.",
+        "",
+        "## The worked items",
+        "",
+        "The *source* column names the seed document and its section or formula number; "
+        "[seeds.md](seeds.md) says what each seed is, which code reproduces it, and lists "
+        "every erratum with its correction.",
         "",
         "| item | source |",
         "|---|---|",

@@ -1,6 +1,6 @@
-"""Adam as seed 002 prints it (plain gradient descent) and as it is, with bias correction;
+"""Adam as docs/seeds.md#errata-002 prints it (gradient descent) and as it is, bias-corrected;
 a hand-written loop equal to ``minigrad.optim.Adam`` step by step; SGD with momentum as
-seed 004 trains with it (lr 0.001, momentum 0.9), equal to ``minigrad.optim.SGD``.
+docs/seeds.md#seed-004 trains with it (lr 0.001, momentum 0.9), equal to ``minigrad.optim.SGD``.
 
 The problem is a badly scaled least-squares fit, the case Adam was made for:
 

@@ -1,5 +1,5 @@
-"""Scaled dot-product attention (seeds 001 and 003): the printed forms, the correct one, the
-3-token example of 003 §4.3, and the backward pass by hand against minigrad's autograd and
+"""Scaled dot-product attention: the printed forms (docs/seeds.md#errata-003), the correct one,
+the seed's 3-token example, and the backward pass by hand against minigrad's autograd and
 ``minigrad.nn.functional.scaled_dot_product_attention``.
 
     S = Q Kᵀ / √d,   W = softmax_keys(S),   O = W V

@@ -1,4 +1,4 @@
-"""Convolution and pooling (seed 001 §4.2–4.3, formulas 2.1–2.2 and 4.1–4.5), by hand in
+"""Convolution and pooling (the printed forms: docs/seeds.md#errata-001), by hand in
 numpy next to ``minigrad.nn.functional.conv2d / max_pool2d / avg_pool2d`` and autograd.
 
 Shapes: x (N, C, H, W), w (O, C, kh, kw), b (O,), y and δ = ∂J/∂y (N, O, H−kh+1, W−kw+1);

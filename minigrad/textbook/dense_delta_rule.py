@@ -1,5 +1,5 @@
-"""The δ rule of a two-layer sigmoid network (seed 000 §3.2.4, §4.2.1–4.2.2; seed 001
-formula 1.3), worked by hand in numpy next to minigrad's autograd.
+"""The δ rule of a two-layer sigmoid network (printed forms:
+docs/seeds.md#errata-000 and #errata-001), worked by hand in numpy next to minigrad's autograd.
 
 The network is the seed's, in its column convention (one sample per column of X):
 

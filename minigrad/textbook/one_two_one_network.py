@@ -1,5 +1,5 @@
-"""Seed 002 §4.2's 1-2-1 network (ReLU hidden layer, sigmoid output, binary cross-entropy),
-trained by hand-written backprop whose gradients equal minigrad's autograd at every step.
+"""The 1-2-1 network of docs/seeds.md#errata-002 (ReLU hidden layer, sigmoid output, binary
+cross-entropy), trained by hand-written backprop equal to minigrad's autograd at every step.
 
 The seed's network has no biases; neither has this one, so its pseudo-code can be compared
 line by line.  For one sample (x, y) with x a scalar and y ∈ {0, 1}:

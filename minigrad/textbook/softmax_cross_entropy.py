@@ -1,4 +1,4 @@
-"""Softmax and cross-entropy (seed 001 §4.3 steps 6–8, seed 002 §4.1): sigmoid for ten
+"""Softmax and cross-entropy (printed forms: docs/seeds.md#errata-001): sigmoid for ten
 classes versus softmax, cross-entropy from logits by the log-sum-exp trick, its gradient
 softmax(z) − y, and the softmax Jacobian diag(p) − p pᵀ, each by hand against autograd.
 

@@ -2,7 +2,7 @@
 
 A worked item takes one formula the seed documents print, and sets four things side by side:
 
-    printed      the formula exactly as the seed prints it (with its section number)
+    printed      the formula exactly as the seed prints it (its section: docs/seeds.md)
     error        what is wrong with it, in a sentence or two per mistake
     derivation   the correct derivation, step by step
     check()      the hand-derived gradient computed in numpy, asserted equal to what
@@ -32,7 +32,7 @@ RTOL = 1e-10
 class WorkedItem:
     key: str                                  # the module name, e.g. "dense_delta_rule"
     title: str
-    source: str                               # where in the seeds, e.g. "000 §4.2.2"
+    source: str                               # seed and section, e.g. "seed 000 §4.2.2"
     printed: str
     error: str
     derivation: str

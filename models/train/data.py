@@ -19,7 +19,7 @@ Data sets (the names ``models.registry`` uses):
   one pass over the training pairs, cut to the recipe's ``iters`` steps if it has them.
 
 Images are normalised as ``x = (pixel/255 − mean)/std`` with, per the recipe's
-``normalize``: ``unit`` (0, 1), ``mnist-0.5`` (0.5, 0.5, seed 004's (x − 0.5)/0.5) or
+``normalize``: ``unit`` (0, 1), ``mnist-0.5`` (0.5, 0.5: (x − 0.5)/0.5, docs/seeds.md#seed-004) or
 ``standard`` (the mean and standard deviation of the whole training split, computed once
 and stored in the run's config so ``eval`` normalises the test set the same way).
 

@@ -3,7 +3,7 @@ so it works on a headless machine and never steals focus):
 
 * ``loss_curve.png`` — training loss of every step (thin) and its per-epoch mean, with
   the validation loss per epoch;
-* ``predictions_grid.png`` — seed 001 §5.2's 5×5 grid of the first 25 test images, each
+* ``predictions_grid.png`` — a 5×5 grid (docs/seeds.md#seed-001) of the first 25 test images, each
   titled with the predicted label; a wrong one also shows the true label, in red;
 * ``confusion_matrix.png`` — counts, rows = true class, columns = predicted, each cell
   shaded by its share of its row (so the diagonal reads as per-class recall).
@@ -61,7 +61,7 @@ def plot_loss_curve(history, step_losses, path, title="loss"):
 
 def plot_predictions_grid(images, y_true, y_pred, class_names, path, rows=5, cols=5):
     """``images`` (K, 28, 28) floats in [0, 1]; title = predicted label, plus the true
-    label in red when the prediction is wrong (seed 001 §5.2)."""
+    label in red when the prediction is wrong."""
     plt = _pyplot()
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.6, rows * 1.8), dpi=110)
     for k, ax in enumerate(np.ravel(axes)):

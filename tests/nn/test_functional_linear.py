@@ -1,5 +1,5 @@
 """F.linear: PyTorch parity for any number of leading dims, bias or not, 1-D weights; the
-corrected dense-layer gradients of seed-formulas.md (∂J/∂W = δ Aᵀ, ∂J/∂b = Σ δ) checked
+corrected dense-layer gradients of docs/seeds.md#errata-001 (∂J/∂W = δ Aᵀ, ∂J/∂b = Σ δ) checked
 against autograd; first and second derivatives; errors naming shapes."""
 import numpy as np
 import pytest
@@ -29,7 +29,7 @@ def test_vector_weight_matches_torch():
 
 
 def test_dense_layer_gradients_are_the_corrected_seed_formulas():
-    """Seed 001 prints ∂J/∂W(l) = A(l−1) δ(l+1); the correct VJP (column convention) is
+    """Printed: ∂J/∂W(l) = A(l−1) δ(l+1) (docs/seeds.md#errata-001); the correct VJP (column convention) is
     ∂J/∂W(l) = δ(l) A(l−1)ᵀ and ∂J/∂b(l) = Σ_batch δ(l); in row-major batches that is
     dW = δᵀ A, db = Σ_rows δ, and the propagated δ(l−1) = (W(l)ᵀ δ(l)) ⊙ σ′(Z(l−1))."""
     rng = np.random.default_rng(1)

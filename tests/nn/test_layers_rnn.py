@@ -2,7 +2,7 @@
 ``_reverse``, ``weight_hr``), reprs, torch's weights loaded as numpy arrays giving equal
 outputs, final states and gradients (input, initial states, every parameter) in float64
 for 1–2 layers, bidirectional, batch_first, given initial states and unbatched input;
-BPTT written out by hand equals autograd (seed 001's h_t = σ(W_h h_{t−1} + W_x x_t + b));
+BPTT written out by hand equals autograd (h_t = σ(W_h h_{t−1} + W_x x_t + b));
 default init; gradcheck of a small LSTM; dropout between layers; errors."""
 import math
 
@@ -129,7 +129,7 @@ def test_cell_variants_match_torch():
 
 
 def test_bptt_by_hand_equals_autograd():
-    """Seed 001's RNN, h_t = tanh(W_h h_{t−1} + W_x x_t + b), J = Σ_t ⟨g_t, h_t⟩; the
+    """The RNN h_t = tanh(W_h h_{t−1} + W_x x_t + b), J = Σ_t ⟨g_t, h_t⟩; the
     module docstring's BPTT recursion gives the same gradients as autograd."""
     rng = np.random.default_rng(5)
     layer = nn.RNN(3, 4).double()

@@ -1,5 +1,5 @@
 """The conv Functions (ops/convolution.py): forward against a numpy loop reference,
-the two gradient formulas of seed-formulas.md written out as loops, numerical first and
+the two gradient formulas (docs/seeds.md#errata-001) written out as loops, numerical first and
 second derivatives over hypothesis-drawn geometry, and the closure of the three-Function
 family under differentiation."""
 import numpy as np
@@ -62,7 +62,7 @@ def test_forward_is_cross_correlation(case, seed):
 
 
 def test_weight_gradient_is_cross_correlation_of_input_with_delta():
-    """∂J/∂W[o,c,i,j] = Σ_{n,a,b} δ[n,o,a,b] xpad[n,c,a·s+i·d,b·s+j·d] — not the seed's
+    """∂J/∂W[o,c,i,j] = Σ_{n,a,b} δ[n,o,a,b] xpad[n,c,a·s+i·d,b·s+j·d] — not the printed
     ``A0 δ1``; it equals δ · im2col(A0)ᵀ summed over the batch."""
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))

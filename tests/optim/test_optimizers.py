@@ -113,7 +113,7 @@ def test_float32_close_to_torch(cls_name):
 
 def test_adam_first_step_is_lr_times_sign():
     """The bias correction makes Adam's first step ≈ lr·sign(g) whatever |g| is (adam.py),
-    where the printed "Adam" of seed 002 (θ ← θ − α∇J) would step by lr·g."""
+    where the printed "Adam" θ ← θ − α∇J (docs/seeds.md#errata-002) would step by lr·g."""
     p = nn.Parameter(mg.tensor([1.0, -2.0, 3.0], dtype=mg.float64))
     p.grad = mg.tensor([1e-3, -50.0, 7.0], dtype=mg.float64)
     optim.Adam([p], lr=0.1, eps=1e-12).step()
@@ -121,7 +121,7 @@ def test_adam_first_step_is_lr_times_sign():
 
 
 def test_adam_equals_textbook_formula_not_the_printed_one():
-    """Seed 002 prints Adam as θ ← θ − α∇J. minigrad's Adam equals the corrected textbook
+    """Adam printed as θ ← θ − α∇J (docs/seeds.md#errata-002). minigrad's Adam equals the corrected textbook
     rule (m, v, m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), θ ← θ − α m̂/(√v̂ + ε)) computed here in
     numpy from the same autograd gradients, and differs from the printed one."""
     lr, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8

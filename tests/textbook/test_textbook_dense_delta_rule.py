@@ -1,4 +1,4 @@
-"""Seed 000 §4.2 δ rule: hand δ's and gradients equal autograd; the printed variants do not."""
+"""The δ rule (docs/seeds.md#errata-000): hand δ's and gradients equal autograd; the printed variants do not."""
 import numpy as np
 from hypothesis import given, strategies as st
 

@@ -1,4 +1,4 @@
-"""Seed 002 §4.2: the 1-2-1 network's hand backprop equals autograd at every step; the
+"""docs/seeds.md#errata-002: the 1-2-1 network's hand backprop equals autograd at every step; the
 seed's sign-flipped step goes uphill and its update ignores the label."""
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Seed 001 §4.3 softmax/cross-entropy: hand loss, gradient p − y and Jacobian equal
+"""Softmax/cross-entropy (docs/seeds.md#errata-001): hand loss, gradient p − y and Jacobian equal
 autograd; ten sigmoids are not a distribution and give no gradient to wrong classes."""
 import numpy as np
 import pytest

@@ -18,7 +18,7 @@ this module gives them the ``nn.functional`` names, argument lists and ``inplace
     softmax(x)     = eˣ/Σ eˣ (max-shifted)              VJP y ⊙ (dy − Σ dy ⊙ y)
     log_softmax(x) = x − logsumexp(x)                   VJP dy − softmax(x) Σ dy
 
-(seed 001 formula section 1.1 prints ReLU, sigmoid and tanh in these forms).
+(ReLU max(0, x), sigmoid 1/(1 + e⁻ˣ), tanh (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ) in exact arithmetic).
 """
 from ...tensor import Tensor
 from ...autograd.function import Function

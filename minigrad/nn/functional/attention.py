@@ -6,8 +6,8 @@
 
 Shapes: Q (…, L, E), K (…, S, E), V (…, S, Ev) → O (…, L, Ev), batch dims broadcast.
 Masks: a bool mask keeps True entries (False → −∞ in S); a float mask is added to S;
-``is_causal`` keeps key j ≤ query i (top-left aligned, as PyTorch).  Seeds 001 and 003 print
-``QKᵀ/√d_k + V`` and ``(scale/√d_k)·softmax(QKᵀ/d_k) V``; the correct form is the above.
+``is_causal`` keeps key j ≤ query i (top-left aligned, as PyTorch).  Printed variants such as
+``QKᵀ/√d_k + V`` and ``(scale/√d_k)·softmax(QKᵀ/d_k) V`` are wrong (docs/seeds.md#errata-003).
 
 Every step is a differentiable op, so the VJP is autograd's; for reference it is
 dV = Wᵀ dO, dW = dO Vᵀ, dS = W ⊙ (dW − rowsum(dW ⊙ W)), dQ = s dS K, dK = s dSᵀ Q

@@ -5,7 +5,7 @@ around the differentiable ``Conv2d`` Function of ``minigrad/ops/convolution.py``
 
 Shapes: input (N, C, H, W) or (C, H, W), weight (O, C/groups, kh, kw), bias (O,), output
 (N, O, OH, OW) with OH = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1 (same for OW).
-Gradients (see ``ops/convolution.py`` for the derivation and the seed's printed error):
+Gradients (derived in ``ops/convolution.py``; a wrong printed form: docs/seeds.md#errata-001):
 dx = full convolution of dy with w, dw = Σ_n x ⋆ dy, db = Σ_{n, a, b} dy[n, :, a, b].
 
 ``padding='same'`` keeps H and W (stride 1 only): the total padding d(k − 1) is split as

@@ -5,8 +5,8 @@ It is a composite of two differentiable ops, so its VJP is theirs:
 
     dx = dy W,     dW = Σ_batch dyᵀ x  (= dyᵀ x for 2-D x),     db = Σ_batch dy.
 
-This is the seeds' dense layer ``Z = W A + b`` (000 §4.2.1, 001 formula 1.1) in PyTorch's
-row-major batch convention, and its gradients are the corrected forms of seed-formulas.md:
+This is the dense layer ``Z = W A + b`` of column-vector texts in PyTorch's row-major
+batch convention; with δ = ∂J/∂Z its gradients are (docs/seeds.md#errata-001):
 ∂J/∂W = δ Aᵀ (with the transposes in the right place) and ∂J/∂b = Σ_batch δ.
 """
 from ...tensor import Tensor

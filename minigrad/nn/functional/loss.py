@@ -3,16 +3,16 @@
 cross_entropy(x, t)   from logits: ℓ = −log_softmax(x)[t]  (class ids), or
                       ℓ = −Σ_c t_c log_softmax(x)_c  (class probabilities, same shape as x)
 nll_loss(z, t)        ℓ = −w_t z[t]  for log-probabilities z
-mse_loss              ℓ = (x − y)²             (seed 002's (1/n) Σ (y − ŷ)² with 'mean')
+mse_loss              ℓ = (x − y)²             ((1/n) Σ (y − ŷ)² with 'mean')
 l1_loss               ℓ = |x − y|
 binary_cross_entropy  ℓ = −w (y log x + (1 − y) log(1 − x)),  logs clamped at −100
 binary_cross_entropy_with_logits
                       ℓ = (1 − y) x + (1 + (p − 1) y) softplus(−x),  which for p = 1 is
                       max(x, 0) − x y + log(1 + e^(−|x|)): never exp of a large number
 
-Cross-entropy is computed from logits through the max-shifted log-softmax (seed 001 §4.3
-and 002 §4.1 write −Σ y log ŷ of a softmax/sigmoid output, which overflows for large
-logits), and the target class is *picked* with ``gather`` — no C×C one-hot is built.
+Cross-entropy is computed from logits through the max-shifted log-softmax (−Σ y log ŷ of
+an already computed softmax overflows for large logits; docs/seeds.md#errata-001), and
+the target class is *picked* with ``gather`` — no C×C one-hot is built.
 Its gradient is the familiar dx = softmax(x) − onehot(t) (per sample, times w_t).
 
 Class-index targets: input (N, C) or (N, C, d1, …) or (C,), target (N) / (N, d1, …) / ();

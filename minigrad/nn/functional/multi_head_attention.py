@@ -6,7 +6,7 @@ With E = embed_dim, H = num_heads, d = E/H, L target and S source positions, N t
     K = key   W_kᵀ + b_k    (S, N, E)        ``in_proj_weight`` (3E, E), or the separate
     V = value W_vᵀ + b_v    (S, N, E)        ``q/k/v_proj_weight`` when kdim/vdim ≠ E
     Q, K, V split into H heads              → (N·H, L, d), (N·H, S, d), (N·H, S, d)
-    A_h = softmax(Q_h K_hᵀ/√d + M) V_h      (seed 003's attention, with the scale fixed)
+    A_h = softmax(Q_h K_hᵀ/√d + M) V_h      (the 1/√d inside the softmax)
     out = concat_h(A_h) W_oᵀ + b_o          (L, N, E)
 
 M is the sum of ``attn_mask`` ((L, S), shared by every batch entry and head, or

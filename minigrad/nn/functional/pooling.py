@@ -10,8 +10,8 @@ and messages around the Functions of ``minigrad/ops/pooling.py``.
 Shapes: (N, C, H, W) or unbatched (C, H, W) → (N, C, OH, OW) with
 OH = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1 (⌈·⌉ in ceil mode, whose last window must start inside
 the input or the left padding).  ``stride`` defaults to ``kernel_size``.  Padding may be at
-most half the kernel.  Seed 001 §4.3's walk-through (26×26 → 2×2 max pool → 13×13, 11×11 →
-5×5) is tested in ``tests/nn/test_functional_pooling.py``.
+most half the kernel.  A CNN's shapes (26×26 → 2×2 max pool → 13×13, 11×11 → 5×5, floor
+mode) are tested in ``tests/nn/test_functional_conv.py``.
 """
 import numbers
 

@@ -1,5 +1,5 @@
 """``nn.MultiheadAttention``: H attention heads over learned projections of query, key and
-value (Vaswani et al. 2017; seed 003 §3.2's "multi-head self-attention").
+value (Vaswani et al. 2017).
 
     head_h = softmax((Q W_q,h)(K W_k,h)ᵀ/√d + M) (V W_v,h)        d = E/H
     MHA(Q, K, V) = concat(head_1 … head_H) W_oᵀ + b_o

@@ -8,7 +8,7 @@ OH = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1.
 ``padding`` is an int, a pair, ``'valid'`` or ``'same'``.  ``padding_mode='zeros'`` pads
 inside the convolution; 'reflect', 'replicate' and 'circular' pad the input first with
 ``F.pad`` (PyTorch's ``_reversed_padding_repeated_twice``) and convolve unpadded.
-Seed 001 §4.3's network (Conv(32, 3×3) on 28×28 → 26×26, …) is built from this layer.
+A 3×3 kernel, stride 1, no padding maps 28×28 to 26×26, as in ``models/cnn.py``.
 """
 from ... import creation
 from .. import functional as F

@@ -7,7 +7,7 @@ computes y = x Wᵀ + b (``F.linear``).  Its default initialisation is PyTorch's
         b_W = √3 · gain/√fan_in = 1/√fan_in;
     b ~ U(−1/√fan_in, 1/√fan_in),
 
-so both are uniform on ±1/√in_features (the seeds' "random initialisation", scaled so
+so both are uniform on ±1/√in_features (a random initialisation scaled so
 activations keep their variance; see ``nn/init.py``).
 """
 import math

@@ -3,7 +3,7 @@
 Each stores its constructor arguments as given (PyTorch prints them unnormalised) and
 calls the matching ``F.`` function; ``stride`` defaults to ``kernel_size``.  Max pooling
 picks the largest value of each window (its gradient goes to that pixel), average pooling
-the window mean — seed 001's garbled ``(1/n) Σ max(x_i)`` is neither.
+the window mean ``(1/n) Σ_{i ∈ window} x_i``.
 """
 from .. import functional as F
 from ..module import Module

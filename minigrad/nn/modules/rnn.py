@@ -1,7 +1,7 @@
 """Recurrent layers ``RNN``, ``LSTM``, ``GRU``: a cell (``rnn_cell.py``) unrolled over a
 sequence, stacked ``num_layers`` deep, optionally in both directions.
 
-The recurrence is seed 001's RNN, h_t = σ(W_h h_{t−1} + W_x x_t + b_h), in PyTorch's
+The recurrence is the Elman RNN, h_t = σ(W_h h_{t−1} + W_x x_t + b_h), in PyTorch's
 layout (W_x = ``weight_ih``, W_h = ``weight_hh``, b_h = ``bias_ih + bias_hh``, σ = tanh by
 default); LSTM and GRU replace the one gate by the gated updates in ``rnn_cell.py``.
 

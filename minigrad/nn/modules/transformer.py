@@ -1,7 +1,7 @@
 """The Transformer (Vaswani et al. 2017) as PyTorch builds it: ``TransformerEncoderLayer``,
 ``TransformerDecoderLayer``, their stacks ``TransformerEncoder``/``TransformerDecoder``,
-and ``Transformer`` (encoder + decoder); seed 003 §3.2's "embedding → multi-head
-self-attention → feed-forward → stacked layers".
+and ``Transformer`` (encoder + decoder): embedding → multi-head self-attention →
+feed-forward → stacked layers.
 
 One encoder layer, x (S, N, E) (``batch_first``: (N, S, E)), post-norm (default) or
 pre-norm (``norm_first=True``, more stable when deep):
