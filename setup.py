@@ -16,6 +16,7 @@ setup(
         for name in ("kernels", "models", "benchmarks")
         for sub in find_packages(include=[name, f"{name}.*"])],
     package_dir={f"minigrad_{name}": name for name in ("kernels", "models", "benchmarks")},
+    package_data={"minigrad": ["*.pyi"]},   # tensor.pyi: Tensor's whole surface for editors
     install_requires=["numpy>=1.26", "numba>=0.59", "tqdm>=4.60", "matplotlib>=3.7"],
     extras_require={
         "gpu": ["cupy-cuda13x>=14", "numba-cuda>=0.20"],

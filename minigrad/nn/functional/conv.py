@@ -17,6 +17,7 @@ import numbers
 from ...tensor import Tensor
 from ...ops.convolution import Conv2d, ConvGeometry
 from ...ops.operands import check_same_device
+from .padding import pad
 
 __all__ = ["conv2d"]
 
@@ -101,7 +102,6 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             splits = same_padding(kernel_size, dilation)
             extra = [right - left for left, right in splits]
             if any(extra):
-                from .padding import pad
                 batched = pad(batched, (0, extra[1], 0, extra[0]))
             padding = tuple(left for left, _ in splits)
         else:
