@@ -18,9 +18,10 @@ tensor_module = importlib.import_module("minigrad.tensor")   # mg.tensor is the 
 
 ROOT = Path(__file__).resolve().parents[1]
 STUB = ROOT / "minigrad" / "tensor.pyi"
-# Class attributes that are Python plumbing rather than the tensor's API.
+# Class attributes that are Python plumbing rather than the tensor's API (copy/pickle cache
+# ``__slotnames__`` on a class the first time one of its instances is copied).
 PLUMBING = {"__module__", "__qualname__", "__doc__", "__slots__", "__weakref__", "__dict__",
-            "__firstlineno__", "__static_attributes__"}
+            "__firstlineno__", "__static_attributes__", "__slotnames__"}
 
 
 def _parameters(function, first="self"):
