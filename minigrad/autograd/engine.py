@@ -21,6 +21,7 @@ nodes into ``.grad``; ``Capture`` (``autograd.grad``) returns the gradients reac
 chosen edges and touches no ``.grad``. Either may prune: a node from which no target can
 be reached (``reaching``) need not run.
 """
+from ..tensor import Tensor
 from .grad_mode import is_grad_enabled, set_grad_enabled_flag
 
 
@@ -56,8 +57,12 @@ def reaching(target_nodes, consumers):
     return useful
 
 
-def accumulate(current, grad):
-    return grad if current is None else current + grad
+def accumulate(current, grad, create_graph):
+    """current + grad: a recorded Tensor op with ``create_graph``, else a plain array sum
+    (a detached gradient needs no graph node)."""
+    if current is None:
+        return grad
+    return current + grad if create_graph else Tensor._wrap(current.data + grad.data)
 
 
 def _check_grad_shape(node, index, grad, expected_shape):
@@ -77,7 +82,7 @@ def execute(root_edges, root_grads, front_end, retain_graph=False, create_graph=
     buffers = {}
     for edge, grad in zip(root_edges, root_grads):
         buffer = buffers.setdefault(edge.node, [None] * len(edge.node.output_meta))
-        buffer[edge.slot] = accumulate(buffer[edge.slot], grad)
+        buffer[edge.slot] = accumulate(buffer[edge.slot], grad, create_graph)
     root_nodes = list(buffers)
     dependencies, consumers = discover(root_nodes)
     front_end.prepare(consumers)
@@ -99,7 +104,7 @@ def execute(root_edges, root_grads, front_end, retain_graph=False, create_graph=
                     target = edge.node
                     _check_grad_shape(node, index, grad, target.output_meta[edge.slot][0])
                     buffer = buffers.setdefault(target, [None] * len(target.output_meta))
-                    buffer[edge.slot] = accumulate(buffer[edge.slot], grad)
+                    buffer[edge.slot] = accumulate(buffer[edge.slot], grad, create_graph)
                 dependencies[edge.node] -= 1
                 if dependencies[edge.node] == 0:
                     ready.append(edge.node)

@@ -205,7 +205,7 @@ class Function:
 
         A missing gradient of a float output is zero; integer outputs (argmax indices) have
         no gradient and get None, as in PyTorch."""
-        if all(g is None for g in grads) or not any(self.needs_input_grad):
+        if grads.count(None) == len(grads) or True not in self.needs_input_grad:
             return (None,) * len(self.next_edges)
         grads = [g if g is not None or meta[1].kind != "f" else
                  Tensor._wrap(_array_module(meta[2]).zeros(meta[0], dtype=meta[1]))

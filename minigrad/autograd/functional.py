@@ -50,14 +50,12 @@ def accumulate_into(tensor, grad, create_graph):
     """``tensor.grad += grad`` in tensor's dtype; a graph node only with ``create_graph``."""
     if grad.dtype != tensor.dtype:
         grad = grad.to(tensor.dtype)
-    if create_graph:
-        tensor.grad = accumulate(tensor.grad, grad)
-    elif tensor.grad is None:
+    if tensor.grad is None and not create_graph:
         # A copy: backward formulas may hand the same array to several inputs (Add passes
         # dz through), and each .grad must be free to change in place.
         tensor.grad = Tensor._wrap(grad.data.copy())
-    else:  # a plain array sum: accumulating a detached gradient needs no graph node
-        tensor.grad = Tensor._wrap(tensor.grad.data + grad.data)
+    else:
+        tensor.grad = accumulate(tensor.grad, grad, create_graph)
 
 
 class Accumulate:
@@ -79,12 +77,13 @@ class Accumulate:
             if grads[0] is not None and (self.only is None or Edge(node, 0) in self.only):
                 accumulate_into(node.variable, grads[0], self.create_graph)
             return None
-        for slot, grad in enumerate(grads):
+        for slot, out_ref in enumerate(node.outputs):
+            grad = grads[slot]
             if grad is None:
                 continue
             if self.only is not None and Edge(node, slot) in self.only:
                 accumulate_into(self.only[Edge(node, slot)], grad, self.create_graph)
-            out = node.outputs[slot]() if slot < len(node.outputs) else None
+            out = out_ref()
             if out is not None and out._retains_grad and out.grad_fn is node:
                 g = grad.detach()
                 out.grad = g if out.grad is None else out.grad + g
