@@ -17,8 +17,11 @@ setup(
         for sub in find_packages(include=[name, f"{name}.*"])],
     package_dir={f"minigrad_{name}": name for name in ("kernels", "models", "benchmarks")},
     package_data={"minigrad": ["*.pyi"]},   # tensor.pyi: Tensor's whole surface for editors
-    install_requires=["numpy>=1.26", "numba>=0.59", "tqdm>=4.60", "matplotlib>=3.7"],
+    install_requires=["numpy>=1.26", "tqdm>=4.60", "matplotlib>=3.7"],
     extras_require={
+        # Optional kernel backends (kernels/numba_cpu/, kernels/cuda/); without them every
+        # kernel runs its numpy/CuPy reference.
+        "cpu-kernels": ["numba>=0.59"],
         "gpu": ["cupy-cuda13x>=14", "numba-cuda>=0.20"],
         # torch is the test oracle only; always this exact CPU-wheel pin (a looser spec
         # pulls a multi-GB CUDA build).

@@ -14,15 +14,35 @@ formulas).  Conventions shared by every entry point:
 * the output dtype is the input dtype.
 """
 from . import reference  # noqa: F401  (registers the reference implementations)
+from .backend_loader import is_missing_optional_dependency
 from .catalogue import CATALOGUE, KernelCatalogue, get_array_module
 
+# The optimised backends register themselves on import; without numba / numba-cuda / CuPy
+# they are skipped and every entry point runs its reference.
+try:
+    from . import numba_cpu  # noqa: F401
+except ImportError as error:
+    if not is_missing_optional_dependency(error):
+        raise
+try:
+    from . import cuda  # noqa: F401
+except ImportError as error:
+    if not is_missing_optional_dependency(error):
+        raise
+
 __all__ = [
-    "CATALOGUE", "KernelCatalogue", "get_array_module",
+    "CATALOGUE", "KernelCatalogue", "get_array_module", "use",
     "matmul", "im2col", "col2im",
     "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax", "log_softmax", "logsumexp", "attention_forward", "attention_backward",
 ]
+
+
+def use(*backends):
+    """Context manager allowing only ``backends`` in this thread: ``with kernels.use("reference"):``
+    forces the references, ``kernels.use("numba")`` allows only numba kernels."""
+    return CATALOGUE.use(*backends)
 
 
 def matmul(a, b):

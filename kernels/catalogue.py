@@ -1,33 +1,50 @@
 """One catalogue of kernel names, each with a reference and optional optimised versions.
 
 Every kernel that minigrad calls has a *name* (``"conv2d_forward"``) and exactly one
-*reference* implementation: plain, vectorised xp code that is the test oracle.  A
-backend ("numba" on CPU, "cuda" on GPU) may register faster implementations of the same
-name, each guarded by an ``accepts(*args, **kwargs)`` predicate that says which inputs it
-handles (dtype, contiguity, device, sizes).  ``dispatch`` calls the first enabled
-optimised implementation that accepts the arguments, otherwise the reference:
+*reference* implementation: plain, vectorised xp code that is the test oracle and takes
+arrays of any array module.  A *backend* is bound to the one array module its kernels
+take: ``"numba"`` (``kernels/numba_cpu/``) takes numpy arrays, ``"cuda"``
+(``kernels/cuda/``) takes CuPy arrays.  A backend may register faster implementations of
+a name, each optionally guarded by an ``accepts(*args, **kwargs)`` predicate that says
+which of those arrays it handles (dtype, contiguity, sizes).  ``dispatch`` first finds
+the *device* of the call, the array module of its array arguments, and considers only
+the backends bound to it; among those it calls the first enabled implementation whose
+predicate accepts the arguments, otherwise the reference:
 
-    CATALOGUE.dispatch("matmul", a, b)
+    CATALOGUE.dispatch("matmul", a, b)          # a, b numpy arrays
         -> numba_matmul(a, b)     if "numba" is enabled and numba_accepts(a, b)
-        -> reference_matmul(a, b) otherwise
+        -> reference_matmul(a, b) otherwise     (a "cuda" kernel is never tried)
 
-Optimised versions are tried in registration order.  Setting the environment variable
-``MINIGRAD_KERNELS=reference`` (read on every dispatch, so tests can set it with
-monkeypatch) forces the references everywhere; ``MINIGRAD_KERNELS=numba`` (a comma
-separated list) allows only the backends named.  ``enable(backend, False)`` switches one
-backend off in-process.
+So a predicate never has to test the device, and a kernel registered without one is
+never handed another module's arrays.  Optimised versions are tried in registration
+order.  Which backends may run, most local first:
+
+* ``with CATALOGUE.use("reference"):`` (or ``kernels.use``) forces the references in
+  this thread/context; ``use("numba")`` allows only the backends named.  It nests and
+  restores the previous choice on exit; it overrides the environment variable.
+* ``MINIGRAD_KERNELS=reference`` (read on every dispatch that has candidates) forces the
+  references; ``MINIGRAD_KERNELS=numba`` (a comma separated list) allows only those named.
+* ``enable(backend, False)`` switches one backend off in-process, whatever the above say.
 
 ``get_array_module`` is the only place in ``kernels`` that names numpy for computing: every
 kernel asks it for ``xp`` so the same code runs on numpy and CuPy arrays.
 """
+import contextlib
+import contextvars
 import os
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy
 
-BACKENDS = ("numba", "cuda")
+# Backend name -> the array module (device) its kernels take.
+BACKENDS = {"numba": "numpy", "cuda": "cupy"}
+DEVICES = ("numpy", "cupy")
 ENV_VAR = "MINIGRAD_KERNELS"
+
+# The backends ``use(...)`` allows in this context: None = no override.  A ContextVar is
+# per thread (and per asyncio task), so a test's ``use`` never leaks into another thread.
+_USE_OVERRIDE = contextvars.ContextVar("minigrad_kernels_use", default=None)
 
 
 def get_array_module(*arrays):
@@ -47,6 +64,22 @@ def get_array_module(*arrays):
     return numpy
 
 
+def array_device(args, kwargs=None):
+    """``"cupy"`` if any positional or keyword argument is a CuPy array, else ``"numpy"``.
+
+    Only the type's module name is looked at (no CuPy import, no isinstance chain), since
+    this runs on every dispatch that has an optimised candidate.
+    """
+    for value in args:
+        if type(value).__module__.startswith("cupy"):
+            return "cupy"
+    if kwargs:
+        for value in kwargs.values():
+            if type(value).__module__.startswith("cupy"):
+                return "cupy"
+    return "numpy"
+
+
 @dataclass(frozen=True)
 class OptimisedKernel:
     """An optimised implementation of a kernel name on one backend."""
@@ -54,6 +87,7 @@ class OptimisedKernel:
     backend: str
     fn: Callable
     accepts: Optional[Callable] = None
+    device: str = "numpy"
 
     def handles(self, *args, **kwargs):
         return self.accepts is None or bool(self.accepts(*args, **kwargs))
@@ -64,7 +98,9 @@ class KernelCatalogue:
 
     def __init__(self):
         self._references = {}
+        # name -> {device -> [OptimisedKernel, ...]}: dispatch indexes by device first.
         self._optimised = {}
+        self._devices = dict(BACKENDS)
         self._enabled = {backend: True for backend in BACKENDS}
 
     # ----------------------------------------------------------------- registration
@@ -96,17 +132,50 @@ class KernelCatalogue:
             return lambda f: self.register(name, backend, f, accepts)
         if name not in self._references:
             raise KeyError(f"kernel {name!r} has no reference implementation to test against")
-        self._optimised.setdefault(name, []).append(OptimisedKernel(backend, fn, accepts))
+        device = self._devices[backend]
+        per_device = self._optimised.setdefault(name, {})
+        per_device.setdefault(device, []).append(OptimisedKernel(backend, fn, accepts, device))
         return fn
 
     def unregister(self, name, backend, fn):
         """Remove one optimised implementation (tests use this to clean up after themselves)."""
-        kernels = self._optimised.get(name, [])
-        self._optimised[name] = [k for k in kernels if not (k.backend == backend and k.fn is fn)]
+        per_device = self._optimised.get(name, {})
+        for device, kernels in list(per_device.items()):
+            kept = [k for k in kernels if not (k.backend == backend and k.fn is fn)]
+            if kept:
+                per_device[device] = kept
+            else:
+                del per_device[device]
+        if not per_device:
+            self._optimised.pop(name, None)
 
-    def add_backend(self, backend):
-        """Make a new backend name known (enabled), e.g. for an experimental kernel family."""
+    def add_backend(self, backend, device="numpy"):
+        """Make a new backend name known (enabled), bound to the array module ``device``
+        (``"numpy"`` or ``"cupy"``), e.g. for an experimental kernel family or a test."""
+        if device not in DEVICES:
+            raise ValueError(f"unknown device {device!r}; known: {list(DEVICES)}")
+        if backend in self._devices and self._devices[backend] != device:
+            raise ValueError(f"backend {backend!r} is already bound to {self._devices[backend]!r}")
+        self._devices[backend] = device
         self._enabled.setdefault(backend, True)
+
+    def remove_backend(self, backend):
+        """Forget a backend added with ``add_backend`` and every implementation it registered."""
+        if backend in BACKENDS:
+            raise ValueError(f"cannot remove the built-in backend {backend!r}")
+        for name in list(self._optimised):
+            for kernel in self._implementation_records(name):
+                if kernel.backend == backend:
+                    self.unregister(name, backend, kernel.fn)
+        self._devices.pop(backend, None)
+        self._enabled.pop(backend, None)
+
+    def backend_device(self, backend):
+        """The array module (``"numpy"`` or ``"cupy"``) that ``backend``'s kernels take."""
+        try:
+            return self._devices[backend]
+        except KeyError:
+            raise ValueError(f"unknown backend {backend!r}; known: {sorted(self._devices)}") from None
 
     # ----------------------------------------------------------------- switches
     def enable(self, backend, flag=True):
@@ -116,11 +185,41 @@ class KernelCatalogue:
         self._enabled[backend] = bool(flag)
 
     def is_enabled(self, backend):
-        """True if ``backend`` is switched on here and allowed by ``MINIGRAD_KERNELS``."""
+        """True if ``backend`` is switched on here and allowed by ``use`` (or, outside any
+        ``use``, by ``MINIGRAD_KERNELS``)."""
         if not self._enabled.get(backend, False):
             return False
-        allowed = _allowed_by_environment(self._enabled)
+        allowed = self._allowed()
         return allowed is None or backend in allowed
+
+    def _allowed(self):
+        override = _USE_OVERRIDE.get()
+        return override if override is not None else _allowed_by_environment(self._enabled)
+
+    @contextlib.contextmanager
+    def use(self, *backends):
+        """Within the block, allow only ``backends`` (``"reference"`` alone = none at all).
+
+        ``with CATALOGUE.use("reference"):`` makes every dispatch call the reference;
+        ``with CATALOGUE.use("numba"):`` lets only numba kernels run (others fall back to
+        the reference).  The choice is held in a ContextVar, so it is local to this thread
+        and restored on exit, even on error; blocks nest.
+        """
+        names = frozenset(b.strip().lower() for b in backends)
+        if not names:
+            raise ValueError("use() needs 'reference' or at least one backend name")
+        if "reference" in names:
+            if len(names) > 1:
+                raise ValueError("use('reference') cannot be combined with backend names")
+            names = frozenset()
+        unknown = names - set(self._enabled)
+        if unknown:
+            raise ValueError(f"unknown backends {sorted(unknown)}; known: {sorted(self._enabled)}")
+        token = _USE_OVERRIDE.set(names)
+        try:
+            yield self
+        finally:
+            _USE_OVERRIDE.reset(token)
 
     # ----------------------------------------------------------------- lookup
     def names(self):
@@ -133,28 +232,59 @@ class KernelCatalogue:
         except KeyError:
             raise KeyError(f"unknown kernel {name!r}; known: {self.names()}") from None
 
+    def _implementation_records(self, name):
+        return [k for kernels in self._optimised.get(name, {}).values() for k in kernels]
+
     def implementations(self, name):
-        """``[(backend, fn, accepts), ...]`` registered for ``name``, in dispatch order."""
+        """``[(backend, fn, accepts), ...]`` registered for ``name``, in dispatch order per
+        device (numpy-taking backends first, then CuPy-taking ones)."""
         self.reference_impl(name)
-        return [(k.backend, k.fn, k.accepts) for k in self._optimised.get(name, [])]
+        return [(k.backend, k.fn, k.accepts) for k in self._implementation_records(name)]
 
     def select(self, name, *args, **kwargs):
         """``(backend, fn)`` that ``dispatch`` would call; backend is ``"reference"`` on fallback."""
-        reference = self.reference_impl(name)
-        for kernel in self._optimised.get(name, ()):
-            if self.is_enabled(kernel.backend) and kernel.handles(*args, **kwargs):
-                return kernel.backend, kernel.fn
-        return "reference", reference
+        kernel = self._choose(name, args, kwargs)
+        if kernel is None:
+            return "reference", self.reference_impl(name)
+        return kernel.backend, kernel.fn
 
     def dispatch(self, name, *args, **kwargs):
-        """Call the first enabled optimised implementation that accepts the arguments, else the reference."""
-        _, fn = self.select(name, *args, **kwargs)
-        return fn(*args, **kwargs)
+        """Call the first enabled optimised implementation for the arguments' device that
+        accepts them, else the reference."""
+        if name in self._optimised:
+            kernel = self._choose(name, args, kwargs)
+            if kernel is not None:
+                return kernel.fn(*args, **kwargs)
+        # The common case today (no optimised kernel at all) skips the device probe.
+        try:
+            reference = self._references[name]
+        except KeyError:
+            raise KeyError(f"unknown kernel {name!r}; known: {self.names()}") from None
+        return reference(*args, **kwargs)
+
+    def _choose(self, name, args, kwargs):
+        """The OptimisedKernel dispatch would call, or None for the reference."""
+        per_device = self._optimised.get(name)
+        if not per_device:
+            return None
+        candidates = per_device.get(array_device(args, kwargs))
+        if not candidates:
+            return None
+        allowed = self._allowed()
+        for kernel in candidates:
+            if (self._enabled.get(kernel.backend, False)
+                    and (allowed is None or kernel.backend in allowed)
+                    and kernel.handles(*args, **kwargs)):
+                return kernel
+        return None
 
 
 def _allowed_by_environment(known):
     """Backends allowed by ``MINIGRAD_KERNELS``: None = all, empty set = references only."""
-    value = os.environ.get(ENV_VAR, "").strip().lower()
+    value = os.environ.get(ENV_VAR, "")
+    if not value:
+        return None
+    value = value.strip().lower()
     if value in ("", "all", "auto"):
         return None
     if value == "reference":
