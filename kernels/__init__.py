@@ -36,6 +36,8 @@ __all__ = [
     "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax", "log_softmax", "logsumexp", "attention_forward", "attention_backward",
+    "erf", "erfc", "sigmoid", "gelu", "gelu_tanh", "layer_norm_forward", "layer_norm_backward",
+    "cross_entropy_forward", "cross_entropy_backward",
 ]
 
 
@@ -130,3 +132,56 @@ def attention_forward(q, k, v, mask=None, scale=None):
 def attention_backward(q, k, v, weights, d_out, scale=None):
     """``(dq, dk, dv)`` with ``dS = W ⊙ (dW − rowsum(dW ⊙ W))``, in broadcast batch shape."""
     return CATALOGUE.dispatch("attention_backward", q, k, v, weights, d_out, scale)
+
+
+def erf(x):
+    """``erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt`` elementwise; ``x (...)`` float, same shape and dtype."""
+    return CATALOGUE.dispatch("erf", x)
+
+
+def erfc(x):
+    """``erfc(x) = 1 − erf(x)``, accurate in the tail; same shape and dtype."""
+    return CATALOGUE.dispatch("erfc", x)
+
+
+def sigmoid(x):
+    """``σ(x) = 1/(1 + e^(−x))`` without overflow for any x; same shape and dtype."""
+    return CATALOGUE.dispatch("sigmoid", x)
+
+
+def gelu(x):
+    """``x Φ(x) = ½ x (1 + erf(x/√2))`` elementwise; same shape and dtype."""
+    return CATALOGUE.dispatch("gelu", x)
+
+
+def gelu_tanh(x):
+    """``½ x (1 + tanh(√(2/π)(x + 0.044715 x³)))`` elementwise; same shape and dtype."""
+    return CATALOGUE.dispatch("gelu_tanh", x)
+
+
+def layer_norm_forward(x, weight, bias, normalized_ndim, eps):
+    """``y = γ ⊙ (x − μ)·rstd + β`` over the last ``normalized_ndim`` axes, with
+    ``rstd = 1/√(σ² + ε)`` (biased σ²): ``x (..., *S), γ, β S or None ->
+    (y (..., *S), mean (..., 1…), rstd (..., 1…))``."""
+    return CATALOGUE.dispatch("layer_norm_forward", x, weight, bias, normalized_ndim, eps)
+
+
+def layer_norm_backward(dy, x, weight, mean, rstd, normalized_ndim):
+    """``dx = rstd (dx̂ − mean(dx̂) − x̂ mean(dx̂ ⊙ x̂))``, ``dx̂ = dy ⊙ γ``; ``dγ = Σ dy ⊙ x̂``,
+    ``dβ = Σ dy`` over the leading axes: ``-> (dx like x, dγ S or None, dβ S)``."""
+    return CATALOGUE.dispatch("layer_norm_backward", dy, x, weight, mean, rstd, normalized_ndim)
+
+
+def cross_entropy_forward(x, target, weight, ignore_index, label_smoothing, reduction):
+    """PyTorch's cross-entropy of logits ``x (N, C, d…)`` or ``(C,)`` at class ids
+    ``target (N, d…)`` or ``()``: ``ℓ_i = (1 − ε)(−w_i z_{i,t_i}) + (ε/C)(−Σ_c w_c z_{i,c})``,
+    ``z = log_softmax(x)``, ignored targets 0; ``'mean'`` divides by ``Σ w_i``."""
+    return CATALOGUE.dispatch("cross_entropy_forward", x, target, weight, ignore_index,
+                              label_smoothing, reduction)
+
+
+def cross_entropy_backward(x, target, d_loss, weight, ignore_index, label_smoothing, reduction):
+    """VJP of ``cross_entropy_forward`` wrt the logits: ``dx = g (A softmax(x) − a)``, with ``a``
+    the per-class coefficients of ``−z`` in ℓ and ``A = Σ_c a``; same shape as ``x``."""
+    return CATALOGUE.dispatch("cross_entropy_backward", x, target, d_loss, weight, ignore_index,
+                              label_smoothing, reduction)

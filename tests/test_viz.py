@@ -30,7 +30,7 @@ def test_mlp_loss_graph_labels_and_shapes():
     dot = viz.to_dot(loss, params=dict(model.named_parameters()))
     assert dot.startswith("digraph minigrad {") and dot.rstrip().endswith("}")
     labels = _labels(dot)
-    for op in ("MatMul", "Add", "Relu", "LogSoftmax", "Permute"):
+    for op in ("MatMul", "Add", "Relu", "CrossEntropy", "Permute"):
         assert op in labels
     assert labels.count("MatMul") == 2
     # parameters: named, with shape, dtype and flags
@@ -136,7 +136,7 @@ def test_render_pipes_dot_text_to_dot(monkeypatch, tmp_path):
     out = viz.render(loss, tmp_path / "g.png")
     text = (tmp_path / "g.png").read_text()
     assert out == tmp_path / "g.png"
-    assert text.startswith("-Tpng\ndigraph minigrad {") and "LogSoftmax" in text
+    assert text.startswith("-Tpng\ndigraph minigrad {") and "CrossEntropy" in text
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")

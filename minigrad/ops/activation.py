@@ -6,9 +6,11 @@ Tensor ops so second derivatives work.
 """
 import math
 
+import minigrad_kernels as kernels
+
 from ..tensor import Tensor
 from .pointwise_piecewise import PointwiseFunction, apply_activation, clamp, Where
-from .pointwise import _erf_array, _sigmoid_array, erf, exp, tanh, sigmoid
+from .pointwise import erf, exp, tanh, sigmoid
 
 __all__ = []
 
@@ -34,7 +36,7 @@ class Silu(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x.data * _sigmoid_array(x.xp, x.data).astype(x.dtype, copy=False)
+        return x.data * kernels.sigmoid(x.data)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
@@ -53,10 +55,7 @@ class Gelu(PointwiseFunction):
     def forward(self, x, approximate):
         self.save_for_backward(x)
         self.approximate = approximate
-        xp, a = x.xp, x.data
-        if approximate == "tanh":
-            return 0.5 * a * (1.0 + xp.tanh(_GELU_TANH_SCALE * (a + 0.044715 * a * a * a)))
-        return 0.5 * a * (1.0 + _erf_array(xp, a * math.sqrt(0.5)))
+        return kernels.gelu_tanh(x.data) if approximate == "tanh" else kernels.gelu(x.data)
 
     def backward(self, dz):
         (x,) = self.saved_tensors

@@ -15,6 +15,8 @@ Tensor methods, because PyTorch has no ``torch.silu`` or ``Tensor.gelu`` either.
 """
 import math
 
+import minigrad_kernels as kernels
+
 from .. import dtypes
 from ..tensor import Tensor
 from . import pointwise_piecewise, rounding
@@ -267,19 +269,12 @@ class TanhBackward(PointwiseFunction):
                 g * dz * z * -2.0 if self.needs_input_grad[1] else None)
 
 
-def _sigmoid_array(xp, x):
-    """σ(x) without overflow: with e = exp(−|x|) ≤ 1, σ = 1/(1+e) for x ≥ 0, e/(1+e) below.
-    The numerator max(e, [x ≥ 0]) picks 1 or e without a (slow, branchy) ``where``."""
-    e = xp.exp(-xp.abs(x))
-    return xp.maximum(e, x >= 0) / (1.0 + e)
-
-
 class Sigmoid(PointwiseFunction):
     """z = 1 / (1 + e⁻ˣ) (no overflow for any x);  dx = dz ⊙ z(1 − z)."""
 
     def forward(self, x):
         self.save_outputs_for_backward()
-        return _sigmoid_array(x.xp, x.data).astype(x.dtype, copy=False)
+        return kernels.sigmoid(x.data)
 
     def backward(self, dz):
         return SigmoidBackward.apply(dz, self.saved_outputs[0])
@@ -309,72 +304,13 @@ sigmoid = _unary("sigmoid", Sigmoid)
 
 
 # ---------------------------------------------------------------- error function
-# float64: erfc(z) = t·exp(−z² + ½c₀ + ty·d − dd) for z ≥ 0, with t = 2/(2+z), ty = 4t − 2
-# and d, dd Clenshaw's recurrence over these Chebyshev coefficients (Numerical Recipes,
-# 3rd ed., §6.2.2; relative error below 1.2e-16); near 0, where erf = 1 − erfc would
-# cancel, erf is its Taylor series 2/√π Σ (−1)ⁿ x²ⁿ⁺¹ / (n!(2n+1)), 13 terms for |x| < ½.
-# erfc of float32/float16 takes the same path in float64, with the terms above 1e-9 only.
-_ERFC_CHEBYSHEV = (
-    -1.3026537197817094, 6.4196979235649026e-1, 1.9476473204185836e-2, -9.561514786808631e-3,
-    -9.46595344482036e-4, 3.66839497852761e-4, 4.2523324806907e-5, -2.0278578112534e-5,
-    -1.624290004647e-6, 1.303655835580e-6, 1.5626441722e-8, -8.5238095915e-8, 6.529054439e-9,
-    5.059343495e-9, -9.91364156e-10, -2.27365122e-10, 9.6467911e-11, 2.394038e-12,
-    -6.886027e-12, 8.94487e-13, 3.13092e-13, -1.12708e-13, 3.81e-16, 7.106e-15, -1.523e-15,
-    -9.4e-17, 1.21e-16, -2.8e-17)
-_ERF_TAYLOR = tuple((-1) ** n * 2.0 / math.sqrt(math.pi) / (math.factorial(n) * (2 * n + 1))
-                    for n in range(13))
-# float32/float16 erf (GELU's hot path, ten times faster): x·P(x²)/Q(x²) on [−4, 4], ±1
-# beyond (Eigen's generic_fast_erf_float; |error| < 7e-8 exactly, ≤ 7 ulp in float32).
-_ERF_P = (-1.60960333262415e-02, -2.95459980854025e-03, -7.34990630326855e-04,
-          -5.69250639462346e-05, -2.10102402082508e-06, 2.77068142495902e-08,
-          -2.72614225801306e-10)
-_ERF_Q = (-1.42647390514189e-02, -7.37332916720468e-03, -1.68282697438203e-03,
-          -2.13374055278905e-04, -1.45660718464996e-05)
-
-
-def _polynomial(coefficients, x):
-    """Σ cᵢ xⁱ by Horner's rule."""
-    result = coefficients[-1]
-    for c in coefficients[-2::-1]:
-        result = result * x + c
-    return result
-
-
-def _erfc_nonnegative(xp, z, terms):
-    t = 2.0 / (2.0 + z)
-    ty = 4.0 * t - 2.0
-    d = dd = xp.zeros_like(z)
-    for c in _ERFC_CHEBYSHEV[terms - 1:0:-1]:
-        d, dd = ty * d - dd + c, d
-    return t * xp.exp(-z * z + 0.5 * (_ERFC_CHEBYSHEV[0] + ty * d) - dd)
-
-
-def _erf_array(xp, x):
-    if x.dtype.itemsize < 8:
-        a = xp.clip(x.astype(dtypes.float32, copy=False), -4.0, 4.0)
-        a2 = a * a
-        return (a * _polynomial(_ERF_P, a2) / _polynomial(_ERF_Q, a2)).astype(x.dtype, copy=False)
-    z = xp.abs(x)
-    small = _polynomial(_ERF_TAYLOR, xp.minimum(z, 0.5) ** 2) * xp.minimum(z, 0.5)
-    return xp.sign(x) * xp.where(z < 0.5, small, 1.0 - _erfc_nonnegative(xp, z, 28))
-
-
-def _erfc_array(xp, x):
-    full = x.dtype.itemsize >= 8
-    work = x if full else x.astype(dtypes.float64)
-    z = xp.abs(work)
-    tail = _erfc_nonnegative(xp, z, 28 if full else 14)                 # erfc |x|
-    small = _polynomial(_ERF_TAYLOR[:13 if full else 8], xp.minimum(z, 0.5) ** 2) * work
-    out = xp.where(z < 0.5, 1.0 - small, xp.where(work < 0, 2.0 - tail, tail))
-    return out.astype(x.dtype, copy=False)
-
-
+# The array maths (Chebyshev erfc, Taylor and rational erf) is kernels/reference/pointwise.py.
 class Erf(PointwiseFunction):
     """z = erf x = (2/√π) ∫₀ˣ e^(−t²) dt;  dx = dz ⊙ (2/√π) e^(−x²)."""
 
     def forward(self, x):
         self.save_for_backward(x)
-        return _erf_array(x.xp, x.data)
+        return kernels.erf(x.data)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
@@ -386,7 +322,7 @@ class Erfc(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return _erfc_array(x.xp, x.data)
+        return kernels.erfc(x.data)
 
     def backward(self, dz):
         (x,) = self.saved_tensors

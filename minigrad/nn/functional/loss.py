@@ -12,8 +12,11 @@ binary_cross_entropy_with_logits
 
 Cross-entropy is computed from logits through the max-shifted log-softmax (−Σ y log ŷ of
 an already computed softmax overflows for large logits; docs/seeds.md#errata-001), and
-the target class is *picked* with ``gather`` — no C×C one-hot is built.
-Its gradient is the familiar dx = softmax(x) − onehot(t) (per sample, times w_t).
+the target class is *picked* — no C×C one-hot is built.  Its gradient is the familiar
+dx = softmax(x) − onehot(t) (per sample, times w_t).  With class-index targets it is one
+Function over ``kernels.cross_entropy_forward/backward`` (ignore_index, weights, label
+smoothing and the reduction included, so one fused kernel can replace it); with class
+probabilities it stays a composite of log_softmax.
 
 Class-index targets: input (N, C) or (N, C, d1, …) or (C,), target (N) / (N, d1, …) / ();
 ``ignore_index`` entries contribute 0 and are left out of the mean.  The 'mean' reduction
@@ -24,14 +27,18 @@ with class weights divides by Σ w_{t_i} over the non-ignored targets, exactly a
 import contextlib
 import warnings
 
+import minigrad_kernels as kernels
+from minigrad_kernels.reference.loss import (cross_entropy_coefficients,
+                                             cross_entropy_gradient_scale)
+
 from ... import dtypes
 from ...tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
 from ...ops import activation as smooth, pointwise
 from ...ops.broadcast import broadcast_tensors
 from ...ops.indexing import gather
-from ...ops.masking import masked_fill
-from ...ops.softmax import log_softmax
+from ...ops.softmax import log_softmax, softmax
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits"]
@@ -103,17 +110,23 @@ def _check_class_target(input, target, weight):
                            f"no classes but got weight tensor of shape: {list(weight.shape)}")
 
 
+def _checked_class_ids(target, classes, ignore_index):
+    """Target ids as int64; raises PyTorch's IndexError for one out of range."""
+    ids = target.data.astype(dtypes.int64, copy=False)
+    invalid = (ids != ignore_index) & ((ids < 0) | (ids >= classes))
+    if bool(invalid.any()):
+        raise IndexError(f"Target {int(ids[invalid].reshape(-1)[0])} is out of bounds.")
+    return ids
+
+
 def _class_targets(logp, target, weight, ignore_index):
     """(picked log-probability z[t] (N, d…), per-target weights w_t as an array, ignored
     mask); raises PyTorch's IndexError for an out-of-range target."""
     class_dim = 0 if logp.ndim == 1 else 1
     classes = logp.shape[class_dim]
     xp = logp.xp
-    ids = target.data.astype(dtypes.int64, copy=False)
+    ids = _checked_class_ids(target, classes, ignore_index)
     ignored = ids == ignore_index
-    invalid = ~ignored & ((ids < 0) | (ids >= classes))
-    if bool(invalid.any()):
-        raise IndexError(f"Target {int(ids[invalid].reshape(-1)[0])} is out of bounds.")
     safe = xp.where(ignored, 0, ids)
     picked = gather(logp, class_dim, Tensor._wrap(xp.expand_dims(safe, class_dim)))
     picked = picked.squeeze(class_dim)
@@ -143,20 +156,34 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _reduce_picked(picked, w, reduction)
 
 
-def _smoothing_term(logp, weight, w, ignored, reduction):
-    """ℓ_smooth = −Σ_c w_c log p_c per target (0 where ignored), reduced as PyTorch does."""
-    class_dim = 0 if logp.ndim == 1 else 1
-    if weight is not None:
-        shape = [1] * logp.ndim
-        shape[class_dim] = -1
-        logp = logp * weight.detach().reshape(shape)
-    smooth = masked_fill(-logp.sum(dim=class_dim), Tensor._wrap(ignored), 0.0)
-    if reduction == "none":
-        return smooth
-    if reduction == "sum":
-        return smooth.sum()
-    denominator = float(w.sum()) if weight is not None else float((~ignored).sum())
-    return _divide(smooth.sum(), denominator)
+class CrossEntropy(Function):
+    """ℓ_i = (1 − ε)(−w_i z_{i,t_i}) + (ε/C)(−Σ_c w_c z_{i,c}),  z = log_softmax(x) over the
+    class dim, w_i = w[t_i] (0 where t_i = ignore_index), reduced ('mean': Σ ℓ_i / Σ w_i);
+    dx = g ⊙ (A softmax(x) − a),  a_{i,c} = (1 − ε) w_i [c = t_i] + (ε/C) w_c [t_i kept],
+    A_i = Σ_c a_{i,c},  g = dℓ (÷ Σ w_i for 'mean').  x (N, C, d…) or (C,), t (N, d…) or ()
+    → ℓ (N, d…) for 'none', () otherwise.  Targets and class weights get no gradient."""
+
+    def forward(self, x, ids, weight, ignore_index, label_smoothing, reduction):
+        self.save_for_backward(x)
+        self.arguments = (ids, weight, ignore_index, label_smoothing, reduction)
+        return kernels.cross_entropy_forward(x.data, *self.arguments)
+
+    def backward(self, dl):
+        (x,) = self.saved_tensors
+        ids, weight, ignore_index, label_smoothing, reduction = self.arguments
+        if not is_grad_enabled():
+            return Tensor._wrap(kernels.cross_entropy_backward(
+                x.data, ids, dl.data, weight, ignore_index, label_smoothing, reduction))
+        # create_graph: the same VJP in Tensor ops (softmax and dℓ carry the graph; a and A
+        # are constants of the targets), so it can be differentiated again.
+        class_dim = 0 if x.ndim == 1 else 1
+        a, total, w = cross_entropy_coefficients(x.data, ids, weight, ignore_index,
+                                                 label_smoothing)
+        g = dl * Tensor._wrap(cross_entropy_gradient_scale(w, reduction).astype(x.dtype))
+        g = (g * Tensor._wrap(x.xp.ones_like(w))).unsqueeze(class_dim)
+        probabilities = softmax(x, class_dim)
+        return g * (probabilities * Tensor._wrap(x.xp.expand_dims(total, class_dim))
+                    - Tensor._wrap(a))
 
 
 def _probability_cross_entropy(input, target, weight, reduction, label_smoothing):
@@ -202,14 +229,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                                f"{list(weight.shape)}")
         return _probability_cross_entropy(input, target, weight, reduction, label_smoothing)
     _check_class_target(input, target, weight)
-    logp = log_softmax(input, 0 if input.ndim == 1 else 1)
-    picked, w, ignored = _class_targets(logp, target, weight, ignore_index)
-    loss = _reduce_picked(picked, w, reduction)
-    if label_smoothing > 0:
-        classes = input.shape[0 if input.ndim == 1 else 1]
-        smooth = _smoothing_term(logp, weight, w, ignored, reduction)
-        loss = loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
-    return loss
+    ids = _checked_class_ids(target, input.shape[0 if input.ndim == 1 else 1], ignore_index)
+    return CrossEntropy.apply(input, ids, _data(weight), ignore_index, float(label_smoothing),
+                              reduction)
+
+
+def _data(tensor):
+    return None if tensor is None else tensor.data
 
 
 # ---------------------------------------------------------------------- regression losses

@@ -12,15 +12,20 @@ batch_norm  A = every axis but the channel axis 1 (batch and spatial), γ, β of
 layer_norm  A = the last len(normalized_shape) axes, γ, β of that shape.
 group_norm  A = each group of C/G channels together with the spatial axes.
 
-They are composites of mean/var/rsqrt, so the VJP is autograd's; for reference it is
-dx = (γ/σ̂)(dx̂ − mean_A(dx̂) − x̂ mean_A(dx̂ ⊙ x̂)) with dx̂ = dy ⊙ γ, σ̂ = √(σ² + ε),
+batch_norm and group_norm are composites of mean/var/rsqrt, so their VJP is autograd's.
+layer_norm is one Function over the ``kernels.layer_norm_forward/backward`` entry points
+(so a fused kernel can replace them); its VJP is
+dx = rstd (dx̂ − mean_A(dx̂) − x̂ mean_A(dx̂ ⊙ x̂)) with dx̂ = dy ⊙ γ, rstd = 1/√(σ² + ε),
 dγ = Σ dy ⊙ x̂, dβ = Σ dy (sums over the axes γ is broadcast along).  The running
 statistics are constants to autograd (they are updated under ``no_grad``).
 """
 import numbers
 
+import minigrad_kernels as kernels
+
 from ...tensor import Tensor
-from ...autograd.grad_mode import no_grad
+from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...ops.pointwise import rsqrt
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
@@ -80,6 +85,49 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return _affine(normalised, weight, bias, shape)
 
 
+def _data(tensor):
+    return None if tensor is None else tensor.data
+
+
+class LayerNorm(Function):
+    """y = γ ⊙ x̂ + β,  x̂ = (x − μ)·rstd,  rstd = 1/√(σ² + ε) over the last k axes A;
+    dx = rstd (dx̂ − mean_A(dx̂) − x̂ mean_A(dx̂ ⊙ x̂)), dx̂ = dy ⊙ γ;  dγ = Σ dy ⊙ x̂;  dβ = Σ dy.
+    x (..., *S) → y (..., *S); γ, β of shape S, each optional (no gradient slot if absent)."""
+
+    def forward(self, x, weight, bias, normalized_ndim, eps):
+        self.save_for_backward(x, weight)
+        self.normalized_ndim, self.eps, self.has_bias = normalized_ndim, eps, bias is not None
+        y, self.mean, self.rstd = kernels.layer_norm_forward(
+            x.data, _data(weight), _data(bias), normalized_ndim, eps)
+        return y
+
+    def backward(self, dy):
+        x, weight = self.saved_tensors
+        if is_grad_enabled():
+            # create_graph: the same VJP in Tensor ops, so it can be differentiated again.
+            dx, dweight, dbias = self._differentiable_vjp(dy, x, weight)
+        else:
+            dx, dweight, dbias = (None if a is None else Tensor._wrap(a) for a in
+                                  kernels.layer_norm_backward(dy.data, x.data, _data(weight),
+                                                              self.mean, self.rstd,
+                                                              self.normalized_ndim))
+        return (dx,) + ((dweight,) if weight is not None else ()) + \
+            ((dbias,) if self.has_bias else ())
+
+    def _differentiable_vjp(self, dy, x, weight):
+        axes = tuple(range(x.ndim - self.normalized_ndim, x.ndim))
+        rows = tuple(range(x.ndim - self.normalized_ndim))
+        x_hat, _, var = _standardise(x, axes, self.eps)
+        rstd = rsqrt(var + self.eps)
+        d_hat = dy if weight is None else dy * weight
+        dx = rstd * (d_hat - d_hat.mean(dim=axes, keepdim=True)
+                     - x_hat * (d_hat * x_hat).mean(dim=axes, keepdim=True))
+        # An empty ``rows`` (x has only the normalised axes) means nothing to sum over.
+        dweight = None if weight is None else (dy * x_hat).sum(dim=rows) if rows else dy * x_hat
+        dbias = dy.sum(dim=rows) if rows else dy
+        return dx, dweight, dbias
+
+
 def _normalized_shape(normalized_shape):
     if isinstance(normalized_shape, numbers.Integral):
         return (int(normalized_shape),)
@@ -102,9 +150,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got "
                                f"{name} of shape {list(t.shape)} and normalized_shape = "
                                f"{list(shape)}")
-    axes = tuple(range(input.ndim - k, input.ndim))
-    normalised, _, _ = _standardise(input, axes, eps)
-    return _affine(normalised, weight, bias, shape)
+    return LayerNorm.apply(input, weight, bias, k, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

@@ -1,0 +1,114 @@
+"""The Functions whose array maths moved into ``kernels`` (erf, sigmoid, GELU, layer norm,
+cross-entropy): they dispatch through the catalogue, so a fused kernel replaces the
+reference without touching the Function; float32 stays float32; and the backward used
+under ``create_graph`` (Tensor ops) agrees with the kernel backward and differentiates
+again."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.nn.functional as F
+from minigrad.autograd.gradcheck import gradcheck, gradgradcheck
+from minigrad_kernels.catalogue import CATALOGUE
+from tests.nn.parity import leaf
+
+BACKEND = "entry-point-test"
+
+
+@pytest.fixture
+def spy_backend():
+    """A test backend whose kernels record their calls and delegate to the reference."""
+    CATALOGUE.add_backend(BACKEND, device="numpy")
+    calls = []
+
+    def spy(name):
+        reference = CATALOGUE.reference_impl(name)
+
+        def kernel(*args):
+            calls.append(name)
+            return reference(*args)
+        CATALOGUE.register(name, BACKEND, kernel)
+
+    try:
+        yield spy, calls
+    finally:
+        CATALOGUE.remove_backend(BACKEND)
+
+
+@pytest.mark.parametrize("call, names", [
+    (lambda x: mg.erf(x), ["erf"]),
+    (lambda x: mg.erfc(x), ["erfc"]),
+    (lambda x: mg.sigmoid(x), ["sigmoid"]),
+    (lambda x: F.silu(x), ["sigmoid"]),
+    (lambda x: F.gelu(x), ["gelu"]),
+    (lambda x: F.gelu(x, approximate="tanh"), ["gelu_tanh"]),
+    (lambda x: F.layer_norm(x, (3,)), ["layer_norm_forward", "layer_norm_backward"]),
+    (lambda x: F.cross_entropy(x, mg.tensor([0, 2])),
+     ["cross_entropy_forward", "cross_entropy_backward"]),
+])
+def test_functions_dispatch_through_the_catalogue(spy_backend, call, names):
+    spy, calls = spy_backend
+    for name in names:
+        spy(name)
+    x = mg.tensor(np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32),
+                  requires_grad=True)
+    out = call(x)
+    out.sum().backward()
+    assert sorted(set(calls)) == sorted(names)
+    assert out.dtype == mg.float32 and x.grad.dtype == mg.float32
+
+
+def test_layer_norm_kernel_backward_matches_the_create_graph_backward():
+    rng = np.random.default_rng(2)
+    x = leaf(rng.standard_normal((2, 3, 4)))
+    w, b = leaf(rng.standard_normal(4)), leaf(rng.standard_normal(4))
+    dy = mg.tensor(rng.standard_normal((2, 3, 4)))
+    plain = mg.autograd.grad(F.layer_norm(x, (4,), w, b), (x, w, b), dy)
+    graphed = mg.autograd.grad(F.layer_norm(x, (4,), w, b), (x, w, b), dy, create_graph=True)
+    for p, g in zip(plain, graphed):
+        np.testing.assert_allclose(p.numpy(), g.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("affine", [(False, False), (True, False), (False, True)])
+def test_layer_norm_gradchecks_without_full_affine(affine):
+    rng = np.random.default_rng(3)
+    x = leaf(rng.standard_normal((3, 2, 3)))
+    w = leaf(rng.standard_normal((2, 3))) if affine[0] else None
+    b = leaf(rng.standard_normal((2, 3))) if affine[1] else None
+    inputs = tuple(t for t in (x, w, b) if t is not None)
+
+    def ln(*tensors):
+        it = iter(tensors)
+        return F.layer_norm(next(it), (2, 3), next(it) if affine[0] else None,
+                            next(it) if affine[1] else None)
+    assert gradcheck(ln, inputs) and gradgradcheck(ln, inputs)
+    assert gradcheck(lambda v: F.layer_norm(v, (3, 2, 3)), (x,))     # no leading axes
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_cross_entropy_kernel_and_create_graph_backwards_agree_and_gradgradcheck(reduction):
+    rng = np.random.default_rng(4)
+    x = leaf(rng.standard_normal((3, 4, 2)))
+    t = mg.tensor(np.array([[1, -100], [3, 0], [-100, 2]]))
+    w = mg.tensor(rng.uniform(0.5, 2.0, 4))
+    loss = lambda v: F.cross_entropy(v, t, w, reduction=reduction,  # noqa: E731
+                                     label_smoothing=0.2)
+    out = loss(x)
+    dl = mg.tensor(rng.standard_normal(out.shape))
+    plain = mg.autograd.grad(loss(x), x, dl)[0]
+    graphed = mg.autograd.grad(loss(x), x, dl, create_graph=True)[0]
+    np.testing.assert_allclose(plain.numpy(), graphed.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert gradcheck(loss, (x,)) and gradgradcheck(loss, (x,))
+
+
+def test_cross_entropy_with_every_target_ignored_double_backward_is_zero():
+    x = leaf(np.random.default_rng(5).standard_normal((2, 3)))
+    t = mg.tensor(np.array([-100, -100]))
+    (g,) = mg.autograd.grad(F.cross_entropy(x, t), x, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), 0.0)
+    assert np.isnan(F.cross_entropy(x, t).item())
+
+
+def test_cross_entropy_still_rejects_out_of_range_targets():
+    with pytest.raises(IndexError, match="Target 5 is out of bounds"):
+        F.cross_entropy(mg.randn(2, 3), mg.tensor([0, 5]))
