@@ -271,10 +271,12 @@ class KernelCatalogue:
         if not candidates:
             return None
         allowed = self._allowed()
+        enabled = self._enabled
         for kernel in candidates:
-            if (self._enabled.get(kernel.backend, False)
+            # kernel.handles inlined: this loop is on the hot path of every matmul.
+            if (enabled.get(kernel.backend, False)
                     and (allowed is None or kernel.backend in allowed)
-                    and kernel.handles(*args, **kwargs)):
+                    and (kernel.accepts is None or kernel.accepts(*args, **kwargs))):
                 return kernel
         return None
 

@@ -1,6 +1,9 @@
-"""Shared fixtures for the kernel tests: a float64 central-difference VJP."""
+"""Shared fixtures for the kernel tests: a float64 central-difference VJP, and
+``reference_kernels`` for the modules that pin down the references' behaviour."""
 import numpy as np
 import pytest
+
+import minigrad_kernels as kernels
 
 
 def central_difference_vjp(f, x, dy, eps=1e-6):
@@ -25,3 +28,12 @@ def central_difference_vjp(f, x, dy, eps=1e-6):
 def numeric_vjp():
     """Session-scoped so hypothesis tests may use it (no per-example state)."""
     return central_difference_vjp
+
+
+@pytest.fixture(scope="module")
+def reference_kernels():
+    """Every entry point runs its reference for the whole module, whatever backends are
+    loaded: those tests describe the reference, and the parity harness holds the
+    optimised kernels to it.  Module-scoped, so hypothesis tests may use it."""
+    with kernels.use("reference"):
+        yield

@@ -5,6 +5,9 @@ from hypothesis import given, settings, strategies as st
 
 import minigrad_kernels as kernels
 
+# These tests describe the reference implementations (see conftest.reference_kernels).
+pytestmark = pytest.mark.usefixtures("reference_kernels")
+
 
 @st.composite
 def matmul_operands(draw):
@@ -57,3 +60,8 @@ def test_matmul_rejects_mismatched_inner_dimensions_and_scalars():
         kernels.matmul(np.ones((2, 3)), np.ones((4, 2)))
     with pytest.raises(ValueError, match="at least one dimension"):
         kernels.matmul(np.float64(2.0), np.ones(3))
+
+
+def test_this_module_runs_with_every_backend_switched_off():
+    from minigrad_kernels.catalogue import CATALOGUE
+    assert not any(CATALOGUE.is_enabled(backend) for backend in ("numba", "cuda"))

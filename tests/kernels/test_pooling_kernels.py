@@ -6,6 +6,9 @@ from hypothesis import assume, given, settings, strategies as st
 
 import minigrad_kernels as kernels
 
+# These tests describe the reference implementations (see conftest.reference_kernels).
+pytestmark = pytest.mark.usefixtures("reference_kernels")
+
 SETTINGS = settings(deadline=None, max_examples=25)
 
 
