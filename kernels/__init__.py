@@ -14,8 +14,7 @@ formulas).  Conventions shared by every entry point:
 * the output dtype is the input dtype.
 """
 from . import reference  # noqa: F401  (registers the reference implementations)
-from .backend_loader import is_missing_optional_dependency
-from .catalogue import CATALOGUE, KernelCatalogue, get_array_module
+from .catalogue import CATALOGUE, KernelCatalogue, get_array_module, is_missing_optional_dependency
 
 # The optimised backends register themselves on import; without numba / numba-cuda / CuPy
 # they are skipped and every entry point runs its reference.

@@ -31,7 +31,9 @@ kernel asks it for ``xp`` so the same code runs on numpy and CuPy arrays.
 """
 import contextlib
 import contextvars
+import importlib
 import os
+import pkgutil
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -88,9 +90,6 @@ class OptimisedKernel:
     fn: Callable
     accepts: Optional[Callable] = None
     device: str = "numpy"
-
-    def handles(self, *args, **kwargs):
-        return self.accepts is None or bool(self.accepts(*args, **kwargs))
 
 
 class KernelCatalogue:
@@ -236,8 +235,8 @@ class KernelCatalogue:
         return [k for kernels in self._optimised.get(name, {}).values() for k in kernels]
 
     def implementations(self, name):
-        """``[(backend, fn, accepts), ...]`` registered for ``name``, in dispatch order per
-        device (numpy-taking backends first, then CuPy-taking ones)."""
+        """``[(backend, fn, accepts), ...]`` registered for ``name``: grouped by device (in the
+        order devices were first registered for it), in dispatch order within each."""
         self.reference_impl(name)
         return [(k.backend, k.fn, k.accepts) for k in self._implementation_records(name)]
 
@@ -273,7 +272,7 @@ class KernelCatalogue:
         allowed = self._allowed()
         enabled = self._enabled
         for kernel in candidates:
-            # kernel.handles inlined: this loop is on the hot path of every matmul.
+            # One call per candidate at most: this loop is on the hot path of every matmul.
             if (enabled.get(kernel.backend, False)
                     and (allowed is None or kernel.backend in allowed)
                     and (kernel.accepts is None or kernel.accepts(*args, **kwargs))):
@@ -300,3 +299,40 @@ def _allowed_by_environment(known):
 
 
 CATALOGUE = KernelCatalogue()
+
+
+# ----------------------------------------------------------------- backend packages
+# An optimised backend is a package mirroring ``kernels/reference/`` file by file (as
+# tinygrad finds ``runtime/ops_<name>.py``): every module in ``kernels/numba_cpu/`` or
+# ``kernels/cuda/`` is imported, and importing it registers its kernels.  ``numba_cpu/conv.py``
+# may only register names whose reference is in ``reference/conv.py``, so the oracle of a
+# fast kernel is one file away (``tests/kernels/test_backend_layout.py`` checks both rules).
+
+# Top-level modules whose absence means "this backend is not installed here", not a bug.
+OPTIONAL_DEPENDENCIES = frozenset({"numba", "numba_cuda", "cupy", "cupy_backends", "cuda"})
+
+
+def mirror_modules(package_path):
+    """Names of the modules in a backend package folder, in sorted (deterministic) order."""
+    return sorted(info.name for info in pkgutil.iter_modules(package_path)
+                  if not info.name.startswith("_"))
+
+
+def load_backend(package_name, package_path):
+    """Import every mirror module of the backend package; return the names imported.
+
+    An ImportError of an optional dependency (numba, numba-cuda, CuPy) propagates, so the
+    caller can treat the whole backend as absent; any other ImportError is a bug and
+    propagates too, and ``is_missing_optional_dependency`` tells the two apart.
+    """
+    loaded = []
+    for name in mirror_modules(package_path):
+        importlib.import_module(f"{package_name}.{name}")
+        loaded.append(name)
+    return loaded
+
+
+def is_missing_optional_dependency(error):
+    """True if ``error`` says an optional backend dependency is not installed."""
+    missing = getattr(error, "name", None) or ""
+    return missing.split(".")[0] in OPTIONAL_DEPENDENCIES

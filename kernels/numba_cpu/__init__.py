@@ -21,6 +21,6 @@ How to add one (there are none yet; this package only loads what exists):
 Every module in this folder is imported when ``minigrad_kernels`` is; if numba is not
 installed the whole backend is skipped and the references run.
 """
-from ..backend_loader import load_backend
+from ..catalogue import load_backend
 
 LOADED = load_backend(__name__, __path__)

@@ -9,7 +9,7 @@ import pathlib
 import pytest
 
 import minigrad_kernels as kernels
-from minigrad_kernels import backend_loader
+from minigrad_kernels import catalogue as catalogue_module
 from minigrad_kernels.catalogue import CATALOGUE, KernelCatalogue
 
 KERNELS_DIR = pathlib.Path(kernels.__file__).parent
@@ -18,9 +18,9 @@ BACKEND_PACKAGES = {"numba": "numba_cpu", "cuda": "cuda"}
 
 def unmirrored_files(kernels_dir):
     """``package/module`` for each backend module with no same-named reference module."""
-    references = set(backend_loader.mirror_modules([str(kernels_dir / "reference")]))
+    references = set(catalogue_module.mirror_modules([str(kernels_dir / "reference")]))
     return [f"{package}/{name}" for package in sorted(set(BACKEND_PACKAGES.values()))
-            for name in backend_loader.mirror_modules([str(kernels_dir / package)])
+            for name in catalogue_module.mirror_modules([str(kernels_dir / package)])
             if name not in references]
 
 
@@ -57,7 +57,7 @@ def test_backend_packages_load_every_module_they_hold():
         module = getattr(kernels, package, None)
         if module is None:                           # backend not installed here
             continue
-        assert module.LOADED == backend_loader.mirror_modules([str(KERNELS_DIR / package)])
+        assert module.LOADED == catalogue_module.mirror_modules([str(KERNELS_DIR / package)])
 
 
 def test_layout_check_reports_a_backend_file_without_reference(tmp_path):
@@ -95,11 +95,11 @@ def test_layout_check_reports_a_kernel_registered_from_the_wrong_file():
 
 
 def test_missing_optional_dependencies_are_told_apart_from_bugs():
-    assert backend_loader.is_missing_optional_dependency(ModuleNotFoundError(name="numba"))
-    assert backend_loader.is_missing_optional_dependency(ModuleNotFoundError(name="cupy.cuda"))
-    assert not backend_loader.is_missing_optional_dependency(
+    assert catalogue_module.is_missing_optional_dependency(ModuleNotFoundError(name="numba"))
+    assert catalogue_module.is_missing_optional_dependency(ModuleNotFoundError(name="cupy.cuda"))
+    assert not catalogue_module.is_missing_optional_dependency(
         ModuleNotFoundError(name="minigrad_kernels.numba_cpu.misspelt"))
-    assert not backend_loader.is_missing_optional_dependency(ImportError("cannot import name"))
+    assert not catalogue_module.is_missing_optional_dependency(ImportError("cannot import name"))
 
 
 def test_the_references_work_without_any_backend_installed():
