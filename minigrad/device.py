@@ -94,6 +94,11 @@ def device_of_array(array):
     return CPU
 
 
+def to_host(array):
+    """The array as a numpy array: itself on the CPU, a copy off the GPU for a CuPy array."""
+    return array if isinstance(array, np.ndarray) else array.get()
+
+
 def move_array(array, device):
     """Copy an array to ``device`` (no copy when it is already there)."""
     device = as_device(device)

@@ -14,6 +14,7 @@ import itertools
 import numpy as np
 
 from ..creation import randn
+from ..device import to_host
 from ..tensor import Tensor
 from .functional import as_tuple as _as_tuple, grad as autograd_grad
 
@@ -25,10 +26,6 @@ class GradcheckError(RuntimeError):
 def _differentiable_outputs(func, inputs):
     outputs = _as_tuple(func(*inputs))
     return [o for o in outputs if isinstance(o, Tensor) and o.dtype.kind == "f"]
-
-
-def _host(array):
-    return array if isinstance(array, np.ndarray) else array.get()
 
 
 def _numerical_jacobians(func, inputs, diff_indices, eps):
@@ -43,9 +40,9 @@ def _numerical_jacobians(func, inputs, diff_indices, eps):
         for j, idx in enumerate(itertools.product(*[range(s) for s in x.shape])):
             original = x.data[idx].copy()
             x.data[idx] = original + eps
-            plus = [_host(o.data).astype(np.float64).ravel() for o in _differentiable_outputs(func, inputs)]
+            plus = [to_host(o.data).astype(np.float64).ravel() for o in _differentiable_outputs(func, inputs)]
             x.data[idx] = original - eps
-            minus = [_host(o.data).astype(np.float64).ravel() for o in _differentiable_outputs(func, inputs)]
+            minus = [to_host(o.data).astype(np.float64).ravel() for o in _differentiable_outputs(func, inputs)]
             x.data[idx] = original
             for o in range(len(outputs)):
                 jacobians[i, o][j] = (plus[o] - minus[o]) / (2 * eps)
@@ -74,14 +71,14 @@ def _analytical_jacobians(func, inputs, diff_indices, check_grad_dtypes=False):
                     if check_grad_dtypes and g.dtype != inputs[i].dtype:
                         raise GradcheckError(f"Gradient has dtype mismatch: got {g.dtype} for an "
                                              f"input of dtype {inputs[i].dtype}")
-                    jacobians[i, o][:, k] = _host(g.data).astype(np.float64).ravel()
+                    jacobians[i, o][:, k] = to_host(g.data).astype(np.float64).ravel()
     return jacobians
 
 
 def _describe_failure(i, o, inputs, analytic, numeric, eps, atol, rtol, bad):
     lines = [f"Jacobian mismatch for output {o} with respect to input {i},",
              f"input {i} (shape {tuple(inputs[i].shape)}, dtype {inputs[i].dtype}):",
-             np.array2string(_host(inputs[i].data), precision=6, threshold=50),
+             np.array2string(to_host(inputs[i].data), precision=6, threshold=50),
              f"eps={eps}, atol={atol}, rtol={rtol}; entries that differ "
              f"(input element, output element): analytic vs numeric"]
     for r, c in list(zip(*np.nonzero(bad)))[:10]:

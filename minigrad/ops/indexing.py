@@ -22,6 +22,7 @@ import operator
 import numpy as np
 
 from .. import dtypes
+from ..device import to_host
 from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
@@ -78,17 +79,13 @@ class IndexKey:
         return self.take(dummy, np).shape
 
 
-def _host(array):
-    return array if isinstance(array, np.ndarray) else array.get()
-
-
 def _index_array(item):
     """An index object as a host array (bool mask or int64 indices), or None if it is not
     array-like."""
     if isinstance(item, Tensor):
-        array = _host(item.data)
+        array = to_host(item.data)
     elif isinstance(item, np.ndarray) or hasattr(item, "__cuda_array_interface__"):
-        array = _host(item)
+        array = to_host(item)
     elif isinstance(item, (list, tuple)):
         array = np.asarray(item)
         if array.size == 0 and array.dtype.kind == "f":
@@ -326,7 +323,7 @@ def setitem(self, key, value):
 def _int_index(index, name, message):
     if not isinstance(index, Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(f"{name}(): Expected dtype {message} for index")
-    return _host(index.data).astype(np.int64, copy=False)
+    return to_host(index.data).astype(np.int64, copy=False)
 
 
 def gather(input, dim, index, sparse_grad=False):
