@@ -4,6 +4,8 @@
 or CuPy: it asks the tensor for ``xp`` (the array module of its device), which is what lets
 every Function run unchanged on both (the Chainer/DeZero ``get_array_module`` idea).
 """
+import contextlib
+
 import numpy as np
 
 _cupy = None
@@ -107,3 +109,11 @@ def move_array(array, device):
     if device.type == "cpu":
         return array.get()
     return device.xp.asarray(array)
+
+
+def quiet_floating_point(xp, **kinds):
+    """``xp.errstate(**kinds)`` (e.g. ``divide="ignore"``) where the array module has one, else
+    a context that does nothing: numpy warns about IEEE results such as log 0 = −∞ and 0/0 = NaN,
+    CuPy has no ``errstate`` and never warns."""
+    errstate = getattr(xp, "errstate", None)
+    return errstate(**kinds) if errstate is not None else contextlib.nullcontext()

@@ -12,10 +12,10 @@ Like PyTorch, no pointwise op warns about the infs and nans IEEE arithmetic prod
 (log 0, 0·inf, overflow): ``PointwiseFunction`` runs forward and backward with numpy's
 floating-point warnings off.
 """
-import contextlib
 import functools
 
 from .. import dtypes
+from ..device import quiet_floating_point
 from ..tensor import Tensor
 from ..autograd.function import Function
 from .broadcast import sum_to
@@ -25,16 +25,10 @@ __all__ = ["where", "maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_m
            "absolute", "relu"]
 
 
-def quiet(xp):
-    """``xp.errstate(all="ignore")`` where the array module has one (numpy), else nothing."""
-    errstate = getattr(xp, "errstate", None)
-    return errstate(all="ignore") if errstate is not None else contextlib.nullcontext()
-
-
 def _silenced(method):
     @functools.wraps(method)
     def silenced(self, tensor, *args, **kwargs):
-        with quiet(tensor.xp):
+        with quiet_floating_point(tensor.xp, all="ignore"):
             return method(self, tensor, *args, **kwargs)
     return silenced
 

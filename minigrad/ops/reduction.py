@@ -8,7 +8,6 @@ backward is written with Tensor ops, so second derivatives work. Zero-size input
 cases follow PyTorch: sum → 0, mean → nan, max/amax/argmax over an empty dim raise.
 """
 import builtins
-import contextlib
 import math
 import operator
 import warnings
@@ -16,6 +15,7 @@ from collections import namedtuple
 
 
 from .. import dtypes
+from ..device import quiet_floating_point
 from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from .broadcast import broadcast_to
@@ -80,12 +80,6 @@ def _expand_grad(dy, shape, axes):
     return broadcast_to(dy, shape)
 
 
-def _quiet(xp):
-    """0/0 → nan and x/0 → inf are the intended results of empty or degenerate reductions."""
-    errstate = getattr(xp, "errstate", None)
-    return errstate(divide="ignore", invalid="ignore") if errstate else contextlib.nullcontext()
-
-
 def _accumulator(dtype):
     """Half precision sums accumulate in float32 (as PyTorch does), then round once."""
     return dtypes.float32 if dtype == dtypes.float16 else dtype
@@ -121,7 +115,7 @@ class Mean(Function):
     def forward(self, x, axes, keepdim):
         self.input_shape, self.axes = x.shape, axes
         self.count = _count(x.shape, axes)
-        with _quiet(x.xp):
+        with quiet_floating_point(x.xp, divide="ignore", invalid="ignore"):  # N = 0 gives nan
             y = x.data.sum(axis=axes, keepdims=keepdim, dtype=_accumulator(x.dtype)) / self.count
         return x.xp.asarray(y).astype(x.dtype, copy=False)
 
@@ -211,7 +205,7 @@ def _variance(x, axes, correction, keepdim):
     data = x.data.astype(acc, copy=False)
     if n:
         data = data - data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
-    with _quiet(xp):
+    with quiet_floating_point(xp, divide="ignore", invalid="ignore"):  # n ≤ correction: nan/inf
         centered = data - data.sum(axis=axes, keepdims=True) / n
         m2 = (centered * centered).sum(axis=axes, keepdims=keepdim)
         y = m2 / builtins.max(n - correction, 0)
@@ -341,7 +335,8 @@ class ExtremumOverDims(Function):
 
     def backward(self, dy):
         kept = _kept_shape(self.input_shape, self.axes)
-        with _quiet(dy.xp):  # k = 0 only for NaN results, where NaN is the answer
+        with quiet_floating_point(dy.xp, divide="ignore", invalid="ignore"):
+            # k = 0 only for NaN results, where NaN is the answer
             share = reshape(dy, kept) / Tensor._wrap(self.count)
         return broadcast_to(share, self.input_shape) * Tensor._wrap(self.mask.astype(dy.dtype))
 

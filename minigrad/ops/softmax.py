@@ -12,7 +12,6 @@ and for z = log_softmax(x) = x − logsumexp(x), ∂z/∂x = I − 1 yᵀ, so
 Both backward passes are Tensor expressions over the saved output, so they differentiate
 again. An all −∞ slice gives NaN (the value is undefined), as in PyTorch.
 """
-import contextlib
 import warnings
 
 import minigrad_kernels as kernels
@@ -20,6 +19,7 @@ import minigrad_kernels as kernels
 from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from .. import dtypes
+from ..device import quiet_floating_point
 from .reduction import (sum as reduce_sum, _check_tensor, _count, _expand_grad, _kept_shape,
                         _reduced_shape, _reduction_axes)
 from .pointwise import exp
@@ -34,8 +34,7 @@ def _along_dim(kernel, xp, x, axis):
     An all −∞ slice gives NaN quietly, as in PyTorch (−∞ − (−∞) inside the kernel)."""
     if x.size == 0:
         return x.copy()
-    errstate = getattr(xp, "errstate", None)
-    with errstate(invalid="ignore") if errstate else contextlib.nullcontext():
+    with quiet_floating_point(xp, invalid="ignore"):
         if x.ndim == 0:
             return kernel(x.reshape(1), 0).reshape(())
         return kernel(x, axis)

@@ -24,7 +24,6 @@ with class weights divides by Σ w_{t_i} over the non-ignored targets, exactly a
 ``label_smoothing`` ε mixes in the uniform distribution: (1 − ε)·ℓ_nll + (ε/C)·ℓ_smooth with
 ℓ_smooth = −Σ_c w_c log_softmax(x)_c, reduced the same way (PyTorch's formula).
 """
-import contextlib
 import warnings
 
 import minigrad_kernels as kernels
@@ -32,6 +31,7 @@ from minigrad_kernels.reference.loss import (cross_entropy_coefficients,
                                              cross_entropy_gradient_scale)
 
 from ... import dtypes
+from ...device import quiet_floating_point
 from ...tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
@@ -71,12 +71,6 @@ def _divide(total, denominator):
     if denominator == 0:
         return total * 0.0 + Tensor._wrap(total.xp.asarray(float("nan"), dtype=total.dtype))
     return total / denominator
-
-
-def _quiet(xp):
-    """Silence numpy's log(0) warning: −inf is the intended value before clamping."""
-    errstate = getattr(xp, "errstate", None)
-    return errstate(divide="ignore") if errstate is not None else contextlib.nullcontext()
 
 
 def _check_tensors(op, **tensors):
@@ -284,7 +278,7 @@ class BinaryCrossEntropy(Function):
     def forward(self, x, y):
         self.save_for_backward(x, y)
         xp = x.xp
-        with _quiet(xp):
+        with quiet_floating_point(xp, divide="ignore"):  # log 0 = −∞, clamped below
             log_x = xp.maximum(xp.log(x.data), -100.0)
             log_1mx = xp.maximum(xp.log1p(-x.data), -100.0)
         return ((y.data - 1) * log_1mx - y.data * log_x).astype(x.dtype, copy=False)

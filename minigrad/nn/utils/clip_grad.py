@@ -23,7 +23,7 @@ import numpy as np
 
 from ... import dtypes
 from ...tensor import Tensor
-from ...device import move_array
+from ...device import move_array, quiet_floating_point
 
 
 def _grads(parameters):
@@ -90,7 +90,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     for g in grads:
         scale = g.xp.asarray(move_array(xp.asarray(coef), g.device), dtype=g.dtype)
         # A non-finite norm makes inf · 0 = nan, as in PyTorch; numpy need not warn.
-        with np.errstate(invalid="ignore"):
+        with quiet_floating_point(g.xp, invalid="ignore"):
             g.data = g.data * scale
 
 
