@@ -14,7 +14,7 @@ from ..autograd.grad_mode import no_grad, enable_grad
 from .arithmetic import Add, Sub, Mul, Div, check_sub_operands
 from .broadcast import sum_to, broadcast_to
 from .masking import MaskedFill, masked_fill_operands
-from .operands import promote, result_dtype
+from .operands import check_tensor, promote, result_dtype
 from .pointwise_piecewise import clamp
 from ..dtypes import category
 
@@ -113,8 +113,7 @@ class Copy(Function):
 
 
 def copy_(self, src, non_blocking=False):
-    if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    check_tensor(src, "copy_", "src")
     src = src.to(self.device)
     try:
         broadcast_to(src.detach(), self.shape)

@@ -15,7 +15,7 @@ import minigrad_kernels as kernels
 from ..tensor import Tensor
 from ..autograd.function import Function
 from .broadcast import sum_to
-from .operands import promote, broadcast_shapes
+from .operands import promote, broadcast_shapes, check_tensor
 
 
 class MatMul(Function):
@@ -55,9 +55,8 @@ def _check_shapes(a, b):
 
 
 def matmul(input, other):
-    for name, value in (("input", input), ("other", other)):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"matmul(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    check_tensor(input, "matmul")
+    check_tensor(other, "matmul", "other")
     if input.dtype != other.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != "
                            f"{other.dtype}")

@@ -1,4 +1,8 @@
-"""Turning the operands of an n-ary op into Tensors of one dtype on one device.
+"""Checking the operands of ops and turning those of an n-ary op into Tensors of one dtype
+on one device.
+
+``check_tensor`` raises PyTorch's TypeError for an argument that must be a Tensor (ops and
+``nn.functional`` share it).
 
 Every op that takes two or more values calls ``promote`` first. It applies PyTorch's
 promotion (see ``minigrad.dtypes.result_type``): dimensioned tensors outrank 0-d tensors,
@@ -20,6 +24,13 @@ def _kind(value):
     if isinstance(value, (numbers.Number, np.bool_, np.number)):
         return "scalar"
     raise TypeError(f"unsupported operand type {type(value).__name__}; expected a Tensor or a number")
+
+
+def check_tensor(value, op, arg="input"):
+    """Raise PyTorch's ``{op}(): argument '{arg}' must be Tensor, not {type}`` unless ``value``
+    is a Tensor."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
 
 
 def check_same_device(tensors, op="op"):

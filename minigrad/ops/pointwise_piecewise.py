@@ -19,7 +19,7 @@ from ..device import quiet_floating_point
 from ..tensor import Tensor
 from ..autograd.function import Function
 from .broadcast import sum_to
-from .operands import promote, broadcast_shapes, check_same_device
+from .operands import promote, broadcast_shapes, check_same_device, check_tensor
 
 __all__ = ["where", "maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_max", "abs",
            "absolute", "relu"]
@@ -48,11 +48,6 @@ def masked_grad(mask, grad):
     """``grad`` where the xp bool array ``mask`` holds, else 0; differentiable in grad."""
     zero = Tensor._wrap(grad.xp.zeros((), dtype=grad.dtype))
     return Where.apply(Tensor._wrap(mask), grad, zero)
-
-
-def check_tensor(value, op, arg="input"):
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
 
 
 class Where(PointwiseFunction):

@@ -19,6 +19,7 @@ from ..device import quiet_floating_point
 from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from .broadcast import broadcast_to
+from .operands import check_tensor
 from .pointwise_piecewise import maximum, minimum
 from .shape import reshape
 
@@ -85,11 +86,6 @@ def _accumulator(dtype):
     return dtypes.float32 if dtype == dtypes.float16 else dtype
 
 
-def _check_tensor(input, op):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-
-
 def _torch_name(dtype):
     return dtypes.scalar_type_name(dtype)
 
@@ -126,7 +122,7 @@ class Mean(Function):
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over ``dim`` (int, tuple, or None for all). bool/int inputs sum to int64, as in
     PyTorch; ``dtype`` casts the input first."""
-    _check_tensor(input, "sum")
+    check_tensor(input, "sum")
     if dtype is not None:
         input = input.to(dtype)
     out_dtype = input.dtype if input.dtype.kind == "f" or dtype is not None else dtypes.int64
@@ -135,7 +131,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; floating inputs only (or pass a floating ``dtype``)."""
-    _check_tensor(input, "mean")
+    check_tensor(input, "mean")
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
         if dtype.kind != "f":
@@ -213,7 +209,7 @@ def _variance(x, axes, correction, keepdim):
 
 
 def _variance_args(name, input, dim, unbiased, keepdim, correction):
-    _check_tensor(input, name)
+    check_tensor(input, name)
     if isinstance(dim, bool):  # var(x, False): PyTorch's (input, unbiased) overload
         if unbiased is not None:
             raise TypeError(f"{name}() got the unbiased flag twice")
@@ -286,7 +282,7 @@ class Prod(Function):
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Π over one ``dim`` (or all elements); bool/int inputs give int64, as in PyTorch."""
-    _check_tensor(input, "prod")
+    check_tensor(input, "prod")
     dim = _single_dim(dim, "prod")
     if dtype is not None:
         input = input.to(dtype)
@@ -383,7 +379,7 @@ def _check_nonempty(input, axes, op, specified):
 
 
 def _extremum(op, input, dim, keepdim, other):
-    _check_tensor(input, op)
+    check_tensor(input, op)
     if isinstance(dim, Tensor) or other is not None:  # max(input, other): elementwise
         return (maximum if op == "max" else minimum)(
             input, dim if other is None else other)
@@ -409,7 +405,7 @@ def min(input, dim=None, keepdim=False, *, other=None):
 
 
 def _amax_amin(op, input, dim, keepdim):
-    _check_tensor(input, "a" + op)
+    check_tensor(input, "a" + op)
     specified = dim is not None and (not isinstance(dim, (tuple, list)) or len(dim) > 0)
     axes = _reduction_axes(dim, input.ndim)
     _check_nonempty(input, axes if specified else (), "a" + op, specified)
@@ -427,7 +423,7 @@ def amin(input, dim=(), keepdim=False):
 
 
 def _arg_extremum(op, input, dim, keepdim):
-    _check_tensor(input, op)
+    check_tensor(input, op)
     xp = input.xp
     find = xp.argmax if op == "argmax" else xp.argmin
     if dim is None:

@@ -8,8 +8,8 @@ da = dz and db = −dz·q. Integer dtypes are kept. ``pointwise.py`` re-exports 
 from .. import dtypes
 from ..tensor import Tensor
 from .broadcast import sum_to
-from .operands import promote, broadcast_shapes
-from .pointwise_piecewise import PointwiseFunction, check_tensor, masked_grad, sign_array
+from .operands import promote, broadcast_shapes, check_tensor
+from .pointwise_piecewise import PointwiseFunction, masked_grad, sign_array
 
 __all__ = ["floor_divide", "remainder", "fmod", "sign", "floor", "ceil", "round", "trunc", "fix",
            "frac", "nan_to_num", "isnan", "isinf", "isfinite", "isposinf", "isneginf"]

@@ -16,11 +16,12 @@ import warnings
 
 import minigrad_kernels as kernels
 
-from ..tensor import Tensor, _normalize_dim
+from ..tensor import _normalize_dim
 from ..autograd.function import Function
 from .. import dtypes
 from ..device import quiet_floating_point
-from .reduction import (sum as reduce_sum, _check_tensor, _count, _expand_grad, _kept_shape,
+from .operands import check_tensor
+from .reduction import (sum as reduce_sum, _count, _expand_grad, _kept_shape,
                         _reduced_shape, _reduction_axes)
 from .pointwise import exp
 from .shape import reshape
@@ -113,8 +114,7 @@ def _implicit_dim(name, ndim):
 
 
 def _prepare(name, input, dim, dtype):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, name)
     if dtype is not None:
         input = input.to(dtype)
     if input.dtype.kind != "f":
@@ -166,7 +166,7 @@ class LogSumExp(Function):
 def logsumexp(input, dim, keepdim=False):
     """log Σ exp(x) over ``dim`` (int or tuple), computed max-shifted; integer inputs become the
     default float dtype."""
-    _check_tensor(input, "logsumexp")
+    check_tensor(input, "logsumexp")
     if input.dtype.kind != "f":
         input = input.to(dtypes.get_default_dtype())
     return LogSumExp.apply(input, _reduction_axes(dim, input.ndim), bool(keepdim))

@@ -20,24 +20,19 @@ this module gives them the ``nn.functional`` names, argument lists and ``inplace
 
 (ReLU max(0, x), sigmoid 1/(1 + e⁻ˣ), tanh (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ) in exact arithmetic).
 """
-from ...tensor import Tensor
 from ...autograd.function import Function
 from ...ops import activation as smooth, pointwise
 from ...ops import pointwise_piecewise
+from ...ops.operands import check_tensor
 from ...ops.softmax import softmax as _softmax, log_softmax as _log_softmax
 
 __all__ = ["relu", "relu_", "relu6", "hardtanh", "leaky_relu", "elu", "sigmoid", "tanh", "silu",
            "gelu", "softplus", "logsigmoid", "softmax", "log_softmax", "softmin"]
 
 
-def _check_tensor(input, op):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-
-
 def relu(input, inplace=False):
     """max(x, 0) elementwise; ``inplace=True`` overwrites ``input`` (float tensors)."""
-    _check_tensor(input, "relu")
+    check_tensor(input, "relu")
     if inplace:
         return pointwise_piecewise.apply_activation(pointwise_piecewise.Relu, input, "relu",
                                                     inplace=True)
@@ -63,7 +58,7 @@ class Hardtanh(Function):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val) with gradient 1 strictly inside (min_val, max_val)."""
-    _check_tensor(input, "hardtanh")
+    check_tensor(input, "hardtanh")
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
     return pointwise_piecewise.apply_activation(Hardtanh, input, "hardtanh", min_val, max_val,
@@ -128,7 +123,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(−x) along ``dim``."""
-    _check_tensor(input, "softmin")
+    check_tensor(input, "softmin")
     if dtype is not None:
         input = input.to(dtype)
     return _softmax(-input, dim)

@@ -23,7 +23,7 @@ from ... import dtypes
 from ...tensor import Tensor
 from ...ops.masking import masked_fill
 from ...ops.linalg import matmul
-from ...ops.operands import broadcast_shapes
+from ...ops.operands import broadcast_shapes, check_tensor
 from ...ops.softmax import softmax
 from .dropout import dropout
 
@@ -32,9 +32,7 @@ __all__ = ["scaled_dot_product_attention"]
 
 def _check_shapes(query, key, value):
     for name, t in (("query", query), ("key", key), ("value", value)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be Tensor, "
-                            f"not {type(t).__name__}")
+        check_tensor(t, "scaled_dot_product_attention", name)
         if t.ndim < 2:
             raise RuntimeError(f"scaled_dot_product_attention: {name} must be at least 2-D "
                                f"(…, L, E), got shape {list(t.shape)}")
@@ -59,9 +57,7 @@ def _repeat_heads(t, repeats):
 
 
 def _apply_mask(scores, attn_mask, query, key):
-    if not isinstance(attn_mask, Tensor):
-        raise TypeError(f"scaled_dot_product_attention(): attn_mask must be a Tensor, not "
-                        f"{type(attn_mask).__name__}")
+    check_tensor(attn_mask, "scaled_dot_product_attention", "attn_mask")
     try:
         fits = broadcast_shapes(attn_mask.shape, scores.shape) == tuple(scores.shape)
     except RuntimeError:

@@ -14,9 +14,8 @@ made symmetric by first zero-padding the input one more row/column at the bottom
 """
 import numbers
 
-from ...tensor import Tensor
 from ...ops.convolution import Conv2d, ConvGeometry
-from ...ops.operands import check_same_device
+from ...ops.operands import check_same_device, check_tensor
 from .padding import pad
 
 __all__ = ["conv2d"]
@@ -44,9 +43,8 @@ def same_padding(kernel_size, dilation):
 
 
 def _check_conv2d(input, weight, bias, groups):
-    for name, value in (("input", input), ("weight", weight)):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"conv2d(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    check_tensor(input, "conv2d")
+    check_tensor(weight, "conv2d", "weight")
     if input.ndim not in (3, 4):
         raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got "
                            f"input of size: {list(input.shape)}")

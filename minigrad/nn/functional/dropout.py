@@ -12,13 +12,13 @@ input is returned unchanged.
 """
 from ...tensor import Tensor
 from ... import creation
+from ...ops.operands import check_tensor
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
 
 
 def _check(input, p, op):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, op)
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 

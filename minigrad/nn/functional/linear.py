@@ -9,24 +9,22 @@ This is the dense layer ``Z = W A + b`` of column-vector texts in PyTorch's row-
 batch convention; with δ = ∂J/∂Z its gradients are (docs/seeds.md#errata-001):
 ∂J/∂W = δ Aᵀ (with the transposes in the right place) and ∂J/∂b = Σ_batch δ.
 """
-from ...tensor import Tensor
 from ...ops.linalg import matmul
+from ...ops.operands import check_tensor
 
 __all__ = ["linear"]
 
 
 def linear(input, weight, bias=None):
     """y = input @ weightᵀ + bias;  input (*, in), weight (out, in) or (in,), bias (out,) or ()."""
-    for name, value in (("input", input), ("weight", weight)):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"linear(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    check_tensor(input, "linear")
+    check_tensor(weight, "linear", "weight")
     if weight.ndim not in (1, 2):
         raise RuntimeError(f"linear(): weight must be 1-D or 2-D (out_features, in_features), got "
                            f"weight of size {list(weight.shape)}")
     out = matmul(input, weight.mT if weight.ndim == 2 else weight)
     if bias is not None:
-        if not isinstance(bias, Tensor):
-            raise TypeError(f"linear(): argument 'bias' must be Tensor, not {type(bias).__name__}")
+        check_tensor(bias, "linear", "bias")
         expected = weight.shape[:1] if weight.ndim == 2 else ()
         if tuple(bias.shape) not in (tuple(expected), (1,), ()):
             raise RuntimeError(f"linear(): bias of size {list(bias.shape)} does not match weight "

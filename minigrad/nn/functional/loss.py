@@ -38,6 +38,7 @@ from ...autograd.grad_mode import is_grad_enabled
 from ...ops import activation as smooth, pointwise
 from ...ops.broadcast import broadcast_tensors
 from ...ops.indexing import gather
+from ...ops.operands import check_tensor
 from ...ops.softmax import log_softmax, softmax
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
@@ -71,12 +72,6 @@ def _divide(total, denominator):
     if denominator == 0:
         return total * 0.0 + Tensor._wrap(total.xp.asarray(float("nan"), dtype=total.dtype))
     return total / denominator
-
-
-def _check_tensors(op, **tensors):
-    for name, value in tensors.items():
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
 
 
 # ---------------------------------------------------------------------- class-index targets
@@ -143,7 +138,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     """Negative log-likelihood of log-probabilities ``input`` (N, C, …) at class ids
     ``target`` (N, …): ℓ_i = −w_{t_i} input[i, t_i]."""
-    _check_tensors("nll_loss", input=input, target=target)
+    check_tensor(input, "nll_loss")
+    check_tensor(target, "nll_loss", "target")
     reduction = _reduction(size_average, reduce, reduction)
     _check_class_target(input, target, weight)
     picked, w, _ = _class_targets(input, target, weight, ignore_index)
@@ -207,7 +203,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits ``input`` (N, C, …) and class ids (N, …) or class
     probabilities (same shape as input), through log_softmax; see the module docstring."""
-    _check_tensors("cross_entropy", input=input, target=target)
+    check_tensor(input, "cross_entropy")
+    check_tensor(target, "cross_entropy", "target")
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -234,7 +231,8 @@ def _data(tensor):
 
 # ---------------------------------------------------------------------- regression losses
 def _elementwise_loss(op, input, target, size_average, reduce, reduction, weight, distance):
-    _check_tensors(op, input=input, target=target)
+    check_tensor(input, op)
+    check_tensor(target, op, "target")
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(f"Using a target size ({target.size()}) that is different to the input size "
                       f"({input.size()}). This will likely lead to incorrect results due to "
@@ -305,7 +303,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          reduction="mean"):
     """−w (y log x + (1 − y) log(1 − x)) for probabilities x ∈ [0, 1] (logs clamped at −100,
     as PyTorch, so x = 0 or 1 gives a finite loss)."""
-    _check_tensors("binary_cross_entropy", input=input, target=target)
+    check_tensor(input, "binary_cross_entropy")
+    check_tensor(target, "binary_cross_entropy", "target")
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise _size_mismatch(input, target)
@@ -325,7 +324,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      reduction="mean", pos_weight=None):
     """Sigmoid + binary cross-entropy in one stable expression:
     ℓ = w [(1 − y) x + (1 + (pos_weight − 1) y) softplus(−x)]."""
-    _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
+    check_tensor(input, "binary_cross_entropy_with_logits")
+    check_tensor(target, "binary_cross_entropy_with_logits", "target")
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({target.size()}) must be the same as input size "

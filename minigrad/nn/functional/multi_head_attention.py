@@ -42,6 +42,7 @@ import warnings
 from ... import creation, dtypes
 from ...ops.joining import cat
 from ...ops.linalg import matmul
+from ...ops.operands import check_tensor
 from ...ops.softmax import softmax
 from ...tensor import Tensor
 from .attention import scaled_dot_product_attention
@@ -177,9 +178,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     ``average_attn_weights=False``; (L, S) / (H, L, S) for unbatched input.  See the module
     docstring for masks, fully masked rows and ``is_causal``."""
     for name, t in (("query", query), ("key", key), ("value", value)):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"multi_head_attention_forward(): argument '{name}' must be Tensor, "
-                            f"not {type(t).__name__}")
+        check_tensor(t, "multi_head_attention_forward", name)
     is_batched = mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         # Compute as a batch of one, squeezed again at the end.

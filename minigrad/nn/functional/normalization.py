@@ -26,6 +26,7 @@ import minigrad_kernels as kernels
 from ...tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...ops.operands import check_tensor
 from ...ops.pointwise import rsqrt
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
@@ -51,8 +52,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Batch normalisation over every axis but 1, for input (N, C, *).  ``training=True``
     normalises with the batch statistics and, when running stats are given, updates them
     in place; ``training=False`` normalises with ``running_mean``/``running_var``."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"batch_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, "batch_norm")
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected at least 2D input (got {input.ndim}D input)")
     channels = input.shape[1]
@@ -137,8 +137,7 @@ def _normalized_shape(normalized_shape):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dims (which must equal
     ``normalized_shape``), then ``weight ⊙ x̂ + bias`` elementwise over those dims."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"layer_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, "layer_norm")
     shape = _normalized_shape(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
@@ -156,8 +155,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each of ``num_groups`` groups of channels (with all spatial positions) of an
     (N, C, *) input, then a per-channel affine map."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"group_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, "group_norm")
     if input.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.ndim}")

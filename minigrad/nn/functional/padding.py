@@ -18,9 +18,9 @@ the sum of their gradients.
 """
 import numbers
 
-from ...tensor import Tensor
 from ...autograd.function import Function
 from ...ops.indexing import Index, IndexKey
+from ...ops.operands import check_tensor
 
 __all__ = ["pad"]
 
@@ -66,8 +66,7 @@ def _padded_index(xp, size, left, right, mode):
 
 
 def _check_pad(input, pad, mode, value):
-    if not isinstance(input, Tensor):
-        raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, "pad")
     if not isinstance(pad, (tuple, list)) or not all(
             isinstance(p, numbers.Integral) for p in pad):
         raise TypeError(f"pad(): argument 'pad' must be a tuple of ints, but got {pad!r}")

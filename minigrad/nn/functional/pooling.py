@@ -15,7 +15,7 @@ mode) are tested in ``tests/nn/test_functional_conv.py``.
 """
 import numbers
 
-from ...tensor import Tensor
+from ...ops.operands import check_tensor
 from ...ops.pooling import (AvgPool2d, AvgPoolWindow, MaxPool2d, MaxPoolWindow,
                             adaptive_average_pool2d)
 
@@ -45,8 +45,7 @@ def _output_size(size, kernel, stride, padding, dilation, ceil_mode):
 
 def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
     """Check and normalise pooling arguments; returns (batched input, k, s, p, d)."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    check_tensor(input, op)
     if input.ndim not in (3, 4) or any(n == 0 for n in input.shape[-3:]):
         raise RuntimeError(f"{op}: non-empty 3D or 4D (batch mode) tensor expected for input, "
                            f"but got input of size {list(input.shape)}")
@@ -115,9 +114,7 @@ def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive windows: output cell a covers input rows
     [⌊a·H/OH⌋, ⌈(a+1)·H/OH⌉), likewise columns.  ``output_size``: int or pair, where None
     keeps that input size."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"adaptive_avg_pool2d(): argument 'input' must be Tensor, not "
-                        f"{type(input).__name__}")
+    check_tensor(input, "adaptive_avg_pool2d")
     if input.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
                            f"{list(input.shape)}")

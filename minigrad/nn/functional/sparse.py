@@ -14,6 +14,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...ops.indexing import IndexAccumulate, IndexKey
 from ...ops.masking import masked_fill
+from ...ops.operands import check_tensor
 
 __all__ = ["embedding", "one_hot"]
 
@@ -53,8 +54,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
 
     ``padding_idx`` (may be negative): that row gets no gradient.  ``max_norm``: referenced
     rows are first renormalised in place to at most this norm."""
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError("embedding(): arguments 'input' and 'weight' must be Tensors")
+    check_tensor(input, "embedding")
+    check_tensor(weight, "embedding", "weight")
     if input.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got {input.dtype} instead "
