@@ -1,8 +1,9 @@
 """Checking the operands of ops and turning those of an n-ary op into Tensors of one dtype
 on one device.
 
-``check_tensor`` raises PyTorch's TypeError for an argument that must be a Tensor (ops and
-``nn.functional`` share it).
+``check_tensor`` raises PyTorch's TypeError for an argument that must be a Tensor, and
+``int_pair`` reads an int-or-pair argument (kernel_size, stride, padding, dilation) with
+PyTorch's checks; ops and ``nn`` share both.
 
 Every op that takes two or more values calls ``promote`` first. It applies PyTorch's
 promotion (see ``minigrad.dtypes.result_type``): dimensioned tensors outrank 0-d tensors,
@@ -31,6 +32,20 @@ def check_tensor(value, op, arg="input"):
     is a Tensor."""
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
+
+
+def int_pair(value, name, op, invalid):
+    """``value`` (an int, or a tuple/list of one or two ints) as a pair of Python ints, like
+    PyTorch's ``_pair`` with the checks its C++ ops apply (a bool is not an int here).
+    Anything else raises ``RuntimeError(invalid.format(op=op, name=name, value=value,
+    listed=value as a list))``: ``invalid`` is the calling op's PyTorch message."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return (int(value), int(value))
+    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(
+            isinstance(v, numbers.Integral) for v in value):
+        return (int(value[0]), int(value[-1]))
+    listed = list(value) if isinstance(value, (tuple, list)) else value
+    raise RuntimeError(invalid.format(op=op, name=name, value=value, listed=listed))
 
 
 def check_same_device(tensors, op="op"):

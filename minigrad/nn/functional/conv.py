@@ -15,24 +15,15 @@ made symmetric by first zero-padding the input one more row/column at the bottom
 import numbers
 
 from ...ops.convolution import Conv2d, ConvGeometry
-from ...ops.operands import check_same_device, check_tensor
+from ...ops.operands import check_same_device, check_tensor, int_pair
 from .padding import pad
 
 __all__ = ["conv2d"]
 
 
-def _pair(value, name, op="conv2d"):
-    """An int or a sequence of two ints as a pair, or PyTorch's error."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and all(isinstance(v, numbers.Integral) for v in value):
-        if len(value) == 1:
-            return (int(value[0]), int(value[0]))
-        if len(value) == 2:
-            return (int(value[0]), int(value[1]))
-    shown = list(value) if isinstance(value, (tuple, list)) else value
-    raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of 2 values "
-                       f"to match the convolution dimensions, but got {name}={shown}")
+#: PyTorch's error for a stride, padding, dilation (or kernel_size) that is not an int or pair.
+INVALID_PAIR = ("{op}: expected {name} to be a single integer value or a list of 2 values to "
+                "match the convolution dimensions, but got {name}={listed}")
 
 
 def same_padding(kernel_size, dilation):
@@ -85,7 +76,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``stride``, ``dilation``: int or pair; ``padding``: int, pair, ``'valid'`` (0) or
     ``'same'`` (output size = input size; stride 1 only)."""
     batched = _check_conv2d(input, weight, bias, groups)
-    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    stride = int_pair(stride, "stride", "conv2d", INVALID_PAIR)
+    dilation = int_pair(dilation, "dilation", "conv2d", INVALID_PAIR)
     if min(stride) <= 0:
         raise RuntimeError("non-positive stride is not supported")
     if min(dilation) <= 0:
@@ -105,7 +97,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
     else:
-        padding = _pair(padding, "padding")
+        padding = int_pair(padding, "padding", "conv2d", INVALID_PAIR)
         if min(padding) < 0:
             raise RuntimeError("negative padding is not supported")
     padded = [batched.shape[2 + a] + 2 * padding[a] for a in range(2)]

@@ -13,23 +13,16 @@ the input or the left padding).  ``stride`` defaults to ``kernel_size``.  Paddin
 most half the kernel.  A CNN's shapes (26×26 → 2×2 max pool → 13×13, 11×11 → 5×5, floor
 mode) are tested in ``tests/nn/test_functional_conv.py``.
 """
-import numbers
-
-from ...ops.operands import check_tensor
+from ...ops.operands import check_tensor, int_pair
 from ...ops.pooling import (AvgPool2d, AvgPoolWindow, MaxPool2d, MaxPoolWindow,
                             adaptive_average_pool2d)
 
 __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]
 
 
-def _pool_pair(value, name, op):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(
-            isinstance(v, numbers.Integral) for v in value):
-        return (int(value[0]), int(value[-1]))
-    raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of two ints "
-                       f"(got {name}={value!r})")
+#: PyTorch's error for a kernel_size, stride, padding or dilation that is not an int or pair.
+_INVALID_PAIR = ("{op}: {name} must either be a single int, or a tuple of two ints "
+                 "(got {name}={value!r})")
 
 
 def _output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -49,10 +42,11 @@ def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode)
     if input.ndim not in (3, 4) or any(n == 0 for n in input.shape[-3:]):
         raise RuntimeError(f"{op}: non-empty 3D or 4D (batch mode) tensor expected for input, "
                            f"but got input of size {list(input.shape)}")
-    k = _pool_pair(kernel_size, "kernel_size", op)
+    k = int_pair(kernel_size, "kernel_size", op, _INVALID_PAIR)
     s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
-        else _pool_pair(stride, "stride", op)
-    p, d = _pool_pair(padding, "padding", op), _pool_pair(dilation, "dilation", op)
+        else int_pair(stride, "stride", op, _INVALID_PAIR)
+    p = int_pair(padding, "padding", op, _INVALID_PAIR)
+    d = int_pair(dilation, "dilation", op, _INVALID_PAIR)
     if min(k) <= 0:
         raise RuntimeError(f"kernel_size must be greater than zero, but got kH: {k[0]} kW: {k[1]}")
     if min(s) <= 0:

@@ -11,8 +11,9 @@ inside the convolution; 'reflect', 'replicate' and 'circular' pad the input firs
 A 3×3 kernel, stride 1, no padding maps 28×28 to 26×26, as in ``models/cnn.py``.
 """
 from ... import creation
+from ...ops.operands import int_pair
 from .. import functional as F
-from ..functional.conv import same_padding
+from ..functional.conv import INVALID_PAIR, same_padding
 from ..module import Module
 from ..parameter import Parameter
 from .linear import reset_weight_and_bias
@@ -20,12 +21,6 @@ from .linear import reset_weight_and_bias
 __all__ = ["Conv2d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def _pair(value):
-    if isinstance(value, (tuple, list)):
-        return tuple(value) if len(value) == 2 else (value[0], value[0])
-    return (value, value)
 
 
 class Conv2d(Module):
@@ -40,7 +35,9 @@ class Conv2d(Module):
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
-        kernel_size, stride, dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
+        kernel_size = int_pair(kernel_size, "kernel_size", "conv2d", INVALID_PAIR)
+        stride = int_pair(stride, "stride", "conv2d", INVALID_PAIR)
+        dilation = int_pair(dilation, "dilation", "conv2d", INVALID_PAIR)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of "
@@ -48,7 +45,7 @@ class Conv2d(Module):
             if padding == "same" and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         else:
-            padding = _pair(padding)
+            padding = int_pair(padding, "padding", "conv2d", INVALID_PAIR)
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {set(_PADDING_MODES)}, but got "
                              f"padding_mode='{padding_mode}'")
