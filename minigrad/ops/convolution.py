@@ -62,13 +62,6 @@ __all__ = []
 ConvGeometry = namedtuple("ConvGeometry", ["stride", "padding", "dilation", "groups"])
 
 
-def conv2d_geometry(stride, padding, dilation, groups):
-    """Normalise already-validated ints/pairs into a ConvGeometry of int pairs."""
-    def pair(v):
-        return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
-    return ConvGeometry(pair(stride), pair(padding), pair(dilation), int(groups))
-
-
 class Conv2d(Function):
     """y = x ⋆ w (cross-correlation, no bias).   (N, C, H, W), (O, C/g, kh, kw) → (N, O, OH, OW)
     OH = ⌊(H + 2p − d(kh − 1) − 1)/s⌋ + 1.
@@ -128,9 +121,3 @@ class Conv2dWeightGrad(Function):
             if self.needs_input_grad[0] else None
         d_dy = Conv2d.apply(x, g, self.geometry) if self.needs_input_grad[1] else None
         return d_x, d_dy
-
-
-def convolution2d(input, weight, stride=1, padding=0, dilation=1, groups=1):
-    """``input ⋆ weight`` for a batched 4-D input, no bias, symmetric zero padding, without
-    argument checks; the checked public form is ``minigrad.nn.functional.conv2d``."""
-    return Conv2d.apply(input, weight, conv2d_geometry(stride, padding, dilation, groups))

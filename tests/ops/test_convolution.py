@@ -9,8 +9,19 @@ from hypothesis import given, settings, strategies as st
 import minigrad_kernels as kernels
 import minigrad as mg
 from minigrad.autograd.gradcheck import gradcheck, gradgradcheck
-from minigrad.ops.convolution import (Conv2d, Conv2dInputGrad, Conv2dWeightGrad, ConvGeometry,
-                                      conv2d_geometry, convolution2d)
+from minigrad.ops.convolution import Conv2d, Conv2dInputGrad, Conv2dWeightGrad, ConvGeometry
+
+
+def conv2d_geometry(stride, padding, dilation, groups):
+    """Ints or pairs as a ConvGeometry of int pairs (the tests' shorthand)."""
+    def pair(v):
+        return (int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1]))
+    return ConvGeometry(pair(stride), pair(padding), pair(dilation), int(groups))
+
+
+def convolution2d(input, weight, stride=1, padding=0, dilation=1, groups=1):
+    """``Conv2d`` on a batched input without F.conv2d's argument checks or bias."""
+    return Conv2d.apply(input, weight, conv2d_geometry(stride, padding, dilation, groups))
 
 
 def conv_loops(x, w, stride, padding, dilation, groups):
