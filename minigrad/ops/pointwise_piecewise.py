@@ -1,6 +1,6 @@
 """Piecewise elementwise ops, whose gradients are masks: where, maximum/minimum, clamp,
-abs, relu/leaky_relu (rounding, division with remainder and the predicates are in
-``rounding.py``).
+abs, relu/leaky_relu and hardtanh (``F.hardtanh``/``F.relu6`` only; no ``torch.hardtanh``)
+(rounding, division with remainder and the predicates are in ``rounding.py``).
 
 Operands are promoted with ``operands.promote`` and broadcast to one shape S; each input's
 gradient is a masked copy of dz (PyTorch's ``where(mask, dz, 0)``, so an inf or NaN in dz
@@ -221,7 +221,7 @@ def abs(input):
 absolute = abs
 
 
-# ---------------------------------------------------------------- relu, leaky_relu
+# ---------------------------------------------------------------- relu, leaky_relu, hardtanh
 class Relu(PointwiseFunction):
     """z = max(x, 0);  dx = 0 where x ≤ 0 (so 0 at x = 0), else dz (dz at nan, like PyTorch)."""
 
@@ -252,6 +252,18 @@ class LeakyRelu(PointwiseFunction):
     def backward(self, dz):
         (x,) = self.saved_tensors
         return Where.apply(Tensor._wrap(x.data > 0), dz, dz * self.slope)
+
+
+class Hardtanh(Function):
+    """z = clamp(x, lo, hi);  dx = dz where lo < x < hi, else 0 — zero *at* the corners too,
+    which is where it differs from clamp (PyTorch's hardtanh_backward)."""
+
+    def forward(self, x, low, high):
+        self.inside = (x.data > low) & (x.data < high)
+        return x.xp.clip(x.data, low, high).astype(x.dtype, copy=False)
+
+    def backward(self, dz):
+        return masked_grad(self.inside, dz)
 
 
 def apply_activation(function, input, op, *args, inplace=False):

@@ -20,7 +20,6 @@ this module gives them the ``nn.functional`` names, argument lists and ``inplace
 
 (ReLU max(0, x), sigmoid 1/(1 + e⁻ˣ), tanh (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ) in exact arithmetic).
 """
-from ...autograd.function import Function
 from ...ops import activation as smooth, pointwise
 from ...ops import pointwise_piecewise
 from ...ops.operands import check_tensor
@@ -44,25 +43,13 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
-class Hardtanh(Function):
-    """z = clamp(x, lo, hi);  dx = dz where lo < x < hi, else 0 — zero *at* the corners too,
-    which is where it differs from clamp (PyTorch's hardtanh_backward)."""
-
-    def forward(self, x, low, high):
-        self.inside = (x.data > low) & (x.data < high)
-        return x.xp.clip(x.data, low, high).astype(x.dtype, copy=False)
-
-    def backward(self, dz):
-        return pointwise_piecewise.masked_grad(self.inside, dz)
-
-
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp(x, min_val, max_val) with gradient 1 strictly inside (min_val, max_val)."""
     check_tensor(input, "hardtanh")
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return pointwise_piecewise.apply_activation(Hardtanh, input, "hardtanh", min_val, max_val,
-                                                inplace=inplace)
+    return pointwise_piecewise.apply_activation(pointwise_piecewise.Hardtanh, input, "hardtanh",
+                                                min_val, max_val, inplace=inplace)
 
 
 def relu6(input, inplace=False):
