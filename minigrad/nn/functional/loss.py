@@ -31,13 +31,13 @@ from minigrad_kernels.reference.loss import (cross_entropy_coefficients,
                                              cross_entropy_gradient_scale)
 
 from ... import dtypes
-from ...device import quiet_floating_point
 from ...tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...ops import activation as smooth, pointwise
 from ...ops.broadcast import broadcast_tensors
 from ...ops.indexing import gather
+from ...ops.loss import BinaryCrossEntropy
 from ...ops.operands import check_tensor
 from ...ops.softmax import log_softmax, softmax
 
@@ -264,35 +264,6 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 
 # ---------------------------------------------------------------------- binary losses
-# PyTorch's EPSILON for the BCE gradient is the float32 value of 1e-12.
-_BCE_EPSILON = 9.999999960041972e-13
-
-
-class BinaryCrossEntropy(Function):
-    """ℓ = (y − 1)·max(log(1 − x), −100) − y·max(log x, −100)   (elementwise, x ∈ [0, 1]).
-    VJP (PyTorch's): dx = dℓ (x − y) / max(x(1 − x), 1e-12),
-                     dy = dℓ (max(log(1 − x), −100) − max(log x, −100))."""
-
-    def forward(self, x, y):
-        self.save_for_backward(x, y)
-        xp = x.xp
-        with quiet_floating_point(xp, divide="ignore"):  # log 0 = −∞, clamped below
-            log_x = xp.maximum(xp.log(x.data), -100.0)
-            log_1mx = xp.maximum(xp.log1p(-x.data), -100.0)
-        return ((y.data - 1) * log_1mx - y.data * log_x).astype(x.dtype, copy=False)
-
-    def backward(self, dl):
-        x, y = self.saved_tensors
-        dx = dy = None
-        if self.needs_input_grad[0]:
-            dx = dl * (x - y) / pointwise.clamp(x * (1.0 - x), min=_BCE_EPSILON)
-        if self.needs_input_grad[1]:
-            log_x = pointwise.clamp(pointwise.log(x), min=-100.0)
-            log_1mx = pointwise.clamp(pointwise.log1p(-x), min=-100.0)
-            dy = dl * (log_1mx - log_x)
-        return dx, dy
-
-
 def _size_mismatch(input, target):
     return ValueError(f"Using a target size ({target.size()}) that is different to the input "
                       f"size ({input.size()}) is deprecated. Please ensure they have the same "
