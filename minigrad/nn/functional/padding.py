@@ -10,46 +10,21 @@ s + l + r entries; output position j (counted from −l) reads
     replicate  x[clamp(j, 0, s − 1)]
     circular   x[j mod s]
 
-Constant padding is the Function ``ConstantPad``; its VJP is constant padding of dy by
-(−l, −r) with zeros (crop what was added, zero-fill what was cropped), so the Function is
-its own adjoint family.  The other modes are a gather with an index array per dim
-(``Index``), whose VJP scatter-adds: pixels read twice (reflection, replication) receive
-the sum of their gradients.
+Constant padding is the Function ``ConstantPad`` (``minigrad/ops/padding.py``); its VJP is
+constant padding of dy by (−l, −r) with zeros (crop what was added, zero-fill what was
+cropped), so the Function is its own adjoint family.  The other modes are a gather with an
+index array per dim (``Index``), whose VJP scatter-adds: pixels read twice (reflection,
+replication) receive the sum of their gradients.
 """
 import numbers
 
-from ...autograd.function import Function
 from ...ops.indexing import Index, IndexKey
 from ...ops.operands import check_tensor
+from ...ops.padding import ConstantPad
 
 __all__ = ["pad"]
 
 _MODES = ("constant", "reflect", "replicate", "circular")
-
-
-class ConstantPad(Function):
-    """y = x with ``pairs[i] = (l, r)`` entries of ``value`` added before/after dim
-    ``dims[i]`` (negative l or r crop).   (…, s, …) → (…, s + l + r, …).
-    VJP: dx = ConstantPad(dy, (−l, −r), 0)."""
-
-    def forward(self, x, dims, pairs, value):
-        self.dims, self.pairs = dims, pairs
-        xp = x.xp
-        shape, source, target = list(x.shape), [slice(None)] * x.ndim, [slice(None)] * x.ndim
-        for d, (left, right) in zip(dims, pairs):
-            size = x.shape[d]
-            start, stop = max(-left, 0), size - max(-right, 0)
-            length = max(stop - start, 0)
-            shape[d] = size + left + right
-            source[d] = slice(start, start + length)
-            target[d] = slice(max(left, 0), max(left, 0) + length)
-        out = xp.full(tuple(shape), value, dtype=x.dtype)
-        out[tuple(target)] = x.data[tuple(source)]
-        return out
-
-    def backward(self, dy):
-        negated = tuple((-left, -right) for left, right in self.pairs)
-        return ConstantPad.apply(dy, self.dims, negated, 0)
 
 
 def _padded_index(xp, size, left, right, mode):
