@@ -1,6 +1,7 @@
 """Indexing: ``t[key]``, ``t[key] = v``, and the ops that pick elements by position
-(gather, index_select, take_along_dim; masked_fill and tril/triu are in ``masking.py``;
-narrow and select, plain slices, live with split in ``joining.py``).
+(gather, index_select, take_along_dim, and ``EmbeddingLookup``, the Function behind
+``F.embedding``; masked_fill and tril/triu are in ``masking.py``; narrow and select, plain
+slices, live with split in ``joining.py``).
 
 Every read is one Function, ``Index``: y = x[key]. Its VJP puts each gradient element back
 where it was read from, adding where an element was read more than once,
@@ -27,6 +28,7 @@ from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from .broadcast import sum_to, broadcast_to
+from .masking import masked_fill
 from .operands import broadcast_shapes, check_same_device
 from .shape import _mark_view, reshape
 
@@ -263,6 +265,22 @@ class IndexPut(Function):
         if self.needs_input_grad[1]:
             dv = sum_to(Index.apply(dz, self.key), self.value_shape)
         return dx, dv
+
+
+class EmbeddingLookup(Function):
+    """y = W[ids] (rows of W picked by an integer array).   W (V, D), ids (*) → (*, D).
+    VJP: dW = scatter_add(zeros(V, D), ids, dy) with dy zeroed where ids = padding_idx;
+    the scatter-add is ``IndexAccumulate``, whose own VJP is the lookup again."""
+
+    def forward(self, weight, ids, padding_idx):
+        self.ids, self.padding_idx, self.weight_shape = ids, padding_idx, weight.shape
+        return weight.data[ids.data]
+
+    def backward(self, dy):
+        if self.padding_idx is not None:
+            padding = Tensor._wrap((self.ids.data == self.padding_idx)[..., None])
+            dy = masked_fill(dy, padding, 0.0)
+        return IndexAccumulate.apply(dy, IndexKey((), (self.ids.data,)), self.weight_shape), None
 
 
 def index_with_key(input, key):

@@ -10,29 +10,11 @@ import numbers
 
 from ... import dtypes
 from ...tensor import Tensor
-from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
-from ...ops.indexing import IndexAccumulate, IndexKey
-from ...ops.masking import masked_fill
+from ...ops.indexing import EmbeddingLookup
 from ...ops.operands import check_tensor
 
 __all__ = ["embedding", "one_hot"]
-
-
-class EmbeddingLookup(Function):
-    """y = W[ids] (rows of W picked by an integer array).   W (V, D), ids (*) → (*, D).
-    VJP: dW = scatter_add(zeros(V, D), ids, dy) with dy zeroed where ids = padding_idx;
-    the scatter-add is ``IndexAccumulate``, whose own VJP is the lookup again."""
-
-    def forward(self, weight, ids, padding_idx):
-        self.ids, self.padding_idx, self.weight_shape = ids, padding_idx, weight.shape
-        return weight.data[ids.data]
-
-    def backward(self, dy):
-        if self.padding_idx is not None:
-            padding = Tensor._wrap((self.ids.data == self.padding_idx)[..., None])
-            dy = masked_fill(dy, padding, 0.0)
-        return IndexAccumulate.apply(dy, IndexKey((), (self.ids.data,)), self.weight_shape), None
 
 
 def _renorm_rows(weight, ids, max_norm, norm_type):
