@@ -43,13 +43,17 @@ def _addindent(text, spaces):
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-def _check_name(kind, name):
+def _check_name(module, kind, name, registered):
+    """PyTorch's checks on the name of a new parameter, buffer or submodule of ``module``:
+    a non-empty string without dots, not already an attribute outside ``registered``."""
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if "." in name:
         raise KeyError(f"{kind} name can't contain \".\", got: {name}")
     if name == "":
         raise KeyError(f"{kind} name can't be empty string \"\"")
+    if hasattr(module, name) and name not in registered:
+        raise KeyError(f"attribute '{name}' already exists")
 
 
 class Module:
@@ -84,9 +88,7 @@ class Module:
         """Add a parameter (or ``None``, a declared-but-absent slot such as ``bias=False``)."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        _check_name("parameter", name)
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_name(self, "parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             "(minigrad.nn.Parameter or None required)")
@@ -103,9 +105,7 @@ class Module:
         ``persistent=False`` keeps it out of ``state_dict`` (PyTorch's rule)."""
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        _check_name("buffer", name)
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_name(self, "buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             "(minigrad Tensor or None required)")
@@ -119,9 +119,7 @@ class Module:
         """Add a child module (or ``None``) under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_typename(module)} is not a Module subclass")
-        _check_name("module", name)
-        if hasattr(self, name) and name not in self._modules:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_name(self, "module", name, self._modules)
         self._modules[name] = module
 
     register_module = add_module
