@@ -22,7 +22,43 @@ def _absolute_index(index, size):
     return index % size
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: submodules reached by position (negative
+    too), ``len``, iteration, ``append``, ``pop`` and ``del`` (which renumbers the keys
+    "0".."n-1", as PyTorch does)."""
+
+    def _key(self, index):
+        return next(islice(iter(self._modules), _absolute_index(index, len(self)), None))
+
+    def __delitem__(self, index):
+        if isinstance(index, slice):
+            for key in list(self._modules)[index]:
+                delattr(self, key)
+        else:
+            delattr(self, self._key(index))
+        # Keep the keys dense: what followed the deleted entries moves up.
+        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
+
+
+class Sequential(_ModuleSequence):
     """Modules applied in order: ``forward(x) = m_n(...m_2(m_1(x)))``.
 
     ``Sequential(m1, m2, ...)`` keys them "0", "1", ...; ``Sequential(OrderedDict(name=m))``
@@ -40,9 +76,6 @@ class Sequential(Module):
             for index, module in enumerate(args):
                 self.add_module(str(index), module)
 
-    def _key(self, index):
-        return next(islice(iter(self._modules), _absolute_index(index, len(self)), None))
-
     def __getitem__(self, index):
         if isinstance(index, slice):
             return type(self)(OrderedDict(list(self._modules.items())[index]))
@@ -50,21 +83,6 @@ class Sequential(Module):
 
     def __setitem__(self, index, module):
         setattr(self, self._key(index), module)
-
-    def __delitem__(self, index):
-        if isinstance(index, slice):
-            for key in list(self._modules)[index]:
-                delattr(self, key)
-        else:
-            delattr(self, self._key(index))
-        # Keep the keys dense: what followed the deleted entries moves up.
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __add__(self, other):
         if not isinstance(other, Sequential):
@@ -74,10 +92,6 @@ class Sequential(Module):
         for module in list(self) + list(other):
             result.append(module)
         return result
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def insert(self, index, module):
         if not isinstance(module, Module):
@@ -97,21 +111,13 @@ class Sequential(Module):
             self.append(module)
         return self
 
-    def pop(self, key):
-        module = self[key]
-        del self[key]
-        return module
-
     def forward(self, input):
         for module in self:
             input = module(input)
         return input
 
-    def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
 
-
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered (a plain Python list would hide
     them from ``parameters()``). No ``forward``: the owner decides how to use them."""
 
@@ -127,20 +133,6 @@ class ModuleList(Module):
 
     def __setitem__(self, index, module):
         setattr(self, str(_absolute_index(index, len(self))), module)
-
-    def __delitem__(self, index):
-        if isinstance(index, slice):
-            for key in list(self._modules)[index]:
-                delattr(self, key)
-        else:
-            delattr(self, str(_absolute_index(index, len(self))))
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __iadd__(self, modules):
         return self.extend(modules)
@@ -158,15 +150,6 @@ class ModuleList(Module):
         self._modules = OrderedDict()
         for i, m in enumerate(modules):
             self.add_module(str(i), m)
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def pop(self, key):
-        module = self[key]
-        del self[key]
-        return module
 
     def extend(self, modules):
         if isinstance(modules, (Module, str)) or not hasattr(modules, "__iter__"):
@@ -193,9 +176,6 @@ class ModuleList(Module):
             head = f"({start})" if start == end else f"({start}-{end}): {end - start + 1} x"
             lines.append(_addindent(f"{head}: {text}" if start == end else f"{head} {text}", 2))
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
-
-    def __dir__(self):
-        return [k for k in super().__dir__() if not k.isdigit()]
 
 
 class ModuleDict(Module):
