@@ -67,3 +67,11 @@ def test_wrong_input_channels_names_shapes():
     with pytest.raises(RuntimeError, match=r"Given groups=1, weight of size \[8, 3, 3, 3\], expected "
                                            r"input\[2, 4, 5, 5\] to have 3 channels, but got 4"):
         nn.Conv2d(3, 8, 3)(mg.randn(2, 4, 5, 5))
+
+
+@pytest.mark.parametrize("name", ["kernel_size", "stride", "padding", "dilation"])
+def test_sizes_of_three_values_are_refused_not_truncated(name):
+    kwargs = {"kernel_size": 3, name: (1, 2, 3)}
+    with pytest.raises(RuntimeError, match=f"expected {name} to be a single integer value or a "
+                                           r"list of 2 values .* but got " + name + r"=\[1, 2, 3\]"):
+        nn.Conv2d(2, 4, **kwargs)
