@@ -39,7 +39,7 @@ import numpy as np
 
 from . import dtypes
 from .tensor import Tensor, Size
-from .device import as_device, move_array
+from .device import as_device, move_array, to_host
 from .nn.parameter import Parameter
 
 _MANIFEST = "__manifest__"
@@ -61,7 +61,7 @@ class _Encoder:
         key = id(array)
         if key not in self._array_index:
             self._keep_alive.append(array)
-            host = array if isinstance(array, np.ndarray) else array.get()
+            host = to_host(array)
             self._array_index[key] = len(self.arrays)
             self.arrays.append(host)
         return self._array_index[key]
