@@ -149,3 +149,15 @@ def test_no_module_fills_in_another_modules_globals():
                     and isinstance(node.args[0], ast.Name) and node.args[0].id == "Tensor"):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} setattr(Tensor, ...)")
     assert not offenders, "\n".join(offenders)
+
+
+def test_functions_with_their_own_vjps_live_in_ops():
+    """nn.functional checks arguments and composes; every Function subclass is in ops/."""
+    offenders = []
+    for path in (ROOT / "minigrad" / "nn").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                    getattr(base, "id", getattr(base, "attr", None)) == "Function"
+                    for base in node.bases):
+                offenders.append(f"{path.relative_to(ROOT)}: class {node.name}")
+    assert not offenders, "\n".join(offenders)

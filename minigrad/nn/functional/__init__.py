@@ -15,8 +15,8 @@ layer functions, one family per module.
 =================  ==============================================================
 
 Differentiable Functions with their own VJPs live in ``minigrad/ops`` (convolution, pooling,
-the pointwise activations and hardtanh, softmax, constant padding, binary cross-entropy, the
-embedding lookup); this package checks arguments the way PyTorch does and composes those ops.
+the pointwise activations and hardtanh, softmax, constant padding, cross-entropy and binary
+cross-entropy, layer norm, the embedding lookup); a test keeps every Function there. This package checks arguments the way PyTorch does and composes those ops.
 """
 from . import (activation, attention, conv, dropout as _dropout_module, linear as _linear_module,
                loss, normalization, padding, pooling, sparse)

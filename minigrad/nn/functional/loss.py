@@ -26,20 +26,15 @@ with class weights divides by Σ w_{t_i} over the non-ignored targets, exactly a
 """
 import warnings
 
-import minigrad_kernels as kernels
-from minigrad_kernels.reference.loss import (cross_entropy_coefficients,
-                                             cross_entropy_gradient_scale)
 
 from ... import dtypes
 from ...tensor import Tensor
-from ...autograd.function import Function
-from ...autograd.grad_mode import is_grad_enabled
 from ...ops import activation as smooth, pointwise
 from ...ops.broadcast import broadcast_tensors
 from ...ops.indexing import gather
-from ...ops.loss import BinaryCrossEntropy
+from ...ops.loss import BinaryCrossEntropy, CrossEntropy
 from ...ops.operands import check_tensor
-from ...ops.softmax import log_softmax, softmax
+from ...ops.softmax import log_softmax
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits"]
@@ -144,36 +139,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_class_target(input, target, weight)
     picked, w, _ = _class_targets(input, target, weight, ignore_index)
     return _reduce_picked(picked, w, reduction)
-
-
-class CrossEntropy(Function):
-    """ℓ_i = (1 − ε)(−w_i z_{i,t_i}) + (ε/C)(−Σ_c w_c z_{i,c}),  z = log_softmax(x) over the
-    class dim, w_i = w[t_i] (0 where t_i = ignore_index), reduced ('mean': Σ ℓ_i / Σ w_i);
-    dx = g ⊙ (A softmax(x) − a),  a_{i,c} = (1 − ε) w_i [c = t_i] + (ε/C) w_c [t_i kept],
-    A_i = Σ_c a_{i,c},  g = dℓ (÷ Σ w_i for 'mean').  x (N, C, d…) or (C,), t (N, d…) or ()
-    → ℓ (N, d…) for 'none', () otherwise.  Targets and class weights get no gradient."""
-
-    def forward(self, x, ids, weight, ignore_index, label_smoothing, reduction):
-        self.save_for_backward(x)
-        self.arguments = (ids, weight, ignore_index, label_smoothing, reduction)
-        return kernels.cross_entropy_forward(x.data, *self.arguments)
-
-    def backward(self, dl):
-        (x,) = self.saved_tensors
-        ids, weight, ignore_index, label_smoothing, reduction = self.arguments
-        if not is_grad_enabled():
-            return Tensor._wrap(kernels.cross_entropy_backward(
-                x.data, ids, dl.data, weight, ignore_index, label_smoothing, reduction))
-        # create_graph: the same VJP in Tensor ops (softmax and dℓ carry the graph; a and A
-        # are constants of the targets), so it can be differentiated again.
-        class_dim = 0 if x.ndim == 1 else 1
-        a, total, w = cross_entropy_coefficients(x.data, ids, weight, ignore_index,
-                                                 label_smoothing)
-        g = dl * Tensor._wrap(cross_entropy_gradient_scale(w, reduction).astype(x.dtype))
-        g = (g * Tensor._wrap(x.xp.ones_like(w))).unsqueeze(class_dim)
-        probabilities = softmax(x, class_dim)
-        return g * (probabilities * Tensor._wrap(x.xp.expand_dims(total, class_dim))
-                    - Tensor._wrap(a))
 
 
 def _probability_cross_entropy(input, target, weight, reduction, label_smoothing):

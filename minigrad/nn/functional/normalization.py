@@ -21,22 +21,12 @@ statistics are constants to autograd (they are updated under ``no_grad``).
 """
 import numbers
 
-import minigrad_kernels as kernels
-
-from ...tensor import Tensor
-from ...autograd.function import Function
-from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...autograd.grad_mode import no_grad
+from ...ops.normalization import LayerNorm, standardise
 from ...ops.operands import check_tensor
 from ...ops.pointwise import rsqrt
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
-
-
-def _standardise(x, axes, eps):
-    """(x − μ)/√(σ² + ε) over ``axes`` with biased σ²; also returns μ and σ² (keepdim)."""
-    mean = x.mean(dim=axes, keepdim=True)
-    var = x.var(dim=axes, keepdim=True, correction=0)
-    return (x - mean) * rsqrt(var + eps), mean, var
 
 
 def _affine(x, weight, bias, shape):
@@ -67,7 +57,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.size()}")
-        normalised, mean, var = _standardise(input, axes, eps)
+        normalised, mean, var = standardise(input, axes, eps)
         if running_mean is not None or running_var is not None:
             with no_grad():
                 if running_mean is not None:
@@ -83,49 +73,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         inv_std = rsqrt(running_var.detach().reshape(shape) + eps)
         normalised = (input - mean) * inv_std
     return _affine(normalised, weight, bias, shape)
-
-
-def _data(tensor):
-    return None if tensor is None else tensor.data
-
-
-class LayerNorm(Function):
-    """y = γ ⊙ x̂ + β,  x̂ = (x − μ)·rstd,  rstd = 1/√(σ² + ε) over the last k axes A;
-    dx = rstd (dx̂ − mean_A(dx̂) − x̂ mean_A(dx̂ ⊙ x̂)), dx̂ = dy ⊙ γ;  dγ = Σ dy ⊙ x̂;  dβ = Σ dy.
-    x (..., *S) → y (..., *S); γ, β of shape S, each optional (no gradient slot if absent)."""
-
-    def forward(self, x, weight, bias, normalized_ndim, eps):
-        self.save_for_backward(x, weight)
-        self.normalized_ndim, self.eps, self.has_bias = normalized_ndim, eps, bias is not None
-        y, self.mean, self.rstd = kernels.layer_norm_forward(
-            x.data, _data(weight), _data(bias), normalized_ndim, eps)
-        return y
-
-    def backward(self, dy):
-        x, weight = self.saved_tensors
-        if is_grad_enabled():
-            # create_graph: the same VJP in Tensor ops, so it can be differentiated again.
-            dx, dweight, dbias = self._differentiable_vjp(dy, x, weight)
-        else:
-            dx, dweight, dbias = (None if a is None else Tensor._wrap(a) for a in
-                                  kernels.layer_norm_backward(dy.data, x.data, _data(weight),
-                                                              self.mean, self.rstd,
-                                                              self.normalized_ndim))
-        return (dx,) + ((dweight,) if weight is not None else ()) + \
-            ((dbias,) if self.has_bias else ())
-
-    def _differentiable_vjp(self, dy, x, weight):
-        axes = tuple(range(x.ndim - self.normalized_ndim, x.ndim))
-        rows = tuple(range(x.ndim - self.normalized_ndim))
-        x_hat, _, var = _standardise(x, axes, self.eps)
-        rstd = rsqrt(var + self.eps)
-        d_hat = dy if weight is None else dy * weight
-        dx = rstd * (d_hat - d_hat.mean(dim=axes, keepdim=True)
-                     - x_hat * (d_hat * x_hat).mean(dim=axes, keepdim=True))
-        # An empty ``rows`` (x has only the normalised axes) means nothing to sum over.
-        dweight = None if weight is None else (dy * x_hat).sum(dim=rows) if rows else dy * x_hat
-        dbias = dy.sum(dim=rows) if rows else dy
-        return dx, dweight, dbias
 
 
 def _normalized_shape(normalized_shape):
@@ -170,6 +117,6 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                                f"channels in input, but got {name} of shape {list(t.shape)} and "
                                f"input of shape {list(input.shape)}")
     grouped = input.reshape(n, num_groups, -1)
-    normalised, _, _ = _standardise(grouped, (2,), eps)
+    normalised, _, _ = standardise(grouped, (2,), eps)
     shape = (1, channels) + (1,) * (input.ndim - 2)
     return _affine(normalised.reshape(input.shape), weight, bias, shape)
