@@ -6,7 +6,6 @@ gradient over those positions:  dx = sum_to(dy, s).  ``sum_to`` and ``broadcast_
 each other's VJP, and both are Functions, so the reduction is itself differentiable
 (second derivatives of broadcasting ops just work).
 """
-from ..tensor import Tensor
 from ..autograd.function import Function
 from .operands import broadcast_shapes
 from .shape import _mark_view

@@ -18,7 +18,6 @@ import math
 import minigrad_kernels as kernels
 
 from .. import dtypes
-from ..tensor import Tensor
 from . import pointwise_piecewise, rounding
 from .pointwise_piecewise import (  # noqa: F401  (re-exported)
     PointwiseFunction, check_tensor, apply_activation, Where, where, maximum, minimum, clamp,

@@ -6,7 +6,7 @@ the gradient: reshape ↔ reshape back, permute(p) ↔ permute(argsort p). Outpu
 memory with their input are *views*: they share its version counter, so an in-place write
 through either is seen by a saved copy of the other.
 """
-from ..tensor import Tensor, _normalize_dim
+from ..tensor import _normalize_dim
 from ..autograd.function import Function
 
 
