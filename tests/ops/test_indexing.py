@@ -170,7 +170,7 @@ def test_boolean_masks(device):
 
 def test_zero_size_and_non_contiguous_inputs(device):
     a = non_contiguous(np.arange(24.0).reshape(2, 3, 4))
-    x = mg.from_numpy(a).to(device).requires_grad_()
+    x = mg.from_numpy(a).to(device).to(device).requires_grad_()
     assert not x.is_contiguous()
     np.testing.assert_array_equal(x[:, 1:, [3, 0]].detach().cpu().numpy(), a[:, 1:, [3, 0]])
     empty = leaf(np.zeros((0, 3)), device=device)

@@ -143,8 +143,8 @@ SCRIPTS = {
     "zero_": lambda m, x, y: (lambda h: h.zero_() + x * y)(x * 2.0),
     "fill_ with 0-d tensor": lambda m, x, y: (lambda h: h.fill_(y.sum_to_size(())) * x)(x * 2.0),
     "copy_ into non-leaf": lambda m, x, y: (lambda h: h.copy_(y * 2.0) * x)(x * 1.0),
-    "copy_ into plain leaf": lambda m, x, y: m.zeros(2, 3, dtype=m.float64).copy_(y) * x,
-    "add_ into plain leaf": lambda m, x, y: m.ones(2, 3, dtype=m.float64).add_(x).mul_(y),
+    "copy_ into plain leaf": lambda m, x, y: m.zeros(2, 3, dtype=m.float64, device=x.device).copy_(y) * x,
+    "add_ into plain leaf": lambda m, x, y: m.ones(2, 3, dtype=m.float64, device=x.device).add_(x).mul_(y),
     "write after a copy was taken": lambda m, x, y: write_after_copy(x, y),
 }
 
@@ -165,7 +165,7 @@ def test_autograd_through_clamp_and_masked_fill_matches_torch(device):
     pytest.importorskip("minigrad.ops.indexing")
     mask = np.array([True, False, True])
     assert_same_on_both(lambda m, x, y: (lambda h: h.clamp_(-1.0, 1.0) * y)(x * 2.0), [X, Y], device=device)
-    assert_same_on_both(lambda m, x, y: (lambda h: h.masked_fill_(m.tensor(mask), 0.5) * h)(x * y),
+    assert_same_on_both(lambda m, x, y: (lambda h: h.masked_fill_(m.tensor(mask, device=x.device), 0.5) * h)(x * y),
                         [X, Y], device=device)
 
 
@@ -238,8 +238,8 @@ def test_error_names_the_versions(device):
 
 # ---------------------------------------------------------------------- leaves and no_grad
 @pytest.mark.parametrize("write", [lambda t: t.add_(1.0), lambda t: t.mul_(2.0), lambda t: t.zero_(),
-                                   lambda t: t.fill_(3.0), lambda t: t.copy_(mg.zeros(2)),
-                                   lambda t: t.sub_(mg.ones(2)), lambda t: t.div_(2.0)])
+                                   lambda t: t.fill_(3.0), lambda t: t.copy_(mg.zeros(2, device=t.device)),
+                                   lambda t: t.sub_(mg.ones(2, device=t.device)), lambda t: t.div_(2.0)])
 def test_leaf_requiring_grad_refuses_inplace(write, device):
     x = mg.ones(2, requires_grad=True, device=device)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):

@@ -107,7 +107,7 @@ def test_cat_skips_legacy_empty_tensors(device):
 
 
 def test_cat_aliases_and_non_contiguous(device):
-    a = mg.from_numpy(non_contiguous(np.arange(6.0).reshape(2, 3))).to(device)
+    a = mg.from_numpy(non_contiguous(np.arange(6.0).reshape(2, 3))).to(device).to(device)
     assert not a.is_contiguous()
     assert mg.concat([a, a], 1).tolist() == mg.concatenate((a, a), dim=-1).tolist()
     assert mg.cat([a, a]).tolist() == np.concatenate([a.cpu().numpy(), a.cpu().numpy()]).tolist()

@@ -153,7 +153,7 @@ def test_unary_float32_matches_torch(name, data, device):
     fn, torch_fn, domain = UNARY[name]
     domain = "grid" if domain == "grid" else "real" if domain in ("real", "tan") else "positive"
     a = data.draw(arrays(domain, shapes(max_dims=3), dtype=np.float32))
-    y = fn(mg.from_numpy(a).to(device))
+    y = fn(mg.from_numpy(a).to(device).to(device))
     assert y.dtype == mg.float32
     assert_close(y, torch_fn(torch, torch.from_numpy(np.array(a))), rtol=2e-6, atol=1e-6)
 
@@ -196,7 +196,7 @@ def test_integer_dtypes_are_kept(name, device):
     torch = pytest.importorskip("torch")
     fn, torch_fn, _ = UNARY[name]
     a = np.array([[-3, 0, 2], [5, -1, 7]], dtype=np.int32)
-    y = fn(mg.from_numpy(a).to(device))
+    y = fn(mg.from_numpy(a).to(device).to(device))
     assert y.dtype == mg.int32
     np.testing.assert_array_equal(y.cpu().numpy(), torch_fn(torch, torch.from_numpy(a)).numpy())
 
@@ -284,9 +284,9 @@ def test_erf_is_accurate_across_its_range(device):
     xs = np.concatenate([np.linspace(-7, 7, 2001), [1e-12, -3e-9, 0.4999, 0.5, 0.5001, 30.0]])
     erf_ref = np.array([math.erf(v) for v in xs])
     erfc_ref = np.array([math.erfc(v) for v in xs])
-    np.testing.assert_allclose(mg.erf(mg.from_numpy(xs).to(device)).cpu().numpy(), erf_ref, rtol=1e-14, atol=1e-16)
-    np.testing.assert_allclose(mg.erfc(mg.from_numpy(xs).to(device)).cpu().numpy(), erfc_ref, rtol=1e-13, atol=1e-300)
-    x32 = mg.from_numpy(xs.astype(np.float32)).to(device)
+    np.testing.assert_allclose(mg.erf(mg.from_numpy(xs).to(device).to(device)).cpu().numpy(), erf_ref, rtol=1e-14, atol=1e-16)
+    np.testing.assert_allclose(mg.erfc(mg.from_numpy(xs).to(device).to(device)).cpu().numpy(), erfc_ref, rtol=1e-13, atol=1e-300)
+    x32 = mg.from_numpy(xs.astype(np.float32)).to(device).to(device)
     exact32 = xs.astype(np.float32).astype(np.float64)
     np.testing.assert_allclose(mg.erf(x32).cpu().numpy(), [math.erf(v) for v in exact32], rtol=1e-6, atol=5e-7)
     np.testing.assert_allclose(mg.erfc(x32).cpu().numpy(), [math.erfc(v) for v in exact32], rtol=1e-6, atol=1e-37)
@@ -314,7 +314,7 @@ def test_tensor_where_method_takes_self_as_input(device):
     torch = pytest.importorskip("torch")
     a, b = np.array([1.0, 2.0, 3.0]), np.array([-1.0])
     c = np.array([True, False, True])
-    y = mg.from_numpy(a).to(device).where(mg.from_numpy(c).to(device), mg.from_numpy(b).to(device))
+    y = mg.from_numpy(a).to(device).to(device).where(mg.from_numpy(c).to(device).to(device), mg.from_numpy(b).to(device).to(device))
     expected = torch.from_numpy(a).where(torch.from_numpy(c), torch.from_numpy(b))
     np.testing.assert_array_equal(y.cpu().numpy(), expected.numpy())
 
@@ -400,7 +400,7 @@ def test_where_matches_torch_with_three_way_broadcasting(data, device):
     a = data.draw(arrays("any", shape=sa))
     b = data.draw(arrays("real", shape=sb))
     x, w = leaf(a, device=device), leaf(b, device=device)
-    y = mg.where(mg.from_numpy(c).to(device), x, w)
+    y = mg.where(mg.from_numpy(c).to(device).to(device), x, w)
     g = data.draw(arrays("real", shape=y.shape))
     dx, dw = grads(y, [x, w], g)
     tx, tw = as_torch(torch, a, True), as_torch(torch, b, True)
@@ -416,7 +416,7 @@ def test_where_matches_torch_with_three_way_broadcasting(data, device):
 def test_where_gradcheck_and_gradgradcheck(data, device):
     shape_set = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=2, max_side=3))
     sc, sa, sb = shape_set.input_shapes
-    c = mg.from_numpy(data.draw(hnp.arrays(np.bool_, sc))).to(device)
+    c = mg.from_numpy(data.draw(hnp.arrays(np.bool_, sc))).to(device).to(device)
     x = leaf(data.draw(arrays("real", shape=sa)), device=device)
     w = leaf(data.draw(arrays("real", shape=sb)), device=device)
     assert gradcheck(lambda x, w: mg.where(c, x, w), (x, w), **GRADCHECK)
@@ -515,7 +515,7 @@ def test_divisions_match_torch(op, dtype, data, device):
                                                                  st.floats(-3, 3, allow_subnormal=False))))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        y = DIVISIONS[op](mg, mg.from_numpy(a).to(device), mg.from_numpy(b).to(device))
+        y = DIVISIONS[op](mg, mg.from_numpy(a).to(device).to(device), mg.from_numpy(b).to(device).to(device))
     ty = DIVISIONS[op](torch, torch.from_numpy(a), torch.from_numpy(b))
     assert y.dtype == dtype
     assert_close(y, ty, rtol=1e-12)
@@ -528,7 +528,7 @@ def test_divisions_with_python_numbers_and_zero(device):
                lambda m, t: m.remainder(t, -1.5), lambda m, t: m.fmod(t, 2.5)):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            y = fn(mg, mg.from_numpy(a).to(device))
+            y = fn(mg, mg.from_numpy(a).to(device).to(device))
         assert_close(y, fn(torch, torch.from_numpy(a)))
     i = mg.tensor([5, -3], device=device)
     for fn in (lambda: i // 0, lambda: i % 0, lambda: mg.fmod(i, mg.tensor([1, 0], device=device))):
@@ -582,7 +582,7 @@ def test_where_rejects_a_non_bool_condition(device):
 
 
 @pytest.mark.parametrize("fn", [
-    lambda a, b: mg.where(mg.ones(2, dtype=mg.bool), a, b),
+    lambda a, b: mg.where(mg.ones(2, dtype=mg.bool, device=a.device), a, b),
     mg.maximum, mg.minimum, lambda a, b: mg.clamp(a, b), lambda a, b: mg.clamp(a, max=b),
     mg.remainder, mg.floor_divide, mg.fmod])
 def test_mismatched_shapes_raise_runtime_error_naming_them(fn, device):

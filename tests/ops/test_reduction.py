@@ -148,7 +148,7 @@ def test_prod_matches_torch_with_and_without_zeros(device, data):
     torch = pytest.importorskip("torch")
     shape = data.draw(shapes(max_dims=3))
     array = data.draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([-2, -1.5, -0.5, 0, 0.5, 1, 1.5, 3])))
-    x = mg.from_numpy(array).to(device).requires_grad_()
+    x = mg.from_numpy(array).to(device).to(device).requires_grad_()
     dim, keepdim = data.draw(dims(x.ndim, allow_tuple=False)), data.draw(st.booleans())
     if dim is None:
         compare_with_torch(lambda t: t.prod(), lambda t: t.prod(), x)
