@@ -70,7 +70,7 @@ def test_inplace_matches_out_of_place(name, device):
     work = base * 1.0                        # a non-leaf that may be overwritten
     out = _fn(F, name)(work, inplace=True, **kwargs)
     assert out is work
-    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().numpy())
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().cpu().numpy())
     out.sum().backward()
     np.testing.assert_allclose(base.grad.cpu().numpy(), expected_x.grad.cpu().numpy())
 

@@ -22,8 +22,10 @@ from tests.nn.parity_nested import compare_nested
 E, H = 4, 2
 
 
-def _pair(torch, **kwargs):
-    ours, theirs = nn.MultiheadAttention(E, H, **kwargs), torch.nn.MultiheadAttention(E, H, **kwargs)
+def _pair(torch, *, device, **kwargs):
+    """Ours on ``device``, torch's (the oracle) on the CPU."""
+    ours = nn.MultiheadAttention(E, H, **kwargs).to(device)
+    theirs = torch.nn.MultiheadAttention(E, H, **kwargs)
     return ours, theirs
 
 
@@ -149,7 +151,7 @@ def test_is_causal_hint_matches_torch(device):
     torch = pytest.importorskip("torch")
     ours, theirs = _pair(torch, device=device)
     x = _qkv(np.random.default_rng(4), length=4, device=device)[0]
-    causal = nn.Transformer.generate_square_subsequent_mask(4, dtype=mg.float64)
+    causal = nn.Transformer.generate_square_subsequent_mask(4, dtype=mg.float64, device=device)
     for need_weights in (True, False):
         compare_nested(torch, ours, theirs, x, x, x, attn_mask=causal, is_causal=True,
                        need_weights=need_weights)

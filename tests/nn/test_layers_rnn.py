@@ -16,8 +16,9 @@ from minigrad.autograd.gradcheck import gradcheck
 from tests.nn.parity import assert_same_state_layout, leaf
 from tests.nn.parity_nested import compare_nested
 
-def _pair(torch, name, *args, **kwargs):
-    return getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+def _pair(torch, name, *args, device, **kwargs):
+    """Ours on ``device``, torch's (the oracle) on the CPU."""
+    return getattr(nn, name)(*args, **kwargs).to(device), getattr(torch.nn, name)(*args, **kwargs)
 
 
 def _states(rng, name, shape, cell_shape=None, *, device):

@@ -29,9 +29,10 @@ def _activation(torch, name):
             "GELU()": (nn.GELU(), torch.nn.GELU())}[name]
 
 
-def _pair(torch, cls, *args, activation="relu", **kwargs):
+def _pair(torch, cls, *args, activation="relu", device, **kwargs):
+    """Ours on ``device``, torch's (the oracle) on the CPU."""
     ours_act, torch_act = _activation(torch, activation)
-    return (getattr(nn, cls)(*args, activation=ours_act, **kwargs),
+    return (getattr(nn, cls)(*args, activation=ours_act, **kwargs).to(device),
             getattr(torch.nn, cls)(*args, activation=torch_act, **kwargs))
 
 
