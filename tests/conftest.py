@@ -34,7 +34,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long-running; run with -m slow")
     config.addinivalue_line("markers", "gpu: needs a real CUDA device; run with -m gpu")
     config.addinivalue_line("markers", "network: fetches data from a package registry")
-    if "HYPOTHESIS_PROFILE" not in os.environ and (config.option.markexpr or "").strip() == "gpu":
+    markexpr = config.option.markexpr or ""
+    if "HYPOTHESIS_PROFILE" not in os.environ and "gpu" in markexpr and "not gpu" not in markexpr:
         settings.load_profile("gpu")
 
 
