@@ -17,7 +17,8 @@ def same_as_torch(ours, theirs, values=True):
     assert ours.requires_grad == theirs.requires_grad
     if values:
         # atol: float32 ranges may differ from torch's by an ulp around 0.
-        np.testing.assert_allclose(ours.detach().cpu().numpy(), theirs.detach().numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(ours.detach().cpu().numpy(), theirs.detach().numpy(), rtol=1e-6,
+                                   atol=1e-6)
 
 
 # ---------------------------------------------------------------------- tensor()
@@ -259,7 +260,8 @@ def test_arange_with_tensor_bounds_and_errors(device):
 def test_linspace_matches_torch(args, kwargs, device):
     torch = torch_or_skip()
     torch_kwargs = {k: getattr(torch, v) for k, v in kwargs.items()}
-    same_as_torch(mg.linspace(*args, **kwargs, device=device), torch.linspace(*args, **torch_kwargs))
+    same_as_torch(mg.linspace(*args, **kwargs, device=device),
+                  torch.linspace(*args, **torch_kwargs))
 
 
 def test_linspace_negative_steps_raises():

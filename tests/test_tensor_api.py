@@ -96,11 +96,13 @@ def test_detach_shares_data_and_leaves_the_graph():
 # ---------------------------------------------------------------------- Python conversions
 def test_item_and_tolist(device):
     assert mg.tensor([2.5], device=device).item() == 2.5 and isinstance(mg.tensor([2.5], device=device).item(), float)
-    assert mg.tensor(3, device=device).item() == 3 and isinstance(mg.tensor(3, device=device).item(), int)
+    assert mg.tensor(3,
+                     device=device).item() == 3 and isinstance(mg.tensor(3, device=device).item(), int)
     assert mg.tensor(True, device=device).item() is True
     assert mg.tensor([[1.5]], requires_grad=True, device=device).item() == 1.5
     assert matrix(device=device).tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
-    assert mg.tensor(2.5, device=device).tolist() == 2.5 and mg.tensor([1, 2], device=device).tolist() == [1, 2]
+    assert mg.tensor(2.5, device=device).tolist() == 2.5 and mg.tensor([1, 2],
+                                                                       device=device).tolist() == [1, 2]
     assert matrix(requires_grad=True, device=device).tolist() == matrix(device=device).tolist()
     for bad in (mg.tensor([1.0, 2.0], device=device), mg.tensor([], device=device)):
         with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
@@ -110,7 +112,8 @@ def test_item_and_tolist(device):
 def test_float_int_bool_on_one_element_tensors(device):
     assert float(mg.tensor([[2.5]], device=device)) == 2.5
     assert int(mg.tensor([2.7], device=device)) == 2 and int(mg.tensor(-2.7, device=device)) == -2
-    assert bool(mg.tensor([0.0], device=device)) is False and bool(mg.tensor(3, device=device)) is True
+    assert bool(mg.tensor([0.0],
+                          device=device)) is False and bool(mg.tensor(3, device=device)) is True
     assert float(mg.tensor([2.0], requires_grad=True, device=device)) == 2.0
 
 
@@ -213,7 +216,8 @@ def test_float_casts_are_differentiable_and_integer_casts_end_the_graph(device):
 
 
 def test_type_as(device):
-    assert mg.tensor([1, 2], device=device).type_as(mg.ones(1, dtype=mg.float64, device=device)).dtype == mg.float64
+    assert mg.tensor([1, 2],
+                     device=device).type_as(mg.ones(1, dtype=mg.float64, device=device)).dtype == mg.float64
     assert mg.tensor([1.5], device=device).type_as(mg.tensor([1], device=device)).tolist() == [1]
 
 

@@ -39,7 +39,8 @@ def test_matches_torch_twin(model, device):
     assert state_shapes(model) == state_shapes(twin)
     assert n_params(model) == n_params(twin) == model.num_parameters()
     copy_weights(twin, model)
-    idx, targets = mg.randint(0, 23, (3, 16), device=device), mg.randint(0, 23, (3, 16), device=device)
+    idx, targets = (mg.randint(0, 23, (3, 16), device=device),
+                    mg.randint(0, 23, (3, 16), device=device))
     logits, loss = model(idx, targets)
     t_logits = twin(to_torch(idx))
     t_loss = TF.cross_entropy(t_logits.reshape(-1, 23), to_torch(targets).reshape(-1))
@@ -67,7 +68,8 @@ def test_causal(model, device):
 
 
 def test_loss_at_init_is_ln_vocab(model, device):
-    idx, targets = mg.randint(0, 23, (8, 16), device=device), mg.randint(0, 23, (8, 16), device=device)
+    idx, targets = (mg.randint(0, 23, (8, 16), device=device),
+                    mg.randint(0, 23, (8, 16), device=device))
     _, loss = model(idx, targets)
     assert abs(loss.item() - math.log(23)) < 0.1
     _, none = model(idx)

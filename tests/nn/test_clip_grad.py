@@ -39,7 +39,8 @@ def test_clip_grad_norm_equals_torch(norm_type, max_norm, device):
     assert isinstance(total, mg.Tensor) and total.ndim == 0 and total.dtype == mg.float64
     np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-12)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.cpu().numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.cpu().numpy(), rtol=1e-12,
+                                   atol=1e-15)
 
 
 @given(st.integers(0, 10_000), st.floats(1e-3, 1e3), st.floats(0.01, 10.0),
@@ -52,7 +53,8 @@ def test_clip_grad_norm_float32_property(device, seed, scale, max_norm, norm_typ
     assert total.dtype == mg.float32
     np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-5)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.cpu().numpy(), rtol=1e-5, atol=1e-7 * scale)
+        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.cpu().numpy(), rtol=1e-5,
+                                   atol=1e-7 * scale)
     clipped = get_total_norm([p.grad for p in ours], norm_type).item()
     assert clipped <= max_norm * (1 + 1e-5) or clipped <= total.item() * (1 + 1e-5)
 

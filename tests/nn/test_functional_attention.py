@@ -77,7 +77,8 @@ def test_grouped_query_heads_match_torch(device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(2)
     q = leaf(rng.standard_normal((1, 4, 3, 2)), device=device)
-    k, v = leaf(rng.standard_normal((1, 2, 3, 2)), device=device), leaf(rng.standard_normal((1, 2, 3, 2)), device=device)
+    k, v = (leaf(rng.standard_normal((1, 2, 3, 2)), device=device),
+            leaf(rng.standard_normal((1, 2, 3, 2)), device=device))
     run_both(torch, lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
              lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v,
                                                                                enable_gqa=True),
@@ -86,7 +87,9 @@ def test_grouped_query_heads_match_torch(device):
 
 def test_gradcheck_and_gradgradcheck(device):
     rng = np.random.default_rng(3)
-    q, k, v = leaf(rng.standard_normal((2, 3)), device=device), leaf(rng.standard_normal((3, 3)), device=device), leaf(rng.standard_normal((3, 2)), device=device)
+    q, k, v = (leaf(rng.standard_normal((2, 3)), device=device),
+               leaf(rng.standard_normal((3, 3)), device=device),
+               leaf(rng.standard_normal((3, 2)), device=device))
     keep = mg.tensor(np.array([[True, False, True], [False, False, False]]), device=device)
     fn = lambda q, k, v: F.scaled_dot_product_attention(q, k, v, keep)  # noqa: E731
     assert gradcheck(fn, (q, k, v))

@@ -32,7 +32,8 @@ def test_matches_torch(device, case, seed):
     torch = pytest.importorskip("torch")
     x_shape, w_shape, kw, with_bias = case
     rng = np.random.default_rng(seed)
-    x, w = leaf(rng.standard_normal(x_shape), device=device), leaf(rng.standard_normal(w_shape), device=device)
+    x, w = (leaf(rng.standard_normal(x_shape), device=device),
+            leaf(rng.standard_normal(w_shape), device=device))
     b = leaf(rng.standard_normal(w_shape[0]), device=device) if with_bias else None
     run_both(torch, lambda x, w, b: F.conv2d(x, w, b, **kw),
              lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kw), [x, w, b], seed)
@@ -46,7 +47,8 @@ def test_string_padding_matches_torch(device, padding, kh, kw, dilation, seed):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
     x = leaf(rng.standard_normal((2, 2, 7, 8)), device=device)
-    w, b = leaf(rng.standard_normal((3, 2, kh, kw)), device=device), leaf(rng.standard_normal(3), device=device)
+    w, b = (leaf(rng.standard_normal((3, 2, kh, kw)), device=device),
+            leaf(rng.standard_normal(3), device=device))
     out = run_both(torch, lambda x, w, b: F.conv2d(x, w, b, padding=padding, dilation=dilation),
                    lambda x, w, b: torch.nn.functional.conv2d(x, w, b, padding=padding,
                                                               dilation=dilation),
@@ -58,11 +60,14 @@ def test_string_padding_matches_torch(device, padding, kh, kw, dilation, seed):
 def test_unbatched_input_and_float32(device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
-    x, w = leaf(rng.standard_normal((2, 5, 5)), device=device), leaf(rng.standard_normal((4, 2, 3, 3)), device=device)
+    x, w = (leaf(rng.standard_normal((2, 5, 5)), device=device),
+            leaf(rng.standard_normal((4, 2, 3, 3)), device=device))
     run_both(torch, lambda x, w: F.conv2d(x, w, stride=2, padding=1),
              lambda x, w: torch.nn.functional.conv2d(x, w, stride=2, padding=1), [x, w])
-    x32 = mg.tensor(rng.standard_normal((1, 2, 6, 6)), dtype=mg.float32, requires_grad=True, device=device)
-    w32 = mg.tensor(rng.standard_normal((3, 2, 3, 3)), dtype=mg.float32, requires_grad=True, device=device)
+    x32 = mg.tensor(rng.standard_normal((1, 2, 6, 6)), dtype=mg.float32, requires_grad=True,
+                    device=device)
+    w32 = mg.tensor(rng.standard_normal((3, 2, 3, 3)), dtype=mg.float32, requires_grad=True,
+                    device=device)
     y = F.conv2d(x32, w32)
     assert y.dtype == mg.float32
     y.sum().backward()
@@ -85,7 +90,8 @@ def test_non_contiguous_input_and_weight(device):
 
 def test_gradcheck_and_gradgradcheck_with_bias_and_same_padding(device):
     rng = np.random.default_rng(1)
-    x, w = leaf(rng.standard_normal((1, 2, 3, 4)), device=device), leaf(rng.standard_normal((2, 1, 2, 2)), device=device)
+    x, w = (leaf(rng.standard_normal((1, 2, 3, 4)), device=device),
+            leaf(rng.standard_normal((2, 1, 2, 2)), device=device))
     b = leaf(rng.standard_normal(2), device=device)
     fn = lambda x, w, b: F.conv2d(x, w, b, padding="same", groups=2)  # noqa: E731
     assert gradcheck(fn, (x, w, b))

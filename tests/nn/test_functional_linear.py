@@ -16,7 +16,8 @@ from tests.nn.parity import leaf, run_both
 def test_matches_torch(device, lead, n_in, n_out, with_bias, seed):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
-    x, w = leaf(rng.standard_normal(tuple(lead) + (n_in,)), device=device), leaf(rng.standard_normal((n_out, n_in)), device=device)
+    x, w = (leaf(rng.standard_normal(tuple(lead) + (n_in,)), device=device),
+            leaf(rng.standard_normal((n_out, n_in)), device=device))
     b = leaf(rng.standard_normal(n_out), device=device) if with_bias else None
     run_both(torch, F.linear, torch.nn.functional.linear, [x, w, b], seed)
 
@@ -24,7 +25,8 @@ def test_matches_torch(device, lead, n_in, n_out, with_bias, seed):
 def test_vector_weight_matches_torch(device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
-    x, w = leaf(rng.standard_normal((2, 3, 4)), device=device), leaf(rng.standard_normal(4), device=device)
+    x, w = (leaf(rng.standard_normal((2, 3, 4)), device=device),
+            leaf(rng.standard_normal(4), device=device))
     run_both(torch, F.linear, torch.nn.functional.linear, [x, w])
 
 
@@ -34,8 +36,10 @@ def test_dense_layer_gradients_are_the_corrected_seed_formulas(device):
     dW = δᵀ A, db = Σ_rows δ, and the propagated δ(l−1) = (W(l)ᵀ δ(l)) ⊙ σ′(Z(l−1))."""
     rng = np.random.default_rng(1)
     a0 = rng.standard_normal((5, 3))
-    w1, b1 = leaf(rng.standard_normal((4, 3)), device=device), leaf(rng.standard_normal(4), device=device)
-    w2, b2 = leaf(rng.standard_normal((2, 4)), device=device), leaf(rng.standard_normal(2), device=device)
+    w1, b1 = (leaf(rng.standard_normal((4, 3)), device=device),
+              leaf(rng.standard_normal(4), device=device))
+    w2, b2 = (leaf(rng.standard_normal((2, 4)), device=device),
+              leaf(rng.standard_normal(2), device=device))
     y = rng.standard_normal((5, 2))
     z1 = F.linear(mg.tensor(a0, device=device), w1, b1)
     a1 = F.sigmoid(z1)
@@ -52,16 +56,20 @@ def test_dense_layer_gradients_are_the_corrected_seed_formulas(device):
 
 def test_gradcheck_and_gradgradcheck(device):
     rng = np.random.default_rng(2)
-    x, w, b = leaf(rng.standard_normal((2, 3)), device=device), leaf(rng.standard_normal((2, 3)), device=device), leaf(rng.standard_normal(2), device=device)
+    x, w, b = (leaf(rng.standard_normal((2, 3)), device=device),
+               leaf(rng.standard_normal((2, 3)), device=device),
+               leaf(rng.standard_normal(2), device=device))
     assert gradcheck(F.linear, (x, w, b))
     assert gradgradcheck(F.linear, (x, w, b))
 
 
 def test_float32_and_errors(device):
-    assert F.linear(mg.randn(2, 3, device=device), mg.randn(4, 3, device=device), mg.randn(4, device=device)).dtype == mg.float32
+    assert F.linear(mg.randn(2, 3, device=device), mg.randn(4, 3, device=device),
+                    mg.randn(4, device=device)).dtype == mg.float32
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"):
         F.linear(mg.randn(2, 3, device=device), mg.randn(5, 4, device=device))
     with pytest.raises(RuntimeError, match=r"bias of size \[3\] does not match weight of size \[4, 3\]"):
-        F.linear(mg.randn(2, 3, device=device), mg.randn(4, 3, device=device), mg.randn(3, device=device))
+        F.linear(mg.randn(2, 3, device=device), mg.randn(4, 3, device=device),
+                 mg.randn(3, device=device))
     with pytest.raises(RuntimeError, match=r"weight of size \[2, 3, 4\]"):
         F.linear(mg.randn(2, 4, device=device), mg.randn(2, 3, 4, device=device))

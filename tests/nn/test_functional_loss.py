@@ -157,7 +157,8 @@ def test_softmax_losses_gradcheck_and_gradgradcheck(device):
 def test_regression_losses_match_torch(device, name, reduction, weighted, seed):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
-    x, y = leaf(rng.standard_normal((3, 4)), device=device), leaf(rng.standard_normal((3, 4)), device=device)
+    x, y = (leaf(rng.standard_normal((3, 4)), device=device),
+            leaf(rng.standard_normal((3, 4)), device=device))
     w = rng.uniform(0.1, 2, (3, 4)) if weighted else None
     run_both(torch, lambda x, y: getattr(F, name)(x, y, reduction=reduction,
                                                   weight=None if w is None else mg.tensor(w, device=device)),
@@ -180,19 +181,22 @@ def test_regression_losses_warn_and_broadcast_like_torch(device):
 def test_binary_losses_match_torch(device, reduction, weighted, pos_weighted, seed):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
-    logits, y = leaf(rng.standard_normal((3, 4)) * 4, device=device), leaf(rng.uniform(0, 1, (3, 4)), device=device)
+    logits, y = (leaf(rng.standard_normal((3, 4)) * 4, device=device),
+                 leaf(rng.uniform(0, 1, (3, 4)), device=device))
     w = rng.uniform(0.1, 2, (4,)) if weighted else None
     pw = rng.uniform(0.5, 3, (4,)) if pos_weighted else None
 
     def wrap(module, a):
-        return None if a is None else (mg.tensor(a, device=device) if module is mg else torch.from_numpy(a))
+        return None if a is None else (mg.tensor(a,
+                                                 device=device) if module is mg else torch.from_numpy(a))
 
     run_both(torch, lambda x, t: F.binary_cross_entropy_with_logits(
                  x, t, wrap(mg, w), reduction=reduction, pos_weight=wrap(mg, pw)),
              lambda x, t: torch.nn.functional.binary_cross_entropy_with_logits(
                  x, t, wrap(torch, w), reduction=reduction, pos_weight=wrap(torch, pw)),
              [logits, y], seed)
-    probs, y2 = leaf(rng.uniform(0.02, 0.98, (3, 4)), device=device), leaf(rng.uniform(0, 1, (3, 4)), device=device)
+    probs, y2 = (leaf(rng.uniform(0.02, 0.98, (3, 4)), device=device),
+                 leaf(rng.uniform(0, 1, (3, 4)), device=device))
     run_both(torch, lambda p, t: F.binary_cross_entropy(p, t, wrap(mg, w), reduction=reduction),
              lambda p, t: torch.nn.functional.binary_cross_entropy(p, t, wrap(torch, w),
                                                                    reduction=reduction),
@@ -213,7 +217,8 @@ def test_bce_with_logits_extremes_are_finite(device):
     y = mg.tensor([1.0, 0.0, 0.5, 1.0, 0.0], dtype=mg.float64, device=device)
     loss = F.binary_cross_entropy_with_logits(x, y, reduction="none")
     loss.sum().backward()
-    np.testing.assert_allclose(loss.detach().cpu().numpy(), [1e4, 0.0, np.log(2), 0.0, 1e4], atol=1e-12)
+    np.testing.assert_allclose(loss.detach().cpu().numpy(), [1e4, 0.0, np.log(2), 0.0, 1e4],
+                               atol=1e-12)
     np.testing.assert_allclose(x.grad.cpu().numpy(), [-1.0, 0.0, 0.0, 0.0, 1.0], atol=1e-12)
 
 

@@ -19,7 +19,8 @@ def test_batch_norm_training_matches_torch_over_steps(device, shape, affine, tra
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
     c = shape[1]
-    mean, var = mg.tensor(rng.standard_normal(c), device=device), mg.tensor(rng.uniform(0.5, 2, c), device=device)
+    mean, var = (mg.tensor(rng.standard_normal(c), device=device),
+                 mg.tensor(rng.uniform(0.5, 2, c), device=device))
     t_mean, t_var = to_torch(torch, mean), to_torch(torch, var)
     w = leaf(rng.standard_normal(c), device=device) if affine else None
     b = leaf(rng.standard_normal(c), device=device) if affine else None
@@ -48,7 +49,8 @@ def test_batch_norm_without_running_stats_and_float32(device):
 
 def test_batch_norm_unbiased_running_variance(device):
     x = mg.tensor([[1.0], [3.0]], dtype=mg.float64, device=device)            # mean 2, biased var 1, unbiased 2
-    mean, var = mg.zeros(1, dtype=mg.float64, device=device), mg.ones(1, dtype=mg.float64, device=device)
+    mean, var = (mg.zeros(1, dtype=mg.float64, device=device),
+                 mg.ones(1, dtype=mg.float64, device=device))
     out = F.batch_norm(x, mean, var, training=True, momentum=1.0, eps=0.0)
     np.testing.assert_allclose(out.cpu().numpy().ravel(), [-1.0, 1.0])
     assert mean.item() == 2.0 and var.item() == 2.0
@@ -73,7 +75,8 @@ def test_group_norm_matches_torch(shape, groups, device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     x = leaf(rng.standard_normal(shape), device=device)
-    w, b = leaf(rng.standard_normal(shape[1]), device=device), leaf(rng.standard_normal(shape[1]), device=device)
+    w, b = (leaf(rng.standard_normal(shape[1]), device=device),
+            leaf(rng.standard_normal(shape[1]), device=device))
     run_both(torch, lambda x, w, b: F.group_norm(x, groups, w, b),
              lambda x, w, b: torch.nn.functional.group_norm(x, groups, w, b), [x, w, b])
 
@@ -85,9 +88,11 @@ def test_gradchecks(device):
     bn = lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True)  # noqa: E731
     assert gradcheck(bn, (x, w, b))
     assert gradgradcheck(bn, (x, w, b))
-    running = (mg.tensor(rng.standard_normal(2), device=device), mg.tensor(rng.uniform(0.5, 1.5, 2), device=device))
+    running = (mg.tensor(rng.standard_normal(2), device=device),
+               mg.tensor(rng.uniform(0.5, 1.5, 2), device=device))
     assert gradcheck(lambda x, w, b: F.batch_norm(x, *running, w, b), (x, w, b))
-    ln_w, ln_b = leaf(rng.standard_normal((2, 2)), device=device), leaf(rng.standard_normal((2, 2)), device=device)
+    ln_w, ln_b = (leaf(rng.standard_normal((2, 2)), device=device),
+                  leaf(rng.standard_normal((2, 2)), device=device))
     ln = lambda x, w, b: F.layer_norm(x, (2, 2), w, b)  # noqa: E731
     assert gradcheck(ln, (x, ln_w, ln_b))
     assert gradgradcheck(ln, (x, ln_w, ln_b))

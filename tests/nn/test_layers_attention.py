@@ -82,7 +82,8 @@ def test_unbatched_input_matches_torch(kwargs, device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(2)
     ours, theirs = _pair(torch, batch_first=True, **kwargs, device=device)   # batch_first is ignored unbatched
-    q, k, v = _qkv(rng, kdim=kwargs.get("kdim", E), vdim=kwargs.get("vdim", E), batched=False, device=device)
+    q, k, v = _qkv(rng, kdim=kwargs.get("kdim", E), vdim=kwargs.get("vdim", E), batched=False,
+                   device=device)
     padding = mg.tensor(np.array([0.0, -np.inf, 0.0, 0.5, -np.inf]), device=device)
     mask = mg.tensor(rng.standard_normal((H, 3, 5)), device=device)
     for need_weights in (True, False):
@@ -112,7 +113,8 @@ def _masks(rng, kind, length=3, source=5, batch=2, *, device):
     if kind == "padding_bool":
         return None, mg.tensor(padding, device=device)
     if kind == "padding_float":
-        return None, mg.tensor(np.where(padding, -np.inf, rng.standard_normal(padding.shape)), device=device)
+        return None, mg.tensor(np.where(padding, -np.inf, rng.standard_normal(padding.shape)),
+                               device=device)
     blocked = rng.random((length, source)) < 0.3
     blocked[:, 1] = False
     return mg.tensor(blocked, device=device), mg.tensor(padding, device=device)                   # "both", bool
@@ -171,7 +173,8 @@ def test_fully_masked_rows_behave_like_torch(device):
     q, k, v = _qkv(rng, device=device)
     blocked = np.zeros((3, 5), bool)
     blocked[1] = True
-    out, weights = compare_nested(torch, ours, theirs, q, k, v, attn_mask=mg.tensor(blocked, device=device))
+    out, weights = compare_nested(torch, ours, theirs, q, k, v,
+                                  attn_mask=mg.tensor(blocked, device=device))
     assert np.isnan(out.detach().cpu().numpy()[1]).all() and np.isnan(weights.detach().cpu().numpy()[:, 1]).all()
     assert np.isfinite(out.detach().cpu().numpy()[[0, 2]]).all()
     q, k, v = _qkv(rng, device=device)
@@ -212,10 +215,13 @@ def test_gradcheck_small_mha(device):
 def test_functional_form_with_static_kv_matches_torch(device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(7)
-    w, b = leaf(rng.standard_normal((3 * E, E)), device=device), leaf(rng.standard_normal(3 * E), device=device)
-    wo, bo = leaf(rng.standard_normal((E, E)), device=device), leaf(rng.standard_normal(E), device=device)
+    w, b = (leaf(rng.standard_normal((3 * E, E)), device=device),
+            leaf(rng.standard_normal(3 * E), device=device))
+    wo, bo = (leaf(rng.standard_normal((E, E)), device=device),
+              leaf(rng.standard_normal(E), device=device))
     q = leaf(rng.standard_normal((3, 2, E)), device=device)
-    static_k, static_v = leaf(rng.standard_normal((2 * H, 4, E // H)), device=device), leaf(rng.standard_normal((2 * H, 4, E // H)), device=device)
+    static_k, static_v = (leaf(rng.standard_normal((2 * H, 4, E // H)), device=device),
+                          leaf(rng.standard_normal((2 * H, 4, E // H)), device=device))
     args = [q, q, q, E, H, w, b, None, None, False, 0.0, wo, bo]
     for need_weights in (True, False):
         ours = F.multi_head_attention_forward(*args, need_weights=need_weights, static_k=static_k,
@@ -231,7 +237,8 @@ def test_dropout_on_attention_weights_only_in_training(device):
     """Training: each weight is dropped (0) or scaled by 1/(1 − p) = 2; eval: no dropout."""
     mg.manual_seed(0)
     layer = nn.MultiheadAttention(4, 1, dropout=0.5).to(device).double()
-    x = leaf(np.random.default_rng(8).standard_normal((6, 1, 4)), requires_grad=False, device=device)
+    x = leaf(np.random.default_rng(8).standard_normal((6, 1, 4)), requires_grad=False,
+             device=device)
     dropped = layer(x, x, x)[1].detach().cpu().numpy()
     clean = layer.eval()(x, x, x)[1].detach().cpu().numpy()
     np.testing.assert_allclose(clean.sum(-1), 1.0)
@@ -268,4 +275,5 @@ def test_errors_name_shapes(device):
     with pytest.raises(ValueError, match="embed_dim and num_heads must be greater than 0"):
         nn.MultiheadAttention(4, 0).to(device)
     with pytest.warns(UserWarning, match="mismatched key_padding_mask and attn_mask"):
-        layer(x, x, x, attn_mask=mg.zeros(3, 3, device=device), key_padding_mask=mg.zeros(2, 3, dtype=mg.bool, device=device))
+        layer(x, x, x, attn_mask=mg.zeros(3, 3, device=device),
+              key_padding_mask=mg.zeros(2, 3, dtype=mg.bool, device=device))

@@ -24,7 +24,8 @@ def test_matches_torch(device, groups, kernel_size, stride, padding, dilation, b
         stride = 1
     kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias,
               padding_mode=padding_mode)
-    ours, theirs = nn.Conv2d(2, 4, kernel_size, **kw).to(device), torch.nn.Conv2d(2, 4, kernel_size, **kw)
+    ours, theirs = (nn.Conv2d(2, 4, kernel_size, **kw).to(device),
+                    torch.nn.Conv2d(2, 4, kernel_size, **kw))
     assert_same_state_layout(ours, theirs)
     assert repr(ours) == repr(theirs)
     x = leaf(np.random.default_rng(seed).standard_normal((2, 2, 6, 7)), device=device)

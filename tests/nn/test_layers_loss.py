@@ -23,13 +23,15 @@ def test_losses_match_torch(device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     for name, options, kind in _cases(torch, rng):
-        mg_opts = {k: mg.tensor(v, device=device) if isinstance(v, np.ndarray) else v for k, v in options.items()}
+        mg_opts = {k: mg.tensor(v, device=device) if isinstance(v, np.ndarray) else v for k,
+                   v in options.items()}
         t_opts = {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
                   for k, v in options.items()}
         ours, theirs = getattr(nn, name)(**mg_opts), getattr(torch.nn, name)(**t_opts)
         assert repr(ours) == repr(theirs)
         assert_same_state_layout(ours, theirs)
-        x = leaf(rng.uniform(0.05, 0.95, (3, 4)) if kind == "unit" else rng.standard_normal((3, 4)), device=device)
+        x = leaf(rng.uniform(0.05, 0.95, (3, 4)) if kind == "unit" else rng.standard_normal((3, 4)),
+                 device=device)
         if kind == "class":
             target = rng.integers(0, 4, 3)
             run_both(torch, lambda x: ours(x, mg.tensor(target, device=device)),

@@ -104,4 +104,5 @@ def test_layer_norm_matches_torch(args, kwargs, device):
     with torch.no_grad():
         for p in theirs.parameters():
             p.uniform_(-1, 1)
-    compare_modules(torch, ours, theirs, leaf(np.random.default_rng(1).standard_normal((2, 3, 4)), device=device))
+    compare_modules(torch, ours,
+                    theirs, leaf(np.random.default_rng(1).standard_normal((2, 3, 4)), device=device))

@@ -42,7 +42,8 @@ def test_state_layout_and_repr_match_torch(name, kwargs, device):
 
 def test_lstm_projection_layout_and_repr_match_torch(device):
     torch = pytest.importorskip("torch")
-    ours, theirs = _pair(torch, "LSTM", 3, 4, num_layers=2, bidirectional=True, proj_size=2, device=device)
+    ours, theirs = _pair(torch, "LSTM", 3, 4, num_layers=2, bidirectional=True, proj_size=2,
+                         device=device)
     assert_same_state_layout(ours, theirs)
     assert repr(ours) == repr(theirs)
 
@@ -86,13 +87,15 @@ def test_relu_rnn_and_lstm_projection_match_torch(device):
     rng = np.random.default_rng(2)
     x = leaf(rng.standard_normal((4, 2, 3)), device=device)
     compare_nested(torch, *_pair(torch, "RNN", 3, 4, 2, "relu", device=device), x)
-    ours, theirs = _pair(torch, "LSTM", 3, 4, num_layers=2, bidirectional=True, proj_size=2, device=device)
+    ours, theirs = _pair(torch, "LSTM", 3, 4, num_layers=2, bidirectional=True, proj_size=2,
+                         device=device)
     x.grad = None
     hx = _states(rng, "LSTM", (4, 2, 2), (4, 2, 4), device=device)
     output, (h_n, c_n) = compare_nested(torch, ours, theirs, x, hx)
     assert tuple(output.shape) == (4, 2, 4) and tuple(h_n.shape) == (4, 2, 2)
     assert tuple(c_n.shape) == (4, 2, 4)
-    ours, theirs = _pair(torch, "LSTM", 3, 4, bias=False, proj_size=3, batch_first=True, device=device)
+    ours, theirs = _pair(torch, "LSTM", 3, 4, bias=False, proj_size=3, batch_first=True,
+                         device=device)
     compare_nested(torch, ours, theirs, leaf(rng.standard_normal((2, 4, 3)), device=device))
 
 
@@ -101,8 +104,10 @@ def test_relu_rnn_and_lstm_projection_match_torch(device):
 def test_random_shapes_match_torch(device, name, length, batch, num_layers, bidirectional, seed):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
-    ours, theirs = _pair(torch, name, 2, 3, num_layers=num_layers, bidirectional=bidirectional, device=device)
-    compare_nested(torch, ours, theirs, leaf(rng.standard_normal((length, batch, 2)), device=device))
+    ours, theirs = _pair(torch, name, 2, 3, num_layers=num_layers, bidirectional=bidirectional,
+                         device=device)
+    compare_nested(torch, ours,
+                   theirs, leaf(rng.standard_normal((length, batch, 2)), device=device))
 
 
 @pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
@@ -183,7 +188,8 @@ def test_default_initialisation_is_uniform_on_inverse_sqrt_hidden():
 def test_dropout_between_layers_only_in_training(device):
     mg.manual_seed(0)
     layer = nn.GRU(3, 4, num_layers=2, dropout=0.5).to(device).double()
-    x = leaf(np.random.default_rng(7).standard_normal((5, 2, 3)), requires_grad=False, device=device)
+    x = leaf(np.random.default_rng(7).standard_normal((5, 2, 3)), requires_grad=False,
+             device=device)
     with mg.no_grad():
         first, second = layer(x)[0].cpu().numpy(), layer(x)[0].cpu().numpy()
         assert not np.allclose(first, second)
@@ -226,8 +232,10 @@ def test_errors_name_shapes(device):
     with pytest.raises(RuntimeError, match="input has inconsistent input_size: got 2 expected 3"):
         cell(mg.randn(2, 2, device=device))
     with pytest.raises(RuntimeError, match="hidden1 has inconsistent hidden_size: got 3, expected 4"):
-        cell(mg.randn(2, 3, device=device), (mg.randn(2, 4, device=device), mg.randn(2, 3, device=device)))
+        cell(mg.randn(2, 3, device=device), (mg.randn(2, 4, device=device),
+                                             mg.randn(2, 3, device=device)))
     with pytest.raises(RuntimeError, match="Input batch size 2 doesn't match hidden0 batch size 3"):
-        cell(mg.randn(2, 3, device=device), (mg.randn(3, 4, device=device), mg.randn(3, 4, device=device)))
+        cell(mg.randn(2, 3, device=device), (mg.randn(3, 4, device=device),
+                                             mg.randn(3, 4, device=device)))
     with pytest.raises(ValueError, match="RNNCell: Expected input to be 1D or 2D, got 3D instead"):
         nn.RNNCell(3, 4).to(device)(x)

@@ -13,7 +13,8 @@ from tests.nn.parity import assert_close, assert_same_state_layout, load_from_to
                                     {"max_norm": 1.0}])
 def test_matches_torch(kwargs, device):
     torch = pytest.importorskip("torch")
-    ours, theirs = nn.Embedding(6, 3, **kwargs).to(device).double(), torch.nn.Embedding(6, 3, **kwargs).double()
+    ours, theirs = (nn.Embedding(6, 3, **kwargs).to(device).double(),
+                    torch.nn.Embedding(6, 3, **kwargs).double())
     assert_same_state_layout(ours, theirs)
     assert repr(ours) == repr(theirs)
     assert ours.padding_idx == theirs.padding_idx
@@ -41,7 +42,8 @@ def test_from_pretrained(device):
     table = mg.tensor(np.arange(12.0).reshape(4, 3), device=device)
     frozen = nn.Embedding.from_pretrained(table)
     assert not frozen.weight.requires_grad
-    np.testing.assert_array_equal(frozen(mg.tensor([2], device=device)).cpu().numpy(), [[6.0, 7.0, 8.0]])
+    np.testing.assert_array_equal(frozen(mg.tensor([2],
+                                                   device=device)).cpu().numpy(), [[6.0, 7.0, 8.0]])
     trainable = nn.Embedding.from_pretrained(table, freeze=False, padding_idx=0)
     trainable(mg.tensor([0, 2, 2], device=device)).sum().backward()
     np.testing.assert_array_equal(trainable.weight.grad.cpu().numpy()[:, 0], [0.0, 0.0, 2.0, 0.0])

@@ -39,7 +39,8 @@ def _pair(torch, cls, *args, activation="relu", device, **kwargs):
 def _seq(rng, length, batch=2, batch_first=False, batched=True, *, device):
     if not batched:
         return leaf(rng.standard_normal((length, D)), device=device)
-    return leaf(rng.standard_normal((batch, length, D) if batch_first else (length, batch, D)), device=device)
+    return leaf(rng.standard_normal((batch, length, D) if batch_first else (length, batch, D)),
+                device=device)
 
 
 def _padding(rng, source, batch=2, *, device):
@@ -109,7 +110,8 @@ def test_stacks_match_torch(batched, device):
     dec, torch_dec = (nn.TransformerDecoder(nn.TransformerDecoderLayer(*layer_args).to(device), 2).to(device),
                       torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(*layer_args), 2))
     assert_same_state_layout(dec, torch_dec)
-    tgt, memory = _seq(rng, 4, batched=batched, device=device), _seq(rng, 5, batched=batched, device=device)
+    tgt, memory = (_seq(rng, 4, batched=batched, device=device),
+                   _seq(rng, 5, batched=batched, device=device))
     compare_nested(torch, dec, torch_dec, tgt, memory,
                    tgt_mask=mg.tensor(np.triu(np.ones((4, 4), bool), 1), device=device))
 
@@ -146,7 +148,8 @@ def test_full_transformer_matches_torch(norm_first, batch_first, device):
                 "encoder.norm.weight", "decoder.layers.0.multihead_attn.out_proj.bias",
                 "decoder.layers.1.norm3.weight", "decoder.norm.bias"):
         assert key in keys
-    src, tgt = _seq(rng, 5, batch_first=batch_first, device=device), _seq(rng, 4, batch_first=batch_first, device=device)
+    src, tgt = (_seq(rng, 5, batch_first=batch_first, device=device),
+                _seq(rng, 4, batch_first=batch_first, device=device))
     out = compare_nested(torch, ours, theirs, src, tgt,
                          tgt_mask=nn.Transformer.generate_square_subsequent_mask(4, dtype=mg.float64),
                          src_key_padding_mask=_padding(rng, 5, device=device),
@@ -165,7 +168,8 @@ def test_custom_encoder_decoder_and_gelu_transformer_match_torch(device):
                                       torch.nn.TransformerEncoderLayer(D, HEADS, FF, 0.0), 1,
                                       enable_nested_tensor=False))
     assert_same_state_layout(ours, theirs)
-    compare_nested(torch, ours, theirs, _seq(rng, 3, batched=False, device=device), _seq(rng, 2, batched=False, device=device))
+    compare_nested(torch, ours, theirs, _seq(rng, 3, batched=False,
+                                             device=device), _seq(rng, 2, batched=False, device=device))
 
 
 def test_generate_square_subsequent_mask():

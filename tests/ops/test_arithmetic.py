@@ -50,12 +50,14 @@ def compare_with_torch(fn, arrays, requires_grad=None, contiguous=True, rtol=1e-
     out, expected = fn(ours), fn(theirs)
     assert str(out.dtype) == str(expected.dtype).replace("torch.", "")
     assert tuple(out.shape) == tuple(expected.shape)
-    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().numpy(), rtol=rtol,
+                               atol=atol)
     wrt = [(o, t) for o, t in zip(ours, theirs) if t.requires_grad]
     if not wrt:
         return
     upstream = np.random.default_rng(0).standard_normal(tuple(out.shape)).astype(out.dtype)
-    grads = mg.autograd.grad(out, [o for o, _ in wrt], grad_outputs=mg.tensor(upstream, device=device))
+    grads = mg.autograd.grad(out, [o for o, _ in wrt],
+                             grad_outputs=mg.tensor(upstream, device=device))
     expected_grads = torch.autograd.grad(expected, [t for _, t in wrt], grad_outputs=torch.tensor(upstream))
     for g, e, (o, _) in zip(grads, expected_grads, wrt):
         assert g.dtype == o.dtype and tuple(g.shape) == tuple(o.shape)
@@ -75,7 +77,8 @@ def operand_pairs(draw, max_dims=4, min_side=1, positive_rhs=False):
 @pytest.mark.parametrize("name", sorted(BINARY))
 @given(pair=operand_pairs(), contiguous=st.booleans())
 def test_binary_matches_torch(name, pair, contiguous, device):
-    compare_with_torch(lambda ts: BINARY[name](*ts), list(pair), contiguous=contiguous, device=device)
+    compare_with_torch(lambda ts: BINARY[name](*ts), list(pair), contiguous=contiguous,
+                       device=device)
 
 
 @given(pair=operand_pairs(positive_rhs=True))
@@ -83,7 +86,8 @@ def test_pow_tensor_exponent_matches_torch(pair, device):
     base, exponent = pair
     base = np.asarray(np.abs(base) + 0.5)  # a positive base keeps real results for fractional exponents
     needs = [pointwise_available()] * 2
-    compare_with_torch(lambda ts: ts[0] ** ts[1], [base, exponent], requires_grad=needs, device=device)
+    compare_with_torch(lambda ts: ts[0] ** ts[1], [base, exponent], requires_grad=needs,
+                       device=device)
 
 
 @pytest.mark.parametrize("name", sorted(BINARY))
@@ -100,7 +104,8 @@ def test_zero_size_broadcast_shapes_and_grads(shape_a, shape_b, device):
     out = a * b + b
     expected = np.broadcast_shapes(shape_a, shape_b)
     assert tuple(out.shape) == expected
-    ga, gb = mg.autograd.grad(out, [a, b], grad_outputs=mg.zeros(expected, dtype=mg.float64, device=device))
+    ga, gb = mg.autograd.grad(out, [a, b],
+                              grad_outputs=mg.zeros(expected, dtype=mg.float64, device=device))
     assert tuple(ga.shape) == shape_a and tuple(gb.shape) == shape_b
     np.testing.assert_array_equal(gb.cpu().numpy(), np.zeros(shape_b))
 
@@ -156,14 +161,16 @@ def test_pow_scalar_exponent_matches_torch(exponent, device):
 def test_pow_integer_tensor(device):
     compare_with_torch(lambda ts: ts[0] ** 2, [np.array([1, -2, 3])], device=device)
     compare_with_torch(lambda ts: ts[0] ** 0.5, [np.array([1, 4, 9])], rtol=1e-6, device=device)
-    compare_with_torch(lambda ts: ts[0] ** ts[1], [np.array([2, 3]), np.array([3, 2])], device=device)
+    compare_with_torch(lambda ts: ts[0] ** ts[1], [np.array([2, 3]), np.array([3, 2])],
+                       device=device)
     with pytest.raises(RuntimeError, match="negative integer powers"):
         mg.tensor([1, 2], device=device) ** -1
 
 
 def test_scalar_base_matches_torch(device):
     x = np.array([-1.0, 0.0, 0.5, 2.0], dtype=np.float32)
-    compare_with_torch(lambda ts: 2 ** ts[0], [x], requires_grad=[pointwise_available()], rtol=1e-6, device=device)
+    compare_with_torch(lambda ts: 2 ** ts[0], [x], requires_grad=[pointwise_available()], rtol=1e-6,
+                       device=device)
     compare_with_torch(lambda ts: 2.5 ** ts[0], [np.array([1, 2, 3])], rtol=1e-6, device=device)
     out = 2 ** mg.tensor([1, 2, 3], device=device)
     assert out.dtype == mg.int64 and out.tolist() == [2, 4, 8]
@@ -226,7 +233,8 @@ def test_comparisons_match_torch_and_have_no_grad(name, pair, device):
     a, b = pair
     b = np.where(np.random.default_rng(1).random(b.shape) < 0.3, 0.5, b)  # some ties
     a = np.where(a > 1, 0.5, a)
-    ours = COMPARISONS[name](mg.tensor(a, requires_grad=True, device=device), mg.tensor(b, device=device))
+    ours = COMPARISONS[name](mg.tensor(a, requires_grad=True, device=device),
+                             mg.tensor(b, device=device))
     expected = COMPARISONS[name](torch.tensor(a), torch.tensor(b))
     assert ours.dtype == mg.bool
     assert not ours.requires_grad and ours.grad_fn is None

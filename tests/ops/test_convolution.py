@@ -154,8 +154,10 @@ def test_adjoint_identity(device):
     x, w = rng.standard_normal((2, 4, 6, 7)), rng.standard_normal((6, 2, 2, 3))
     y = Conv2d.apply(mg.tensor(x, device=device), mg.tensor(w, device=device), geo).cpu().numpy()
     dy = rng.standard_normal(y.shape)
-    dx = Conv2dInputGrad.apply(mg.tensor(dy, device=device), mg.tensor(w, device=device), x.shape, geo).cpu().numpy()
-    dw = Conv2dWeightGrad.apply(mg.tensor(x, device=device), mg.tensor(dy, device=device), w.shape, geo).cpu().numpy()
+    dx = Conv2dInputGrad.apply(mg.tensor(dy, device=device), mg.tensor(w, device=device),
+                               x.shape, geo).cpu().numpy()
+    dw = Conv2dWeightGrad.apply(mg.tensor(x, device=device), mg.tensor(dy, device=device),
+                                w.shape, geo).cpu().numpy()
     t = (dy * y).sum()
     np.testing.assert_allclose([(dx * x).sum(), (dw * w).sum()], [t, t], rtol=1e-10)
 

@@ -170,7 +170,7 @@ def test_boolean_masks(device):
 
 def test_zero_size_and_non_contiguous_inputs(device):
     a = non_contiguous(np.arange(24.0).reshape(2, 3, 4))
-    x = mg.from_numpy(a).to(device).to(device).requires_grad_()
+    x = mg.from_numpy(a).to(device).requires_grad_()
     assert not x.is_contiguous()
     np.testing.assert_array_equal(x[:, 1:, [3, 0]].detach().cpu().numpy(), a[:, 1:, [3, 0]])
     empty = leaf(np.zeros((0, 3)), device=device)
@@ -191,7 +191,8 @@ def test_integer_scalars_of_every_kind(device):
     x = leaf(np.arange(6.0).reshape(2, 3), device=device)
     for i in [1, np.int64(1), mg.tensor(1, device=device), np.array(1), mg.tensor(1, dtype=mg.int32, device=device)]:
         assert x[i].tolist() == [3.0, 4.0, 5.0]
-    assert x[:, mg.tensor(1, device=device):mg.tensor(3, device=device)].tolist() == [[1.0, 2.0], [4.0, 5.0]]
+    assert x[:,
+             mg.tensor(1, device=device):mg.tensor(3, device=device)].tolist() == [[1.0, 2.0], [4.0, 5.0]]
 
 
 # ---------------------------------------------------------------------- getitem gradcheck
@@ -208,7 +209,8 @@ def test_index_backward_is_differentiable(device):
     # d/dx of sum((x[idx])²) is a scatter of 2·x[idx]; its own derivative needs Index again.
     x = leaf([1.0, 2.0, 3.0], device=device)
     y = x[[0, 0, 2]]
-    (g,) = grad(y * y, x, grad_outputs=mg.ones(3, dtype=mg.float64, device=device), create_graph=True)
+    (g,) = grad(y * y, x, grad_outputs=mg.ones(3, dtype=mg.float64, device=device),
+                create_graph=True)
     np.testing.assert_allclose(g.detach().cpu().numpy(), [4.0, 0.0, 6.0])
     (gg,) = grad(g, x, grad_outputs=mg.ones(3, dtype=mg.float64, device=device))
     np.testing.assert_allclose(gg.cpu().numpy(), [4.0, 0.0, 2.0])
@@ -313,7 +315,8 @@ def test_setitem_on_zero_dim_arithmetic_result(device):
 
 def test_setitem_gradcheck_and_gradgradcheck(device):
     rng = np.random.default_rng(3)
-    a, v = leaf(rng.standard_normal((3, 4)), device=device), leaf(rng.standard_normal((2,)), device=device)
+    a, v = (leaf(rng.standard_normal((3, 4)), device=device),
+            leaf(rng.standard_normal((2,)), device=device))
 
     def put(a, v):
         h = a * 1.0
@@ -411,9 +414,11 @@ def test_masked_fill_gradcheck_and_dtypes(device):
     mask = mg.tensor(rng.standard_normal((4,)) > 0, device=device)
     assert gradcheck(lambda x, v: x.masked_fill(mask, v), (x, value), **CHECK)
     assert gradgradcheck(lambda x, v: x.masked_fill(mask, v) * x, (x, value), **CHECK)
-    ints = mg.zeros(2, dtype=mg.int64, device=device).masked_fill(mg.tensor([True, False], device=device), 1.7)
+    ints = mg.zeros(2, dtype=mg.int64,
+                    device=device).masked_fill(mg.tensor([True, False], device=device), 1.7)
     assert ints.dtype == mg.int64 and ints.tolist() == [1, 0]
-    f32 = mg.zeros(2, device=device).masked_fill(mg.tensor([True, False], device=device), mg.tensor(2.0, dtype=mg.float64, device=device))
+    f32 = mg.zeros(2, device=device).masked_fill(mg.tensor([True, False], device=device),
+                                                 mg.tensor(2.0, dtype=mg.float64, device=device))
     assert f32.dtype == mg.float32
 
 
@@ -441,7 +446,8 @@ def test_tril_triu_match_torch(device, x, diagonal, upper):
     np.testing.assert_array_equal(y.detach().cpu().numpy(), ty.detach().numpy())
     dy = np.random.default_rng(6).standard_normal(ty.shape)
     (g,) = vjp(y, x, dy)
-    np.testing.assert_array_equal(g.cpu().numpy(), torch.autograd.grad(ty, tx, torch.tensor(dy))[0].numpy())
+    np.testing.assert_array_equal(g.cpu().numpy(),
+                                  torch.autograd.grad(ty, tx, torch.tensor(dy))[0].numpy())
 
 
 def test_tril_triu_gradcheck_and_errors(device):
@@ -511,7 +517,8 @@ def test_index_select_matches_torch(device, x, data):
     dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
     size = x.shape[dim]
     index = np.array(data.draw(st.lists(st.integers(0, size - 1), max_size=5)), dtype=np.int64)
-    index_t = mg.tensor(index.astype(data.draw(st.sampled_from([np.int64, np.int32]))), device=device)
+    index_t = mg.tensor(index.astype(data.draw(st.sampled_from([np.int64, np.int32]))),
+                        device=device)
     y = mg.index_select(x, dim, index_t)
     tx = torch.from_numpy(x.detach().cpu().numpy().copy()).requires_grad_()
     ty = torch.index_select(tx, dim, torch.from_numpy(index))
@@ -524,8 +531,10 @@ def test_index_select_matches_torch(device, x, data):
 
 def test_index_select_gradgradcheck_and_errors(device):
     x = leaf(np.random.default_rng(11).standard_normal((3, 2)), device=device)
-    assert gradgradcheck(lambda t: t.index_select(0, mg.tensor([2, 2, 0], device=device)) ** 2, (x,), **CHECK)
-    assert mg.zeros(3, 4, device=device).index_select(0, mg.tensor(1, device=device)).shape == (1, 4)
+    assert gradgradcheck(lambda t: t.index_select(0,
+                                                  mg.tensor([2, 2, 0], device=device)) ** 2, (x,), **CHECK)
+    assert mg.zeros(3, 4, device=device).index_select(0,
+                                                      mg.tensor(1, device=device)).shape == (1, 4)
     with pytest.raises(IndexError, match="index out of range in self"):
         mg.zeros(3, 4, device=device).index_select(0, mg.tensor([5], device=device))
     with pytest.raises(IndexError, match="index out of range in self"):
@@ -549,7 +558,8 @@ def test_take_along_dim_matches_torch(device):
         np.testing.assert_array_equal(y.detach().cpu().numpy(), ty.detach().numpy())
         dy = rng.standard_normal(ty.shape)
         (g,) = vjp(y, x, dy)
-        np.testing.assert_allclose(g.cpu().numpy(), torch.autograd.grad(ty, tx, torch.tensor(dy))[0].numpy())
+        np.testing.assert_allclose(g.cpu().numpy(),
+                                   torch.autograd.grad(ty, tx, torch.tensor(dy))[0].numpy())
     with pytest.raises(RuntimeError, match="dtype of indices should be Long but got Int"):
         mg.take_along_dim(x, mg.zeros(1, 1, dtype=mg.int32, device=device), 1)
     with pytest.raises(RuntimeError, match="should have the same number of dimensions"):
@@ -572,7 +582,8 @@ def test_narrow_and_select_match_torch(device, x, data):
         np.testing.assert_array_equal(y.detach().cpu().numpy(), ty.detach().numpy())
         dy = np.random.default_rng(13).standard_normal(ty.shape)
         (g,) = vjp(y, x, dy)
-        np.testing.assert_array_equal(g.cpu().numpy(), torch.autograd.grad(ty, tx, torch.tensor(dy))[0].numpy())
+        np.testing.assert_array_equal(g.cpu().numpy(),
+                                      torch.autograd.grad(ty, tx, torch.tensor(dy))[0].numpy())
 
 
 @pytest.mark.parametrize("call, exc, message", [

@@ -19,7 +19,8 @@ def run_on_both(script, arrays, *, device):
         where = {"device": device} if module is mg else {}
         leaves = [module.tensor(a, requires_grad=True, **where) for a in arrays]
         out = script(module, *leaves)
-        upstream = module.tensor(np.random.default_rng(0).standard_normal(tuple(out.shape)), **where)
+        upstream = module.tensor(np.random.default_rng(0).standard_normal(tuple(out.shape)),
+                                 **where)
         grads = module.autograd.grad(out, leaves, grad_outputs=upstream, allow_unused=True)
         results.append((out.detach().cpu().numpy(),
                         [None if g is None else g.cpu().numpy() for g in grads]))
@@ -164,7 +165,8 @@ def test_autograd_through_clamp_and_masked_fill_matches_torch(device):
     pytest.importorskip("minigrad.ops.pointwise")
     pytest.importorskip("minigrad.ops.indexing")
     mask = np.array([True, False, True])
-    assert_same_on_both(lambda m, x, y: (lambda h: h.clamp_(-1.0, 1.0) * y)(x * 2.0), [X, Y], device=device)
+    assert_same_on_both(lambda m, x, y: (lambda h: h.clamp_(-1.0, 1.0) * y)(x * 2.0), [X, Y],
+                        device=device)
     assert_same_on_both(lambda m, x, y: (lambda h: h.masked_fill_(m.tensor(mask, device=x.device), 0.5) * h)(x * y),
                         [X, Y], device=device)
 
@@ -184,7 +186,8 @@ def test_gradgrad_through_inplace(device):
     x = mg.tensor([1.0, 2.0], dtype=mg.float64, requires_grad=True, device=device)
     h = x * x
     h.mul_(x)                       # h = x³
-    (g,) = mg.autograd.grad(h, [x], grad_outputs=mg.ones(2, dtype=mg.float64, device=device), create_graph=True)
+    (g,) = mg.autograd.grad(h, [x], grad_outputs=mg.ones(2, dtype=mg.float64, device=device),
+                            create_graph=True)
     np.testing.assert_allclose(g.detach().cpu().numpy(), 3 * np.array([1.0, 4.0]))
     (gg,) = mg.autograd.grad(g, [x], grad_outputs=mg.ones(2, dtype=mg.float64, device=device))
     np.testing.assert_allclose(gg.cpu().numpy(), 6 * np.array([1.0, 2.0]))

@@ -71,7 +71,8 @@ def test_cat_gradcheck_and_gradgradcheck(device, case):
 def test_cat_backward_slices_are_differentiable(device):
     a, b = leaf([1.0, 2.0], device=device), leaf([3.0], device=device)
     y = mg.cat([a, b]) ** 2
-    ga, gb = grad(y, [a, b], grad_outputs=mg.ones(3, dtype=mg.float64, device=device), create_graph=True)
+    ga, gb = grad(y, [a, b], grad_outputs=mg.ones(3, dtype=mg.float64, device=device),
+                  create_graph=True)
     np.testing.assert_allclose(ga.detach().cpu().numpy(), [2.0, 4.0])
     (gga,) = grad(ga, a, grad_outputs=mg.ones(2, dtype=mg.float64, device=device))
     np.testing.assert_allclose(gga.cpu().numpy(), [2.0, 2.0])
@@ -83,7 +84,8 @@ def test_cat_promotes_dtypes_like_torch(device):
              (mg.bool, mg.bool)]
     for a, b in cases:
         x, y = mg.ones(2, 2, dtype=a, device=device), mg.zeros(1, 2, dtype=b, device=device)
-        expected = torch.cat([torch.from_numpy(x.cpu().numpy()), torch.from_numpy(y.cpu().numpy())]).numpy().dtype
+        expected = torch.cat([torch.from_numpy(x.cpu().numpy()),
+                              torch.from_numpy(y.cpu().numpy())]).numpy().dtype
         assert mg.cat([x, y]).dtype == expected, (a, b)
     f32 = leaf(np.ones((1, 2)), np.float32, device=device)
     f64 = leaf(np.ones((1, 2)), device=device)
@@ -107,7 +109,7 @@ def test_cat_skips_legacy_empty_tensors(device):
 
 
 def test_cat_aliases_and_non_contiguous(device):
-    a = mg.from_numpy(non_contiguous(np.arange(6.0).reshape(2, 3))).to(device).to(device)
+    a = mg.from_numpy(non_contiguous(np.arange(6.0).reshape(2, 3))).to(device)
     assert not a.is_contiguous()
     assert mg.concat([a, a], 1).tolist() == mg.concatenate((a, a), dim=-1).tolist()
     assert mg.cat([a, a]).tolist() == np.concatenate([a.cpu().numpy(), a.cpu().numpy()]).tolist()
@@ -188,11 +190,14 @@ def test_stack_matches_torch(device, first, count, data):
 
 def test_stack_gradgradcheck_and_dtypes(device):
     rng = np.random.default_rng(2)
-    a, b = leaf(rng.standard_normal((2, 3)), device=device), leaf(rng.standard_normal((2, 3)), device=device)
+    a, b = (leaf(rng.standard_normal((2, 3)), device=device),
+            leaf(rng.standard_normal((2, 3)), device=device))
     assert gradcheck(lambda a, b: mg.stack([a, b, a], 1), (a, b), **CHECK)
     assert gradgradcheck(lambda a, b: mg.stack([a * b, b], -1) ** 2, (a, b), **CHECK)
-    assert mg.stack([mg.zeros(2, dtype=mg.int64, device=device), mg.zeros(2, dtype=mg.float64, device=device)]).dtype == mg.float64
-    assert mg.stack([mg.tensor(1.0, device=device), mg.tensor(2, device=device)]).dtype == mg.float32
+    assert mg.stack([mg.zeros(2, dtype=mg.int64, device=device),
+                     mg.zeros(2, dtype=mg.float64, device=device)]).dtype == mg.float64
+    assert mg.stack([mg.tensor(1.0, device=device),
+                     mg.tensor(2, device=device)]).dtype == mg.float32
     assert tuple(mg.stack([mg.zeros(0, 2, device=device)] * 3, 1).shape) == (0, 3, 2)
 
 

@@ -41,7 +41,8 @@ def compare_with_torch(fn, arrays, rtol=1e-10, atol=1e-12, contiguous=True, *, d
     out, expected = fn(*ours), fn(*theirs)
     assert tuple(out.shape) == tuple(expected.shape)
     assert str(out.dtype) == str(expected.dtype).replace("torch.", "")
-    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().numpy(), rtol=rtol,
+                               atol=atol)
     upstream = random(tuple(out.shape), seed=1, dtype=arrays[0].dtype)
     grads = mg.autograd.grad(out, ours, grad_outputs=mg.tensor(upstream, device=device))
     expected_grads = torch.autograd.grad(expected, theirs, grad_outputs=torch.tensor(upstream))
@@ -60,7 +61,8 @@ def test_matmul_matches_torch(shape_a, shape_b, device):
 
 @pytest.mark.parametrize("shape_a,shape_b", [p for p in SHAPE_PAIRS if len(p[0]) > 1 and len(p[1]) > 1])
 def test_matmul_non_contiguous_operands(shape_a, shape_b, device):
-    compare_with_torch(lambda x, y: x @ y, [random(shape_a, 4), random(shape_b, 5)], contiguous=False, device=device)
+    compare_with_torch(lambda x, y: x @ y, [random(shape_a, 4), random(shape_b, 5)],
+                       contiguous=False, device=device)
 
 
 def test_matmul_float32_keeps_dtype_and_matches_torch(device):

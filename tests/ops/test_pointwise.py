@@ -112,7 +112,8 @@ def as_torch(torch, array, requires_grad=False):
 
 
 def grads(y, inputs, g):
-    return mg.autograd.grad(y, inputs, grad_outputs=mg.from_numpy(g).to(y.device), allow_unused=True)
+    return mg.autograd.grad(y, inputs, grad_outputs=mg.from_numpy(g).to(y.device),
+                            allow_unused=True)
 
 
 def assert_close(actual, expected, rtol=1e-7, atol=1e-10):
@@ -153,7 +154,7 @@ def test_unary_float32_matches_torch(name, data, device):
     fn, torch_fn, domain = UNARY[name]
     domain = "grid" if domain == "grid" else "real" if domain in ("real", "tan") else "positive"
     a = data.draw(arrays(domain, shapes(max_dims=3), dtype=np.float32))
-    y = fn(mg.from_numpy(a).to(device).to(device))
+    y = fn(mg.from_numpy(a).to(device))
     assert y.dtype == mg.float32
     assert_close(y, torch_fn(torch, torch.from_numpy(np.array(a))), rtol=2e-6, atol=1e-6)
 
@@ -196,7 +197,7 @@ def test_integer_dtypes_are_kept(name, device):
     torch = pytest.importorskip("torch")
     fn, torch_fn, _ = UNARY[name]
     a = np.array([[-3, 0, 2], [5, -1, 7]], dtype=np.int32)
-    y = fn(mg.from_numpy(a).to(device).to(device))
+    y = fn(mg.from_numpy(a).to(device))
     assert y.dtype == mg.int32
     np.testing.assert_array_equal(y.cpu().numpy(), torch_fn(torch, torch.from_numpy(a)).numpy())
 
@@ -212,7 +213,8 @@ def test_integer_results_of_binary_ops(device):
     assert mg.maximum(i, mg.tensor([1.5], device=device)).dtype == mg.float32
     assert mg.where(mg.tensor([True, False], device=device), 1.0, 0).dtype == mg.float32
     assert mg.where(mg.tensor([True, False], device=device), 1, 0).dtype == mg.int64
-    assert mg.where(mg.tensor([True], device=device), mg.ones(1, dtype=mg.float32, device=device), 2.0).dtype == mg.float32
+    assert mg.where(mg.tensor([True], device=device),
+                    mg.ones(1, dtype=mg.float32, device=device), 2.0).dtype == mg.float32
     assert mg.sign(mg.tensor([True, False], device=device)).dtype == mg.bool
     assert mg.square(mg.tensor([True, False], device=device)).dtype == mg.int64
 
@@ -230,9 +232,11 @@ def test_predicates_return_bool_without_grad(device):
 
 
 def test_nan_to_num_values_and_gradient(device):
-    x = mg.tensor([1.0, np.nan, np.inf, -np.inf], dtype=mg.float64, requires_grad=True, device=device)
+    x = mg.tensor([1.0, np.nan, np.inf, -np.inf], dtype=mg.float64, requires_grad=True,
+                  device=device)
     y = x.nan_to_num(nan=-1.0, posinf=9.0)
-    np.testing.assert_array_equal(y.detach().cpu().numpy(), [1.0, -1.0, 9.0, np.finfo(np.float64).min])
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), [1.0, -1.0, 9.0,
+                                                             np.finfo(np.float64).min])
     (dx,) = grads(y, [x], np.ones(4))
     np.testing.assert_array_equal(dx.cpu().numpy(), [1.0, 0.0, 0.0, 0.0])
     assert mg.nan_to_num(mg.ones(2, dtype=mg.float32, device=device)).dtype == mg.float32
@@ -254,7 +258,8 @@ def test_subgradients_at_zero_follow_pytorch(fn, expected, device):
 
 @pytest.mark.parametrize("dtype", [mg.float16, mg.float32, mg.float64])
 def test_large_inputs_neither_overflow_nor_warn(dtype, device):
-    x = mg.tensor([-1000.0, -50.0, 0.0, 50.0, 1000.0], dtype=dtype, requires_grad=True, device=device)
+    x = mg.tensor([-1000.0, -50.0, 0.0, 50.0, 1000.0], dtype=dtype, requires_grad=True,
+                  device=device)
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
         warnings.simplefilter("error")
         s = mg.sigmoid(x)
@@ -284,12 +289,16 @@ def test_erf_is_accurate_across_its_range(device):
     xs = np.concatenate([np.linspace(-7, 7, 2001), [1e-12, -3e-9, 0.4999, 0.5, 0.5001, 30.0]])
     erf_ref = np.array([math.erf(v) for v in xs])
     erfc_ref = np.array([math.erfc(v) for v in xs])
-    np.testing.assert_allclose(mg.erf(mg.from_numpy(xs).to(device).to(device)).cpu().numpy(), erf_ref, rtol=1e-14, atol=1e-16)
-    np.testing.assert_allclose(mg.erfc(mg.from_numpy(xs).to(device).to(device)).cpu().numpy(), erfc_ref, rtol=1e-13, atol=1e-300)
-    x32 = mg.from_numpy(xs.astype(np.float32)).to(device).to(device)
+    np.testing.assert_allclose(mg.erf(mg.from_numpy(xs).to(device)).cpu().numpy(),
+                               erf_ref, rtol=1e-14, atol=1e-16)
+    np.testing.assert_allclose(mg.erfc(mg.from_numpy(xs).to(device)).cpu().numpy(),
+                               erfc_ref, rtol=1e-13, atol=1e-300)
+    x32 = mg.from_numpy(xs.astype(np.float32)).to(device)
     exact32 = xs.astype(np.float32).astype(np.float64)
-    np.testing.assert_allclose(mg.erf(x32).cpu().numpy(), [math.erf(v) for v in exact32], rtol=1e-6, atol=5e-7)
-    np.testing.assert_allclose(mg.erfc(x32).cpu().numpy(), [math.erfc(v) for v in exact32], rtol=1e-6, atol=1e-37)
+    np.testing.assert_allclose(mg.erf(x32).cpu().numpy(), [math.erf(v) for v in exact32], rtol=1e-6,
+                               atol=5e-7)
+    np.testing.assert_allclose(mg.erfc(x32).cpu().numpy(), [math.erfc(v) for v in exact32],
+                               rtol=1e-6, atol=1e-37)
 
 
 def test_methods_and_aliases(device):
@@ -297,7 +306,8 @@ def test_methods_and_aliases(device):
     for name in ("exp", "log1p", "sqrt", "abs", "absolute", "sin", "tanh", "sigmoid", "relu",
                  "sign", "floor", "ceil", "round", "trunc", "fix", "frac", "square", "erf",
                  "reciprocal", "rsqrt", "nan_to_num"):
-        np.testing.assert_array_equal(getattr(x, name)().cpu().numpy(), getattr(mg, name)(x).cpu().numpy())
+        np.testing.assert_array_equal(getattr(x, name)().cpu().numpy(),
+                                      getattr(mg, name)(x).cpu().numpy())
     np.testing.assert_array_equal(abs(x).cpu().numpy(), mg.abs(x).cpu().numpy())
     np.testing.assert_array_equal(x.clamp(0, 1).cpu().numpy(), mg.clip(x, 0, 1).cpu().numpy())
     np.testing.assert_array_equal(x.clamp_min(0).cpu().numpy(), x.clamp(min=0).cpu().numpy())
@@ -314,7 +324,8 @@ def test_tensor_where_method_takes_self_as_input(device):
     torch = pytest.importorskip("torch")
     a, b = np.array([1.0, 2.0, 3.0]), np.array([-1.0])
     c = np.array([True, False, True])
-    y = mg.from_numpy(a).to(device).to(device).where(mg.from_numpy(c).to(device).to(device), mg.from_numpy(b).to(device).to(device))
+    y = mg.from_numpy(a).to(device).where(mg.from_numpy(c).to(device),
+                                                     mg.from_numpy(b).to(device))
     expected = torch.from_numpy(a).where(torch.from_numpy(c), torch.from_numpy(b))
     np.testing.assert_array_equal(y.cpu().numpy(), expected.numpy())
 
@@ -377,7 +388,8 @@ def test_ties_split_the_gradient_in_half(device):
         np.testing.assert_array_equal(dx.cpu().numpy(), gx)
         np.testing.assert_array_equal(dw.cpu().numpy(), gw)
     s = mg.tensor(2.0, requires_grad=True, device=device)   # one scalar tied with a broadcast row
-    (ds,) = grads(mg.maximum(mg.tensor([2.0, 2.0, 1.0], device=device), s), [s], np.ones(3, dtype=np.float32))
+    (ds,) = grads(mg.maximum(mg.tensor([2.0, 2.0, 1.0], device=device), s), [s],
+                  np.ones(3, dtype=np.float32))
     assert ds.item() == 2.0
 
 
@@ -400,7 +412,7 @@ def test_where_matches_torch_with_three_way_broadcasting(data, device):
     a = data.draw(arrays("any", shape=sa))
     b = data.draw(arrays("real", shape=sb))
     x, w = leaf(a, device=device), leaf(b, device=device)
-    y = mg.where(mg.from_numpy(c).to(device).to(device), x, w)
+    y = mg.where(mg.from_numpy(c).to(device), x, w)
     g = data.draw(arrays("real", shape=y.shape))
     dx, dw = grads(y, [x, w], g)
     tx, tw = as_torch(torch, a, True), as_torch(torch, b, True)
@@ -416,7 +428,7 @@ def test_where_matches_torch_with_three_way_broadcasting(data, device):
 def test_where_gradcheck_and_gradgradcheck(data, device):
     shape_set = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=2, max_side=3))
     sc, sa, sb = shape_set.input_shapes
-    c = mg.from_numpy(data.draw(hnp.arrays(np.bool_, sc))).to(device).to(device)
+    c = mg.from_numpy(data.draw(hnp.arrays(np.bool_, sc))).to(device)
     x = leaf(data.draw(arrays("real", shape=sa)), device=device)
     w = leaf(data.draw(arrays("real", shape=sb)), device=device)
     assert gradcheck(lambda x, w: mg.where(c, x, w), (x, w), **GRADCHECK)
@@ -515,7 +527,8 @@ def test_divisions_match_torch(op, dtype, data, device):
                                                                  st.floats(-3, 3, allow_subnormal=False))))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        y = DIVISIONS[op](mg, mg.from_numpy(a).to(device).to(device), mg.from_numpy(b).to(device).to(device))
+        y = DIVISIONS[op](mg, mg.from_numpy(a).to(device),
+                          mg.from_numpy(b).to(device))
     ty = DIVISIONS[op](torch, torch.from_numpy(a), torch.from_numpy(b))
     assert y.dtype == dtype
     assert_close(y, ty, rtol=1e-12)
@@ -528,14 +541,15 @@ def test_divisions_with_python_numbers_and_zero(device):
                lambda m, t: m.remainder(t, -1.5), lambda m, t: m.fmod(t, 2.5)):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            y = fn(mg, mg.from_numpy(a).to(device).to(device))
+            y = fn(mg, mg.from_numpy(a).to(device))
         assert_close(y, fn(torch, torch.from_numpy(a)))
     i = mg.tensor([5, -3], device=device)
     for fn in (lambda: i // 0, lambda: i % 0, lambda: mg.fmod(i, mg.tensor([1, 0], device=device))):
         with pytest.raises(RuntimeError, match="ZeroDivisionError"):
             fn()
     assert (i % 2).tolist() == [1, 1] and (i // 2).tolist() == [2, -2]
-    assert mg.div(mg.tensor([-7.0, 7.0], device=device), 2, rounding_mode="floor").tolist() == [-4.0, 3.0]
+    assert mg.div(mg.tensor([-7.0, 7.0], device=device), 2,
+                  rounding_mode="floor").tolist() == [-4.0, 3.0]
 
 
 @given(data=st.data())

@@ -114,9 +114,11 @@ def test_avg_pool_gradcheck_and_adjoint(device, case, seed):
 
 def test_avg_pool_gradgradcheck(device):
     window = AvgPoolWindow((2, 3), (2, 1), (1, 1), True, False, None)
-    x = mg.tensor(np.random.default_rng(1).standard_normal((1, 1, 4, 4)), requires_grad=True, device=device)
+    x = mg.tensor(np.random.default_rng(1).standard_normal((1, 1, 4, 4)), requires_grad=True,
+                  device=device)
     assert gradgradcheck(lambda t: AvgPool2d.apply(t, window), (x,))
-    dy = mg.tensor(np.random.default_rng(2).standard_normal((1, 1, 3, 4)), requires_grad=True, device=device)
+    dy = mg.tensor(np.random.default_rng(2).standard_normal((1, 1, 3, 4)), requires_grad=True,
+                   device=device)
     assert gradcheck(lambda g: AvgPool2dBackward.apply(g, (1, 1, 4, 4), window), (dy,))
 
 
@@ -131,6 +133,7 @@ def test_adaptive_pool_matrix_is_pytorch_windows(size, out):
 
 
 def test_adaptive_average_pool_gradients(device):
-    x = mg.tensor(np.random.default_rng(3).standard_normal((1, 2, 5, 4)), requires_grad=True, device=device)
+    x = mg.tensor(np.random.default_rng(3).standard_normal((1, 2, 5, 4)), requires_grad=True,
+                  device=device)
     assert gradcheck(lambda t: adaptive_average_pool2d(t, (3, 2)), (x,))
     assert gradgradcheck(lambda t: adaptive_average_pool2d(t, (1, 1)), (x,))

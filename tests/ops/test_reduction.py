@@ -148,7 +148,7 @@ def test_prod_matches_torch_with_and_without_zeros(device, data):
     torch = pytest.importorskip("torch")
     shape = data.draw(shapes(max_dims=3))
     array = data.draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([-2, -1.5, -0.5, 0, 0.5, 1, 1.5, 3])))
-    x = mg.from_numpy(array).to(device).to(device).requires_grad_()
+    x = mg.from_numpy(array).to(device).requires_grad_()
     dim, keepdim = data.draw(dims(x.ndim, allow_tuple=False)), data.draw(st.booleans())
     if dim is None:
         compare_with_torch(lambda t: t.prod(), lambda t: t.prod(), x)
@@ -205,9 +205,11 @@ def test_var_argument_forms(device):
     x = mg.tensor([[0.0, 1.0, 5.0], [2.0, 2.0, 8.0]], dtype=mg.float64, device=device)
     np.testing.assert_allclose(x.var().item(), np.var(x.cpu().numpy(), ddof=1))
     np.testing.assert_allclose(x.var(False).item(), np.var(x.cpu().numpy()))             # (input, unbiased)
-    np.testing.assert_allclose(mg.var(x, 1, True, True).cpu().numpy(), np.var(x.cpu().numpy(), 1, ddof=1, keepdims=True))
+    np.testing.assert_allclose(mg.var(x, 1, True, True).cpu().numpy(),
+                               np.var(x.cpu().numpy(), 1, ddof=1, keepdims=True))
     np.testing.assert_allclose(x.std(0, unbiased=False).cpu().numpy(), np.std(x.cpu().numpy(), 0))
-    np.testing.assert_allclose(x.var(1, correction=0.5).cpu().numpy(), np.var(x.cpu().numpy(), 1, ddof=0.5))
+    np.testing.assert_allclose(x.var(1, correction=0.5).cpu().numpy(),
+                               np.var(x.cpu().numpy(), 1, ddof=0.5))
     with pytest.raises(TypeError):
         x.var(unbiased=False, correction=0)
     with pytest.raises(RuntimeError, match="floating point"):
@@ -219,11 +221,13 @@ def test_var_argument_forms(device):
 def test_std_of_constant_slice_has_zero_gradient(device):
     x = mg.tensor([[1.0, 1.0], [1.0, 2.0]], requires_grad=True, device=device)
     x.std(0).sum().backward()
-    np.testing.assert_allclose(x.grad.cpu().numpy(), [[0.0, -0.70710677], [0.0, 0.70710677]], rtol=1e-6)
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [[0.0, -0.70710677], [0.0, 0.70710677]],
+                               rtol=1e-6)
 
 
 def test_prod_gradient_at_zeros_and_its_unimplemented_second_derivative(device):
-    x = mg.tensor([[0.0, 2.0, 3.0], [0.0, 0.0, 4.0]], dtype=mg.float64, requires_grad=True, device=device)
+    x = mg.tensor([[0.0, 2.0, 3.0], [0.0, 0.0, 4.0]], dtype=mg.float64, requires_grad=True,
+                  device=device)
     (g,) = mg.autograd.grad(x.prod(1).sum(), x, create_graph=True)
     np.testing.assert_array_equal(g.detach().cpu().numpy(), [[6.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     with pytest.raises(RuntimeError, match="second derivative of prod"):
@@ -394,13 +398,15 @@ def test_logsumexp_is_stable_and_handles_infinite_rows(device):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no log(0) or inf − inf warnings
         y = x.logsumexp(1)
-    np.testing.assert_allclose(y.cpu().numpy(), [-np.inf, 1e4 + np.log(2.0), np.log(4.0)], rtol=1e-12)
+    np.testing.assert_allclose(y.cpu().numpy(), [-np.inf, 1e4 + np.log(2.0), np.log(4.0)],
+                               rtol=1e-12)
     big = mg.tensor([1e4, 1e4 - 1.0], dtype=mg.float32, device=device)
     assert np.isfinite(big.logsumexp(0).item())
 
 
 def test_logsumexp_gradient_is_softmax(device):
-    x = mg.tensor([[1.0, 2.0, 3.0], [-1e3, 0.0, 1e3]], dtype=mg.float64, requires_grad=True, device=device)
+    x = mg.tensor([[1.0, 2.0, 3.0], [-1e3, 0.0, 1e3]], dtype=mg.float64, requires_grad=True,
+                  device=device)
     x.logsumexp(1).sum().backward()
     e = np.exp(x.detach().cpu().numpy() - x.detach().cpu().numpy().max(1, keepdims=True))
     np.testing.assert_allclose(x.grad.cpu().numpy(), e / e.sum(1, keepdims=True), rtol=1e-12)

@@ -88,7 +88,8 @@ def test_reshape_of_non_contiguous_copies_but_view_raises(device):
     with pytest.raises(RuntimeError):
         expected.view(-1)
     # Views that only split or merge dims whose strides allow it still work, as in torch.
-    np.testing.assert_array_equal(x.view(3, 2, 2, 2).cpu().numpy(), expected.view(3, 2, 2, 2).numpy())
+    np.testing.assert_array_equal(x.view(3, 2, 2, 2).cpu().numpy(),
+                                  expected.view(3, 2, 2, 2).numpy())
 
 
 def test_view_shares_memory_with_base(device):
@@ -128,7 +129,8 @@ def test_flatten_edge_cases(device):
 @pytest.mark.parametrize("dim", [None, 0, 1, 2, -1, (0, 2), (0, 1, 3)])
 def test_squeeze_matches_torch(dim, device):
     array = np.random.default_rng(0).standard_normal((1, 3, 1, 1))
-    compare_with_torch(lambda t: t.squeeze() if dim is None else t.squeeze(dim), array, device=device)
+    compare_with_torch(lambda t: t.squeeze() if dim is None else t.squeeze(dim), array,
+                       device=device)
 
 
 def test_squeeze_zero_dim_and_errors(device):
@@ -226,7 +228,8 @@ def test_expand_and_broadcast_to_match_torch(shape, size, device):
 def test_expand_as_and_functional_broadcast_to(device):
     out = mg.broadcast_to(mg.ones(3, 1, device=device), (2, 3, 4))
     assert tuple(out.shape) == (2, 3, 4)
-    assert tuple(mg.ones(1, 4, device=device).expand_as(mg.zeros(3, 4, device=device)).shape) == (3, 4)
+    assert tuple(mg.ones(1, 4,
+                         device=device).expand_as(mg.zeros(3, 4, device=device)).shape) == (3, 4)
 
 
 @pytest.mark.parametrize("size", [(3, 4), (2,), (-1, 3, 2)])

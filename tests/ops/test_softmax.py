@@ -36,7 +36,8 @@ def test_matches_torch_forward_and_backward(device, c, name, seed):
     tx = as_torch(torch, x)
     y, ty = getattr(mg, name)(x, dim), getattr(torch, name)(tx, dim)
     assert y.shape == x.shape and y.dtype == x.dtype
-    np.testing.assert_allclose(y.detach().cpu().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), ty.detach().numpy(), rtol=1e-10,
+                               atol=1e-12)
     g = np.random.default_rng(seed).standard_normal(x.shape)
     y.backward(mg.tensor(g, device=device))
     ty.backward(torch.from_numpy(g))
@@ -65,7 +66,8 @@ def test_softmax_rows_are_distributions(device, c):
     y = mg.softmax(x, dim).detach().cpu().numpy()
     assert (y >= 0).all()
     np.testing.assert_allclose(y.sum(axis=dim), 1.0, rtol=1e-12)
-    np.testing.assert_allclose(np.exp(mg.log_softmax(x, dim).detach().cpu().numpy()), y, rtol=1e-10, atol=1e-300)
+    np.testing.assert_allclose(np.exp(mg.log_softmax(x, dim).detach().cpu().numpy()), y, rtol=1e-10,
+                               atol=1e-300)
 
 
 @st.composite
@@ -152,7 +154,8 @@ def test_dim_handling(device):
         implicit = mg.softmax(x)  # PyTorch's legacy rule: dim 0 for 3-d input
     np.testing.assert_allclose(implicit.cpu().numpy(), mg.softmax(x, 0).cpu().numpy())
     with pytest.warns(UserWarning):
-        np.testing.assert_allclose(mg.log_softmax(x[0]).cpu().numpy(), mg.log_softmax(x[0], 1).cpu().numpy())
+        np.testing.assert_allclose(mg.log_softmax(x[0]).cpu().numpy(),
+                                   mg.log_softmax(x[0], 1).cpu().numpy())
     np.testing.assert_allclose(x.softmax(-1).cpu().numpy(), mg.softmax(x, 2).cpu().numpy())
 
 
