@@ -39,7 +39,7 @@ def test_clip_grad_norm_equals_torch(norm_type, max_norm, device):
     assert isinstance(total, mg.Tensor) and total.ndim == 0 and total.dtype == mg.float64
     np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-12)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.cpu().numpy(), rtol=1e-12,
+        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.numpy(), rtol=1e-12,
                                    atol=1e-15)
 
 
@@ -53,7 +53,7 @@ def test_clip_grad_norm_float32_property(device, seed, scale, max_norm, norm_typ
     assert total.dtype == mg.float32
     np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-5)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.cpu().numpy(), rtol=1e-5,
+        np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.numpy(), rtol=1e-5,
                                    atol=1e-7 * scale)
     clipped = get_total_norm([p.grad for p in ours], norm_type).item()
     assert clipped <= max_norm * (1 + 1e-5) or clipped <= total.item() * (1 + 1e-5)
@@ -92,5 +92,5 @@ def test_clip_grad_value_equals_torch(device):
     clip_grad_value_(ours, 1.5)
     torch.nn.utils.clip_grad_value_(theirs, 1.5)
     for p, q in zip(ours, theirs):
-        np.testing.assert_array_equal(p.grad.cpu().numpy(), q.grad.cpu().numpy())
+        np.testing.assert_array_equal(p.grad.cpu().numpy(), q.grad.numpy())
         assert p.grad.dtype == mg.float64
