@@ -1,5 +1,8 @@
 """Test configuration: the repo root on sys.path, hypothesis profiles, the simulator for
-numba.cuda kernels (unless a real GPU is declared), and the `slow`/`gpu` markers."""
+numba.cuda kernels (unless a real GPU is declared), the `slow`/`gpu` markers, and the
+`device` argument: a test that takes `device` runs once per device of `tests/devices.py`
+(`test_add[cpu]`; `test_add[cuda]` carries the `gpu` marker, so `-m gpu` runs exactly the
+cuda variants, with fewer hypothesis examples)."""
 import os
 import sys
 
@@ -13,11 +16,16 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 if os.environ.get("MINIGRAD_REAL_CUDA") != "1":
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
+import pytest  # noqa: E402
 from hypothesis import settings, HealthCheck  # noqa: E402
 
 settings.register_profile("default", deadline=None, max_examples=30,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("thorough", deadline=None, max_examples=300,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# `-m gpu` runs only the cuda variants: a handful of examples each keeps the whole suite on
+# CuPy within minutes (the cpu variants keep the default profile's coverage).
+settings.register_profile("gpu", deadline=None, max_examples=5,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
@@ -26,3 +34,15 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long-running; run with -m slow")
     config.addinivalue_line("markers", "gpu: needs a real CUDA device; run with -m gpu")
     config.addinivalue_line("markers", "network: fetches data from a package registry")
+    markexpr = config.option.markexpr or ""
+    if "HYPOTHESIS_PROFILE" not in os.environ and "gpu" in markexpr and "not gpu" not in markexpr:
+        settings.load_profile("gpu")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_generate_tests(metafunc):
+    """`device` is a direct parametrisation, not a fixture, so hypothesis tests may take it
+    (no function-scoped-fixture health check); trylast puts it last in the id: [add-cpu]."""
+    if "device" in metafunc.fixturenames:
+        from tests.devices import DEVICES
+        metafunc.parametrize("device", DEVICES)

@@ -17,7 +17,8 @@ def same_as_torch(ours, theirs, values=True):
     assert ours.requires_grad == theirs.requires_grad
     if values:
         # atol: float32 ranges may differ from torch's by an ulp around 0.
-        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(ours.detach().cpu().numpy(), theirs.detach().numpy(), rtol=1e-6,
+                                   atol=1e-6)
 
 
 # ---------------------------------------------------------------------- tensor()
@@ -29,19 +30,19 @@ def same_as_torch(ours, theirs, values=True):
     (np.ones(2, np.uint8), mg.uint8), (np.float64(1.0), mg.float64), (np.float32(1.0), mg.float32),
     (np.int32(1), mg.int32), (np.bool_(True), mg.bool), (np.array(2.0), mg.float64),
 ])
-def test_tensor_dtype_inference(data, dtype):
-    t = mg.tensor(data)
+def test_tensor_dtype_inference(data, dtype, device):
+    t = mg.tensor(data, device=device)
     assert t.dtype == dtype
     torch = pytest.importorskip("torch")
     same_as_torch(t, torch.tensor(data))
 
 
-def test_tensor_explicit_dtype_and_requires_grad():
-    t = mg.tensor([1, 2], dtype=mg.float64, requires_grad=True)
+def test_tensor_explicit_dtype_and_requires_grad(device):
+    t = mg.tensor([1, 2], dtype=mg.float64, requires_grad=True, device=device)
     assert t.dtype == mg.float64 and t.requires_grad and t.is_leaf
-    assert mg.tensor([1.7, -2.2], dtype=mg.int32).tolist() == [1, -2]
-    assert mg.tensor([1, 2], dtype="float16").dtype == mg.float16
-    assert mg.tensor([1, 2], dtype=float).dtype == mg.float32
+    assert mg.tensor([1.7, -2.2], dtype=mg.int32, device=device).tolist() == [1, -2]
+    assert mg.tensor([1, 2], dtype="float16", device=device).dtype == mg.float16
+    assert mg.tensor([1, 2], dtype=float, device=device).dtype == mg.float32
 
 
 def test_tensor_copies_its_data():
@@ -55,8 +56,8 @@ def test_tensor_copies_its_data():
     assert copy.tolist() == [0.0, 0.0]
 
 
-def test_tensor_from_list_of_tensors():
-    t = mg.tensor([mg.tensor(1.0), mg.tensor(2.0)])
+def test_tensor_from_list_of_tensors(device):
+    t = mg.tensor([mg.tensor(1.0, device=device), mg.tensor(2.0, device=device)], device=device)
     assert t.tolist() == [1.0, 2.0] and t.dtype == mg.float32
 
 
@@ -114,17 +115,17 @@ def test_as_tensor_shares_when_it_can():
 # ---------------------------------------------------------------------- zeros / ones / empty / full
 @pytest.mark.parametrize("name", ["zeros", "ones", "empty"])
 @pytest.mark.parametrize("size", [(2, 3), ((2, 3),), ([2, 3],), ((),), (0,), (0, 4), (5,)])
-def test_filled_constructors_match_torch(name, size):
+def test_filled_constructors_match_torch(name, size, device):
     torch = torch_or_skip()
-    ours, theirs = getattr(mg, name)(*size), getattr(torch, name)(*size)
+    ours, theirs = getattr(mg, name)(*size, device=device), getattr(torch, name)(*size)
     same_as_torch(ours, theirs, values=name != "empty")
 
 
 @pytest.mark.parametrize("name", ["zeros", "ones", "empty"])
 @pytest.mark.parametrize("dtype", [mg.float64, mg.float16, mg.int32, mg.int64, mg.bool])
-def test_filled_constructors_dtype(name, dtype):
-    t = getattr(mg, name)(2, 2, dtype=dtype)
-    assert t.dtype == dtype and tuple(t.shape) == (2, 2) and t.device == "cpu"
+def test_filled_constructors_dtype(name, dtype, device):
+    t = getattr(mg, name)(2, 2, dtype=dtype, device=device)
+    assert t.dtype == dtype and tuple(t.shape) == (2, 2) and t.device == device
 
 
 def test_filled_constructors_requires_grad_and_device():
@@ -141,52 +142,52 @@ def test_negative_size_raises(size):
 
 @pytest.mark.parametrize("value,dtype", [(3, None), (3.0, None), (True, None), (2.5, mg.float64),
                                          (7, mg.int32), (np.float64(1.5), None)])
-def test_full_matches_torch(value, dtype):
+def test_full_matches_torch(value, dtype, device):
     torch = torch_or_skip()
     kwargs = {} if dtype is None else {"dtype": getattr(torch, str(dtype))}
-    ours = mg.full((2, 3), value, **({} if dtype is None else {"dtype": dtype}))
+    ours = mg.full((2, 3), value, **({} if dtype is None else {"dtype": dtype}), device=device)
     theirs = torch.full((2, 3), value, **kwargs)
     same_as_torch(ours, theirs)
-    assert mg.full([2], 1.0).tolist() == [1.0, 1.0]
+    assert mg.full([2], 1.0, device=device).tolist() == [1.0, 1.0]
 
 
 @pytest.mark.parametrize("name", ["zeros_like", "ones_like", "empty_like", "randn_like", "rand_like"])
 @pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
-def test_like_constructors(name, dtype):
+def test_like_constructors(name, dtype, device):
     torch = torch_or_skip()
-    x = mg.ones(2, 3, dtype=dtype)
+    x = mg.ones(2, 3, dtype=dtype, device=device)
     ours = getattr(mg, name)(x)
     theirs = getattr(torch, name)(torch.ones(2, 3, dtype=getattr(torch, str(dtype))))
     same_as_torch(ours, theirs, values=name in ("zeros_like", "ones_like"))
     assert getattr(mg, name)(x, dtype=mg.float16).dtype == mg.float16
 
 
-def test_like_constructors_keep_integer_dtype_and_full_like():
-    x = mg.ones(3, dtype=mg.int32)
+def test_like_constructors_keep_integer_dtype_and_full_like(device):
+    x = mg.ones(3, dtype=mg.int32, device=device)
     assert mg.zeros_like(x).dtype == mg.int32 and mg.ones_like(x).dtype == mg.int32
     filled = mg.full_like(x, 2.7)
     assert filled.dtype == mg.int32 and filled.tolist() == [2, 2, 2]
-    assert mg.zeros_like(mg.ones(2), requires_grad=True).requires_grad
+    assert mg.zeros_like(mg.ones(2, device=device), requires_grad=True).requires_grad
 
 
 # ---------------------------------------------------------------------- random
 @pytest.mark.parametrize("name", ["randn", "rand"])
 @pytest.mark.parametrize("args,kwargs", [((2, 3), {}), (((2, 3),), {}), ((4,), {"dtype": "float64"}),
                                          ((0, 2), {}), (((),), {}), ((3,), {"requires_grad": True})])
-def test_random_floats_match_torch_shape_and_dtype(name, args, kwargs):
+def test_random_floats_match_torch_shape_and_dtype(name, args, kwargs, device):
     torch = torch_or_skip()
     torch_kwargs = dict(kwargs)
     if "dtype" in kwargs:
         torch_kwargs["dtype"] = getattr(torch, kwargs["dtype"])
-    same_as_torch(getattr(mg, name)(*args, **kwargs), getattr(torch, name)(*args, **torch_kwargs),
+    same_as_torch(getattr(mg, name)(*args, **kwargs, device=device), getattr(torch, name)(*args, **torch_kwargs),
                   values=False)
 
 
-def test_random_value_ranges():
+def test_random_value_ranges(device):
     mg.manual_seed(0)
-    u = mg.rand(10_000).numpy()
+    u = mg.rand(10_000, device=device).cpu().numpy()
     assert u.min() >= 0.0 and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.02
-    n = mg.randn(10_000).numpy()
+    n = mg.randn(10_000, device=device).cpu().numpy()
     assert abs(n.mean()) < 0.05 and abs(n.std() - 1.0) < 0.05
 
 
@@ -198,13 +199,13 @@ def test_random_on_integer_dtype_raises():
 @pytest.mark.parametrize("args,kwargs,bounds", [
     ((5, (3,)), {}, (0, 5)), ((2, 5, (3, 2)), {}, (2, 5)), ((5,), {"size": (30,)}, (0, 5)),
     ((-3, 5, (30,)), {"dtype": "int32"}, (-3, 5)), ((10, (0,)), {}, (0, 10))])
-def test_randint_matches_torch_shape_and_dtype(args, kwargs, bounds):
+def test_randint_matches_torch_shape_and_dtype(args, kwargs, bounds, device):
     torch = torch_or_skip()
     torch_kwargs = {k: getattr(torch, v) if k == "dtype" else v for k, v in kwargs.items()}
-    ours = mg.randint(*args, **kwargs)
+    ours = mg.randint(*args, **kwargs, device=device)
     same_as_torch(ours, torch.randint(*args, **torch_kwargs), values=False)
     if ours.numel():
-        assert ours.numpy().min() >= bounds[0] and ours.numpy().max() < bounds[1]
+        assert ours.cpu().numpy().min() >= bounds[0] and ours.cpu().numpy().max() < bounds[1]
 
 
 def test_randint_errors():
@@ -214,20 +215,20 @@ def test_randint_errors():
         mg.randint(5)
 
 
-def test_manual_seed_reproducibility():
+def test_manual_seed_reproducibility(device):
     mg.manual_seed(1234)
-    first = [mg.randn(3).tolist(), mg.rand(2, 2).tolist(), mg.randint(0, 100, (4,)).tolist(),
-             mg.randperm(6).tolist()]
+    first = [mg.randn(3, device=device).tolist(), mg.rand(2, 2, device=device).tolist(), mg.randint(0, 100, (4,), device=device).tolist(),
+             mg.randperm(6, device=device).tolist()]
     mg.manual_seed(1234)
-    second = [mg.randn(3).tolist(), mg.rand(2, 2).tolist(), mg.randint(0, 100, (4,)).tolist(),
-              mg.randperm(6).tolist()]
+    second = [mg.randn(3, device=device).tolist(), mg.rand(2, 2, device=device).tolist(), mg.randint(0, 100, (4,), device=device).tolist(),
+              mg.randperm(6, device=device).tolist()]
     assert first == second
     mg.manual_seed(4321)
-    assert mg.randn(3).tolist() != first[0]
+    assert mg.randn(3, device=device).tolist() != first[0]
 
 
-def test_randperm_is_a_permutation():
-    p = mg.randperm(10)
+def test_randperm_is_a_permutation(device):
+    p = mg.randperm(10, device=device)
     assert p.dtype == mg.int64 and sorted(p.tolist()) == list(range(10))
 
 
@@ -238,28 +239,29 @@ def test_randperm_is_a_permutation():
     ((5,), {"dtype": "float64"}), ((0, 2, 0.25), {"dtype": "float64"}), ((0.5, 4), {"dtype": "int64"}),
     ((np.int64(3),), {}),
 ])
-def test_arange_matches_torch(args, kwargs):
+def test_arange_matches_torch(args, kwargs, device):
     torch = torch_or_skip()
     torch_kwargs = {k: getattr(torch, v) for k, v in kwargs.items()}
-    same_as_torch(mg.arange(*args, **kwargs), torch.arange(*args, **torch_kwargs))
+    same_as_torch(mg.arange(*args, **kwargs, device=device), torch.arange(*args, **torch_kwargs))
 
 
-def test_arange_with_tensor_bounds_and_errors():
-    assert mg.arange(mg.tensor(3)).dtype == mg.int64
-    assert mg.arange(mg.tensor(3.0)).dtype == mg.float32
+def test_arange_with_tensor_bounds_and_errors(device):
+    assert mg.arange(mg.tensor(3, device=device), device=device).dtype == mg.int64
+    assert mg.arange(mg.tensor(3.0, device=device), device=device).dtype == mg.float32
     with pytest.raises(RuntimeError, match="step must be nonzero"):
-        mg.arange(0, 5, 0)
+        mg.arange(0, 5, 0, device=device)
     with pytest.raises(RuntimeError, match="inconsistent with step sign"):
-        mg.arange(5, 0)
+        mg.arange(5, 0, device=device)
 
 
 @pytest.mark.parametrize("args,kwargs", [((0, 1, 5), {}), ((0, 10, 5), {}), ((0, 1, 1), {}), ((0, 1, 0), {}),
                                          ((-1, 1, 4), {"dtype": "float64"}), ((0, 10, 5), {"dtype": "int64"}),
                                          ((2.5, -2.5, 7), {})])
-def test_linspace_matches_torch(args, kwargs):
+def test_linspace_matches_torch(args, kwargs, device):
     torch = torch_or_skip()
     torch_kwargs = {k: getattr(torch, v) for k, v in kwargs.items()}
-    same_as_torch(mg.linspace(*args, **kwargs), torch.linspace(*args, **torch_kwargs))
+    same_as_torch(mg.linspace(*args, **kwargs, device=device),
+                  torch.linspace(*args, **torch_kwargs))
 
 
 def test_linspace_negative_steps_raises():
@@ -269,10 +271,10 @@ def test_linspace_negative_steps_raises():
 
 @pytest.mark.parametrize("args,kwargs", [((3,), {}), ((2, 3), {}), ((3, 2), {}), ((0,), {}),
                                          ((2,), {"dtype": "int64"}), ((2,), {"dtype": "float64"})])
-def test_eye_matches_torch(args, kwargs):
+def test_eye_matches_torch(args, kwargs, device):
     torch = torch_or_skip()
     torch_kwargs = {k: getattr(torch, v) for k, v in kwargs.items()}
-    same_as_torch(mg.eye(*args, **kwargs), torch.eye(*args, **torch_kwargs))
+    same_as_torch(mg.eye(*args, **kwargs, device=device), torch.eye(*args, **torch_kwargs))
 
 
 def test_eye_negative_size_raises():
@@ -281,13 +283,13 @@ def test_eye_negative_size_raises():
 
 
 # ---------------------------------------------------------------------- empty tensors
-def test_empty_tensors_work_through_ops():
-    x = mg.zeros(0, 3, requires_grad=True)
+def test_empty_tensors_work_through_ops(device):
+    x = mg.zeros(0, 3, requires_grad=True, device=device)
     y = (x * 2.0 + 1.0).reshape(3, 0).t()
     assert tuple(y.shape) == (0, 3) and y.numel() == 0
-    y.backward(mg.zeros(0, 3))
+    y.backward(mg.zeros(0, 3, device=device))
     assert tuple(x.grad.shape) == (0, 3)
-    assert mg.tensor([]).tolist() == [] and len(mg.zeros(0, 2)) == 0
+    assert mg.tensor([], device=device).tolist() == [] and len(mg.zeros(0, 2, device=device)) == 0
 
 
 def test_default_dtype_controls_python_floats():

@@ -16,18 +16,18 @@ OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": ope
 TENSOR_DTYPES = ("float32", "float64", "int64", "int32", "bool")
 
 
-def _tensor(module, dtype, shape):
+def _tensor(module, dtype, shape, device=None):
     # Values 1 and 2 keep every op defined for every dtype (no 0 ** -1, no overflow).
     values = np.full(shape, 2 if dtype != "bool" else 1).astype(dtype)
-    return module.tensor(values.tolist(), dtype=getattr(module, dtype))
+    return module.tensor(values.tolist(), dtype=getattr(module, dtype), device=device)
 
 
-def make_operand(kind, module):
-    """An operand of ``kind`` for ``module`` (minigrad or torch)."""
+def make_operand(kind, module, device=None):
+    """An operand of ``kind`` for ``module`` (minigrad or torch), tensors on ``device``."""
     if kind.endswith("_0d"):
-        return _tensor(module, kind[:-3], ())
+        return _tensor(module, kind[:-3], (), device)
     if kind in TENSOR_DTYPES:
-        return _tensor(module, kind, (2,))
+        return _tensor(module, kind, (2,), device)
     return {"py_int": 2, "py_float": 2.0, "py_bool": True, "np_float64": np.float64(2.0),
             "np_int64": np.int64(2)}[kind]
 
@@ -37,9 +37,9 @@ SCALAR_KINDS = ["py_int", "py_float", "py_bool", "np_float64", "np_int64"]
 ALL_KINDS = TENSOR_KINDS + SCALAR_KINDS
 
 
-def outcome(module, op, left, right, inplace=False):
-    """The result's dtype name, or the exception type raised."""
-    a, b = make_operand(left, module), make_operand(right, module)
+def outcome(module, op, left, right, inplace=False, device=None):
+    """The result's dtype name, or the exception type raised (operands on ``device``)."""
+    a, b = make_operand(left, module, device), make_operand(right, module, device)
     try:
         out = getattr(a, op + "_")(b) if inplace else OPS[op](a, b)
     except Exception as e:  # noqa: BLE001 - the exception type is the outcome
@@ -58,13 +58,13 @@ def assert_same_outcome(ours, theirs):
 # ---------------------------------------------------------------------- against torch
 @pytest.mark.parametrize("left", ALL_KINDS)
 @pytest.mark.parametrize("op", sorted(OPS))
-def test_binary_result_dtype_matches_torch(op, left):
+def test_binary_result_dtype_matches_torch(op, left, device):
     torch = pytest.importorskip("torch")
     mismatches = []
     for right in ALL_KINDS:
         if left in SCALAR_KINDS and right in SCALAR_KINDS:
             continue
-        ours, theirs = outcome(mg, op, left, right), outcome(torch, op, left, right)
+        ours, theirs = outcome(mg, op, left, right, device=device), outcome(torch, op, left, right)
         try:
             assert_same_outcome(ours, theirs)
         except AssertionError:
@@ -74,13 +74,14 @@ def test_binary_result_dtype_matches_torch(op, left):
 
 @pytest.mark.parametrize("left", TENSOR_KINDS)
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
-def test_inplace_result_dtype_matches_torch(op, left):
+def test_inplace_result_dtype_matches_torch(op, left, device):
     torch = pytest.importorskip("torch")
     mismatches = []
     for right in ALL_KINDS:
         if left.endswith("_0d") and right in TENSOR_DTYPES:
             continue  # a 0-d tensor cannot hold the broadcast result (both raise)
-        ours, theirs = outcome(mg, op, left, right, True), outcome(torch, op, left, right, True)
+        ours = outcome(mg, op, left, right, True, device=device)
+        theirs = outcome(torch, op, left, right, True)
         try:
             assert_same_outcome(ours, theirs)
         except AssertionError:
@@ -124,8 +125,8 @@ TABLE = [
 
 
 @pytest.mark.parametrize("op,left,right,expected", TABLE)
-def test_promotion_table(op, left, right, expected):
-    assert_same_outcome(outcome(mg, op, left, right), expected)
+def test_promotion_table(op, left, right, expected, device):
+    assert_same_outcome(outcome(mg, op, left, right, device=device), expected)
 
 
 INPLACE_TABLE = [
@@ -140,39 +141,40 @@ INPLACE_TABLE = [
 
 
 @pytest.mark.parametrize("op,left,right,expected", INPLACE_TABLE)
-def test_inplace_promotion_table(op, left, right, expected):
-    assert_same_outcome(outcome(mg, op, left, right, inplace=True), expected)
+def test_inplace_promotion_table(op, left, right, expected, device):
+    assert_same_outcome(outcome(mg, op, left, right, inplace=True, device=device), expected)
+
 
 
 # ---------------------------------------------------------------------- details
-def test_integer_inplace_with_float_raises_and_leaves_the_tensor_unchanged():
-    x = mg.tensor([1, 2, 3])
+def test_integer_inplace_with_float_raises_and_leaves_the_tensor_unchanged(device):
+    x = mg.tensor([1, 2, 3], device=device)
     with pytest.raises(RuntimeError, match="can't be cast"):
         x += 1.5
     with pytest.raises(RuntimeError, match="can't be cast"):
-        x.mul_(mg.tensor([0.5, 0.5, 0.5]))
+        x.mul_(mg.tensor([0.5, 0.5, 0.5], device=device))
     assert x.tolist() == [1, 2, 3] and x._version == 0
 
 
-def test_float32_inplace_with_float64_keeps_float32_values():
-    x = mg.tensor([1.0, 2.0])
-    x += mg.tensor([0.5, 0.25], dtype=mg.float64)
+def test_float32_inplace_with_float64_keeps_float32_values(device):
+    x = mg.tensor([1.0, 2.0], device=device)
+    x += mg.tensor([0.5, 0.25], dtype=mg.float64, device=device)
     assert x.dtype == mg.float32 and x.tolist() == [1.5, 2.25]
 
 
-def test_operator_forms_agree_with_functions():
-    x = mg.ones(2, dtype=mg.int32)
+def test_operator_forms_agree_with_functions(device):
+    x = mg.ones(2, dtype=mg.int32, device=device)
     assert mg.add(x, 1.5).dtype == (x + 1.5).dtype == mg.float32
     assert mg.mul(2, x).dtype == mg.int32
     assert mg.pow(x, 2.0).dtype == mg.float32
 
 
-def test_gradient_comes_back_in_each_input_dtype():
-    a = mg.tensor([1.0, 2.0], requires_grad=True)
-    b = mg.tensor([3.0, 4.0], dtype=mg.float64, requires_grad=True)
+def test_gradient_comes_back_in_each_input_dtype(device):
+    a = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    b = mg.tensor([3.0, 4.0], dtype=mg.float64, requires_grad=True, device=device)
     out = a * b
     assert out.dtype == mg.float64
-    out.backward(mg.ones(2, dtype=mg.float64))
+    out.backward(mg.ones(2, dtype=mg.float64, device=device))
     assert a.grad.dtype == mg.float32 and b.grad.dtype == mg.float64
     assert a.grad.tolist() == [3.0, 4.0]
 

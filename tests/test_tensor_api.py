@@ -7,8 +7,8 @@ import pytest
 import minigrad as mg
 
 
-def matrix(requires_grad=False):
-    return mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=requires_grad)
+def matrix(requires_grad=False, device="cpu"):
+    return mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=requires_grad, device=device)
 
 
 def has_getitem():
@@ -26,31 +26,31 @@ def test_shape_ndim_dtype_device():
     assert str(x.device) == "cpu" and not x.is_cuda
 
 
-def test_size_and_numel():
-    x = mg.zeros(2, 3, 4)
+def test_size_and_numel(device):
+    x = mg.zeros(2, 3, 4, device=device)
     assert x.size() == (2, 3, 4) and x.size(1) == 3 and x.size(-1) == 4 and x.size(dim=0) == 2
-    assert x.numel() == 24 and mg.zeros(0, 3).numel() == 0 and mg.tensor(1.0).numel() == 1
+    assert x.numel() == 24 and mg.zeros(0, 3, device=device).numel() == 0 and mg.tensor(1.0, device=device).numel() == 1
     with pytest.raises(IndexError, match="Dimension out of range"):
         x.size(3)
-    assert mg.tensor(1.0).size() == ()
+    assert mg.tensor(1.0, device=device).size() == ()
 
 
-def test_autograd_attributes_of_leaves_and_results():
-    x = matrix(requires_grad=True)
+def test_autograd_attributes_of_leaves_and_results(device):
+    x = matrix(requires_grad=True, device=device)
     assert x.requires_grad and x.is_leaf and x.grad_fn is None and x.grad is None
     y = x * 2.0
     assert y.requires_grad and not y.is_leaf and y.grad_fn is not None
     assert "Mul" in y.grad_fn.name()
-    z = matrix() * 2.0
+    z = matrix(device=device) * 2.0
     assert not z.requires_grad and z.is_leaf and z.grad_fn is None
     with mg.no_grad():
         w = x * 2.0
     assert not w.requires_grad and w.is_leaf
 
 
-def test_grad_is_filled_by_backward():
-    x = mg.tensor([1.0, 2.0], requires_grad=True)
-    (x * x).backward(mg.ones(2))
+def test_grad_is_filled_by_backward(device):
+    x = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    (x * x).backward(mg.ones(2, device=device))
     assert isinstance(x.grad, mg.Tensor) and x.grad.tolist() == [2.0, 4.0]
     assert not x.grad.requires_grad
 
@@ -69,18 +69,18 @@ def test_requires_grad_rules():
     assert x.requires_grad
 
 
-def test_retain_grad_keeps_a_non_leaf_gradient():
-    x = mg.tensor([1.0, 2.0], requires_grad=True)
+def test_retain_grad_keeps_a_non_leaf_gradient(device):
+    x = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
     y = x * 3.0
     y.retain_grad()
     assert y.retains_grad
-    (y * y).backward(mg.ones(2))
+    (y * y).backward(mg.ones(2, device=device))
     assert y.grad.tolist() == [6.0, 12.0]
     z = x * 1.0
-    (z * 2.0).backward(mg.ones(2))
+    (z * 2.0).backward(mg.ones(2, device=device))
     assert z.grad is None  # not retained
     with pytest.raises(RuntimeError):
-        mg.ones(2).retain_grad()
+        mg.ones(2, device=device).retain_grad()
 
 
 def test_detach_shares_data_and_leaves_the_graph():
@@ -94,24 +94,27 @@ def test_detach_shares_data_and_leaves_the_graph():
 
 
 # ---------------------------------------------------------------------- Python conversions
-def test_item_and_tolist():
-    assert mg.tensor([2.5]).item() == 2.5 and isinstance(mg.tensor([2.5]).item(), float)
-    assert mg.tensor(3).item() == 3 and isinstance(mg.tensor(3).item(), int)
-    assert mg.tensor(True).item() is True
-    assert mg.tensor([[1.5]], requires_grad=True).item() == 1.5
-    assert matrix().tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
-    assert mg.tensor(2.5).tolist() == 2.5 and mg.tensor([1, 2]).tolist() == [1, 2]
-    assert matrix(requires_grad=True).tolist() == matrix().tolist()
-    for bad in (mg.tensor([1.0, 2.0]), mg.tensor([])):
+def test_item_and_tolist(device):
+    assert mg.tensor([2.5], device=device).item() == 2.5 and isinstance(mg.tensor([2.5], device=device).item(), float)
+    assert mg.tensor(3,
+                     device=device).item() == 3 and isinstance(mg.tensor(3, device=device).item(), int)
+    assert mg.tensor(True, device=device).item() is True
+    assert mg.tensor([[1.5]], requires_grad=True, device=device).item() == 1.5
+    assert matrix(device=device).tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    assert mg.tensor(2.5, device=device).tolist() == 2.5 and mg.tensor([1, 2],
+                                                                       device=device).tolist() == [1, 2]
+    assert matrix(requires_grad=True, device=device).tolist() == matrix(device=device).tolist()
+    for bad in (mg.tensor([1.0, 2.0], device=device), mg.tensor([], device=device)):
         with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
             bad.item()
 
 
-def test_float_int_bool_on_one_element_tensors():
-    assert float(mg.tensor([[2.5]])) == 2.5
-    assert int(mg.tensor([2.7])) == 2 and int(mg.tensor(-2.7)) == -2
-    assert bool(mg.tensor([0.0])) is False and bool(mg.tensor(3)) is True
-    assert float(mg.tensor([2.0], requires_grad=True)) == 2.0
+def test_float_int_bool_on_one_element_tensors(device):
+    assert float(mg.tensor([[2.5]], device=device)) == 2.5
+    assert int(mg.tensor([2.7], device=device)) == 2 and int(mg.tensor(-2.7, device=device)) == -2
+    assert bool(mg.tensor([0.0],
+                          device=device)) is False and bool(mg.tensor(3, device=device)) is True
+    assert float(mg.tensor([2.0], requires_grad=True, device=device)) == 2.0
 
 
 @pytest.mark.parametrize("convert", [float, int])
@@ -153,27 +156,27 @@ def test_np_asarray_of_a_tensor():
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
 
 
-def test_len_and_iteration_over_the_first_dim():
-    x = matrix()
-    assert len(x) == 2 and len(mg.zeros(0, 3)) == 0
+def test_len_and_iteration_over_the_first_dim(device):
+    x = matrix(device=device)
+    assert len(x) == 2 and len(mg.zeros(0, 3, device=device)) == 0
     with pytest.raises(TypeError):
-        len(mg.tensor(1.0))
+        len(mg.tensor(1.0, device=device))
     with pytest.raises(TypeError):
-        iter(mg.tensor(1.0))
+        iter(mg.tensor(1.0, device=device))
     if not has_getitem():
         pytest.skip("iteration needs __getitem__ (minigrad.ops.indexing)")
     rows = list(x)
     assert len(rows) == 2 and all(isinstance(r, mg.Tensor) for r in rows)
     assert [r.tolist() for r in rows] == x.tolist()
-    assert list(mg.zeros(0, 2)) == []
+    assert list(mg.zeros(0, 2, device=device)) == []
 
 
-def test_iteration_keeps_the_graph():
+def test_iteration_keeps_the_graph(device):
     if not has_getitem():
         pytest.skip("iteration needs __getitem__ (minigrad.ops.indexing)")
-    x = matrix(requires_grad=True)
+    x = matrix(requires_grad=True, device=device)
     first, second = x
-    (first * 2.0 + second).backward(mg.ones(3))
+    (first * 2.0 + second).backward(mg.ones(3, device=device))
     assert x.grad.tolist() == [[2.0, 2.0, 2.0], [1.0, 1.0, 1.0]]
 
 
@@ -181,10 +184,10 @@ def test_iteration_keeps_the_graph():
 @pytest.mark.parametrize("method,dtype", [("float", mg.float32), ("double", mg.float64),
                                           ("half", mg.float16), ("long", mg.int64),
                                           ("int", mg.int32), ("bool", mg.bool)])
-def test_dtype_shortcuts(method, dtype):
+def test_dtype_shortcuts(method, dtype, device):
     torch = pytest.importorskip("torch")
     values = [[0.0, 1.5, -2.5]]
-    out = getattr(mg.tensor(values), method)()
+    out = getattr(mg.tensor(values, device=device), method)()
     expected = getattr(torch.tensor(values), method)()
     assert out.dtype == dtype
     assert out.tolist() == expected.tolist()
@@ -202,19 +205,20 @@ def test_to_forms():
         x.to(mg.float64, bogus=True)
 
 
-def test_float_casts_are_differentiable_and_integer_casts_end_the_graph():
-    x = matrix(requires_grad=True)
+def test_float_casts_are_differentiable_and_integer_casts_end_the_graph(device):
+    x = matrix(requires_grad=True, device=device)
     y = x.double()
     assert y.requires_grad and y.grad_fn is not None
-    (y * y).backward(mg.ones(2, 3, dtype=mg.float64))
+    (y * y).backward(mg.ones(2, 3, dtype=mg.float64, device=device))
     assert x.grad.dtype == mg.float32
-    np.testing.assert_allclose(x.grad.numpy(), 2 * x.detach().numpy())
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * x.detach().cpu().numpy())
     assert not x.long().requires_grad and not x.bool().requires_grad
 
 
-def test_type_as():
-    assert mg.tensor([1, 2]).type_as(mg.ones(1, dtype=mg.float64)).dtype == mg.float64
-    assert mg.tensor([1.5]).type_as(mg.tensor([1])).tolist() == [1]
+def test_type_as(device):
+    assert mg.tensor([1, 2],
+                     device=device).type_as(mg.ones(1, dtype=mg.float64, device=device)).dtype == mg.float64
+    assert mg.tensor([1.5], device=device).type_as(mg.tensor([1], device=device)).tolist() == [1]
 
 
 def test_cuda_without_a_gpu_raises_a_clear_runtime_error():
@@ -239,19 +243,19 @@ def test_device_objects():
 
 
 # ---------------------------------------------------------------------- copies
-def test_clone_copies_and_is_differentiable():
-    x = matrix(requires_grad=True)
+def test_clone_copies_and_is_differentiable(device):
+    x = matrix(requires_grad=True, device=device)
     c = x.clone()
     assert c.grad_fn is not None and c.tolist() == x.tolist()
     with mg.no_grad():
         c.add_(1.0)
     assert x.tolist()[0][0] == 1.0
-    (c * 2.0).backward(mg.ones(2, 3))
+    (c * 2.0).backward(mg.ones(2, 3, device=device))
     assert x.grad.tolist() == [[2.0] * 3] * 2
 
 
-def test_contiguous():
-    x = matrix()
+def test_contiguous(device):
+    x = matrix(device=device)
     assert x.contiguous() is x and x.is_contiguous()
     t = x.t()
     assert not t.is_contiguous() and t.stride() == (1, 3)

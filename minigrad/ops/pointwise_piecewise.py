@@ -82,6 +82,9 @@ def where(condition, input=None, other=None):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype}")
     a, b = promote(input, other, op="where")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # two numbers: their 0-d tensors live where the condition does, as in PyTorch
+        a, b = a.to(condition.device), b.to(condition.device)
     check_same_device([condition, a, b], "where")
     broadcast_shapes(condition.shape, a.shape, b.shape)
     return Where.apply(condition, a, b)

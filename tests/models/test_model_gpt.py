@@ -4,21 +4,26 @@ import math
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as TF
 
 import minigrad as mg
 from minigrad_models import GPT, GPTConfig
-from tests.models.torch_twins import (TorchGPT, assert_close, assert_grads_close,
-                                      copy_weights, n_params, state_shapes, to_torch)
+
+try:    # torch is the oracle, not a dependency: without it the needs_torch tests skip
+    import torch
+    import torch.nn.functional as TF
+    from tests.models.torch_twins import (TorchGPT, assert_close, assert_grads_close,
+                                          copy_weights, n_params, state_shapes, to_torch)
+except ImportError:
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="needs torch (the oracle)")
 
 SMALL = GPTConfig(vocab_size=23, block_size=16, n_layer=2, n_head=4, n_embd=32)
 
 
 @pytest.fixture
-def model():
+def model(device):
     mg.manual_seed(0)
-    return GPT(SMALL)
+    return GPT(SMALL).to(device)
 
 
 def test_weight_tying(model):
@@ -28,12 +33,14 @@ def test_weight_tying(model):
     assert "lm_head.weight" in model.state_dict() and "transformer.wte.weight" in model.state_dict()
 
 
-def test_matches_torch_twin(model):
+@needs_torch
+def test_matches_torch_twin(model, device):
     twin = TorchGPT(23, 16, 2, 4, 32)
     assert state_shapes(model) == state_shapes(twin)
     assert n_params(model) == n_params(twin) == model.num_parameters()
     copy_weights(twin, model)
-    idx, targets = mg.randint(0, 23, (3, 16)), mg.randint(0, 23, (3, 16))
+    idx, targets = (mg.randint(0, 23, (3, 16), device=device),
+                    mg.randint(0, 23, (3, 16), device=device))
     logits, loss = model(idx, targets)
     t_logits = twin(to_torch(idx))
     t_loss = TF.cross_entropy(t_logits.reshape(-1, 23), to_torch(targets).reshape(-1))
@@ -50,18 +57,19 @@ def test_parameter_count_formula():
     assert GPT(GPTConfig(V, T, L, 4, C)).num_parameters() == expected == 413_312
 
 
-def test_causal(model):
-    idx = mg.randint(0, 23, (2, 12))
+def test_causal(model, device):
+    idx = mg.randint(0, 23, (2, 12), device=device)
     changed = idx.clone()
     changed[:, 7] = (idx[:, 7] + 1) % 23
     with mg.no_grad():
-        a, b = model(idx)[0].numpy(), model(changed)[0].numpy()
+        a, b = model(idx)[0].cpu().numpy(), model(changed)[0].cpu().numpy()
     np.testing.assert_array_equal(a[:, :7], b[:, :7])
     assert not np.allclose(a[:, 7:], b[:, 7:])
 
 
-def test_loss_at_init_is_ln_vocab(model):
-    idx, targets = mg.randint(0, 23, (8, 16)), mg.randint(0, 23, (8, 16))
+def test_loss_at_init_is_ln_vocab(model, device):
+    idx, targets = (mg.randint(0, 23, (8, 16), device=device),
+                    mg.randint(0, 23, (8, 16), device=device))
     _, loss = model(idx, targets)
     assert abs(loss.item() - math.log(23)) < 0.1
     _, none = model(idx)
@@ -69,20 +77,20 @@ def test_loss_at_init_is_ln_vocab(model):
 
 
 def test_gpt2_init(model):
-    wte = model.transformer.wte.weight.detach().numpy()
+    wte = model.transformer.wte.weight.detach().cpu().numpy()
     assert abs(wte.std() - 0.02) < 0.003
-    proj = model.transformer.h[0].attn.c_proj.weight.detach().numpy()
+    proj = model.transformer.h[0].attn.c_proj.weight.detach().cpu().numpy()
     assert abs(proj.std() - 0.02 / math.sqrt(2 * SMALL.n_layer)) < 0.002
-    assert np.all(model.transformer.h[0].attn.c_attn.bias.detach().numpy() == 0)
+    assert np.all(model.transformer.h[0].attn.c_attn.bias.detach().cpu().numpy() == 0)
 
 
-def test_block_size_enforced(model):
+def test_block_size_enforced(model, device):
     with pytest.raises(ValueError, match="block size"):
-        model(mg.zeros(1, 17, dtype=mg.int64))
+        model(mg.zeros(1, 17, dtype=mg.int64, device=device))
 
 
-def test_generate(model):
-    prompt = mg.tensor([[1, 2, 3]])
+def test_generate(model, device):
+    prompt = mg.tensor([[1, 2, 3]], device=device)
     mg.manual_seed(42)
     a = model.generate(prompt, 20, temperature=0.8, top_k=5)
     mg.manual_seed(42)

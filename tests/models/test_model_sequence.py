@@ -4,28 +4,35 @@ import math
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as TF
 
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad_models import CharRNN, Seq2SeqTransformer, sinusoidal_positional_encoding
-from tests.models.torch_twins import (TorchCharRNN, TorchSeq2Seq, assert_close,
-                                      assert_grads_close, copy_weights, n_params,
-                                      state_shapes, to_torch)
+
+try:    # torch is the oracle, not a dependency: without it the needs_torch tests skip
+    import torch
+    import torch.nn.functional as TF
+    from tests.models.torch_twins import (TorchCharRNN, TorchSeq2Seq, assert_close,
+                                          assert_grads_close, copy_weights, n_params,
+                                          state_shapes, to_torch)
+except ImportError:
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="needs torch (the oracle)")
 
 V = 11
 
 
+@needs_torch
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_char_rnn_matches_torch_twin(cell):
+def test_char_rnn_matches_torch_twin(cell, device):
     model = CharRNN(V, embed_dim=8, hidden_size=12, num_layers=2, cell=cell)
     twin = TorchCharRNN(V, 8, 12, 2, cell)
     assert state_shapes(model) == state_shapes(twin)
     assert n_params(model) == n_params(twin)
     copy_weights(twin, model)
-    idx = mg.randint(0, V, (3, 7))
-    targets = mg.randint(0, V, (3, 7))
+    model.to(device)
+    idx = mg.randint(0, V, (3, 7), device=device)
+    targets = mg.randint(0, V, (3, 7), device=device)
     logits, loss = model(idx, targets)
     assert tuple(logits.shape) == (3, 7, V)
     t_logits = twin(to_torch(idx))
@@ -37,6 +44,7 @@ def test_char_rnn_matches_torch_twin(cell):
     assert_grads_close(model, twin)
 
 
+@needs_torch
 def test_char_rnn_default_counts():
     assert n_params(CharRNN(65)) == 876_929
     assert n_params(CharRNN(65, cell="gru")) == 662_913
@@ -45,12 +53,12 @@ def test_char_rnn_default_counts():
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_char_rnn_generate_continues_the_state(cell):
+def test_char_rnn_generate_continues_the_state(cell, device):
     """Generation feeds one token at a time through the carried state; greedy output must
     equal recomputing the whole sequence from scratch each step."""
     mg.manual_seed(0)
-    model = CharRNN(V, embed_dim=8, hidden_size=16, num_layers=2, cell=cell)
-    prompt = mg.tensor([[1, 2, 3], [4, 5, 6]])
+    model = CharRNN(V, embed_dim=8, hidden_size=16, num_layers=2, cell=cell).to(device)
+    prompt = mg.tensor([[1, 2, 3], [4, 5, 6]], device=device)
     out = model.generate(prompt, 6, temperature=0)
     assert tuple(out.shape) == (2, 9)
     assert out[:, :3].tolist() == prompt.tolist()
@@ -76,32 +84,39 @@ def test_sinusoidal_positional_encoding():
     assert sinusoidal_positional_encoding(10, 7).shape == (10, 7)
 
 
+def _seq2seq_model():
+    return Seq2SeqTransformer(13, 17, d_model=16, nhead=4, num_layers=2, dim_feedforward=32,
+                              dropout=0.0, max_len=40)
+
+
 def _seq2seq_pair():
     torch.manual_seed(0)
-    model = Seq2SeqTransformer(13, 17, d_model=16, nhead=4, num_layers=2, dim_feedforward=32,
-                               dropout=0.0, max_len=40)
+    model = _seq2seq_model()
     twin = TorchSeq2Seq(13, 17, 16, 4, 2, 32, 40)
     return model, twin
 
 
-def test_seq2seq_matches_torch_twin():
+@needs_torch
+def test_seq2seq_matches_torch_twin(device):
     model, twin = _seq2seq_pair()
     assert state_shapes(model) == state_shapes(twin)
     assert n_params(model) == n_params(twin)
     copy_weights(twin, model)
-    src, tgt = mg.randint(0, 13, (2, 9)), mg.randint(0, 17, (2, 6))
+    model.to(device)
+    src, tgt = mg.randint(0, 13, (2, 9), device=device), mg.randint(0, 17, (2, 6), device=device)
     logits = model(src, tgt)
     assert tuple(logits.shape) == (2, 6, 17)
     t_logits = twin(to_torch(src), to_torch(tgt))
     assert_close(logits, t_logits, rtol=1e-4, atol=1e-5)
     target = np.random.default_rng(0).integers(0, 17, (2, 6))
-    loss = F.cross_entropy(logits.reshape(-1, 17), mg.tensor(target.reshape(-1)))
+    loss = F.cross_entropy(logits.reshape(-1, 17), mg.tensor(target.reshape(-1), device=device))
     t_loss = TF.cross_entropy(t_logits.reshape(-1, 17), torch.from_numpy(target.reshape(-1)))
     loss.backward()
     t_loss.backward()
     assert_grads_close(model, twin, rtol=1e-3, atol=1e-5)
 
 
+@needs_torch
 def test_seq2seq_seed_size_count():
     """Seed 003's size: vocab 10000, d_model 512, 8 heads, 2 + 2 layers."""
     twin = torch.nn.Transformer(512, 8, 2, 2, 2048, batch_first=True)
@@ -110,28 +125,28 @@ def test_seq2seq_seed_size_count():
     assert n_params(Seq2SeqTransformer(10000, 10000)) == expected
 
 
-def test_seq2seq_decoder_is_causal_and_padding_is_ignored():
-    model, _ = _seq2seq_pair()
+def test_seq2seq_decoder_is_causal_and_padding_is_ignored(device):
+    model = _seq2seq_model().to(device)
     model.eval()
-    src, tgt = mg.randint(1, 13, (1, 8)), mg.randint(1, 17, (1, 6))
+    src, tgt = mg.randint(1, 13, (1, 8), device=device), mg.randint(1, 17, (1, 6), device=device)
     changed = tgt.clone()
     changed[0, 4] = (tgt[0, 4].item() + 1) % 17
     with mg.no_grad():
-        a, b = model(src, tgt).numpy(), model(src, changed).numpy()
+        a, b = model(src, tgt).cpu().numpy(), model(src, changed).cpu().numpy()
     np.testing.assert_allclose(a[:, :4], b[:, :4], atol=1e-6)
     assert not np.allclose(a[:, 4:], b[:, 4:])
     # with pad_idx set, trailing source padding does not change the output
     model.pad_idx = 0
-    padded = mg.cat([src, mg.zeros(1, 3, dtype=mg.int64)], dim=1)
+    padded = mg.cat([src, mg.zeros(1, 3, dtype=mg.int64, device=device)], dim=1)
     with mg.no_grad():
-        np.testing.assert_allclose(model(padded, tgt).numpy(), model(src, tgt).numpy(),
+        np.testing.assert_allclose(model(padded, tgt).cpu().numpy(), model(src, tgt).cpu().numpy(),
                                    atol=1e-5)
 
 
-def test_greedy_decode():
-    model, _ = _seq2seq_pair()
+def test_greedy_decode(device):
+    model = _seq2seq_model().to(device)
     model.train()
-    src = mg.randint(0, 13, (3, 5))
+    src = mg.randint(0, 13, (3, 5), device=device)
     out = model.greedy_decode(src, max_len=8, bos=1, eos=2)
     assert out.dtype == mg.int64 and out.shape[0] == 3 and 2 <= out.shape[1] <= 8
     assert out[:, 0].tolist() == [1, 1, 1]
@@ -140,8 +155,8 @@ def test_greedy_decode():
     model.eval()
     with mg.no_grad():
         for t in range(1, out.shape[1]):
-            step = model(src, out[:, :t])[:, -1].argmax(-1).numpy()
-            prev = out[:, :t].numpy()
+            step = model(src, out[:, :t])[:, -1].argmax(-1).cpu().numpy()
+            prev = out[:, :t].cpu().numpy()
             finished = (prev == 2).any(axis=1)
-            np.testing.assert_array_equal(out[:, t].numpy()[~finished], step[~finished])
-            assert np.all(out[:, t].numpy()[finished] == 2)
+            np.testing.assert_array_equal(out[:, t].cpu().numpy()[~finished], step[~finished])
+            assert np.all(out[:, t].cpu().numpy()[finished] == 2)

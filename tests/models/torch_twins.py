@@ -25,11 +25,12 @@ def n_params(module):
 
 
 def to_torch(x):
-    return torch.from_numpy(np.ascontiguousarray(x.detach().numpy()))
+    """A CPU torch copy of a minigrad tensor on any device."""
+    return torch.from_numpy(np.ascontiguousarray(x.detach().cpu().numpy()))
 
 
 def assert_close(mg_tensor, torch_tensor, rtol=1e-5, atol=1e-5):
-    np.testing.assert_allclose(mg_tensor.detach().numpy(), torch_tensor.detach().numpy(),
+    np.testing.assert_allclose(mg_tensor.detach().cpu().numpy(), torch_tensor.detach().numpy(),
                                rtol=rtol, atol=atol)
 
 
@@ -37,7 +38,7 @@ def assert_grads_close(mg_model, torch_model, rtol=1e-4, atol=1e-5):
     grads = {n: p.grad for n, p in torch_model.named_parameters()}
     for name, p in mg_model.named_parameters():
         assert p.grad is not None, f"{name} got no gradient"
-        np.testing.assert_allclose(p.grad.numpy(), grads[name].numpy(), rtol=rtol,
+        np.testing.assert_allclose(p.grad.cpu().numpy(), grads[name].numpy(), rtol=rtol,
                                    atol=atol, err_msg=name)
 
 

@@ -1,5 +1,6 @@
 """Helpers for the nn tests: moving tensors and weights between minigrad and PyTorch and
-comparing a computation (values and gradients) run in both."""
+comparing a computation (values and gradients) run in both. Our side runs on the device of
+its inputs; the torch oracle runs on the CPU and comparisons read our values to the host."""
 import numpy as np
 
 import minigrad as mg
@@ -7,20 +8,33 @@ import minigrad as mg
 
 def to_torch(torch, t, requires_grad=None):
     """A torch tensor with ``t``'s values (a copy), optionally requiring grad."""
-    array = np.array(t.detach().numpy() if isinstance(t, mg.Tensor) else t)
+    array = np.array(t.detach().cpu().numpy() if isinstance(t, mg.Tensor) else t)
     out = torch.from_numpy(array)
     flag = t.requires_grad if requires_grad is None and isinstance(t, mg.Tensor) else requires_grad
     return out.requires_grad_(bool(flag)) if out.is_floating_point() else out
 
 
-def leaf(array, requires_grad=True):
-    """A float64 minigrad leaf holding a copy of ``array``."""
-    return mg.tensor(np.array(array, dtype=np.float64), requires_grad=requires_grad)
+def leaf(array, requires_grad=True, *, device):
+    """A float64 minigrad leaf on ``device`` holding a copy of ``array``."""
+    return mg.tensor(np.array(array, dtype=np.float64), requires_grad=requires_grad, device=device)
+
+
+def device_of(*values):
+    """The device of the first minigrad tensor among ``values`` (nested in lists, tuples and
+    dicts), the CPU when there is none: a module under test runs where its inputs are."""
+    for v in values:
+        if isinstance(v, mg.Tensor):
+            return v.device
+        if isinstance(v, (list, tuple, dict)):
+            found = device_of(*(v.values() if isinstance(v, dict) else v))
+            if found is not None:
+                return found
+    return None
 
 
 def assert_close(ours, theirs, rtol=1e-9, atol=1e-10):
     """Compare a minigrad tensor (or array) with a torch tensor (or array)."""
-    a = ours.detach().numpy() if isinstance(ours, mg.Tensor) else np.asarray(ours)
+    a = ours.detach().cpu().numpy() if isinstance(ours, mg.Tensor) else np.asarray(ours)
     b = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
     assert a.shape == b.shape, f"shape {a.shape} != {b.shape}"
     np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
@@ -35,7 +49,7 @@ def run_both(torch, fn_mg, fn_torch, inputs, seed=0, rtol=1e-9, atol=1e-10):
     if not out.requires_grad:
         return out
     cotangent = np.random.default_rng(seed).standard_normal(tuple(out.shape))
-    out.backward(mg.tensor(cotangent, dtype=out.dtype))
+    out.backward(mg.tensor(cotangent, dtype=out.dtype, device=out.device))
     expected.backward(torch.from_numpy(cotangent).to(expected.dtype))
     for x, tx in zip(inputs, torch_inputs):
         if isinstance(x, mg.Tensor) and x.requires_grad:
@@ -59,16 +73,18 @@ def assert_same_state_layout(module, torch_module):
 
 
 def compare_modules(torch, module, torch_module, *inputs, rtol=1e-9, atol=1e-10, seed=0):
-    """Load the torch weights into ``module`` (both float64), run both on ``inputs``, and
-    compare outputs, input gradients and every parameter gradient."""
+    """Load the torch weights into ``module`` (both float64), move it to the inputs' device,
+    run both on ``inputs``, and compare outputs, input gradients and every parameter gradient."""
     module.double()
     torch_module.double()
     load_from_torch(module, torch_module)
+    module.to(device_of(inputs) or "cpu")
     run_both(torch, module, torch_module, inputs, seed, rtol, atol)
     torch_params = dict(torch_module.named_parameters())
     for name, param in module.named_parameters():
         expected = torch_params[name].grad
         if expected is None:
-            assert param.grad is None or not param.grad.numpy().any()
+            assert param.grad is None or not param.grad.cpu().numpy().any()
+
         else:
             assert_close(param.grad, expected, rtol, atol)

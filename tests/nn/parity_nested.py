@@ -9,7 +9,7 @@ gradients of every input that requires grad and of every parameter."""
 import numpy as np
 
 import minigrad as mg
-from tests.nn.parity import assert_close, load_from_torch, to_torch
+from tests.nn.parity import assert_close, device_of, load_from_torch, to_torch
 
 
 def _convert(torch, value, memo):
@@ -39,6 +39,7 @@ def compare_nested(torch, module, torch_module, *args, rtol=1e-9, atol=1e-10, se
         module.double()
         torch_module.double()
         load_from_torch(module, torch_module)
+    module.to(device_of(args, kwargs) or "cpu")
     module.zero_grad()
     torch_module.zero_grad()
     memo = {}
@@ -55,7 +56,7 @@ def compare_nested(torch, module, torch_module, *args, rtol=1e-9, atol=1e-10, se
         assert_close(a, b, rtol, atol)
         if a.requires_grad and np.isfinite(b.detach().numpy()).all():
             cotangent = rng.standard_normal(tuple(a.shape))
-            loss = loss + (a * mg.tensor(cotangent)).sum()
+            loss = loss + (a * mg.tensor(cotangent, device=a.device)).sum()
             torch_loss = torch_loss + (b * torch.from_numpy(cotangent)).sum()
     if isinstance(loss, int):
         return out
@@ -72,7 +73,8 @@ def compare_nested(torch, module, torch_module, *args, rtol=1e-9, atol=1e-10, se
     for name, param in module.named_parameters():
         expected_grad = torch_params[name].grad
         if expected_grad is None:
-            assert param.grad is None or not param.grad.numpy().any(), name
+            assert param.grad is None or not param.grad.cpu().numpy().any(), name
+
         else:
             assert param.grad is not None, f"no gradient for {name}"
             assert_close(param.grad, expected_grad, rtol, atol)

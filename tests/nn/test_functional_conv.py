@@ -28,12 +28,13 @@ def conv_case(draw):
 
 
 @given(conv_case(), st.integers(0, 2 ** 16))
-def test_matches_torch(case, seed):
+def test_matches_torch(device, case, seed):
     torch = pytest.importorskip("torch")
     x_shape, w_shape, kw, with_bias = case
     rng = np.random.default_rng(seed)
-    x, w = leaf(rng.standard_normal(x_shape)), leaf(rng.standard_normal(w_shape))
-    b = leaf(rng.standard_normal(w_shape[0])) if with_bias else None
+    x, w = (leaf(rng.standard_normal(x_shape), device=device),
+            leaf(rng.standard_normal(w_shape), device=device))
+    b = leaf(rng.standard_normal(w_shape[0]), device=device) if with_bias else None
     run_both(torch, lambda x, w, b: F.conv2d(x, w, b, **kw),
              lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kw), [x, w, b], seed)
 
@@ -42,11 +43,12 @@ def test_matches_torch(case, seed):
 @settings(max_examples=15)
 @given(st.sampled_from(["same", "valid"]), st.integers(1, 4), st.integers(1, 4),
        st.integers(1, 2), st.integers(0, 2 ** 16))
-def test_string_padding_matches_torch(padding, kh, kw, dilation, seed):
+def test_string_padding_matches_torch(device, padding, kh, kw, dilation, seed):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
-    x = leaf(rng.standard_normal((2, 2, 7, 8)))
-    w, b = leaf(rng.standard_normal((3, 2, kh, kw))), leaf(rng.standard_normal(3))
+    x = leaf(rng.standard_normal((2, 2, 7, 8)), device=device)
+    w, b = (leaf(rng.standard_normal((3, 2, kh, kw)), device=device),
+            leaf(rng.standard_normal(3), device=device))
     out = run_both(torch, lambda x, w, b: F.conv2d(x, w, b, padding=padding, dilation=dilation),
                    lambda x, w, b: torch.nn.functional.conv2d(x, w, b, padding=padding,
                                                               dilation=dilation),
@@ -55,51 +57,55 @@ def test_string_padding_matches_torch(padding, kh, kw, dilation, seed):
         assert tuple(out.shape[2:]) == (7, 8)
 
 
-def test_unbatched_input_and_float32():
+def test_unbatched_input_and_float32(device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
-    x, w = leaf(rng.standard_normal((2, 5, 5))), leaf(rng.standard_normal((4, 2, 3, 3)))
+    x, w = (leaf(rng.standard_normal((2, 5, 5)), device=device),
+            leaf(rng.standard_normal((4, 2, 3, 3)), device=device))
     run_both(torch, lambda x, w: F.conv2d(x, w, stride=2, padding=1),
              lambda x, w: torch.nn.functional.conv2d(x, w, stride=2, padding=1), [x, w])
-    x32 = mg.tensor(rng.standard_normal((1, 2, 6, 6)), dtype=mg.float32, requires_grad=True)
-    w32 = mg.tensor(rng.standard_normal((3, 2, 3, 3)), dtype=mg.float32, requires_grad=True)
+    x32 = mg.tensor(rng.standard_normal((1, 2, 6, 6)), dtype=mg.float32, requires_grad=True,
+                    device=device)
+    w32 = mg.tensor(rng.standard_normal((3, 2, 3, 3)), dtype=mg.float32, requires_grad=True,
+                    device=device)
     y = F.conv2d(x32, w32)
     assert y.dtype == mg.float32
     y.sum().backward()
     assert x32.grad.dtype == mg.float32 and w32.grad.dtype == mg.float32
-    expected = torch.nn.functional.conv2d(torch.from_numpy(x32.detach().numpy()),
-                                          torch.from_numpy(w32.detach().numpy()))
-    np.testing.assert_allclose(y.detach().numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
+    expected = torch.nn.functional.conv2d(torch.from_numpy(x32.detach().cpu().numpy()),
+                                          torch.from_numpy(w32.detach().cpu().numpy()))
+    np.testing.assert_allclose(y.detach().cpu().numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
 
 
-def test_non_contiguous_input_and_weight():
+def test_non_contiguous_input_and_weight(device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(4)
-    x = mg.from_numpy(np.swapaxes(rng.standard_normal((2, 3, 6, 5)), 2, 3)).requires_grad_()
+    x = mg.from_numpy(np.swapaxes(rng.standard_normal((2, 3, 6, 5)), 2, 3)).to(device).requires_grad_()
     w = mg.from_numpy(np.swapaxes(rng.standard_normal((4, 3, 2, 3)), 0, 1)[:, :3].copy()
-                      .transpose(1, 0, 2, 3)).requires_grad_()
+                      .transpose(1, 0, 2, 3)).to(device).requires_grad_()
     assert not x.is_contiguous() and not w.is_contiguous()
     run_both(torch, lambda x, w: F.conv2d(x, w, padding=1),
              lambda x, w: torch.nn.functional.conv2d(x, w, padding=1), [x, w])
 
 
-def test_gradcheck_and_gradgradcheck_with_bias_and_same_padding():
+def test_gradcheck_and_gradgradcheck_with_bias_and_same_padding(device):
     rng = np.random.default_rng(1)
-    x, w = leaf(rng.standard_normal((1, 2, 3, 4))), leaf(rng.standard_normal((2, 1, 2, 2)))
-    b = leaf(rng.standard_normal(2))
+    x, w = (leaf(rng.standard_normal((1, 2, 3, 4)), device=device),
+            leaf(rng.standard_normal((2, 1, 2, 2)), device=device))
+    b = leaf(rng.standard_normal(2), device=device)
     fn = lambda x, w, b: F.conv2d(x, w, b, padding="same", groups=2)  # noqa: E731
     assert gradcheck(fn, (x, w, b))
     assert gradgradcheck(fn, (x, w, b))
 
 
-def test_seed_001_walkthrough_shapes():
+def test_seed_001_walkthrough_shapes(device):
     """28×28 → conv 3×3 → 26×26 → pool 2 → 13×13 → conv 3×3 → 11×11 → pool 2 → 5×5."""
-    x = mg.randn(1, 1, 28, 28)
-    y = F.conv2d(x, mg.randn(32, 1, 3, 3))
+    x = mg.randn(1, 1, 28, 28, device=device)
+    y = F.conv2d(x, mg.randn(32, 1, 3, 3, device=device))
     assert tuple(y.shape) == (1, 32, 26, 26)
     y = F.max_pool2d(F.relu(y), 2)
     assert tuple(y.shape) == (1, 32, 13, 13)
-    y = F.max_pool2d(F.relu(F.conv2d(y, mg.randn(64, 32, 3, 3))), 2)
+    y = F.max_pool2d(F.relu(F.conv2d(y, mg.randn(64, 32, 3, 3, device=device))), 2)
     assert tuple(y.shape) == (1, 64, 5, 5)
 
 
@@ -123,16 +129,16 @@ def test_seed_001_walkthrough_shapes():
      "expected stride to be a single integer value or a list of 2 values"),
     ((1, 4, 5, 5), (6, 4, 3), {}, RuntimeError, "weight of size [6, 4, 3]"),
 ])
-def test_errors_name_the_shapes(x_shape, w_shape, kwargs, error, message):
+def test_errors_name_the_shapes(x_shape, w_shape, kwargs, error, message, device):
     with pytest.raises(error) as info:
-        F.conv2d(mg.randn(*x_shape), mg.randn(*w_shape), **kwargs)
+        F.conv2d(mg.randn(*x_shape, device=device), mg.randn(*w_shape, device=device), **kwargs)
     assert message in str(info.value)
 
 
-def test_bias_and_dtype_errors():
-    x, w = mg.randn(1, 4, 5, 5), mg.randn(6, 4, 3, 3)
+def test_bias_and_dtype_errors(device):
+    x, w = mg.randn(1, 4, 5, 5, device=device), mg.randn(6, 4, 3, 3, device=device)
     with pytest.raises(RuntimeError, match=r"expected bias to be 1-dimensional with 6 elements, "
                                            r"but got bias of size \[5\]"):
-        F.conv2d(x, w, mg.randn(5))
+        F.conv2d(x, w, mg.randn(5, device=device))
     with pytest.raises(RuntimeError, match="float64"):
         F.conv2d(x.double(), w)

@@ -10,10 +10,10 @@ from tests.nn.parity import leaf
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.8])
-def test_statistics(p):
+def test_statistics(p, device):
     mg.manual_seed(0)
-    x = mg.ones(200, 500, dtype=mg.float64)
-    y = F.dropout(x, p).numpy()
+    x = mg.ones(200, 500, dtype=mg.float64, device=device)
+    y = F.dropout(x, p).cpu().numpy()
     kept = y != 0
     n = kept.size
     # kept fraction within 5 standard deviations of 1 − p
@@ -22,50 +22,50 @@ def test_statistics(p):
     assert abs(y.mean() - 1.0) < 5 * np.sqrt(p / (1 - p) / n)
 
 
-def test_gradient_is_the_scaled_mask():
-    x = leaf(np.random.default_rng(0).standard_normal((50, 40)))
+def test_gradient_is_the_scaled_mask(device):
+    x = leaf(np.random.default_rng(0).standard_normal((50, 40)), device=device)
     y = F.dropout(x, 0.3)
-    y.backward(mg.ones(y.shape, dtype=mg.float64))
-    mask = y.detach().numpy() / x.detach().numpy()
-    np.testing.assert_allclose(x.grad.numpy(), mask)
+    y.backward(mg.ones(y.shape, dtype=mg.float64, device=device))
+    mask = y.detach().cpu().numpy() / x.detach().cpu().numpy()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), mask)
     assert set(np.round(np.unique(mask), 12)) <= {0.0, round(1 / 0.7, 12)}
 
 
-def test_seeded_and_eval_and_extremes():
-    x = mg.randn(4, 5)
+def test_seeded_and_eval_and_extremes(device):
+    x = mg.randn(4, 5, device=device)
     mg.manual_seed(3)
-    a = F.dropout(x, 0.5).numpy()
+    a = F.dropout(x, 0.5).cpu().numpy()
     mg.manual_seed(3)
-    b = F.dropout(x, 0.5).numpy()
+    b = F.dropout(x, 0.5).cpu().numpy()
     np.testing.assert_array_equal(a, b)
     assert F.dropout(x, 0.5, training=False) is x
     assert F.dropout(x, 0.0) is x
-    assert not F.dropout(x, 1.0).numpy().any()
+    assert not F.dropout(x, 1.0).cpu().numpy().any()
     assert F.dropout(x, 0.5).dtype == mg.float32
 
 
-def test_inplace():
-    base = leaf(np.ones((10, 10)))
+def test_inplace(device):
+    base = leaf(np.ones((10, 10)), device=device)
     work = base * 1.0
     out = F.dropout(work, 0.5, inplace=True)
     assert out is work
     out.sum().backward()
-    np.testing.assert_allclose(base.grad.numpy(), out.detach().numpy())
+    np.testing.assert_allclose(base.grad.cpu().numpy(), out.detach().cpu().numpy())
 
 
-def test_channel_dropout_zeroes_whole_channels():
+def test_channel_dropout_zeroes_whole_channels(device):
     mg.manual_seed(1)
-    y = F.dropout2d(mg.ones(8, 16, 3, 3), 0.5).numpy()
+    y = F.dropout2d(mg.ones(8, 16, 3, 3, device=device), 0.5).cpu().numpy()
     per_channel = y.reshape(8, 16, -1)
     assert ((per_channel == 0).all(-1) | (per_channel == 2.0).all(-1)).all()
     assert 0 < (per_channel == 0).all(-1).mean() < 1
-    y1 = F.dropout1d(mg.ones(4, 6, 5), 0.5).numpy()
+    y1 = F.dropout1d(mg.ones(4, 6, 5, device=device), 0.5).cpu().numpy()
     assert ((y1 == 0).all(-1) | (y1 == 2.0).all(-1)).all()
     with pytest.raises(RuntimeError, match="Expected 3D or 4D input"):
-        F.dropout2d(mg.ones(3, 3), 0.5)
+        F.dropout2d(mg.ones(3, 3, device=device), 0.5)
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5])
-def test_probability_out_of_range(p):
+def test_probability_out_of_range(p, device):
     with pytest.raises(ValueError, match=f"dropout probability has to be between 0 and 1, but got {p}"):
-        F.dropout(mg.randn(3), p)
+        F.dropout(mg.randn(3, device=device), p)

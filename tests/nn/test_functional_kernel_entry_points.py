@@ -10,7 +10,12 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad.autograd.gradcheck import gradcheck, gradgradcheck
 from minigrad_kernels.catalogue import CATALOGUE
-from tests.nn.parity import leaf
+from tests.nn.parity import leaf as leaf_on
+
+
+def leaf(array):
+    """A float64 CPU leaf: these tests put test kernels on the numpy backend."""
+    return leaf_on(array, device="cpu")
 
 BACKEND = "entry-point-test"
 

@@ -12,7 +12,7 @@ from tests.nn.parity import leaf, run_both
 
 
 @given(st.integers(1, 4), st.data(), st.integers(0, 2 ** 16))
-def test_constant_matches_torch(ndim, data, seed):
+def test_constant_matches_torch(device, ndim, data, seed):
     torch = pytest.importorskip("torch")
     shape = tuple(data.draw(st.integers(1, 4)) for _ in range(ndim))
     pairs = data.draw(st.integers(1, ndim))
@@ -21,42 +21,42 @@ def test_constant_matches_torch(ndim, data, seed):
         size = shape[ndim - 1 - i]
         pad += [data.draw(st.integers(-(size // 2), 2)), data.draw(st.integers(-(size // 2), 2))]
     value = data.draw(st.sampled_from([None, 0.0, 1.5]))
-    x = leaf(np.random.default_rng(seed).standard_normal(shape))
+    x = leaf(np.random.default_rng(seed).standard_normal(shape), device=device)
     run_both(torch, lambda t: F.pad(t, pad, value=value),
              lambda t: torch.nn.functional.pad(t, pad, value=value), [x], seed)
 
 
 @given(st.sampled_from(["reflect", "replicate", "circular"]), st.sampled_from([1, 2, 3]),
        st.data(), st.integers(0, 2 ** 16))
-def test_other_modes_match_torch(mode, dims, data, seed):
+def test_other_modes_match_torch(device, mode, dims, data, seed):
     torch = pytest.importorskip("torch")
     shape = (2, 2) + tuple(data.draw(st.integers(2, 4)) for _ in range(dims))
     pad = []
     for i in range(dims):
         size = shape[-1 - i]
         pad += [data.draw(st.integers(0, size - 1)), data.draw(st.integers(0, size - 1))]
-    x = leaf(np.random.default_rng(seed).standard_normal(shape))
+    x = leaf(np.random.default_rng(seed).standard_normal(shape), device=device)
     run_both(torch, lambda t: F.pad(t, pad, mode=mode),
              lambda t: torch.nn.functional.pad(t, pad, mode=mode), [x], seed)
 
 
-def test_gradients():
-    x = leaf(np.random.default_rng(0).standard_normal((1, 2, 3)))
+def test_gradients(device):
+    x = leaf(np.random.default_rng(0).standard_normal((1, 2, 3)), device=device)
     assert gradcheck(lambda t: F.pad(t, (2, -1), value=3.0), (x,))
     assert gradgradcheck(lambda t: F.pad(t, (1, 2, 0, 1)), (x,))
     assert gradcheck(lambda t: F.pad(t, (2, 2), mode="reflect"), (x,))
     assert gradcheck(lambda t: F.pad(t, (1, 3), mode="replicate"), (x,))
 
 
-def test_reflect_gradient_accumulates():
-    x = leaf([[1.0, 2.0, 3.0]])
+def test_reflect_gradient_accumulates(device):
+    x = leaf([[1.0, 2.0, 3.0]], device=device)
     F.pad(x, (2, 2), mode="reflect").sum().backward()     # 3 2 | 1 2 3 | 2 1
-    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 3.0, 2.0]])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [[2.0, 3.0, 2.0]])
 
 
-def test_dtype_kept():
-    assert F.pad(mg.randn(2, 3), (1, 1)).dtype == mg.float32
-    assert F.pad(mg.tensor([[1, 2]]), (1, 0), value=7).tolist() == [[7, 1, 2]]
+def test_dtype_kept(device):
+    assert F.pad(mg.randn(2, 3, device=device), (1, 1)).dtype == mg.float32
+    assert F.pad(mg.tensor([[1, 2]], device=device), (1, 0), value=7).tolist() == [[7, 1, 2]]
 
 
 @pytest.mark.parametrize("call,error,message", [

@@ -30,10 +30,10 @@ def pool_case(draw, dilated=True):
 
 
 @given(pool_case(), st.integers(0, 2 ** 16))
-def test_max_pool_matches_torch(case, seed):
+def test_max_pool_matches_torch(device, case, seed):
     torch = pytest.importorskip("torch")
     shape, k, stride, padding, dilation, ceil_mode = case
-    x = leaf(distinct(shape, seed))
+    x = leaf(distinct(shape, seed), device=device)
     kw = dict(stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
     try:
         torch.nn.functional.max_pool2d(torch.zeros(shape), k, **kw)
@@ -42,18 +42,18 @@ def test_max_pool_matches_torch(case, seed):
     run_both(torch, lambda x: F.max_pool2d(x, k, **kw),
              lambda x: torch.nn.functional.max_pool2d(x, k, **kw), [x], seed)
     ours = F.max_pool2d(x.detach(), k, return_indices=True, **kw)[1]
-    theirs = torch.nn.functional.max_pool2d(torch.from_numpy(x.detach().numpy()), k,
+    theirs = torch.nn.functional.max_pool2d(torch.from_numpy(x.detach().cpu().numpy()), k,
                                             return_indices=True, **kw)[1]
-    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(ours.cpu().numpy(), theirs.numpy())
     assert ours.dtype == mg.int64
 
 
 @given(pool_case(dilated=False), st.booleans(), st.sampled_from([None, 1, 3]),
        st.integers(0, 2 ** 16))
-def test_avg_pool_matches_torch(case, count_include_pad, divisor, seed):
+def test_avg_pool_matches_torch(device, case, count_include_pad, divisor, seed):
     torch = pytest.importorskip("torch")
     shape, k, stride, padding, _, ceil_mode = case
-    x = leaf(np.random.default_rng(seed).standard_normal(shape))
+    x = leaf(np.random.default_rng(seed).standard_normal(shape), device=device)
     kw = dict(stride=stride, padding=padding, ceil_mode=ceil_mode,
               count_include_pad=count_include_pad, divisor_override=divisor)
     run_both(torch, lambda x: F.avg_pool2d(x, k, **kw),
@@ -62,42 +62,42 @@ def test_avg_pool_matches_torch(case, count_include_pad, divisor, seed):
 
 @given(st.integers(1, 7), st.integers(1, 7), st.sampled_from([1, 2, 3, (2, 5), (None, 3), 7]),
        st.booleans(), st.integers(0, 2 ** 16))
-def test_adaptive_avg_pool_matches_torch(h, w, size, unbatched, seed):
+def test_adaptive_avg_pool_matches_torch(device, h, w, size, unbatched, seed):
     torch = pytest.importorskip("torch")
     shape = (2, h, w) if unbatched else (2, 3, h, w)
-    x = leaf(np.random.default_rng(seed).standard_normal(shape))
+    x = leaf(np.random.default_rng(seed).standard_normal(shape), device=device)
     run_both(torch, lambda x: F.adaptive_avg_pool2d(x, size),
              lambda x: torch.nn.functional.adaptive_avg_pool2d(x, size), [x], seed)
 
 
-def test_unbatched_and_float32():
+def test_unbatched_and_float32(device):
     torch = pytest.importorskip("torch")
-    x = leaf(distinct((2, 5, 5), 0))
+    x = leaf(distinct((2, 5, 5), 0), device=device)
     run_both(torch, lambda x: F.max_pool2d(x, 3, 2, 1),
              lambda x: torch.nn.functional.max_pool2d(x, 3, 2, 1), [x])
-    x = leaf(distinct((2, 5, 5), 1))
+    x = leaf(distinct((2, 5, 5), 1), device=device)
     run_both(torch, lambda x: F.avg_pool2d(x, 2), lambda x: torch.nn.functional.avg_pool2d(x, 2), [x])
-    x32 = mg.randn(1, 2, 4, 4)
+    x32 = mg.randn(1, 2, 4, 4, device=device)
     assert F.max_pool2d(x32, 2).dtype == mg.float32 and F.avg_pool2d(x32, 2).dtype == mg.float32
     assert F.adaptive_avg_pool2d(x32, 3).dtype == mg.float32
 
 
-def test_empty_batch_and_non_contiguous_input():
+def test_empty_batch_and_non_contiguous_input(device):
     torch = pytest.importorskip("torch")
     for fn in ("max_pool2d", "avg_pool2d"):
-        x = leaf(np.zeros((0, 2, 4, 4)))
+        x = leaf(np.zeros((0, 2, 4, 4)), device=device)
         run_both(torch, lambda t: getattr(F, fn)(t, 2),
                  lambda t: getattr(torch.nn.functional, fn)(t, 2), [x])
     base = distinct((2, 3, 5, 4), 7)
-    x = mg.from_numpy(np.swapaxes(np.ascontiguousarray(np.swapaxes(base, 2, 3)), 2, 3))
+    x = mg.from_numpy(np.swapaxes(np.ascontiguousarray(np.swapaxes(base, 2, 3)), 2, 3)).to(device)
     assert not x.is_contiguous()
     x.requires_grad_()
     run_both(torch, lambda t: F.max_pool2d(t, 2, 1), lambda t: torch.nn.functional.max_pool2d(t, 2, 1),
              [x])
 
 
-def test_gradchecks():
-    x = leaf(distinct((1, 2, 4, 5), 3))
+def test_gradchecks(device):
+    x = leaf(distinct((1, 2, 4, 5), 3), device=device)
     assert gradcheck(lambda t: F.max_pool2d(t, (2, 3), (1, 2), (1, 1), ceil_mode=True), (x,), eps=1e-4)
     assert gradgradcheck(lambda t: F.max_pool2d(t, 2), (x,), eps=1e-4)
     assert gradcheck(lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False), (x,))
@@ -105,11 +105,11 @@ def test_gradchecks():
     assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, (3, 2)), (x,))
 
 
-def test_overlapping_windows_accumulate_at_a_shared_argmax():
-    x = leaf(np.zeros((1, 1, 3, 3)))
+def test_overlapping_windows_accumulate_at_a_shared_argmax(device):
+    x = leaf(np.zeros((1, 1, 3, 3)), device=device)
     x.data[0, 0, 1, 1] = 5.0
     F.max_pool2d(x, 2, stride=1).sum().backward()
-    assert x.grad.numpy()[0, 0, 1, 1] == 4.0 and x.grad.numpy().sum() == 4.0
+    assert x.grad.cpu().numpy()[0, 0, 1, 1] == 4.0 and x.grad.cpu().numpy().sum() == 4.0
 
 
 @pytest.mark.parametrize("call,message", [

@@ -14,12 +14,12 @@ LAYERS = [("ReLU", (), {}), ("ReLU", (), {"inplace": True}), ("GELU", (), {}),
 
 
 @pytest.mark.parametrize("name,args,kwargs", LAYERS)
-def test_matches_torch(name, args, kwargs):
+def test_matches_torch(name, args, kwargs, device):
     torch = pytest.importorskip("torch")
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
     assert repr(ours) == repr(theirs)
     assert not list(ours.state_dict())
-    x = leaf(np.random.default_rng(0).uniform(-4, 4, (3, 5)))
+    x = leaf(np.random.default_rng(0).uniform(-4, 4, (3, 5)), device=device)
     if kwargs.get("inplace"):
         run_both(torch, lambda t: ours(t * 1.0), lambda t: theirs(t * 1.0), [x])
     else:

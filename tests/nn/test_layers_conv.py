@@ -18,16 +18,17 @@ from tests.nn.parity import assert_same_state_layout, compare_modules, leaf
 @given(st.sampled_from([1, 2]), st.sampled_from([1, 2, (2, 3)]), st.sampled_from([1, (2, 1)]),
        st.sampled_from([0, 1, (1, 2), "same", "valid"]), st.sampled_from([1, 2]), st.booleans(),
        st.sampled_from(["zeros", "reflect", "replicate", "circular"]), st.integers(0, 2 ** 16))
-def test_matches_torch(groups, kernel_size, stride, padding, dilation, bias, padding_mode, seed):
+def test_matches_torch(device, groups, kernel_size, stride, padding, dilation, bias, padding_mode, seed):
     torch = pytest.importorskip("torch")
     if padding == "same" and stride != 1:
         stride = 1
     kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias,
               padding_mode=padding_mode)
-    ours, theirs = nn.Conv2d(2, 4, kernel_size, **kw), torch.nn.Conv2d(2, 4, kernel_size, **kw)
+    ours, theirs = (nn.Conv2d(2, 4, kernel_size, **kw).to(device),
+                    torch.nn.Conv2d(2, 4, kernel_size, **kw))
     assert_same_state_layout(ours, theirs)
     assert repr(ours) == repr(theirs)
-    x = leaf(np.random.default_rng(seed).standard_normal((2, 2, 6, 7)))
+    x = leaf(np.random.default_rng(seed).standard_normal((2, 2, 6, 7)), device=device)
     compare_modules(torch, ours, theirs, x, seed=seed)
 
 
@@ -42,11 +43,11 @@ def test_default_init_uses_fan_in_of_one_group():
     assert abs(w.std() - bound / math.sqrt(3)) < 0.05 * bound
 
 
-def test_seed_001_network_shapes():
-    net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3),
-                        nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 5 * 5, 64),
-                        nn.ReLU(), nn.Linear(64, 10))
-    assert tuple(net(mg.randn(2, 1, 28, 28)).shape) == (2, 10)
+def test_seed_001_network_shapes(device):
+    net = nn.Sequential(nn.Conv2d(1, 32, 3).to(device), nn.ReLU().to(device), nn.MaxPool2d(2).to(device), nn.Conv2d(32, 64, 3).to(device),
+                        nn.ReLU().to(device), nn.MaxPool2d(2).to(device), nn.Flatten().to(device), nn.Linear(64 * 5 * 5, 64).to(device),
+                        nn.ReLU().to(device), nn.Linear(64, 10).to(device)).to(device)
+    assert tuple(net(mg.randn(2, 1, 28, 28, device=device)).shape) == (2, 10)
 
 
 @pytest.mark.parametrize("kwargs,message", [
@@ -63,10 +64,10 @@ def test_constructor_errors(kwargs, message):
         nn.Conv2d(4, out, 3, **kwargs)
 
 
-def test_wrong_input_channels_names_shapes():
+def test_wrong_input_channels_names_shapes(device):
     with pytest.raises(RuntimeError, match=r"Given groups=1, weight of size \[8, 3, 3, 3\], expected "
                                            r"input\[2, 4, 5, 5\] to have 3 channels, but got 4"):
-        nn.Conv2d(3, 8, 3)(mg.randn(2, 4, 5, 5))
+        nn.Conv2d(3, 8, 3).to(device)(mg.randn(2, 4, 5, 5, device=device))
 
 
 @pytest.mark.parametrize("name", ["kernel_size", "stride", "padding", "dilation"])

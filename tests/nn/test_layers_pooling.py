@@ -21,19 +21,19 @@ def _distinct(shape, seed=0):
     ("AdaptiveAvgPool2d", (1,), {}),
     ("AdaptiveAvgPool2d", ((None, 4),), {}),
 ])
-def test_matches_torch(name, args, kwargs):
+def test_matches_torch(name, args, kwargs, device):
     torch = pytest.importorskip("torch")
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
     assert repr(ours) == repr(theirs)
     assert not list(ours.state_dict()) and not list(ours.parameters())
     for shape in ((2, 3, 7, 6), (3, 5, 5)):
-        run_both(torch, ours, theirs, [leaf(_distinct(shape))])
+        run_both(torch, ours, theirs, [leaf(_distinct(shape), device=device)])
 
 
-def test_return_indices():
+def test_return_indices(device):
     torch = pytest.importorskip("torch")
     x = _distinct((1, 2, 5, 5))
-    values, indices = nn.MaxPool2d(2, return_indices=True)(leaf(x))
+    values, indices = nn.MaxPool2d(2, return_indices=True).to(device)(leaf(x, device=device))
     t_values, t_indices = torch.nn.MaxPool2d(2, return_indices=True)(torch.from_numpy(x))
-    np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
-    np.testing.assert_allclose(values.detach().numpy(), t_values.numpy())
+    np.testing.assert_array_equal(indices.cpu().numpy(), t_indices.numpy())
+    np.testing.assert_allclose(values.detach().cpu().numpy(), t_values.numpy())

@@ -44,42 +44,42 @@ def distinct(shape, seed):
 
 
 @given(max_window(), st.integers(0, 2 ** 16))
-def test_max_pool_forward_and_gradient_to_argmax(case, seed):
+def test_max_pool_forward_and_gradient_to_argmax(device, case, seed):
     shape, window = case
-    x = mg.tensor(distinct(shape, seed), requires_grad=True)
+    x = mg.tensor(distinct(shape, seed), requires_grad=True, device=device)
     y, idx = MaxPool2d.apply(x, window)
-    expected = max_pool_loops(x.detach().numpy(), window.kernel_size, window.stride,
+    expected = max_pool_loops(x.detach().cpu().numpy(), window.kernel_size, window.stride,
                               window.padding, window.dilation)
-    np.testing.assert_allclose(y.detach().numpy(), expected)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), expected)
     assert idx.dtype == mg.int64 and not idx.requires_grad
-    picked = np.take_along_axis(x.detach().numpy().reshape(shape[0], shape[1], -1),
-                                idx.numpy().reshape(shape[0], shape[1], -1), axis=2)
-    np.testing.assert_array_equal(picked.reshape(y.shape), y.detach().numpy())
+    picked = np.take_along_axis(x.detach().cpu().numpy().reshape(shape[0], shape[1], -1),
+                                idx.cpu().numpy().reshape(shape[0], shape[1], -1), axis=2)
+    np.testing.assert_array_equal(picked.reshape(y.shape), y.detach().cpu().numpy())
     dy = np.random.default_rng(seed).standard_normal(y.shape)
-    y.backward(mg.tensor(dy))
+    y.backward(mg.tensor(dy, device=device))
     dx = np.zeros(shape[:2] + (shape[2] * shape[3],))
     for n_ in range(shape[0]):
         for c in range(shape[1]):
-            np.add.at(dx[n_, c], idx.numpy()[n_, c].ravel(), dy[n_, c].ravel())
-    np.testing.assert_allclose(x.grad.numpy(), dx.reshape(shape), rtol=1e-12)
+            np.add.at(dx[n_, c], idx.cpu().numpy()[n_, c].ravel(), dy[n_, c].ravel())
+    np.testing.assert_allclose(x.grad.cpu().numpy(), dx.reshape(shape), rtol=1e-12)
 
 
 @settings(max_examples=10)
 @given(max_window(), st.integers(0, 2 ** 16))
-def test_max_pool_gradcheck(case, seed):
+def test_max_pool_gradcheck(device, case, seed):
     shape, window = case
-    x = mg.tensor(distinct((1,) + shape[1:], seed), requires_grad=True)
+    x = mg.tensor(distinct((1,) + shape[1:], seed), requires_grad=True, device=device)
     assert gradcheck(lambda t: MaxPool2d.apply(t, window)[0], (x,), eps=1e-4)
 
 
-def test_max_pool_gradgradcheck_and_scatter_gather_pair():
+def test_max_pool_gradgradcheck_and_scatter_gather_pair(device):
     window = MaxPoolWindow((2, 2), (1, 1), (1, 0), (1, 1), True)
-    x = mg.tensor(distinct((1, 2, 3, 3), 0), requires_grad=True)
+    x = mg.tensor(distinct((1, 2, 3, 3), 0), requires_grad=True, device=device)
     assert gradgradcheck(lambda t: MaxPool2d.apply(t, window)[0], (x,), eps=1e-4)
     _, idx = MaxPool2d.apply(x.detach(), window)
     rng = np.random.default_rng(0)
-    v = mg.tensor(rng.standard_normal(idx.shape), requires_grad=True)
-    g = mg.tensor(rng.standard_normal(x.shape), requires_grad=True)
+    v = mg.tensor(rng.standard_normal(idx.shape), requires_grad=True, device=device)
+    g = mg.tensor(rng.standard_normal(x.shape), requires_grad=True, device=device)
     assert gradcheck(lambda a: PlaneScatter.apply(a, idx, tuple(x.shape)), (v,))
     assert gradcheck(lambda a: PlaneGather.apply(a, idx), (g,))
     # adjoint: ⟨scatter(v), g⟩ = ⟨v, gather(g)⟩
@@ -100,23 +100,25 @@ def avg_window(draw):
 
 @settings(max_examples=15)
 @given(avg_window(), st.integers(0, 2 ** 16))
-def test_avg_pool_gradcheck_and_adjoint(case, seed):
+def test_avg_pool_gradcheck_and_adjoint(device, case, seed):
     shape, window = case
     rng = np.random.default_rng(seed)
-    x = mg.tensor(rng.standard_normal(shape), requires_grad=True)
+    x = mg.tensor(rng.standard_normal(shape), requires_grad=True, device=device)
     assert gradcheck(lambda t: AvgPool2d.apply(t, window), (x,))
     y = AvgPool2d.apply(x.detach(), window)
     dy = rng.standard_normal(y.shape)
-    dx = AvgPool2dBackward.apply(mg.tensor(dy), shape, window).numpy()
-    np.testing.assert_allclose((dx * x.detach().numpy()).sum(), (dy * y.numpy()).sum(),
+    dx = AvgPool2dBackward.apply(mg.tensor(dy, device=device), shape, window).cpu().numpy()
+    np.testing.assert_allclose((dx * x.detach().cpu().numpy()).sum(), (dy * y.cpu().numpy()).sum(),
                                rtol=1e-10)
 
 
-def test_avg_pool_gradgradcheck():
+def test_avg_pool_gradgradcheck(device):
     window = AvgPoolWindow((2, 3), (2, 1), (1, 1), True, False, None)
-    x = mg.tensor(np.random.default_rng(1).standard_normal((1, 1, 4, 4)), requires_grad=True)
+    x = mg.tensor(np.random.default_rng(1).standard_normal((1, 1, 4, 4)), requires_grad=True,
+                  device=device)
     assert gradgradcheck(lambda t: AvgPool2d.apply(t, window), (x,))
-    dy = mg.tensor(np.random.default_rng(2).standard_normal((1, 1, 3, 4)), requires_grad=True)
+    dy = mg.tensor(np.random.default_rng(2).standard_normal((1, 1, 3, 4)), requires_grad=True,
+                   device=device)
     assert gradcheck(lambda g: AvgPool2dBackward.apply(g, (1, 1, 4, 4), window), (dy,))
 
 
@@ -130,7 +132,8 @@ def test_adaptive_pool_matrix_is_pytorch_windows(size, out):
         np.testing.assert_allclose(matrix[a], expected)
 
 
-def test_adaptive_average_pool_gradients():
-    x = mg.tensor(np.random.default_rng(3).standard_normal((1, 2, 5, 4)), requires_grad=True)
+def test_adaptive_average_pool_gradients(device):
+    x = mg.tensor(np.random.default_rng(3).standard_normal((1, 2, 5, 4)), requires_grad=True,
+                  device=device)
     assert gradcheck(lambda t: adaptive_average_pool2d(t, (3, 2)), (x,))
     assert gradgradcheck(lambda t: adaptive_average_pool2d(t, (1, 1)), (x,))

@@ -17,7 +17,7 @@ def objective(lib, params, data):
     """A smooth non-quadratic loss touching every parameter except the last ("frozen"
     below, to check that parameters without gradients are skipped)."""
     w, b, _ = params
-    x = lib.tensor(data)
+    x = lib.tensor(data, device=w.device)
     h = x @ w + b
     return (h * h * h * h).sum() * 0.01 + (h - 1.0).sum() + (w * w).sum()
 
@@ -28,9 +28,9 @@ def initial_values(seed):
     return values, rng.standard_normal((5, 4))
 
 
-def run(lib, cls_name, groups_kw, kwargs, dtype="float64", steps=STEPS, seed=0):
-    """Build the parameters (the same values in both libraries), run ``steps`` updates
-    and return the parameter values after each step."""
+def run(lib, cls_name, groups_kw, kwargs, dtype="float64", steps=STEPS, seed=0, device=None):
+    """Build the parameters (the same values in both libraries; ours on ``device``), run
+    ``steps`` updates and return the parameter values after each step, on the host."""
     values, data = initial_values(seed)
     if lib == "torch":
         import torch as module
@@ -39,7 +39,8 @@ def run(lib, cls_name, groups_kw, kwargs, dtype="float64", steps=STEPS, seed=0):
         optim_module = module.optim
     else:
         module = mg
-        params = [nn.Parameter(mg.tensor(v, dtype=getattr(mg, dtype))) for v in values]
+        params = [nn.Parameter(mg.tensor(v, dtype=getattr(mg, dtype), device=device))
+                  for v in values]
         optim_module = optim
     data = data.astype(dtype)
     groups = [dict(params=[params[i] for i in idx], **kw) for idx, kw in groups_kw]
@@ -49,14 +50,14 @@ def run(lib, cls_name, groups_kw, kwargs, dtype="float64", steps=STEPS, seed=0):
         opt.zero_grad()
         objective(module, params, data).backward()
         opt.step()
-        trajectory.append([p.detach().numpy().copy() for p in params])
+        trajectory.append([p.detach().cpu().numpy().copy() for p in params])
     return trajectory, opt
 
 
 def compare(cls_name, kwargs, groups_kw=(((0, 1), {}), ((2,), {})), rtol=1e-10, atol=1e-10,
-            dtype="float64"):
+            dtype="float64", *, device):
     pytest.importorskip("torch")
-    ours, _ = run("mg", cls_name, groups_kw, kwargs, dtype)
+    ours, _ = run("mg", cls_name, groups_kw, kwargs, dtype, device=device)
     theirs, _ = run("torch", cls_name, groups_kw, kwargs, dtype)
     for step, (a, b) in enumerate(zip(ours, theirs)):
         for x, y in zip(a, b):
@@ -80,19 +81,19 @@ RMSPROP_CASES = grid(momentum=[0.0, 0.8], centered=[False, True], weight_decay=[
 
 
 @pytest.mark.parametrize("kwargs", SGD_CASES, ids=str)
-def test_sgd_follows_torch(kwargs):
-    compare("SGD", dict(lr=0.01, **kwargs))
+def test_sgd_follows_torch(kwargs, device):
+    compare("SGD", dict(lr=0.01, **kwargs), device=device)
 
 
 @pytest.mark.parametrize("cls_name", ["Adam", "AdamW"])
 @pytest.mark.parametrize("kwargs", ADAM_CASES, ids=str)
-def test_adam_follows_torch(cls_name, kwargs):
-    compare(cls_name, dict(lr=0.05, eps=1e-6, **kwargs))
+def test_adam_follows_torch(cls_name, kwargs, device):
+    compare(cls_name, dict(lr=0.05, eps=1e-6, **kwargs), device=device)
 
 
 @pytest.mark.parametrize("kwargs", RMSPROP_CASES, ids=str)
-def test_rmsprop_follows_torch(kwargs):
-    compare("RMSprop", dict(lr=0.01, **kwargs))
+def test_rmsprop_follows_torch(kwargs, device):
+    compare("RMSprop", dict(lr=0.01, **kwargs), device=device)
 
 
 @pytest.mark.parametrize("cls_name,kwargs,group_kwargs", [
@@ -101,21 +102,21 @@ def test_rmsprop_follows_torch(kwargs):
     ("AdamW", dict(lr=0.01), dict(weight_decay=0.5, maximize=True)),
     ("RMSprop", dict(lr=0.01), dict(centered=True, momentum=0.3, lr=0.001)),
 ])
-def test_per_group_options_follow_torch(cls_name, kwargs, group_kwargs):
-    compare(cls_name, kwargs, groups_kw=(((0,), {}), ((1, 2), group_kwargs)))
+def test_per_group_options_follow_torch(cls_name, kwargs, group_kwargs, device):
+    compare(cls_name, kwargs, groups_kw=(((0,), {}), ((1, 2), group_kwargs)), device=device)
 
 
 @pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop"])
-def test_float32_close_to_torch(cls_name):
+def test_float32_close_to_torch(cls_name, device):
     kwargs = dict(lr=0.01, momentum=0.9) if cls_name in ("SGD", "RMSprop") else dict(lr=0.01)
-    compare(cls_name, kwargs, rtol=1e-4, atol=1e-5, dtype="float32")
+    compare(cls_name, kwargs, rtol=1e-4, atol=1e-5, dtype="float32", device=device)
 
 
-def test_adam_first_step_is_lr_times_sign():
+def test_adam_first_step_is_lr_times_sign(device):
     """The bias correction makes Adam's first step ≈ lr·sign(g) whatever |g| is (adam.py),
     where the printed "Adam" θ ← θ − α∇J (docs/seeds.md#errata-002) would step by lr·g."""
-    p = nn.Parameter(mg.tensor([1.0, -2.0, 3.0], dtype=mg.float64))
-    p.grad = mg.tensor([1e-3, -50.0, 7.0], dtype=mg.float64)
+    p = nn.Parameter(mg.tensor([1.0, -2.0, 3.0], dtype=mg.float64, device=device))
+    p.grad = mg.tensor([1e-3, -50.0, 7.0], dtype=mg.float64, device=device)
     optim.Adam([p], lr=0.1, eps=1e-12).step()
     np.testing.assert_allclose(p.numpy(force=True), [0.9, -1.9, 2.9], rtol=1e-9)
 
@@ -164,11 +165,11 @@ def test_state_dict_layout_matches_torch_and_round_trips():
 @pytest.mark.parametrize("cls_name,kwargs", [("SGD", dict(lr=0.01, momentum=0.9)),
                                              ("Adam", dict(lr=0.05)),
                                              ("RMSprop", dict(lr=0.01, centered=True))])
-def test_resume_from_state_dict_continues_identically(cls_name, kwargs):
+def test_resume_from_state_dict_continues_identically(cls_name, kwargs, device):
     """Six steps straight equal three steps, state_dict, a fresh optimizer over copied
     parameters, load_state_dict, three more steps."""
-    straight, _ = run("mg", cls_name, (((0, 1, 2), {}),), kwargs, steps=6)
-    first, opt = run("mg", cls_name, (((0, 1, 2), {}),), kwargs, steps=3)
+    straight, _ = run("mg", cls_name, (((0, 1, 2), {}),), kwargs, steps=6, device=device)
+    first, opt = run("mg", cls_name, (((0, 1, 2), {}),), kwargs, steps=3, device=device)
     params = opt.param_groups[0]["params"]
     copies = [nn.Parameter(p.detach().clone()) for p in params]
     resumed = getattr(optim, cls_name)(copies, lr=123.0)
@@ -181,7 +182,7 @@ def test_resume_from_state_dict_continues_identically(cls_name, kwargs):
         objective(mg, copies, data).backward()
         resumed.step()
     for p, expected in zip(copies, straight[-1]):
-        np.testing.assert_array_equal(p.detach().numpy(), expected)
+        np.testing.assert_array_equal(p.detach().cpu().numpy(), expected)
     # The loaded state is a copy: stepping the resumed optimizer left the source alone.
     key = "momentum_buffer" if cls_name == "SGD" else "square_avg" if cls_name == "RMSprop" \
         else "exp_avg"
@@ -204,8 +205,8 @@ def test_load_state_dict_casts_to_parameter_dtype_and_checks_groups():
         optim.SGD([q, nn.Parameter(mg.ones(1))]).load_state_dict(sd)
 
 
-def test_zero_grad_and_closure():
-    p = nn.Parameter(mg.tensor([2.0]))
+def test_zero_grad_and_closure(device):
+    p = nn.Parameter(mg.tensor([2.0], device=device))
     opt = optim.SGD([p], lr=0.5)
 
     def closure():
@@ -264,8 +265,8 @@ def test_type_errors():
         optim.SGD([{"params": {p}}], lr=0.1)
 
 
-def test_optimizer_keeps_no_graph_and_bumps_versions():
-    p = nn.Parameter(mg.ones(3))
+def test_optimizer_keeps_no_graph_and_bumps_versions(device):
+    p = nn.Parameter(mg.ones(3, device=device))
     opt = optim.Adam([p], lr=0.1)
     (p * 3).sum().backward()
     version = p._version
@@ -276,7 +277,7 @@ def test_optimizer_keeps_no_graph_and_bumps_versions():
 
 @pytest.mark.parametrize("cls_name,kwargs", [("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
                                              ("AdamW", dict(lr=0.01, amsgrad=True))])
-def test_end_to_end_training_follows_torch(cls_name, kwargs):
+def test_end_to_end_training_follows_torch(cls_name, kwargs, device):
     """Module + DataLoader + optimizer + scheduler + clipping together: an MLP started
     from PyTorch's weights (loaded as numpy arrays) stays on PyTorch's trajectory for an
     epoch in float64."""
@@ -290,11 +291,13 @@ def test_end_to_end_training_follows_torch(cls_name, kwargs):
                                  torch.nn.Linear(16, 1)).double()
     ours = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 1)).double()
     ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours.to(device)
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((40, 4)), rng.standard_normal((40, 1))
     runs = []
     for lib, model, loader in [
-            (mg, ours, DataLoader(TensorDataset(mg.tensor(x), mg.tensor(y)), batch_size=8)),
+            (mg, ours, DataLoader(TensorDataset(mg.tensor(x, device=device), mg.tensor(y, device=device)),
+                                  batch_size=8)),
             (torch, theirs, torch.utils.data.DataLoader(
                 torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(y)), batch_size=8))]:
         optim_module = optim if lib is mg else torch.optim
@@ -309,7 +312,9 @@ def test_end_to_end_training_follows_torch(cls_name, kwargs):
             norms.append(float(clip(model.parameters(), 0.5)))
             opt.step()
             sched.step()
-        runs.append(({k: v.detach().numpy().copy() for k, v in model.state_dict().items()}, norms))
+        runs.append(({k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()},
+                     norms))
+
     (ours_sd, ours_norms), (theirs_sd, theirs_norms) = runs
     np.testing.assert_allclose(ours_norms, theirs_norms, rtol=1e-10)
     for k in theirs_sd:
