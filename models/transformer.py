@@ -126,7 +126,7 @@ class Seq2SeqTransformer(nn.Module):
                     next_id = mg.where(done, mg.full_like(next_id, eos), next_id)
                     out = mg.cat([out, next_id.unsqueeze(1)], dim=1)
                     done = done | (next_id == eos)
-                    if bool(done.all()):
+                    if int(done.sum()) == done.shape[0]:   # every row has ended
                         break
                 return out
         finally:
