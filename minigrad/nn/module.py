@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 from .. import dtypes
 from ..tensor import Tensor
-from ..device import Device
+from ..ops.conversion import parse_to_arguments
 from ..autograd.grad_mode import no_grad
 from .parameter import Parameter
 from .state_dict import load_state
@@ -349,17 +349,7 @@ class Module:
     def to(self, *args, **kwargs):
         """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)``; a dtype
         converts only floating-point parameters and buffers (integer counters stay)."""
-        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, (str, Device)):
-                device = arg
-            else:
-                dtype = arg
+        device, dtype, _ = parse_to_arguments(args, kwargs, allow_copy=False)
         if dtype is not None:
             dtype = dtypes.as_dtype(dtype)
             if not dtypes.is_floating(dtype):

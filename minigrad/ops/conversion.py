@@ -44,10 +44,20 @@ class Clone(Function):
 def to(self, *args, **kwargs):
     """``Tensor.to``: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``;
     differentiable; returns self when nothing changes."""
+    device, dtype, copy = parse_to_arguments(args, kwargs)
+    return to_device_and_dtype(self, device, dtype, copy)
+
+
+def parse_to_arguments(args, kwargs, allow_copy=True):
+    """``(device, dtype, copy)`` from the forms ``to`` accepts (``Tensor.to`` and
+    ``Module.to``): positional device / dtype / tensor (its device and dtype), or the
+    keywords ``device``, ``dtype``, ``non_blocking`` (ignored: copies are synchronous) and,
+    for tensors, ``copy``."""
+    kwargs = dict(kwargs)
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("non_blocking", None)
-    copy = kwargs.pop("copy", False)
+    copy = kwargs.pop("copy", False) if allow_copy else False
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     for a in args:
@@ -57,7 +67,7 @@ def to(self, *args, **kwargs):
             device = a
         else:
             dtype = a
-    return to_device_and_dtype(self, device, dtype, copy)
+    return device, dtype, copy
 
 
 def to_device_and_dtype(tensor, device, dtype, copy=False):
