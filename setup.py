@@ -17,11 +17,13 @@ setup(
         for sub in find_packages(include=[name, f"{name}.*"])],
     package_dir={f"minigrad_{name}": name for name in ("kernels", "models", "benchmarks")},
     package_data={"minigrad": ["*.pyi"]},   # tensor.pyi: Tensor's whole surface for editors
-    install_requires=["numpy>=1.26", "tqdm>=4.60", "matplotlib>=3.7"],
+    # numba compiles the CPU kernels (kernels/numba_cpu/; without it every kernel runs its
+    # numpy reference); threadpoolctl sets the BLAS pool's size at run time
+    # (minigrad.set_num_threads).
+    install_requires=["numpy>=1.26", "numba>=0.59", "threadpoolctl>=3.1", "tqdm>=4.60",
+                      "matplotlib>=3.7"],
     extras_require={
-        # Optional kernel backends (kernels/numba_cpu/, kernels/cuda/); without them every
-        # kernel runs its numpy/CuPy reference.
-        "cpu-kernels": ["numba>=0.59"],
+        # The GPU backend (kernels/cuda/) and its arrays.
         "gpu": ["cupy-cuda13x>=14", "numba-cuda>=0.20"],
         # torch is the test oracle only; always this exact CPU-wheel pin (a looser spec
         # pulls a multi-GB CUDA build).

@@ -1,0 +1,1 @@
+"""Kernel timings: optimised kernels vs their references vs PyTorch (run ``python -m minigrad_benchmarks.kernel_speed``)."""

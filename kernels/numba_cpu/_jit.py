@@ -1,0 +1,43 @@
+"""How every numba CPU kernel is compiled: one place for the flags and the cache.
+
+``jit`` is ``numba.njit`` with the house settings:
+
+* ``cache=True``: compiled machine code is written to a cache folder and reused by later
+  processes, so only the first run after an install (or an edit) pays the compile. The
+  folder is ``$NUMBA_CACHE_DIR`` when set (CI points it at a temp folder), else
+  ``~/.cache/minigrad/numba`` (``$XDG_CACHE_HOME`` respected): never the installed
+  package, which may be read-only.
+* ``fastmath=False``: no reassociation or flush-to-zero, so a kernel's rounding stays
+  comparable with its numpy reference (the parity harness holds them to a tolerance).
+* ``nogil=True``: a kernel releases the GIL, so a DataLoader thread can run beside it.
+* ``parallel=True`` only where asked (``jit(parallel=True)``): loops written with
+  ``numba.prange`` then run on numba's thread pool, whose size
+  ``minigrad.set_num_threads`` sets.
+
+Kernels are written over C-contiguous arrays; an entry point passes
+``numpy.ascontiguousarray`` views, so numba compiles one layout per dtype.
+"""
+import os
+from pathlib import Path
+
+import numba
+
+
+def _cache_dir():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return os.path.join(base, "minigrad", "numba")
+
+
+# numba read $NUMBA_CACHE_DIR when first imported; without one it would cache beside the
+# source files, so point it at the user cache folder (read when a kernel first compiles).
+if not numba.config.CACHE_DIR:
+    numba.config.CACHE_DIR = _cache_dir()
+
+prange = numba.prange
+
+
+def jit(function=None, *, parallel=False):
+    """``numba.njit`` with the house settings (see the module docstring)."""
+    def compile_(fn):
+        return numba.njit(cache=True, fastmath=False, nogil=True, parallel=parallel)(fn)
+    return compile_(function) if function is not None else compile_
