@@ -36,7 +36,7 @@ __all__ = [
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax", "log_softmax", "logsumexp", "attention_forward", "attention_backward",
     "erf", "erfc", "sigmoid", "gelu", "gelu_tanh", "layer_norm_forward", "layer_norm_backward",
-    "cross_entropy_forward", "cross_entropy_backward",
+    "cross_entropy_forward", "cross_entropy_backward", "embedding_backward",
 ]
 
 
@@ -184,3 +184,10 @@ def cross_entropy_backward(x, target, d_loss, weight, ignore_index, label_smooth
     the per-class coefficients of ``−z`` in ℓ and ``A = Σ_c a``; same shape as ``x``."""
     return CATALOGUE.dispatch("cross_entropy_backward", x, target, d_loss, weight, ignore_index,
                               label_smoothing, reduction)
+
+
+def embedding_backward(grad, indices, num_embeddings, padding_idx):
+    """VJP of the lookup ``y = W[indices]`` wrt ``W``: ``dW[v] = Σ_{p: indices[p] = v} grad[p]``
+    (repeated ids accumulate; the row ``padding_idx``, unless None, stays zero):
+    ``grad (*, D), indices (*) int in [0, V) -> dW (V, D)``, ``V = num_embeddings``."""
+    return CATALOGUE.dispatch("embedding_backward", grad, indices, num_embeddings, padding_idx)

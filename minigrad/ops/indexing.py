@@ -22,6 +22,8 @@ import operator
 
 import numpy as np
 
+import minigrad_kernels as kernels
+
 from .. import dtypes
 from ..device import to_host
 from ..tensor import Tensor, _normalize_dim
@@ -269,14 +271,19 @@ class IndexPut(Function):
 
 class EmbeddingLookup(Function):
     """y = W[ids] (rows of W picked by an integer array).   W (V, D), ids (*) → (*, D).
-    VJP: dW = scatter_add(zeros(V, D), ids, dy) with dy zeroed where ids = padding_idx;
-    the scatter-add is ``IndexAccumulate``, whose own VJP is the lookup again."""
+    VJP: dW = scatter_add(zeros(V, D), ids, dy) with dy zeroed where ids = padding_idx,
+    one ``kernels.embedding_backward`` call; with ``create_graph`` the scatter-add is
+    ``IndexAccumulate`` instead, whose own VJP is the lookup again."""
 
     def forward(self, weight, ids, padding_idx):
         self.ids, self.padding_idx, self.weight_shape = ids, padding_idx, weight.shape
         return weight.data[ids.data]
 
     def backward(self, dy):
+        if not is_grad_enabled():
+            return Tensor._wrap(kernels.embedding_backward(
+                dy.data, self.ids.data, self.weight_shape[0], self.padding_idx)), None
+        # create_graph: the same scatter in Tensor ops, so it can be differentiated again.
         if self.padding_idx is not None:
             padding = Tensor._wrap((self.ids.data == self.padding_idx)[..., None])
             dy = masked_fill(dy, padding, 0.0)

@@ -294,3 +294,18 @@ def cross_entropy_backward_case(draw):
     rng, x, target, weight, ignore_index, smoothing, reduction = cross_entropy_arguments(draw)
     d_loss = array(draw, rng, target.shape if reduction == "none" else (), x.dtype)
     return x, target, d_loss, weight, ignore_index, smoothing, reduction
+
+
+# ------------------------------------------------------------------------- embedding (sparse)
+@case("embedding_backward")
+@st.composite
+def embedding_backward_case(draw):
+    rng, dtype = rng_of(draw), draw(st.sampled_from(DTYPES))
+    num_embeddings, features = sides(draw, 1, 6), sides(draw, 1, 5)
+    id_shape = tuple(draw(st.lists(st.integers(1, 4), max_size=2)))
+    # Few rows, many positions: ids repeat, so the accumulation is exercised.
+    indices = rng.integers(0, num_embeddings, id_shape).astype(
+        draw(st.sampled_from([np.int64, np.int32])))
+    padding_idx = draw(st.one_of(st.none(), st.integers(0, num_embeddings - 1)))
+    grad = array(draw, rng, id_shape + (features,), dtype)
+    return grad, np.asarray(indices), num_embeddings, padding_idx
