@@ -2,7 +2,7 @@
 
     python -m minigrad_benchmarks.kernel_speed [--threads 1] [--repeats 15] [--only NAME]
 
-Every module of this package other than ``case.py`` is a kernel family (``conv.py``,
+Every module of this package other than ``case.py`` (and ``_``-prefixed helpers) is a kernel family (``conv.py``,
 ``softmax.py``, …) defining ``cases()``, an iterable of ``KernelCase``. For each case the
 reference implementation (``CATALOGUE.reference_impl``), every registered optimised
 implementation, and the PyTorch twin are timed (median of ``--repeats`` calls after one
@@ -52,7 +52,8 @@ def median_seconds(fn, repeats):
 def families():
     here = os.path.dirname(__file__)
     for info in pkgutil.iter_modules([here]):
-        if info.name not in ("case", "__main__"):
+        # A leading underscore marks a shared helper (e.g. the model sizes), not a family.
+        if info.name not in ("case", "__main__") and not info.name.startswith("_"):
             yield importlib.import_module(f"{__package__}.{info.name}")
 
 

@@ -9,7 +9,14 @@
   package, which may be read-only.
 * ``fastmath=False``: no reassociation or flush-to-zero, so a kernel's rounding stays
   comparable with its numpy reference (the parity harness holds them to a tolerance).
+* ``error_model="numpy"``: float division by zero gives ±∞/NaN as in numpy instead of
+  raising ZeroDivisionError; the raise is a branch in every divide, which also keeps LLVM
+  from vectorising any loop that divides.
 * ``nogil=True``: a kernel releases the GIL, so a DataLoader thread can run beside it.
+* ``reassociate=True`` only on small reduction helpers: ``fastmath={"reassoc"}`` and
+  nothing else, so LLVM may split ``total += v`` into SIMD lanes (as numpy's pairwise sum
+  does); without it a float sum runs one dependent add at a time.  No other fast-math
+  liberty (NaN/∞ assumptions, flush-to-zero, contraction) is taken.
 * ``parallel=True`` only where asked (``jit(parallel=True)``): loops written with
   ``numba.prange`` then run on numba's thread pool, whose size
   ``minigrad.set_num_threads`` sets.
@@ -36,8 +43,11 @@ if not numba.config.CACHE_DIR:
 prange = numba.prange
 
 
-def jit(function=None, *, parallel=False):
+def jit(function=None, *, parallel=False, reassociate=False):
     """``numba.njit`` with the house settings (see the module docstring)."""
+    fastmath = {"reassoc"} if reassociate else False
+
     def compile_(fn):
-        return numba.njit(cache=True, fastmath=False, nogil=True, parallel=parallel)(fn)
+        return numba.njit(cache=True, fastmath=fastmath, error_model="numpy", nogil=True,
+                          parallel=parallel)(fn)
     return compile_(function) if function is not None else compile_

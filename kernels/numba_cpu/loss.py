@@ -25,23 +25,22 @@ import numpy as np
 
 from ..catalogue import CATALOGUE
 from ._jit import jit, prange
+from ._vector_math import cast_like, row_max, row_sum, vector_exp
 from ..reference.loss import REDUCTIONS
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+# Rows per parallel task in the forward, which needs a scratch row: one per block.
+ROW_BLOCK = 64
 
 
 @jit
-def row_log_normaliser(row):
-    """``(m, log Σ exp(row − m))`` with numpy's NaN-propagating max ``m``."""
-    m = row[0]
-    for j in range(1, row.shape[0]):
-        v = row[j]
-        if v > m or v != v:
-            m = v
-    total = 0.0
-    for j in range(row.shape[0]):
-        total += math.exp(row[j] - m)
-    return m, math.log(total)
+def row_log_normaliser(row, exps):
+    """``(m, log Σ exp(row − m))`` in ``row``'s dtype, ``m`` the NaN-propagating max;
+    ``exps`` is scratch space of the row's length."""
+    m = row_max(row)
+    for j in range(row.shape[0]):                 # no reduction here, so it vectorises
+        exps[j] = vector_exp(row[j] - m)
+    return m, cast_like(math.log(row_sum(exps)), m)
 
 
 @jit
@@ -66,19 +65,21 @@ def cross_entropy_rows(x, target, class_weight, ignore_index, smoothing, loss):
     rows, classes = x.shape
     weight_sum = kept_weight_total(target, class_weight, ignore_index)
     smooth = smoothing / classes
-    for i in prange(rows):
-        m, log_total = row_log_normaliser(x[i])
-        t = target[i]
-        kept = 0.0 if t == ignore_index else 1.0
-        safe = 0 if t == ignore_index else t
-        w = kept * class_weight[safe]
-        value = (1.0 - smoothing) * (-w * ((x[i, safe] - m) - log_total))
-        if smoothing > 0.0:
-            weighted = 0.0
-            for c in range(classes):
-                weighted += class_weight[c] * ((x[i, c] - m) - log_total)
-            value += smooth * kept * -weighted
-        loss[i] = value
+    for b in prange((rows + ROW_BLOCK - 1) // ROW_BLOCK):
+        exps = np.empty(classes, dtype=x.dtype)   # scratch: once per block, not per row
+        for i in range(b * ROW_BLOCK, min(rows, (b + 1) * ROW_BLOCK)):
+            m, log_total = row_log_normaliser(x[i], exps)
+            t = target[i]
+            kept = 0.0 if t == ignore_index else 1.0
+            safe = 0 if t == ignore_index else t
+            w = kept * class_weight[safe]
+            value = (1.0 - smoothing) * (-w * ((x[i, safe] - m) - log_total))
+            if smoothing > 0.0:
+                weighted = 0.0
+                for c in range(classes):
+                    weighted += class_weight[c] * ((x[i, c] - m) - log_total)
+                value += smooth * kept * -weighted
+            loss[i] = value
     return weight_sum
 
 
@@ -92,22 +93,23 @@ def cross_entropy_backward_rows(x, target, g, class_weight, ignore_index, smooth
     for c in range(classes):
         weight_total += class_weight[c]
     for i in prange(rows):
-        m, log_total = row_log_normaliser(x[i])
+        # dx's row holds the exps first (p = exps / Σ exps), then the gradient.
+        m = row_max(x[i])
+        for j in range(classes):                  # no reduction here, so it vectorises
+            dx[i, j] = vector_exp(x[i, j] - m)
+        inverse_sum = cast_like(1.0 / row_sum(dx[i]), m)
         t = target[i]
         kept = 0.0 if t == ignore_index else 1.0
         safe = 0 if t == ignore_index else t
-        w = kept * class_weight[safe]
-        picked = (1.0 - smoothing) * w
-        total = picked
-        if smoothing > 0.0:
-            total += smooth * kept * weight_total
+        picked = (1.0 - smoothing) * kept * class_weight[safe]
+        spread = smooth * kept                   # a_{i,c} = spread · w_c + picked [c = t_i]
+        total = cast_like(picked + spread * weight_total, m)
         gi = g[i]
+        p_safe = dx[i, safe] * inverse_sum
         for j in range(classes):
-            p = math.exp((x[i, j] - m) - log_total)
-            a = smooth * kept * class_weight[j] if smoothing > 0.0 else 0.0
-            if j == safe:
-                a += picked
-            dx[i, j] = gi * (total * p - a)
+            dx[i, j] = gi * (total * (dx[i, j] * inverse_sum)
+                             - cast_like(spread * class_weight[j], m))
+        dx[i, safe] = gi * (total * p_safe - cast_like(spread * class_weight[safe] + picked, m))
 
 
 def _rows(x, target):

@@ -1,7 +1,7 @@
 """Fused layer normalisation over rows (numba twins of ``reference/normalization.py``).
 
 ``x (..., *S)`` is viewed as C-contiguous rows ``(R, n)``, ``n = |S|``; ``γ, β`` as ``(n,)``.
-Per row, in float64 accumulators (one read for μ, one for σ², one write):
+Per row, with float64 row sums (one read for μ, one for σ², one write):
 
     μ = Σ_j x_j / n,   rstd = 1/√(Σ_j (x_j − μ)²/n + ε),   y_j = γ_j (x_j − μ) rstd + β_j
 
@@ -14,7 +14,8 @@ means, one write):
 The reference makes about ten numpy passes and as many temporaries of ``x``'s size.  dγ and
 dβ are sums *down* the rows, which parallel row loops would race on, so rows are cut into
 fixed blocks of ``ROW_BLOCK``: each block sums into its own float64 partial (in parallel),
-then the partials are added in block order.  The block size does not depend on the thread
+then the partials are added in block order.  The partials are kept in ``x``'s dtype (each
+sums at most ``ROW_BLOCK`` rows) so that loop stays elementwise and vectorises.  The block size does not depend on the thread
 count, so results are the same at 1 and at 16 threads.
 
 Missing γ/β are passed as empty arrays with a flag, so numba compiles one version per
@@ -27,6 +28,7 @@ import numpy as np
 
 from ..catalogue import CATALOGUE
 from ._jit import jit, prange
+from ._vector_math import cast_like, row_centred_square_sum, row_dot, row_sum
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 ROW_BLOCK = 32
@@ -37,24 +39,26 @@ def layer_norm_rows(x, weight, bias, has_weight, has_bias, eps, y, mean, rstd):
     """``y, mean, rstd`` of each row of ``x (R, n)``; ``weight``/``bias`` ``(n,)`` or unused."""
     rows, n = x.shape
     for r in prange(rows):
-        total = 0.0
-        for j in range(n):
-            total += x[r, j]
-        mu = total / n
-        squares = 0.0
-        for j in range(n):
-            d = x[r, j] - mu
-            squares += d * d
-        rs = 1.0 / math.sqrt(squares / n + eps)
-        for j in range(n):
-            value = (x[r, j] - mu) * rs
-            if has_weight:
-                value *= weight[j]
-            if has_bias:
-                value += bias[j]
-            y[r, j] = value
-        mean[r] = mu
-        rstd[r] = rs
+        row = x[r]
+        mu = row_sum(row) / n
+        rs = 1.0 / math.sqrt(row_centred_square_sum(row, mu) / n + eps)
+        # The statistics in x's dtype, as the reference applies them.
+        mu_x, rs_x = cast_like(mu, row[0]), cast_like(rs, row[0])
+        # One loop per parameter combination, each a plain elementwise (vectorised) loop.
+        if has_weight and has_bias:
+            for j in range(n):
+                y[r, j] = (row[j] - mu_x) * rs_x * weight[j] + bias[j]
+        elif has_weight:
+            for j in range(n):
+                y[r, j] = (row[j] - mu_x) * rs_x * weight[j]
+        elif has_bias:
+            for j in range(n):
+                y[r, j] = (row[j] - mu_x) * rs_x + bias[j]
+        else:
+            for j in range(n):
+                y[r, j] = (row[j] - mu_x) * rs_x
+        mean[r] = mu_x
+        rstd[r] = rs_x
 
 
 @jit(parallel=True)
@@ -62,34 +66,31 @@ def layer_norm_backward_rows(dy, x, weight, has_weight, mean, rstd, dx, dweight,
     """``dx`` row by row; ``dweight``/``dbias`` ``(n,)`` summed over the rows."""
     rows, n = x.shape
     blocks = (rows + ROW_BLOCK - 1) // ROW_BLOCK
-    weight_partial = np.zeros((blocks, n))
-    bias_partial = np.zeros((blocks, n))
+    weight_partial = np.zeros((blocks, n), dtype=x.dtype)
+    bias_partial = np.zeros((blocks, n), dtype=x.dtype)
     for b in prange(blocks):
+        # Per-block scratch rows: x̂ and dx̂, so each reduction below is a plain loop.
+        x_hat = np.empty(n, dtype=x.dtype)
+        d_hat = np.empty(n, dtype=x.dtype)
         for r in range(b * ROW_BLOCK, min(rows, (b + 1) * ROW_BLOCK)):
             mu, rs = mean[r], rstd[r]
-            d_hat_sum = 0.0
-            d_hat_dot = 0.0
             for j in range(n):
-                x_hat = (x[r, j] - mu) * rs
-                d_hat = dy[r, j] * weight[j] if has_weight else dy[r, j]
-                d_hat_sum += d_hat
-                d_hat_dot += d_hat * x_hat
-                weight_partial[b, j] += dy[r, j] * x_hat
+                x_hat[j] = (x[r, j] - mu) * rs
+                d_hat[j] = dy[r, j] * weight[j] if has_weight else dy[r, j]
+                weight_partial[b, j] += dy[r, j] * x_hat[j]
                 bias_partial[b, j] += dy[r, j]
-            d_hat_mean = d_hat_sum / n
-            d_hat_dot_mean = d_hat_dot / n
+            d_hat_mean = cast_like(row_sum(d_hat) / n, mu)
+            d_hat_dot_mean = cast_like(row_dot(d_hat, x_hat) / n, mu)
             for j in range(n):
-                x_hat = (x[r, j] - mu) * rs
-                d_hat = dy[r, j] * weight[j] if has_weight else dy[r, j]
-                dx[r, j] = rs * (d_hat - d_hat_mean - x_hat * d_hat_dot_mean)
+                dx[r, j] = rs * (d_hat[j] - d_hat_mean - x_hat[j] * d_hat_dot_mean)
+    # The blocks' partials in block order: the same sum at any thread count.
     for j in range(n):
-        w_total = 0.0
-        b_total = 0.0
-        for b in range(blocks):
-            w_total += weight_partial[b, j]
-            b_total += bias_partial[b, j]
-        dweight[j] = w_total
-        dbias[j] = b_total
+        dweight[j] = 0.0
+        dbias[j] = 0.0
+    for b in range(blocks):
+        for j in range(n):
+            dweight[j] += weight_partial[b, j]
+            dbias[j] += bias_partial[b, j]
 
 
 def _flat_parameter(parameter, n, dtype):

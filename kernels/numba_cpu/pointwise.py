@@ -12,7 +12,10 @@ written once, the whole formula evaluated in registers:
     erfc(x)  libm's ``erfc`` in float64 (rounded once to float32 for float32 input)
     σ(x)     e = exp(−|x|);  1/(1+e) for x ≥ 0, e/(1+e) below  (never overflows)
     gelu(x)  ½ x (1 + erf(x/√2))
-    gelu_tanh(x) = ½ x (1 + tanh(√(2/π)(x + 0.044715 x³)))
+    gelu_tanh(x) = ½ x (1 + tanh(u)) = x / (1 + e^(−2u)),  u = √(2/π)(x + 0.044715 x³)
+
+exp is ``_vector_math.vector_exp`` (plain arithmetic, so the loops vectorise), in the
+input's precision, as numpy's float32 ufuncs compute.
 
 Elements are independent, so the flat loop is a ``prange`` (numba splits it in one chunk
 per thread).  float16 is left to the reference.  Each function here beats its reference
@@ -25,6 +28,7 @@ import numpy as np
 from ..catalogue import CATALOGUE
 from ..reference.pointwise import _ERF_P, _ERF_Q, _GELU_TANH_SCALE
 from ._jit import jit, prange
+from ._vector_math import cast_like, vector_exp
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _SQRT_HALF = math.sqrt(0.5)
@@ -37,12 +41,10 @@ FOUR, HALF, ONE, SQRT_HALF_32 = (np.float32(c) for c in (4.0, 0.5, 1.0, _SQRT_HA
 @jit
 def erf_float32(x):
     """The reference's float32 erf: ``a P(a²)/Q(a²)``, ``a = clip(x, −4, 4)`` (|error| < 7e-8)."""
-    a = x
-    # Branches, not min/max, so a NaN passes through as numpy.clip lets it.
-    if a > FOUR:
-        a = FOUR
-    elif a < -FOUR:
-        a = -FOUR
+    # Selects, not branches, so the loop vectorises; a NaN fails both tests and passes
+    # through, as numpy.clip lets it.
+    a = FOUR if x > FOUR else x
+    a = -FOUR if a < -FOUR else a
     a2 = a * a
     p = (((((P6 * a2 + P5) * a2 + P4) * a2 + P3) * a2 + P2) * a2 + P1) * a2 + P0
     q = (((Q4 * a2 + Q3) * a2 + Q2) * a2 + Q1) * a2 + Q0
@@ -72,8 +74,8 @@ def erfc_flat(x, out):
 def sigmoid_flat(x, out):
     for i in prange(x.shape[0]):
         v = x[i]
-        e = math.exp(-abs(v))
-        out[i] = (1.0 if v >= 0 else e) / (1.0 + e)
+        e = vector_exp(-abs(v))
+        out[i] = (cast_like(1.0, v) if v >= 0 else e) / (cast_like(1.0, v) + e)
 
 
 @jit(parallel=True)
@@ -92,9 +94,12 @@ def gelu_float64_flat(x, out):
 
 @jit(parallel=True)
 def gelu_tanh_flat(x, out):
+    # ½(1 + tanh u) = σ(2u) = 1/(1 + e^(−2u)): one exp, no libm tanh, no cancellation;
+    # for u → −∞, e^(−2u) → ∞ and the quotient goes to 0 as it should.
     for i in prange(x.shape[0]):
         v = x[i]
-        out[i] = 0.5 * v * (1.0 + math.tanh(_GELU_TANH_SCALE * (v + 0.044715 * v * v * v)))
+        u = cast_like(_GELU_TANH_SCALE, v) * (v + cast_like(0.044715, v) * v * v * v)
+        out[i] = v / (cast_like(1.0, v) + vector_exp(cast_like(-2.0, v) * u))
 
 
 def accepts_float(x):

@@ -25,21 +25,11 @@ import numpy as np
 
 from ..catalogue import CATALOGUE
 from ._jit import jit, prange
+from ._vector_math import cast_like, row_max, row_sum, vector_exp
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-@jit
-def row_max(row):
-    """max(row) with numpy's NaN propagation (a NaN anywhere makes the max NaN)."""
-    m = row[0]
-    for j in range(1, row.shape[0]):
-        v = row[j]
-        if v > m or v != v:
-            m = v
-            if v != v:
-                break
-    return m
+# Rows per parallel task where a kernel needs scratch space: allocated once per block.
+ROW_BLOCK = 64
 
 
 @jit(parallel=True)
@@ -48,26 +38,23 @@ def softmax_rows(x, out):
     rows, cols = x.shape
     for r in prange(rows):
         m = row_max(x[r])
-        total = 0.0
-        for j in range(cols):
-            e = math.exp(x[r, j] - m)
-            out[r, j] = e
-            total += e
-        scale = 1.0 / total
+        for j in range(cols):                     # no reduction here, so it vectorises
+            out[r, j] = vector_exp(x[r, j] - m)
+        scale = 1.0 / row_sum(out[r])
         for j in range(cols):
             out[r, j] = out[r, j] * scale
 
 
 @jit(parallel=True)
 def log_softmax_rows(x, out):
-    """``out[r] = (x[r] − m_r) − log Σ exp(x[r] − m_r)`` for each row of ``x (R, C)``."""
+    """``out[r] = (x[r] − m_r) − log Σ exp(x[r] − m_r)`` for each row of ``x (R, C)``;
+    the exps go through ``out`` (still in L1) before it is overwritten."""
     rows, cols = x.shape
     for r in prange(rows):
         m = row_max(x[r])
-        total = 0.0
         for j in range(cols):
-            total += math.exp(x[r, j] - m)
-        log_total = math.log(total)
+            out[r, j] = vector_exp(x[r, j] - m)
+        log_total = cast_like(math.log(row_sum(out[r])), m)
         for j in range(cols):
             out[r, j] = (x[r, j] - m) - log_total
 
@@ -76,14 +63,16 @@ def log_softmax_rows(x, out):
 def logsumexp_rows(x, out):
     """``out[r] = m' + log Σ exp(x[r] − m')`` with ``m'`` the row max, or 0 when infinite."""
     rows, cols = x.shape
-    for r in prange(rows):
-        m = row_max(x[r])
-        shift = 0.0 if math.isinf(m) else m
-        total = 0.0
-        for j in range(cols):
-            total += math.exp(x[r, j] - shift)
-        # An all −∞ row sums to 0: log(0) = −∞ is the answer (math.log would raise).
-        out[r] = -math.inf if total == 0.0 else math.log(total) + shift
+    for b in prange((rows + ROW_BLOCK - 1) // ROW_BLOCK):
+        exps = np.empty(cols, dtype=x.dtype)     # one scratch row per block, not per row
+        for r in range(b * ROW_BLOCK, min(rows, (b + 1) * ROW_BLOCK)):
+            m = row_max(x[r])
+            shift = cast_like(0.0, m) if math.isinf(m) else m
+            for j in range(cols):
+                exps[j] = vector_exp(x[r, j] - shift)
+            total = row_sum(exps)
+            # An all −∞ row sums to 0: log(0) = −∞ is the answer.
+            out[r] = -math.inf if total == 0.0 else math.log(total) + shift
 
 
 def _as_rows(x, axes):
