@@ -33,7 +33,9 @@ def _threads_from_argv(argv):
 
 
 if __name__ == "__main__":
-    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    # numba's pool too: its CPU kernels would otherwise take every core.
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                 "NUMBA_NUM_THREADS"):
         os.environ[_var] = _threads_from_argv(sys.argv[1:])
 
 import numpy as np  # noqa: E402

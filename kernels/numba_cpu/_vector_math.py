@@ -18,12 +18,15 @@ Two remedies, both exact enough for the parity tolerances and deterministic:
 """
 import math
 
-import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
+from ..catalogue import get_array_module
 from ._jit import jit
+
+# numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here.
+np = get_array_module()
 
 LANES = 8
 

@@ -21,12 +21,14 @@ Sums are accumulated in float64; outputs have the logits' dtype.
 """
 import math
 
-import numpy as np
 
-from ..catalogue import CATALOGUE
+from ..catalogue import CATALOGUE, get_array_module
 from ._jit import jit, prange
 from ._vector_math import cast_like, row_max, row_sum, vector_exp
 from ..reference.loss import REDUCTIONS
+
+# numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here.
+np = get_array_module()
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 # Rows per parallel task in the forward, which needs a scratch row: one per block.

@@ -24,11 +24,13 @@ dtype instead of one per None combination.  float16, and γ/β of another dtype 
 """
 import math
 
-import numpy as np
 
-from ..catalogue import CATALOGUE
+from ..catalogue import CATALOGUE, get_array_module
 from ._jit import jit, prange
 from ._vector_math import cast_like, row_centred_square_sum, row_dot, row_sum
+
+# numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here.
+np = get_array_module()
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 ROW_BLOCK = 32

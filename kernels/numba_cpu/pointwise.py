@@ -23,12 +23,14 @@ at every size the kernel table measures (``benchmarks/kernel_speed/pointwise.py`
 """
 import math
 
-import numpy as np
 
-from ..catalogue import CATALOGUE
+from ..catalogue import CATALOGUE, get_array_module
 from ..reference.pointwise import _ERF_P, _ERF_Q, _GELU_TANH_SCALE
 from ._jit import jit, prange
 from ._vector_math import cast_like, vector_exp
+
+# numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here.
+np = get_array_module()
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _SQRT_HALF = math.sqrt(0.5)

@@ -21,11 +21,13 @@ computes it in float16, which this float64-accumulating kernel would not reprodu
 """
 import math
 
-import numpy as np
 
-from ..catalogue import CATALOGUE
+from ..catalogue import CATALOGUE, get_array_module
 from ._jit import jit, prange
 from ._vector_math import cast_like, row_max, row_sum, vector_exp
+
+# numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here.
+np = get_array_module()
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 # Rows per parallel task where a kernel needs scratch space: allocated once per block.

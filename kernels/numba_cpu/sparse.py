@@ -9,10 +9,12 @@ dtype, which is what ``add.at`` does, so the result equals the reference bit for
 Two positions may share an id, so a parallel loop over positions would race on ``dW``;
 the loop is serial (at the GPT's 1024 × 128 it takes tens of microseconds).
 """
-import numpy as np
 
-from ..catalogue import CATALOGUE
+from ..catalogue import CATALOGUE, get_array_module
 from ._jit import jit
+
+# numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here.
+np = get_array_module()
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
