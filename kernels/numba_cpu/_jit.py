@@ -42,6 +42,13 @@ if not numba.config.CACHE_DIR:
 
 prange = numba.prange
 
+# The fused row kernels (softmax, loss, normalization, pointwise) are written with prange
+# but compiled serially.  numba's OpenMP workers spin after every parallel region, and at
+# the GPT's sizes a call lasts ~0.1 ms, so on the shared 2-core machine two threads cost
+# more than they gave: tests/nn + tests/models took 70 s instead of 25 s.  Set True (one
+# place) where the sizes and cores make a parallel launch pay.
+FUSED_PARALLEL = False
+
 
 def jit(function=None, *, parallel=False, reassociate=False):
     """``numba.njit`` with the house settings (see the module docstring)."""

@@ -11,8 +11,9 @@ The logits ``x (N, C, d…)`` / ``(C,)`` are viewed as rows ``(R, C)`` of one ta
 
 with ``w_i = m_i w[t_i]``, ``m_i = [t_i ≠ ignore_index]`` and ``g_i`` the incoming gradient
 (÷ Σ_i w_i for 'mean', 0 when that is 0).  The reference forms ``z``, a one-hot and ``a``
-as full ``(R, C)`` arrays; here the forward reads each row twice and writes one number,
-the backward reads it twice and writes it once.  An ignored target reads class 0 with
+as full ``(R, C)`` arrays; here a row is read for its max, once more to write its exps
+into a scratch row (the backward uses its output row), which is summed while in L1; the
+forward then writes one number, the backward one gradient row.  An ignored target reads class 0 with
 weight 0, exactly as the reference does, so a non-finite row still gives the same NaN.
 
 Targets must be class ids or ``ignore_index`` (the caller checks the range); the kernels
@@ -21,9 +22,8 @@ Sums are accumulated in float64; outputs have the logits' dtype.
 """
 import math
 
-
 from ..catalogue import CATALOGUE, get_array_module
-from ._jit import jit, prange
+from ._jit import FUSED_PARALLEL, jit, prange
 from ._vector_math import cast_like, row_max, row_sum, vector_exp
 from ..reference.loss import REDUCTIONS
 
@@ -31,7 +31,7 @@ from ..reference.loss import REDUCTIONS
 np = get_array_module()
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-# Rows per parallel task in the forward, which needs a scratch row: one per block.
+# Rows per (parallel) task in the forward, which needs a scratch row: one per block.
 ROW_BLOCK = 64
 
 
@@ -61,7 +61,7 @@ def kept_weight_total(target, class_weight, ignore_index):
     return total
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def cross_entropy_rows(x, target, class_weight, ignore_index, smoothing, loss):
     """``loss[i] = ℓ_i`` for each row of ``x (R, C)``; returns ``Σ_i w_i``."""
     rows, classes = x.shape
@@ -85,7 +85,7 @@ def cross_entropy_rows(x, target, class_weight, ignore_index, smoothing, loss):
     return weight_sum
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def cross_entropy_backward_rows(x, target, g, class_weight, ignore_index, smoothing, dx):
     """``dx[i, j] = g[i] (A_i p_{i,j} − a_{i,j})`` for each row of ``x (R, C)``."""
     rows, classes = x.shape

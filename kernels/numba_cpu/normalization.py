@@ -13,10 +13,11 @@ means, one write):
 
 The reference makes about ten numpy passes and as many temporaries of ``x``'s size.  dγ and
 dβ are sums *down* the rows, which parallel row loops would race on, so rows are cut into
-fixed blocks of ``ROW_BLOCK``: each block sums into its own float64 partial (in parallel),
-then the partials are added in block order.  The partials are kept in ``x``'s dtype (each
-sums at most ``ROW_BLOCK`` rows) so that loop stays elementwise and vectorises.  The block size does not depend on the thread
-count, so results are the same at 1 and at 16 threads.
+fixed blocks of ``ROW_BLOCK``: each block sums into its own partial (in parallel when
+``_jit.FUSED_PARALLEL``), then the partials are added in block order.  The partials are
+kept in ``x``'s dtype (each sums at most ``ROW_BLOCK`` rows) so that loop stays
+elementwise and vectorises.  The block size does not depend on the thread count, so
+results are the same at 1 and at 16 threads.
 
 Missing γ/β are passed as empty arrays with a flag, so numba compiles one version per
 dtype instead of one per None combination.  float16, and γ/β of another dtype than ``x``
@@ -24,9 +25,8 @@ dtype instead of one per None combination.  float16, and γ/β of another dtype 
 """
 import math
 
-
 from ..catalogue import CATALOGUE, get_array_module
-from ._jit import jit, prange
+from ._jit import FUSED_PARALLEL, jit, prange
 from ._vector_math import cast_like, row_centred_square_sum, row_dot, row_sum
 
 # numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here.
@@ -36,7 +36,7 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 ROW_BLOCK = 32
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def layer_norm_rows(x, weight, bias, has_weight, has_bias, eps, y, mean, rstd):
     """``y, mean, rstd`` of each row of ``x (R, n)``; ``weight``/``bias`` ``(n,)`` or unused."""
     rows, n = x.shape
@@ -63,7 +63,7 @@ def layer_norm_rows(x, weight, bias, has_weight, has_bias, eps, y, mean, rstd):
         rstd[r] = rs_x
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def layer_norm_backward_rows(dy, x, weight, has_weight, mean, rstd, dx, dweight, dbias):
     """``dx`` row by row; ``dweight``/``dbias`` ``(n,)`` summed over the rows."""
     rows, n = x.shape

@@ -17,16 +17,15 @@ written once, the whole formula evaluated in registers:
 exp is ``_vector_math.vector_exp`` (plain arithmetic, so the loops vectorise), in the
 input's precision, as numpy's float32 ufuncs compute.
 
-Elements are independent, so the flat loop is a ``prange`` (numba splits it in one chunk
-per thread).  float16 is left to the reference.  Each function here beats its reference
+Elements are independent, so the flat loop is a ``prange`` (compiled serially unless
+``_jit.FUSED_PARALLEL``).  float16 is left to the reference.  Each function here beats its reference
 at every size the kernel table measures (``benchmarks/kernel_speed/pointwise.py``).
 """
 import math
 
-
 from ..catalogue import CATALOGUE, get_array_module
 from ..reference.pointwise import _ERF_P, _ERF_Q, _GELU_TANH_SCALE
-from ._jit import jit, prange
+from ._jit import FUSED_PARALLEL, jit, prange
 from ._vector_math import cast_like, vector_exp
 
 # numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here.
@@ -54,25 +53,25 @@ def erf_float32(x):
 
 
 # float32 and float64 use different formulas, so each is its own kernel (picked by dtype).
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def erf_float32_flat(x, out):
     for i in prange(x.shape[0]):
         out[i] = erf_float32(x[i])
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def erf_float64_flat(x, out):
     for i in prange(x.shape[0]):
         out[i] = math.erf(x[i])
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def erfc_flat(x, out):
     for i in prange(x.shape[0]):
         out[i] = math.erfc(np.float64(x[i]))
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def sigmoid_flat(x, out):
     for i in prange(x.shape[0]):
         v = x[i]
@@ -80,21 +79,21 @@ def sigmoid_flat(x, out):
         out[i] = (cast_like(1.0, v) if v >= 0 else e) / (cast_like(1.0, v) + e)
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def gelu_float32_flat(x, out):
     for i in prange(x.shape[0]):
         v = x[i]
         out[i] = HALF * v * (ONE + erf_float32(v * SQRT_HALF_32))
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def gelu_float64_flat(x, out):
     for i in prange(x.shape[0]):
         v = x[i]
         out[i] = 0.5 * v * (1.0 + math.erf(v * _SQRT_HALF))
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def gelu_tanh_flat(x, out):
     # ½(1 + tanh u) = σ(2u) = 1/(1 + e^(−2u)): one exp, no libm tanh, no cancellation;
     # for u → −∞, e^(−2u) → ∞ and the quotient goes to 0 as it should.

@@ -1,40 +1,42 @@
 """Fused softmax, log-softmax and log-sum-exp over rows (numba twins of ``reference/softmax.py``).
 
 The reference makes four to six numpy passes over ``x`` (max, subtract, exp, sum, divide,
-and a temporary each); here each row is read once for its max ``m``, once for
-``s = Σ_j exp(x_j − m)`` and written once:
+and a temporary each); here a row is read once for its max ``m``, once to write
+``exp(x_j − m)`` into the output row (a loop without a reduction, so it vectorises, with
+``_vector_math.vector_exp``), whose sum ``s`` is taken while the row is still in L1, and
+the output row is written once more:
 
-    softmax(x)_i     = exp(x_i − m) / s          (the exps are stored, then scaled by 1/s)
+    softmax(x)_i     = exp(x_i − m) · (1/s)
     log_softmax(x)_i = (x_i − m) − log s
     logsumexp(x)     = m' + log Σ_j exp(x_j − m'),   m' = m if finite else 0
 
 The axis is handled by moving it last and viewing the C-contiguous result as
 ``rows × cols`` (a copy only when ``axis`` is not already last, or ``x`` is strided).  The
-sum is accumulated in float64, so float32 rows of any width lose nothing to the reference's
-float32 pairwise sum.  Non-finite rows keep the reference's semantics exactly: the max
+sum is accumulated in float64 (SIMD lanes, see ``_vector_math``), so float32 rows of any
+width lose nothing to the reference's float32 pairwise sum.  Non-finite rows keep the reference's semantics exactly: the max
 propagates NaN like ``numpy.max``; an all −∞ row or one holding +∞ makes ``x − m`` NaN in
 softmax/log_softmax (so the row is NaN, as PyTorch), while logsumexp shifts by 0 there and
 returns −∞ / +∞.
 
-Rows are independent, so the row loop is a ``prange``; float16 is declined (the reference
+Rows are independent, so the row loop is a ``prange`` (compiled serially unless
+``_jit.FUSED_PARALLEL``); float16 is declined (the reference
 computes it in float16, which this float64-accumulating kernel would not reproduce).
 """
 import math
 
-
 from ..catalogue import CATALOGUE, get_array_module
-from ._jit import jit, prange
+from ._jit import FUSED_PARALLEL, jit, prange
 from ._vector_math import cast_like, row_max, row_sum, vector_exp
 
 # numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here.
 np = get_array_module()
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-# Rows per parallel task where a kernel needs scratch space: allocated once per block.
+# Rows per (parallel) task where a kernel needs scratch space: allocated once per block.
 ROW_BLOCK = 64
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def softmax_rows(x, out):
     """``out[r] = exp(x[r] − m_r) / Σ exp(x[r] − m_r)`` for each row of ``x (R, C)``."""
     rows, cols = x.shape
@@ -47,7 +49,7 @@ def softmax_rows(x, out):
             out[r, j] = out[r, j] * scale
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def log_softmax_rows(x, out):
     """``out[r] = (x[r] − m_r) − log Σ exp(x[r] − m_r)`` for each row of ``x (R, C)``;
     the exps go through ``out`` (still in L1) before it is overwritten."""
@@ -61,7 +63,7 @@ def log_softmax_rows(x, out):
             out[r, j] = (x[r, j] - m) - log_total
 
 
-@jit(parallel=True)
+@jit(parallel=FUSED_PARALLEL)
 def logsumexp_rows(x, out):
     """``out[r] = m' + log Σ exp(x[r] − m')`` with ``m'`` the row max, or 0 when infinite."""
     rows, cols = x.shape

@@ -9,7 +9,6 @@ dtype, which is what ``add.at`` does, so the result equals the reference bit for
 Two positions may share an id, so a parallel loop over positions would race on ``dW``;
 the loop is serial (at the GPT's 1024 × 128 it takes tens of microseconds).
 """
-
 from ..catalogue import CATALOGUE, get_array_module
 from ._jit import jit
 

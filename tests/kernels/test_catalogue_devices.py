@@ -145,12 +145,16 @@ def test_kernels_use_drives_the_global_catalogue():
     def fake_softmax(x, axis):
         return np.zeros_like(x)
 
-    CATALOGUE.register("softmax", "numba", fake_softmax)
+    # Its own backend: the real numba softmax, registered first, would be dispatched to.
+    backend = "use-test"
+    CATALOGUE.add_backend(backend, device="numpy")
+    CATALOGUE.register("softmax", backend, fake_softmax)
     try:
         x = np.ones((2, 3))
-        assert (kernels.softmax(x, -1) == 0).all()
+        with kernels.use(backend):
+            assert (kernels.softmax(x, -1) == 0).all()
         with kernels.use("reference"):
             np.testing.assert_allclose(kernels.softmax(x, -1), 1 / 3)
     finally:
-        CATALOGUE.unregister("softmax", "numba", fake_softmax)
-    assert CATALOGUE.implementations("softmax") == []
+        CATALOGUE.remove_backend(backend)
+    assert all(b != backend for b, _, _ in CATALOGUE.implementations("softmax"))
