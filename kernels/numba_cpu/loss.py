@@ -24,7 +24,7 @@ import math
 
 from ..catalogue import CATALOGUE, get_array_module
 from ._jit import FUSED_PARALLEL, jit, prange
-from ._vector_math import cast_like, row_max, row_sum, vector_exp
+from ._vector_math import cast_like, row_dot, row_max, row_sum, vector_exp
 from ..reference.loss import REDUCTIONS
 
 # numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here.
@@ -66,6 +66,7 @@ def cross_entropy_rows(x, target, class_weight, ignore_index, smoothing, loss):
     """``loss[i] = ℓ_i`` for each row of ``x (R, C)``; returns ``Σ_i w_i``."""
     rows, classes = x.shape
     weight_sum = kept_weight_total(target, class_weight, ignore_index)
+    weight_total = row_sum(class_weight)
     smooth = smoothing / classes
     for b in prange((rows + ROW_BLOCK - 1) // ROW_BLOCK):
         exps = np.empty(classes, dtype=x.dtype)   # scratch: once per block, not per row
@@ -77,9 +78,9 @@ def cross_entropy_rows(x, target, class_weight, ignore_index, smoothing, loss):
             w = kept * class_weight[safe]
             value = (1.0 - smoothing) * (-w * ((x[i, safe] - m) - log_total))
             if smoothing > 0.0:
-                weighted = 0.0
-                for c in range(classes):
-                    weighted += class_weight[c] * ((x[i, c] - m) - log_total)
+                # Σ_c w_c z_{i,c} = Σ_c w_c x_{i,c} − (m + log Σ exp) Σ_c w_c: one vectorised
+                # dot product; float64 accumulation keeps the subtraction exact enough.
+                weighted = row_dot(class_weight, x[i]) - (np.float64(m) + log_total) * weight_total
                 value += smooth * kept * -weighted
             loss[i] = value
     return weight_sum
