@@ -2,12 +2,13 @@
 
     python -m minigrad_benchmarks.kernel_speed [--threads 1] [--repeats 15] [--only NAME]
 
-Every module of this package other than ``case.py`` (and ``_``-prefixed helpers) is a kernel family (``conv.py``,
-``softmax.py``, …) defining ``cases()``, an iterable of ``KernelCase``. For each case the
-reference implementation (``CATALOGUE.reference_impl``), every registered optimised
-implementation, and the PyTorch twin are timed (median of ``--repeats`` calls after one
-warm-up call, which also pays numba's compile), the optimised results are checked against
-the reference, and a table goes to stdout and ``kernel_speed.json`` under ``--out``.
+Every module of this package other than ``case.py`` and ``_``-prefixed helpers is a kernel
+family (``conv.py``, ``softmax.py``, …) defining ``cases()``, an iterable of
+``KernelCase``. For each case the reference implementation (``CATALOGUE.reference_impl``),
+every registered optimised implementation, and the PyTorch twin are timed (median of
+``--repeats`` calls after one warm-up call, which also pays numba's compile), the
+optimised results are checked against the reference, and a table goes to stdout and
+``kernel_speed.json`` under ``--out``.
 """
 import argparse
 import importlib
