@@ -114,17 +114,20 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
+_new_edge = tuple.__new__
+
+
 def gradient_edge(tensor):
     """The edge a tensor's gradient flows into: its producer's output slot, or its leaf
     accumulator (created on first use, then shared by every graph that uses the leaf)."""
     if tensor.grad_fn is not None:
-        return Edge(tensor.grad_fn, tensor._output_slot)
+        return _new_edge(Edge, (tensor.grad_fn, tensor._output_slot))
     ref = tensor._grad_accumulator
     accumulator = ref() if ref is not None else None
     if accumulator is None:
         accumulator = AccumulateGrad(tensor)
         tensor._grad_accumulator = weakref.ref(accumulator)
-    return Edge(accumulator, 0)
+    return _new_edge(Edge, (accumulator, 0))      # Edge(accumulator, 0), without __new__'s call
 
 
 class Function:
@@ -136,6 +139,7 @@ class Function:
     output_meta = ()         # per output: (shape, dtype, array type)
     outputs = ()             # weak references to the output Tensors
     generation = 0
+    _recording = False       # set by apply when this node joins the graph
     _saved = ()
     _saved_outputs = ()
     _saved_output_records = ()
@@ -150,8 +154,10 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
     def save_for_backward(self, *tensors):
-        """Save input Tensors (or None) for backward."""
-        self._saved = [None if t is None else SavedTensor(t) for t in tensors]
+        """Save input Tensors (or None) for backward (nothing is kept when the op is not
+        recorded: no backward will ask)."""
+        if self._recording:
+            self._saved = [None if t is None else SavedTensor(t) for t in tensors]
 
     def save_outputs_for_backward(self, *slots):
         """Ask ``apply`` to save these output slots (default: the first) for backward."""
@@ -207,9 +213,10 @@ class Function:
         no gradient and get None, as in PyTorch."""
         if grads.count(None) == len(grads) or True not in self.needs_input_grad:
             return (None,) * len(self.next_edges)
-        grads = [g if g is not None or meta[1].kind != "f" else
-                 Tensor._wrap(_array_module(meta[2]).zeros(meta[0], dtype=meta[1]))
-                 for g, meta in zip(grads, self.output_meta)]
+        if None in grads:
+            grads = [g if g is not None or meta[1].kind != "f" else
+                     Tensor._wrap(_array_module(meta[2]).zeros(meta[0], dtype=meta[1]))
+                     for g, meta in zip(grads, self.output_meta)]
         result = self.backward(*grads)
         return result if isinstance(result, tuple) else (result,)
 
@@ -222,7 +229,10 @@ class Function:
         if is_grad_enabled():
             needs = tuple(t._requires_grad for t in inputs)
             record = True in needs
-        fn.needs_input_grad = needs if record else (False,) * len(inputs)
+        if record:
+            fn.needs_input_grad, fn._recording = needs, True
+        else:
+            fn.needs_input_grad = (False,) * len(inputs)
         raw = fn.forward(*args, **kwargs)
         wrap = Tensor._wrap
         if type(raw) is tuple:
@@ -232,8 +242,6 @@ class Function:
             outputs = (wrap(raw, record and raw.dtype.kind == "f"),)
         if record:
             fn._connect(inputs, outputs)
-        elif fn._saved:
-            fn._saved = ()
         return outputs[0] if type(raw) is not tuple else outputs
 
     def _connect(self, inputs, outputs):
