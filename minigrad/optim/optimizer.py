@@ -20,7 +20,11 @@ Two implementations of every rule, chosen per group by PyTorch's flags:
   parameter, its state and two reusable scratch buffers (``out=``), with no Tensor
   wrapping, no autograd bookkeeping and no temporaries, then bumps the parameter's version
   once, as one in-place op would. This is PyTorch's ``foreach``/``fused`` idea in numpy
-  terms; it runs unchanged on CuPy arrays;
+  terms; it runs unchanged on CuPy arrays. Parameters keep their own arrays: one
+  flattened buffer per dtype (each ufunc called once for all parameters) measured no
+  faster on the seed MLP (Adam's arithmetic 264 µs vs 271–280 µs per step), since the
+  gradients must then be gathered into it and the update scattered back, and six calls
+  per op cost little next to 235k elements;
 * the *reference* path (``foreach=False``, PyTorch's per-tensor for-loop):
   ``_reference_step`` writes the same rule with Tensor in-place ops, the readable form
   and the oracle the tests hold the array path to (the same ufuncs in the same order, so
@@ -124,6 +128,7 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        self._scratch_buffers = {}   # the array path's work space, see _scratch
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {_typename(params)}")
@@ -204,7 +209,7 @@ class Optimizer:
         (slot, array type, device, dtype) and grown to the largest parameter. Reusing it
         spares each step the allocation, and the page faults of first touching a fresh
         large buffer, that a temporary per op would cost; two slots suffice for every rule."""
-        buffers = self.__dict__.setdefault("_scratch_buffers", {})
+        buffers = self._scratch_buffers
         key = (slot, type(array), str(getattr(array, "device", "")), array.dtype)
         buffer = buffers.get(key)
         if buffer is None or buffer.size < array.size:
