@@ -8,40 +8,25 @@ CPU, or 6 layers × 384, context 256, batch 64 with ``--device cuda``. Each libr
 PyTorch twins in ``benchmarks/torch_twins.py`` mirror ``models/``; parameter counts are
 checked equal), runs a few
 warm-up steps, then the median of ``--repeats`` timed steps is reported, in the same
-process, both libraries held to the same thread count (``--threads``, default 1: on a
-shared 2-core machine a multi-threaded BLAS that competes with other work can run 10-30×
-slower than one thread, which would measure the neighbours, not the library). Results: a
-table on stdout, ``model_step.json`` and a bar chart ``model_step.png`` under ``--out``.
+process, both libraries held to the same thread count (``--threads``, default 1, set with
+``torch.set_num_threads`` and ``minigrad.set_num_threads``: on a shared 2-core machine a
+multi-threaded BLAS that competes with other work can run 10-30× slower than one thread,
+which would measure the neighbours, not the library). Results: a table on stdout,
+``model_step.json`` and a bar chart ``model_step.png`` under ``--out``.
 """
 import argparse
 import json
 import os
 import platform
 import statistics
-import sys
 import time
 
+import numpy as np
 
-def _threads_from_argv(argv):
-    """The --threads value, read before numpy loads: BLAS fixes its pool at import."""
-    for i, arg in enumerate(argv):
-        if arg == "--threads" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--threads="):
-            return arg.split("=", 1)[1]
-    return "1"
-
-
-if __name__ == "__main__":
-    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[_var] = _threads_from_argv(sys.argv[1:])
-
-import numpy as np  # noqa: E402
-
-import minigrad as mg  # noqa: E402
+import minigrad as mg
 from minigrad_models.cnn import SeedCNN
-from minigrad_models.gpt import GPT, GPTConfig  # noqa: E402
-from minigrad_models.mlp import SeedMLP  # noqa: E402
+from minigrad_models.gpt import GPT, GPTConfig
+from minigrad_models.mlp import SeedMLP
 
 VOCAB, BLOCK, BATCH_LM = 65, 64, 16
 
@@ -100,6 +85,8 @@ def _count(params):
 def run(repeats=20, threads=1, device="cpu"):
     import torch
     torch.set_num_threads(threads)
+    # After torch's import, so the BLAS and OpenMP it loaded are resized too.
+    mg.set_num_threads(threads)
     rng = np.random.default_rng(0)
     rows = []
     sync_mg = mg.cuda.synchronize if device == "cuda" else (lambda: None)
@@ -153,7 +140,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS/torch threads for both libraries (read before numpy loads)")
+                        help="threads for both libraries (torch/minigrad.set_num_threads)")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                         help="cuda: the GPU sizes (GPT 6 layers x 384, context 256, batch 64)")
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
