@@ -54,9 +54,12 @@ class SavedTensor:
 
     def __init__(self, tensor, node=None, slot=None):
         self.node, self.slot = node, slot
-        if node is None:
+        if node is None:     # an input: hold it (the common case, written out)
             self.tensor, self.weak_output, self.data = tensor, None, None
-        self.track(tensor)
+            counter = self.version_counter = tensor._version_counter
+            self.version = counter.value
+        else:
+            self.track(tensor)
 
     def track(self, tensor):
         """Follow ``tensor`` (an output, or the tensor an in-place op rebound it to)."""
@@ -256,8 +259,14 @@ class Function:
                 generation = t.grad_fn.generation + 1
         self.next_edges = edges
         self.generation = generation
-        self.output_meta = tuple((o.data.shape, o.data.dtype, type(o.data)) for o in outputs)
-        self.outputs = tuple(weakref.ref(o) for o in outputs)
+        if len(outputs) == 1:      # the common case, without generator expressions
+            data = outputs[0].data
+            self.output_meta = ((data.shape, data.dtype, type(data)),)
+            self.outputs = (weakref.ref(outputs[0]),)
+        else:
+            self.output_meta = tuple((o.data.shape, o.data.dtype, type(o.data))
+                                     for o in outputs)
+            self.outputs = tuple(weakref.ref(o) for o in outputs)
         for slot, o in enumerate(outputs):
             if o._requires_grad:
                 o.grad_fn, o._output_slot = self, slot
