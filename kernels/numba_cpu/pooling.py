@@ -26,25 +26,27 @@ Accepted: float32 and float64 inputs of any layout (copied to C order first); ot
 dtypes (float16, integers) go to the reference.
 """
 import numba  # noqa: F401  (a machine without numba skips this backend)
-import numpy as np
 
-from ..catalogue import CATALOGUE
+from ..catalogue import CATALOGUE, get_array_module
 from ..reference.pooling import _check_padding, avg_pool_divisor
 from ..reference.windows import output_shape
 from ._jit import jit, prange
 from ._windows import inside
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# dispatch hands numba kernels numpy arrays only; the jitted loops read xp.uint64 as numpy's.
+xp = get_array_module()
+
+FLOAT_DTYPES = (xp.dtype(xp.float32), xp.dtype(xp.float64))
 
 
 def _float_image(x):
-    return isinstance(x, np.ndarray) and x.ndim == 4 and x.dtype in FLOAT_DTYPES
+    return isinstance(x, xp.ndarray) and x.ndim == 4 and x.dtype in FLOAT_DTYPES
 
 
 def _planes(x):
     """``(N, C, H, W) -> (N·C, H, W)`` C-contiguous (a copy only if x is not already)."""
     n, c, h, w = x.shape
-    return np.ascontiguousarray(x).reshape(n * c, h, w)
+    return xp.ascontiguousarray(x).reshape(n * c, h, w)
 
 
 # ----------------------------------------------------------------------------- max pooling
@@ -56,8 +58,8 @@ def _max_pool2d_planes(x, kh, kw, sh, sw, ph, pw, dh, dw, y, indices):
     oh, ow = y.shape[1], y.shape[2]
     # Each output row's (column's) real taps, found once: ``inside`` divides, and two
     # integer divisions per output cost more than the 2×2 window they clip.
-    row_taps = np.empty((oh, 2), dtype=np.int64)
-    col_taps = np.empty((ow, 2), dtype=np.int64)
+    row_taps = xp.empty((oh, 2), dtype=xp.int64)
+    col_taps = xp.empty((ow, 2), dtype=xp.int64)
     for a in range(oh):
         row_taps[a, 0], row_taps[a, 1] = inside(kh, dh, a * sh - ph, h)
     for b in range(ow):
@@ -77,11 +79,11 @@ def _max_pool2d_planes(x, kh, kw, sh, sw, ph, pw, dh, dw, y, indices):
                 # NaN wins), a strictly larger number takes over (so ties keep the first),
                 # nothing replaces a NaN (v > NaN is false): PyTorch's CPU order.
                 best_index = (top + i_lo * dh) * w + left + j_lo * dw
-                best = x[p, np.uint64(top + i_lo * dh), np.uint64(left + j_lo * dw)]
+                best = x[p, xp.uint64(top + i_lo * dh), xp.uint64(left + j_lo * dw)]
                 for i in range(i_lo, i_hi):
-                    row = np.uint64(top + i * dh)
+                    row = xp.uint64(top + i * dh)
                     for j in range(j_lo, j_hi):
-                        value = x[p, row, np.uint64(left + j * dw)]
+                        value = x[p, row, xp.uint64(left + j * dw)]
                         if value != value or value > best:
                             best = value
                             best_index = (top + i * dh) * w + left + j * dw
@@ -101,8 +103,8 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     _check_padding(kernel_size, padding)
     n, c, h, w = x.shape
     oh, ow = output_shape(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
-    y = np.empty((n * c, oh, ow), dtype=x.dtype)
-    indices = np.empty((n * c, oh, ow), dtype=np.int64)
+    y = xp.empty((n * c, oh, ow), dtype=x.dtype)
+    indices = xp.empty((n * c, oh, ow), dtype=xp.int64)
     if y.size:
         empty = _max_pool2d_planes(_planes(x), kernel_size[0], kernel_size[1], stride[0],
                                    stride[1], padding[0], padding[1], dilation[0], dilation[1],
@@ -118,12 +120,12 @@ def _max_pool2d_scatter(dy, indices, dx):
     """``dx (P, H·W) += dy (P, L)`` at ``indices (P, L)``; dx arrives zeroed."""
     for p in prange(dy.shape[0]):
         for k in range(dy.shape[1]):
-            dx[p, np.uint64(indices[p, k])] += dy[p, k]
+            dx[p, xp.uint64(indices[p, k])] += dy[p, k]
 
 
 def _accepts_max_pool_backward(dy, indices, x_shape):
-    return (_float_image(dy) and isinstance(indices, np.ndarray)
-            and indices.dtype == np.int64 and indices.shape == dy.shape)
+    return (_float_image(dy) and isinstance(indices, xp.ndarray)
+            and indices.dtype == xp.int64 and indices.shape == dy.shape)
 
 
 @CATALOGUE.register("max_pool2d_backward", "numba", accepts=_accepts_max_pool_backward)
@@ -131,13 +133,14 @@ def max_pool2d_backward(dy, indices, x_shape):
     """``dy, indices (N, C, OH, OW) -> dx x_shape (N, C, H, W)``: each gradient added onto
     its argmax pixel (overlapping windows may pick the same one, hence a sum)."""
     n, c, h, w = x_shape
-    dx = np.zeros((n * c, h * w), dtype=dy.dtype)
+    dx = xp.zeros((n * c, h * w), dtype=dy.dtype)
     if dy.size:
-        flat_indices = np.ascontiguousarray(indices).reshape(n * c, -1)
+        flat_indices = xp.ascontiguousarray(indices).reshape(n * c, dy.shape[2] * dy.shape[3])
         # The kernel writes without bounds checks: refuse indices outside the plane.
         if flat_indices.min() < 0 or flat_indices.max() >= h * w:
             raise ValueError(f"max_pool2d_backward: indices outside the {h}×{w} input plane")
-        _max_pool2d_scatter(np.ascontiguousarray(dy).reshape(n * c, -1), flat_indices, dx)
+        _max_pool2d_scatter(xp.ascontiguousarray(dy).reshape(flat_indices.shape), flat_indices,
+                            dx)
     return dx.reshape(tuple(x_shape))
 
 
@@ -158,7 +161,7 @@ def _avg_pool2d_planes(x, kh, kw, sh, sw, ph, pw, divisor, y):
                 total = 0.0
                 for row in range(row_lo, row_hi):
                     for col in range(col_lo, col_hi):
-                        total += x[p, np.uint64(row), np.uint64(col)]
+                        total += x[p, xp.uint64(row), xp.uint64(col)]
                 y[p, a, b] = total / divisor[a, b]
 
 
@@ -178,7 +181,7 @@ def _avg_pool2d_scatter(dy, kh, kw, sh, sw, ph, pw, divisor, dx):
                 share = dy[p, a, b] / divisor[a, b]
                 for row in range(row_lo, row_hi):
                     for col in range(col_lo, col_hi):
-                        dx[p, np.uint64(row), np.uint64(col)] += share
+                        dx[p, xp.uint64(row), xp.uint64(col)] += share
 
 
 def _accepts_avg_pool(x, *window):
@@ -192,9 +195,9 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     _check_padding(kernel_size, padding)
     n, c = x.shape[:2]
     out_hw = output_shape(x.shape, kernel_size, stride, padding, (1, 1), ceil_mode)
-    divisor = avg_pool_divisor(np, x.shape, out_hw, kernel_size, stride, padding,
+    divisor = avg_pool_divisor(xp, x.shape, out_hw, kernel_size, stride, padding,
                                count_include_pad, divisor_override, x.dtype)
-    y = np.empty((n * c,) + out_hw, dtype=x.dtype)
+    y = xp.empty((n * c,) + out_hw, dtype=x.dtype)
     if y.size:
         _avg_pool2d_planes(_planes(x), kernel_size[0], kernel_size[1], stride[0], stride[1],
                            padding[0], padding[1], divisor, y)
@@ -215,9 +218,9 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, co
     if tuple(dy.shape[2:]) != out_hw:
         raise ValueError(f"avg_pool2d_backward: dy has spatial shape {tuple(dy.shape[2:])}, "
                          f"expected {out_hw}")
-    divisor = avg_pool_divisor(np, x_shape, out_hw, kernel_size, stride, padding,
+    divisor = avg_pool_divisor(xp, x_shape, out_hw, kernel_size, stride, padding,
                                count_include_pad, divisor_override, dy.dtype)
-    dx = np.zeros((n * c, h, w), dtype=dy.dtype)
+    dx = xp.zeros((n * c, h, w), dtype=dy.dtype)
     if dy.size:
         _avg_pool2d_scatter(_planes(dy), kernel_size[0], kernel_size[1], stride[0], stride[1],
                             padding[0], padding[1], divisor, dx)
