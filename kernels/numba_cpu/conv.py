@@ -19,7 +19,9 @@ seed CNN conv 2 = 64×32×13×13 ∗ 64×32×3×3, 1 thread, best of 20 on a sha
 * the weight gradient builds its columns as ``(C·kh·kw, N, L)``, so the batch folds into
   the GEMM's inner dimension: one ``(O/g, N·L) @ (N·L, K)`` GEMM instead of N small ones
   plus a sum over an ``(N, O, K)`` temporary.  Only ``dy`` is transposed to ``(O, N, L)``;
-  it is C·kh·kw/O times smaller than the columns (4.5× on conv 2).
+  it is C·kh·kw/O times smaller than the columns (4.5× on conv 2).  Where it is larger
+  (conv 1: 9 rows against 32 channels) the per-image GEMMs stay (0.51 against 0.55 ms
+  for the reference; the one-GEMM form took 0.60-0.72 ms there).
 
 Why not a direct loop or Winograd: the GEMM is ~70% of the reference's time at these
 sizes and OpenBLAS runs it at ~110 GFLOP/s on one core; a numba loop without fastmath
@@ -177,14 +179,24 @@ def _accepts_backward_weight(dy, x, w_shape, stride, padding, dilation, groups):
 @CATALOGUE.register("conv2d_backward_weight", "numba", accepts=_accepts_backward_weight)
 def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups):
     """``dW_g = dy_g @ cols_gᵀ`` over all N·L windows at once: ``dy (N, O, OH, OW),
-    x (N, C, H, W) -> dw w_shape (O, C/g, kh, kw)``."""
+    x (N, C, H, W) -> dw w_shape (O, C/g, kh, kw)``; when ``dy`` is larger than the
+    columns (C·kh·kw < O), ``Σ_n dy_n,g @ cols_n,gᵀ`` as the reference does instead."""
     n, c = x.shape[:2]
     o = w_shape[0]
     _check_groups(c, w_shape, groups)
     kernel_size = tuple(w_shape[2:])
     _check_output_shape(dy, x.shape, kernel_size, stride, padding, dilation)
-    length = n * dy.shape[2] * dy.shape[3]
+    patch = w_shape[1] * kernel_size[0] * kernel_size[1]
+    length = dy.shape[2] * dy.shape[3]
+    if c * kernel_size[0] * kernel_size[1] < o:
+        # dy is the bigger operand (conv 1 of the seed CNN: 9 patch rows, 32 channels),
+        # so transposing it costs more than N small GEMMs plus a sum: do those.
+        cols = _columns(x, kernel_size, stride, padding, dilation)
+        cols = cols.reshape(n, groups, patch, length)                        # (N, g, K, L)
+        dy_groups = xp.ascontiguousarray(dy).reshape(n, groups, o // groups, length)
+        per_image = xp.matmul(dy_groups, cols.swapaxes(-1, -2))             # (N, g, O/g, K)
+        return per_image.sum(axis=0).reshape(tuple(w_shape))
     cols = _columns(x, kernel_size, stride, padding, dilation, batch_major=False)
-    cols = cols.reshape(groups, w_shape[1] * kernel_size[0] * kernel_size[1], length)  # (g, K, N·L)
-    dy_t = xp.ascontiguousarray(dy.transpose(1, 0, 2, 3)).reshape(groups, o // groups, length)
+    cols = cols.reshape(groups, patch, n * length)                           # (g, K, N·L)
+    dy_t = xp.ascontiguousarray(dy.transpose(1, 0, 2, 3)).reshape(groups, o // groups, n * length)
     return xp.matmul(dy_t, cols.swapaxes(-1, -2)).reshape(tuple(w_shape))    # (g, O/g, K)
