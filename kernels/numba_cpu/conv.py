@@ -8,7 +8,7 @@ Same names, shapes and formulas as ``reference/conv.py``: ``x (N, C, H, W)``,
     backward input   dx_n = col2im(W_gᵀ @ dy_n,g)             per image, then a fold
     backward weight  dW_g = dy_g @ cols_gᵀ                    ONE GEMM over N·L
 
-What this file changes, each measured (2-core AMD EPYC (Zen 5), OpenBLAS 0.3.31, float32,
+What this file changes, each measured (2-core AMD EPYC with AVX-512, OpenBLAS 0.3.31, float32,
 seed CNN conv 2 = 64×32×13×13 ∗ 64×32×3×3, 1 thread, best of 20 on a shared machine):
 
 * ``im2col``/``col2im`` are numba loops, parallel over the batch, that clip every tap's
@@ -23,13 +23,14 @@ seed CNN conv 2 = 64×32×13×13 ∗ 64×32×3×3, 1 thread, best of 20 on a sha
   (conv 1: 9 rows against 32 channels) the per-image GEMMs stay (0.51 against 0.55 ms
   for the reference; the one-GEMM form took 0.60-0.72 ms there).
 
-Why not a direct loop or Winograd: the GEMM is ~70% of the reference's time at these
-sizes and OpenBLAS runs it at ~110 GFLOP/s on one core; a numba loop without fastmath
-(no FMA contraction, as ``_jit`` requires for parity) cannot approach that, and a direct
-C=1 loop measured 1.8 ms against 0.4 ms for im2col + GEMM on conv 1.  Winograd F(2,3)
-would cut conv 2's GEMM work 2.25×: its 16 transformed GEMMs alone measured 1.4 ms
-against 2.6 ms for the im2col GEMM, so it is the next step for 3×3 stride-1 forward and
-input-gradient convolutions (not done here; see the issue's report).
+Why not a direct loop or Winograd: the GEMM is most of the time at these sizes and
+OpenBLAS runs it at ~110 GFLOP/s on one core; a numba loop without fastmath (no FMA
+contraction, as ``_jit`` requires for parity) cannot approach that: a direct C = 1 loop
+took 1.8 ms against 0.4 ms for im2col + GEMM on conv 1.  Winograd F(2,3) cuts conv 2's
+multiplications 2.25×, and its 16 batched ``(O, C) @ (C, tiles)`` GEMMs took 1.4 ms
+against 2.5 ms for the im2col GEMM; but a numba prototype of its transforms took 2.4 ms
+(input: 16 scattered writes per 4×4 tile) + 0.8 ms (output), 5.1 ms in all against
+3.0 ms here, so it is not used; a tile-blocked input transform is what it would need.
 
 Accepted: float32/float64 ``x`` and ``w`` of one dtype (any layout; copied to C order).
 """

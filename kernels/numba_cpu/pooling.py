@@ -22,6 +22,11 @@ padded copy, and keeps the running max and its index in registers.
   table ``D (OH, OW)`` (``avg_pool_divisor``), so count_include_pad, ceil_mode and
   divisor_override follow one definition.  The forward sums in float64 and rounds once.
 
+Measured (1 thread, float32, best of 25 on a shared 2-core AMD EPYC): the seed CNN's
+first pool, 64×32×26×26 2×2/2, 2.3 ms forward against 11-18 ms for the reference and
+5.4 ms for PyTorch, 0.22 ms backward against 1.0 ms.  Every index is cast to unsigned:
+numba guards each signed index it cannot prove ≥ 0 with a wraparound test.
+
 Accepted: float32 and float64 inputs of any layout (copied to C order first); other
 dtypes (float16, integers) go to the reference.
 """
