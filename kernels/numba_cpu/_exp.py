@@ -25,11 +25,14 @@ literal would silently promote float32 arithmetic to float64.
 """
 import math
 
-import numpy as np
+import numba  # noqa: F401  (first: a machine without numba skips the backend, not llvmlite)
 from llvmlite import ir
 from numba.extending import intrinsic
 
+from ..catalogue import get_array_module
 from ._jit import jit
+
+np = get_array_module()         # numba kernels take numpy arrays only (dispatch sees to it)
 
 # (lo, hi, ln2_hi, ln2_lo, bias, mantissa bits) per dtype; ln2_hi has trailing zero bits
 # so that k·ln2_hi is exact for every k in range (fdlibm's split for float64).

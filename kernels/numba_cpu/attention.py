@@ -33,12 +33,16 @@ per head, which owns that head's dq, dk and dv outright (no atomics, and no per-
 copies of dq, which would cost O(threads·L·D)); with fewer heads than threads the
 backward leaves threads idle.
 """
-import numpy as np
+import numba  # noqa: F401  (a machine without numba skips this backend)
 
-from ..catalogue import CATALOGUE
+from ..catalogue import CATALOGUE, get_array_module
 from ..reference.attention import _resolve_scale
 from ._exp import exp_shifted, exp_table
 from ._jit import jit, prange
+
+# numba kernels take numpy arrays only (dispatch sees to it), so xp is numpy here; numba
+# compiles the ``np.*`` calls below from this module global.
+np = get_array_module()
 
 # 64 keys × D ≤ 128 floats of K and V stay in L1/L2 while a tile's query rows stream past.
 BLOCK_Q = 64
