@@ -33,7 +33,7 @@ per head, which owns that head's dq, dk and dv outright (no atomics, and no per-
 copies of dq, which would cost O(threads·L·D)); with fewer heads than threads the
 backward leaves threads idle.
 """
-import numba  # noqa: F401  (a machine without numba skips this backend)
+import numba  # (first: a machine without numba skips this backend)
 
 from ..catalogue import CATALOGUE, get_array_module
 from ..reference.attention import _resolve_scale
@@ -183,7 +183,23 @@ def _backward_blocks(q, k, v, out, lse, d_out, mask, mask_index, row_step, col_s
 
 
 # ---------------------------------------------------------------- entry points
+# Below this many score entries × D a call runs on one thread: waking numba's workers
+# costs microseconds on an idle machine and a scheduler time slice (~10 ms measured, 2
+# busy cores) on a loaded one, more than the whole call (~0.2 ms on one thread).
+SERIAL_BELOW = 1 << 22
 _EXP_TABLES = {}
+
+
+def _run(kernel, work, *args):
+    """``kernel(*args)`` on numba's thread pool, or on one thread when ``work`` is small."""
+    threads = numba.get_num_threads()
+    if work >= SERIAL_BELOW or threads == 1:
+        return kernel(*args)
+    numba.set_num_threads(1)                   # thread-local, restored below
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(threads)
 
 
 def _exp_constants(dtype):
@@ -270,8 +286,8 @@ def flash_attention_forward(q, k, v, mask=None, scale=None, causal=False):
     operands = _mask_operands(mask, batch, lq, lk, dtype)
     out = np.zeros((qh.shape[0], lq, dv), dtype)
     lse = np.empty((qh.shape[0], lq), dtype)
-    _forward_blocks(qh, kh, vh, *operands, dtype.type(_resolve_scale(q, scale)), bool(causal),
-                    _exp_constants(dtype), out, lse)
+    _run(_forward_blocks, qh.shape[0] * lq * lk * d, qh, kh, vh, *operands,
+         dtype.type(_resolve_scale(q, scale)), bool(causal), _exp_constants(dtype), out, lse)
     return out.reshape(batch + (lq, dv)), lse.reshape(batch + (lq,))
 
 
@@ -285,8 +301,7 @@ def flash_attention_backward(q, k, v, out, lse, d_out, mask=None, scale=None, ca
     lseh = _as_heads(lse, batch, (lq,))
     operands = _mask_operands(mask, batch, lq, lk, dtype)
     dq, dk, d_v = np.zeros_like(qh), np.zeros_like(kh), np.zeros_like(vh)
-    _backward_blocks(qh, kh, vh, outh, lseh, doh, *operands,
-                     dtype.type(_resolve_scale(q, scale)), bool(causal), _exp_constants(dtype),
-                     dq, dk, d_v)
+    _run(_backward_blocks, qh.shape[0] * lq * lk * d, qh, kh, vh, outh, lseh, doh, *operands,
+         dtype.type(_resolve_scale(q, scale)), bool(causal), _exp_constants(dtype), dq, dk, d_v)
     return (dq.reshape(batch + (lq, d)), dk.reshape(batch + (lk, d)),
             d_v.reshape(batch + (lk, dv)))
