@@ -28,6 +28,9 @@ keeps float64 within 1e-10 of the reference): the products are row-vector × til
 (``_add_vector_times_matrix``) over a contiguous axis (a transposed K tile, rows of V, K
 and the gradients), which LLVM vectorises without reassociating any sum; the exps go
 through ``_exp.exp_shifted``, a polynomial exp that vectorises where libm's does not.
+The backward takes query rows four at a time, so each entry of a tile's dkᵀ and dvᵀ is
+loaded and stored once per four multiply-adds.
+
 Parallelism: the forward pass runs (head, query tile) tasks; the backward runs one task
 per head, which owns that head's dq, dk and dv outright (no atomics, and no per-thread
 copies of dq, which would cost O(threads·L·D)); with fewer heads than threads the
@@ -47,6 +50,7 @@ np = get_array_module()
 # 64 keys × D ≤ 128 floats of K and V stay in L1/L2 while a tile's query rows stream past.
 BLOCK_Q = 64
 BLOCK_K = 64
+ROWS = 4            # query rows per pass over a tile's dk and dv in the backward
 
 
 @jit
@@ -145,8 +149,11 @@ def _backward_blocks(q, k, v, out, lse, d_out, mask, mask_index, row_step, col_s
                 delta[i] += d_out[h, i, c] * out[h, i, c]
         k_t = np.empty((d, BLOCK_K), q.dtype)
         v_t = np.empty((d_v, BLOCK_K), q.dtype)
-        p = np.empty(BLOCK_K, q.dtype)
-        ds = np.empty(BLOCK_K, q.dtype)
+        dk_t = np.empty((d, BLOCK_K), q.dtype)         # this tile's dk and dv, transposed
+        dv_t = np.empty((d_v, BLOCK_K), q.dtype)
+        p = np.zeros((ROWS, BLOCK_K), q.dtype)          # P and s·dS of a group of query rows
+        ds = np.zeros((ROWS, BLOCK_K), q.dtype)
+        zero = np.zeros(1, q.dtype)[0]        # a Python 0 would promote float32 math to float64
         for k0 in range(0, lk, BLOCK_K):
             width = min(BLOCK_K, lk - k0)
             for j in range(width):
@@ -154,32 +161,54 @@ def _backward_blocks(q, k, v, out, lse, d_out, mask, mask_index, row_step, col_s
                     k_t[c, j] = k[h, k0 + j, c]
                 for c in range(d_v):
                     v_t[c, j] = v[h, k0 + j, c]
-            # Causal: only queries i ≥ k0 see a key of this tile.
-            for i in range(k0 if causal else 0, lq):
-                row_lse = lse[h, i]
-                if row_lse == -np.inf:
-                    continue                           # fully masked row: P = 0, no gradient
-                stop = min(width, i + 1 - k0) if causal else width
-                p[:stop] = 0
-                ds[:stop] = 0
-                _add_vector_times_matrix(q[h, i], d, k_t, stop, p)         # q_i K_Jᵀ
-                _add_vector_times_matrix(d_out[h, i], d_v, v_t, stop, ds)  # dP_iJ = dO_i V_Jᵀ
-                for j in range(stop):
-                    s = p[j] * scale
-                    if has_mask:
-                        s += mask[m_index, i * row_step, (k0 + j) * col_step]
-                    p[j] = s
-                exp_shifted(p, stop, row_lse, exp_constants)      # P_ij = exp(S_ij − lse_i)
-                for j in range(stop):
-                    ds[j] = p[j] * (ds[j] - delta[i]) * scale   # s·dS_ij, ready for dq and dk
-                # Rank-one updates of this tile's dv and dk rows (they stay in L1 meanwhile).
-                for j in range(stop):
-                    pj, dsj = p[j], ds[j]
-                    for c in range(d_v):
-                        dv[h, k0 + j, c] += pj * d_out[h, i, c]
-                    for c in range(d):
-                        dk[h, k0 + j, c] += dsj * q[h, i, c]
-                _add_vector_times_matrix(ds, stop, k[h, k0:k0 + stop], d, dq[h, i])  # += dS K
+            dk_t[:, :width] = 0
+            dv_t[:, :width] = 0
+            # Causal: only queries i ≥ k0 see a key of this tile.  Rows go in groups of
+            # ROWS, so each dk/dv entry is loaded and stored once per group, not per row.
+            for i0 in range(k0 if causal else 0, lq, ROWS):
+                rows = min(ROWS, lq - i0)
+                stop = min(width, i0 + rows - k0) if causal else width   # the widest row
+                for r in range(ROWS):
+                    p[r, :stop] = 0
+                    ds[r, :stop] = 0
+                    i = i0 + r
+                    if r >= rows or lse[h, i] == -np.inf:
+                        continue                       # no row, or a fully masked one: P = 0
+                    _add_vector_times_matrix(q[h, i], d, k_t, stop, p[r])         # q_i K_Jᵀ
+                    _add_vector_times_matrix(d_out[h, i], d_v, v_t, stop, ds[r])  # dO_i V_Jᵀ
+                    for j in range(stop):
+                        s = p[r, j] * scale
+                        if has_mask:
+                            s += mask[m_index, i * row_step, (k0 + j) * col_step]
+                        if causal and k0 + j > i:
+                            s = -np.inf
+                        p[r, j] = s
+                    exp_shifted(p[r], stop, lse[h, i], exp_constants)   # exp(S_ij − lse_i)
+                    for j in range(stop):
+                        ds[r, j] = p[r, j] * (ds[r, j] - delta[i]) * scale   # s·dS_ij
+                    _add_vector_times_matrix(ds[r], stop, k[h, k0:k0 + stop], d, dq[h, i])
+                # dkᵀ[:, J] += Σ_r q_r ⊗ s·dS_rJ and dvᵀ[:, J] += Σ_r dO_r ⊗ P_rJ, four rows
+                # per pass (rows past the group are zero in p and ds, and read as zero here).
+                for c in range(d):
+                    x0 = q[h, i0, c]
+                    x1 = q[h, i0 + 1, c] if rows > 1 else zero
+                    x2 = q[h, i0 + 2, c] if rows > 2 else zero
+                    x3 = q[h, i0 + 3, c] if rows > 3 else zero
+                    for j in range(stop):
+                        dk_t[c, j] += (x0 * ds[0, j] + x1 * ds[1, j]) + \
+                            (x2 * ds[2, j] + x3 * ds[3, j])
+                for c in range(d_v):
+                    x0 = d_out[h, i0, c]
+                    x1 = d_out[h, i0 + 1, c] if rows > 1 else zero
+                    x2 = d_out[h, i0 + 2, c] if rows > 2 else zero
+                    x3 = d_out[h, i0 + 3, c] if rows > 3 else zero
+                    for j in range(stop):
+                        dv_t[c, j] += (x0 * p[0, j] + x1 * p[1, j]) + (x2 * p[2, j] + x3 * p[3, j])
+            for j in range(width):
+                for c in range(d):
+                    dk[h, k0 + j, c] = dk_t[c, j]
+                for c in range(d_v):
+                    dv[h, k0 + j, c] = dv_t[c, j]
 
 
 # ---------------------------------------------------------------- entry points
