@@ -118,7 +118,9 @@ def flash_attention_forward(q, k, v, mask=None, scale=None, causal=False):
     ``lse = −∞`` and ``out = 0``.  Batch dims broadcast (q, k, v and mask)."""
     xp = get_array_module(q, k, v, mask)
     scores = masked_scores(q, k, mask, scale, causal)
-    row_max = scores.max(axis=-1)
+    # No keys at all (Lk = 0) is the limit of "every key masked": out = 0, lse = −∞.
+    row_max = scores.max(axis=-1) if scores.shape[-1] else \
+        xp.full(scores.shape[:-1], -xp.inf, dtype=scores.dtype)
     shift = xp.where(xp.isneginf(row_max), 0, row_max)       # −∞ − −∞ would be NaN
     total = xp.exp(scores - shift[..., None]).sum(axis=-1)    # 0 only on fully masked rows
     lse = xp.where(total > 0, xp.log(xp.where(total > 0, total, 1)) + shift, -xp.inf)

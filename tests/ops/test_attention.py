@@ -96,6 +96,17 @@ def test_fully_masked_rows_give_zero_output_and_zero_gradients(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_empty_key_or_query_sequences_match_torch(backend):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    for length, source in ((3, 0), (0, 3)):
+        q, k, v = (cpu_leaf(rng.standard_normal((2, n, 4))) for n in (length, source, source))
+        with _within(backend):
+            run_both(torch, F.scaled_dot_product_attention,
+                     torch.nn.functional.scaled_dot_product_attention, [q, k, v])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_float32_matches_float64(backend):
     rng = np.random.default_rng(1)
     arrays = [rng.standard_normal((3, 100, 8)) for _ in range(3)]
