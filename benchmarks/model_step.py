@@ -1,6 +1,6 @@
 """One training step (forward, backward, optimizer) of the seed models, minigrad vs PyTorch.
 
-    python -m benchmarks.model_step [--repeats 20] [--threads 1] [--out benchmarks/results]
+    python -m minigrad_benchmarks.model_step [--repeats 20] [--threads 1 2] [--update-readme]
 
 Models: the seed-004 MLP 784-256-128-10 and the seed-001 CNN at batch 64 on MNIST-shaped
 input, and the character GPT (vocabulary 65) at 2 layers × 128, context 64, batch 16 on the
@@ -8,42 +8,25 @@ CPU, or 6 layers × 384, context 256, batch 64 with ``--device cuda``. Each libr
 PyTorch twins in ``benchmarks/torch_twins.py`` mirror ``models/``; parameter counts are
 checked equal), runs a few
 warm-up steps, then the median of ``--repeats`` timed steps is reported, in the same
-process, both libraries held to the same thread count (``--threads``, default 1: on a
-shared 2-core machine a multi-threaded BLAS that competes with other work can run 10-30×
-slower than one thread, which would measure the neighbours, not the library). Results: a
-table on stdout, ``model_step.json`` and a bar chart ``model_step.png`` under ``--out``.
+process, both libraries held to the same thread count (``--threads``, default 1, set with
+``torch.set_num_threads`` and ``minigrad.set_num_threads``: on a shared 2-core machine a
+multi-threaded BLAS that competes with other work can run 10-30× slower than one thread,
+which would measure the neighbours, not the library). Results: a table on stdout,
+``model_step.json`` and a bar chart ``model_step.png`` under ``--out``.
 """
 import argparse
 import json
 import os
 import platform
 import statistics
-import sys
 import time
 
+import numpy as np
 
-def _threads_from_argv(argv):
-    """The --threads value, read before numpy loads: BLAS fixes its pool at import."""
-    for i, arg in enumerate(argv):
-        if arg == "--threads" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--threads="):
-            return arg.split("=", 1)[1]
-    return "1"
-
-
-if __name__ == "__main__":
-    # numba's pool too: its CPU kernels would otherwise take every core.
-    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                 "NUMBA_NUM_THREADS"):
-        os.environ[_var] = _threads_from_argv(sys.argv[1:])
-
-import numpy as np  # noqa: E402
-
-import minigrad as mg  # noqa: E402
+import minigrad as mg
 from minigrad_models.cnn import SeedCNN
-from minigrad_models.gpt import GPT, GPTConfig  # noqa: E402
-from minigrad_models.mlp import SeedMLP  # noqa: E402
+from minigrad_models.gpt import GPT, GPTConfig
+from minigrad_models.mlp import SeedMLP
 
 VOCAB, BLOCK, BATCH_LM = 65, 64, 16
 
@@ -102,6 +85,8 @@ def _count(params):
 def run(repeats=20, threads=1, device="cpu"):
     import torch
     torch.set_num_threads(threads)
+    # After torch's import, so the BLAS and OpenMP it loaded are resized too.
+    mg.set_num_threads(threads)
     rng = np.random.default_rng(0)
     rows = []
     sync_mg = mg.cuda.synchronize if device == "cuda" else (lambda: None)
@@ -134,43 +119,75 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def save_chart(rows, path):
+def save_chart(runs, path):
+    """One panel per thread count: minigrad and PyTorch ms per step, per model."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    y = np.arange(len(rows))
-    ax.barh(y - 0.2, [r["minigrad_ms"] for r in rows], height=0.4, label="minigrad")
-    ax.barh(y + 0.2, [r["torch_ms"] for r in rows], height=0.4, label="PyTorch (CPU, eager)")
-    ax.set_yticks(y, [r["model"] for r in rows])
-    ax.set_xlabel("ms per training step (median)")
-    ax.set_xscale("log")
-    ax.legend()
+    fig, axes = plt.subplots(1, len(runs), figsize=(6 * len(runs), 3.5), squeeze=False)
+    for ax, run_ in zip(axes[0], runs):
+        rows = run_["rows"]
+        y = np.arange(len(rows))
+        ax.barh(y - 0.2, [r["minigrad_ms"] for r in rows], height=0.4, label="minigrad")
+        ax.barh(y + 0.2, [r["torch_ms"] for r in rows], height=0.4,
+                label="PyTorch (CPU, eager)")
+        ax.set_yticks(y, [r["model"] for r in rows])
+        ax.set_xlabel("ms per training step (median)")
+        ax.set_xscale("log")
+        ax.set_title(f"{run_['threads']} thread{'s' if run_['threads'] > 1 else ''}")
+        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
+README_BEGIN, README_END = "<!-- model_step table: begin -->", "<!-- model_step table: end -->"
+
+
+def readme_block(runs, repeats):
+    """The README's speed table (between the markers), from a run's results."""
+    parts = [README_BEGIN, f"One training step, median of {repeats}, both libraries at the "
+             f"same thread count, same process (`benchmarks/results/model_step.json`):", ""]
+    for run_ in runs:
+        parts += [f"{run_['threads']} thread{'s' if run_['threads'] > 1 else ''}:", "", "```",
+                  format_table(run_["rows"]), "```", ""]
+    return "\n".join(parts + [README_END])
+
+
+def update_readme(runs, repeats, path="README.md"):
+    text = open(path, encoding="utf-8").read()
+    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text[:start] + readme_block(runs, repeats) + text[end:])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS/torch threads for both libraries (read before numpy loads)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
+                        help="thread counts to run, each for both libraries "
+                             "(torch/minigrad.set_num_threads), e.g. --threads 1 2")
+    parser.add_argument("--update-readme", action="store_true",
+                        help="rewrite the speed table in README.md from this run")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                         help="cuda: the GPU sizes (GPT 6 layers x 384, context 256, batch 64)")
     parser.add_argument("--out", default=os.path.join("benchmarks", "results"))
     args = parser.parse_args(argv)
     if args.device == "cuda" and not mg.cuda.is_available():
         parser.error("--device cuda needs a GPU with CuPy (pip install -e '.[gpu]')")
-    rows, threads = run(args.repeats, args.threads, args.device)
-    print(format_table(rows))
+    runs = []
+    for threads in args.threads:
+        rows, _ = run(args.repeats, threads, args.device)
+        print(f"{threads} thread(s):\n{format_table(rows)}\n", flush=True)
+        runs.append({"threads": threads, "rows": rows})
     os.makedirs(args.out, exist_ok=True)
     stem = "model_step" if args.device == "cpu" else "model_step_cuda"
     with open(os.path.join(args.out, f"{stem}.json"), "w") as f:
-        json.dump({"rows": rows, "threads": threads, "device": args.device,
-                   "machine": platform.machine(),
+        json.dump({"runs": runs, "device": args.device, "machine": platform.machine(),
                    "processor": platform.processor(), "numpy": np.__version__}, f, indent=1)
-    save_chart(rows, os.path.join(args.out, f"{stem}.png"))
+    save_chart(runs, os.path.join(args.out, f"{stem}.png"))
+    if args.update_readme:
+        update_readme(runs, args.repeats)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ __all__ = [
     "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax", "log_softmax", "logsumexp", "attention_forward", "attention_backward",
+    "flash_attention_forward", "flash_attention_backward",
     "erf", "erfc", "sigmoid", "gelu", "gelu_tanh", "layer_norm_forward", "layer_norm_backward",
     "cross_entropy_forward", "cross_entropy_backward", "embedding_backward",
 ]
@@ -131,6 +132,30 @@ def attention_forward(q, k, v, mask=None, scale=None):
 def attention_backward(q, k, v, weights, d_out, scale=None):
     """``(dq, dk, dv)`` with ``dS = W ⊙ (dW − rowsum(dW ⊙ W))``, in broadcast batch shape."""
     return CATALOGUE.dispatch("attention_backward", q, k, v, weights, d_out, scale)
+
+
+def flash_attention_forward(q, k, v, mask=None, scale=None, causal=False):
+    """Attention without the weight matrix: ``-> (out (..., Lq, Dv), lse (..., Lq))``.
+
+    ``q (..., Lq, D)``, ``k (..., Lk, D)``, ``v (..., Lk, Dv)``, batch dims broadcast;
+    ``S = scale·q kᵀ + B`` with ``B`` from ``mask`` (bool True = keep, or additive float,
+    broadcast to ``(..., Lq, Lk)``) and, if ``causal``, −∞ above the diagonal (key j > query
+    i, top-left aligned as PyTorch's ``is_causal``); ``scale`` defaults to ``1/√D``.
+    Blockwise implementations stream over key tiles J with an online softmax, per row i:
+    ``m' = max(m, max_j S_ij)``, ``l ← e^(m−m')·l + Σ_j e^(S_ij−m')``,
+    ``a ← e^(m−m')·a + e^(S_iJ−m') v_J``; then ``out_i = a/l`` and ``lse_i = m + log l``.
+    What backward needs besides q, k, v is ``out`` and ``lse``: O(L·D), not O(Lq·Lk).
+    A row with every key masked gets ``out = 0`` and ``lse = −∞``."""
+    return CATALOGUE.dispatch("flash_attention_forward", q, k, v, mask, scale, causal)
+
+
+def flash_attention_backward(q, k, v, out, lse, d_out, mask=None, scale=None, causal=False):
+    """VJP of ``flash_attention_forward`` from its saved ``out`` and ``lse``:
+    ``-> (dq, dk, dv)`` in the broadcast batch shape.  With ``W = exp(S − lse)`` rebuilt a
+    tile at a time and ``D = rowsum(dO ⊙ O)``: ``dv = Wᵀ dO``, ``dS = W ⊙ (dO vᵀ − D)``,
+    ``dq = scale·dS k``, ``dk = scale·dSᵀ q``; fully masked rows contribute nothing."""
+    return CATALOGUE.dispatch("flash_attention_backward", q, k, v, out, lse, d_out, mask, scale,
+                              causal)
 
 
 def erf(x):

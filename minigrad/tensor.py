@@ -19,6 +19,8 @@ import numpy as np
 from . import dtypes
 from .device import as_device, device_of_array, move_array
 
+_new_object = object.__new__
+
 
 def to_array(data, dtype=None, device=None):
     """Turn tensor-like data into an array of ``device`` with PyTorch's dtype inference:
@@ -102,9 +104,17 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array, requires_grad=False, version_counter=None):
-        """Wrap an xp array without copying or checking (the ops' fast path)."""
-        t = cls.__new__(cls)
-        t._init(array, requires_grad, version_counter)
+        """Wrap an xp array without copying or checking (the ops' fast path: ``_init``
+        written out, since every op output passes through here)."""
+        t = _new_object(cls)
+        if type(array) is not np.ndarray and isinstance(array, np.generic):
+            array = np.asarray(array)      # numpy ufuncs on 0-d arrays return scalars
+        t.data = array
+        t._requires_grad = requires_grad
+        t.grad = t.grad_fn = t._base = t._grad_accumulator = None
+        t._output_slot = 0
+        t._retains_grad = False
+        t._version_counter = version_counter or VersionCounter()
         return t
 
     @classmethod

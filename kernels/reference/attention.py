@@ -76,3 +76,70 @@ def attention_backward(q, k, v, weights, d_out, scale=None):
     dq = (d_scores @ k) * s                                                  # (..., Lq, D)
     dk = (d_scores.swapaxes(-1, -2) @ q) * s                                 # (..., Lk, D)
     return dq, dk, dv
+
+
+# ---------------------------------------------------------------- flash-attention oracle
+# The blockwise kernels never hold the (Lq, Lk) matrix; what they keep instead is the
+# log-sum-exp of each score row, from which backward rebuilds any weight as
+# W_ij = exp(S_ij − lse_i).  These references compute the same (out, lse) and gradients
+# the plain way, materialising S, so a blockwise kernel has an oracle to be tested against.
+
+def masked_scores(q, k, mask=None, scale=None, causal=False):
+    """``S = s·q kᵀ + B`` with the mask and the causal pattern applied: ``(..., Lq, Lk)``.
+
+    ``causal`` keeps key ``j ≤ i`` for query ``i`` (top-left aligned, PyTorch's
+    ``is_causal``: with Lq ≠ Lk the diagonal starts at (0, 0)); it combines with ``mask``.
+    """
+    xp = get_array_module(q, k, mask)
+    scores = (q @ k.swapaxes(-1, -2)) * _resolve_scale(q, scale)
+    if mask is not None:
+        if mask.dtype == bool:
+            scores = xp.where(mask, scores, -xp.inf)
+        else:
+            scores = scores + mask.astype(scores.dtype, copy=False)
+    if causal:
+        lq, lk = scores.shape[-2:]
+        keep = xp.tril(xp.ones((lq, lk), dtype=bool))
+        scores = xp.where(keep, scores, -xp.inf)
+    return scores
+
+
+def _weights_from_lse(scores, lse):
+    """``W_ij = exp(S_ij − lse_i)``, and 0 on rows whose every key is masked (lse = −∞)."""
+    xp = get_array_module(scores, lse)
+    dead = xp.isneginf(lse)[..., None]
+    return xp.where(dead, 0, xp.exp(scores - xp.where(dead, 0, lse[..., None])))
+
+
+@CATALOGUE.reference("flash_attention_forward")
+def flash_attention_forward(q, k, v, mask=None, scale=None, causal=False):
+    """``(out, lse)``: ``out = softmax(S) v (..., Lq, Dv)``, ``lse_i = log Σ_j exp(S_ij)``
+    ``(..., Lq)``, with S from ``masked_scores``.  A row with every key masked has
+    ``lse = −∞`` and ``out = 0``.  Batch dims broadcast (q, k, v and mask)."""
+    xp = get_array_module(q, k, v, mask)
+    scores = masked_scores(q, k, mask, scale, causal)
+    # No keys at all (Lk = 0) is the limit of "every key masked": out = 0, lse = −∞.
+    row_max = scores.max(axis=-1) if scores.shape[-1] else \
+        xp.full(scores.shape[:-1], -xp.inf, dtype=scores.dtype)
+    shift = xp.where(xp.isneginf(row_max), 0, row_max)       # −∞ − −∞ would be NaN
+    total = xp.exp(scores - shift[..., None]).sum(axis=-1)    # 0 only on fully masked rows
+    lse = xp.where(total > 0, xp.log(xp.where(total > 0, total, 1)) + shift, -xp.inf)
+    return _weights_from_lse(scores, lse) @ v, lse
+
+
+@CATALOGUE.reference("flash_attention_backward")
+def flash_attention_backward(q, k, v, out, lse, d_out, mask=None, scale=None, causal=False):
+    """``(dq, dk, dv)`` from the saved ``out`` and ``lse``, rebuilding W from lse:
+
+        W  = exp(S − lse)                 (0 on fully masked rows)
+        Dᵢ = rowsum(dO ⊙ O)ᵢ              (= rowsum(dW ⊙ W)ᵢ, since O = W v)
+        dv = Wᵀ dO,   dS = W ⊙ (dO vᵀ − D),   dq = s·dS k,   dk = s·dSᵀ q
+
+    Gradients come in the broadcast batch shape (the caller reduces them to an input's).
+    """
+    s = _resolve_scale(q, scale)
+    weights = _weights_from_lse(masked_scores(q, k, mask, scale, causal), lse)
+    delta = (d_out * out).sum(axis=-1, keepdims=True)                        # (..., Lq, 1)
+    dv = weights.swapaxes(-1, -2) @ d_out
+    d_scores = weights * (d_out @ v.swapaxes(-1, -2) - delta)
+    return (d_scores @ k) * s, (d_scores.swapaxes(-1, -2) @ q) * s, dv

@@ -18,18 +18,19 @@ The scheduler does not decide what a visit means. A *front end* does (``function
 
 ``Accumulate`` (``Tensor.backward``) adds the gradients reaching leaves' ``AccumulateGrad``
 nodes into ``.grad``; ``Capture`` (``autograd.grad``) returns the gradients reaching
-chosen edges and touches no ``.grad``. Either may prune: a node from which no target can
-be reached (``reaching``) need not run.
+chosen edges and touches no ``.grad``. Either may prune (``front_end.prunes``): a node
+from which no target can be reached (``reaching``) need not run.
 """
 from ..tensor import Tensor
 from .grad_mode import is_grad_enabled, set_grad_enabled_flag
 
 
-def discover(root_nodes):
+def discover(root_nodes, with_consumers=False):
     """Walk the graph from the roots: per node, the number of edges pointing at it from
-    reachable nodes (its pending consumers) and the list of those consumers."""
+    reachable nodes (its pending consumers) and, when asked (for pruning), the list of
+    those consumers."""
     dependencies = {node: 0 for node in root_nodes}
-    consumers = {node: [] for node in root_nodes}
+    consumers = {node: [] for node in root_nodes} if with_consumers else None
     stack = list(root_nodes)
     while stack:
         node = stack.pop()
@@ -37,11 +38,15 @@ def discover(root_nodes):
             if edge is None:
                 continue
             child = edge.node
-            if child not in dependencies:
-                dependencies[child], consumers[child] = 0, []
+            if child in dependencies:
+                dependencies[child] += 1
+            else:
+                dependencies[child] = 1
                 stack.append(child)
-            dependencies[child] += 1
-            consumers[child].append(node)
+                if with_consumers:
+                    consumers[child] = []
+            if with_consumers:
+                consumers[child].append(node)
     return dependencies, consumers
 
 
@@ -84,7 +89,7 @@ def execute(root_edges, root_grads, front_end, retain_graph=False, create_graph=
         buffer = buffers.setdefault(edge.node, [None] * len(edge.node.output_meta))
         buffer[edge.slot] = accumulate(buffer[edge.slot], grad, create_graph)
     root_nodes = list(buffers)
-    dependencies, consumers = discover(root_nodes)
+    dependencies, consumers = discover(root_nodes, front_end.prunes)
     front_end.prepare(consumers)
     ready = [node for node in root_nodes if dependencies[node] == 0]
     previous_mode = is_grad_enabled()
@@ -96,17 +101,26 @@ def execute(root_edges, root_grads, front_end, retain_graph=False, create_graph=
             input_grads = front_end.visit(node, grads)
             if not retain_graph:
                 node.release()
+            # (The loop below runs once per graph edge: it is written out, without helper
+            # calls, because it is the engine's hot path.)
             for index, edge in enumerate(node.next_edges):
                 if edge is None:
                     continue
+                target, slot = edge
                 grad = input_grads[index] if input_grads is not None else None
                 if grad is not None:
-                    target = edge.node
-                    _check_grad_shape(node, index, grad, target.output_meta[edge.slot][0])
-                    buffer = buffers.setdefault(target, [None] * len(target.output_meta))
-                    buffer[edge.slot] = accumulate(buffer[edge.slot], grad, create_graph)
-                dependencies[edge.node] -= 1
-                if dependencies[edge.node] == 0:
-                    ready.append(edge.node)
+                    meta = target.output_meta
+                    if grad.data.shape != meta[slot][0]:
+                        _check_grad_shape(node, index, grad, meta[slot][0])
+                    buffer = buffers.get(target)
+                    if buffer is None:
+                        buffer = buffers[target] = [None] * len(meta)
+                    current = buffer[slot]
+                    buffer[slot] = grad if current is None else accumulate(current, grad,
+                                                                           create_graph)
+                pending = dependencies[target] - 1
+                dependencies[target] = pending
+                if pending == 0:
+                    ready.append(target)
     finally:
         set_grad_enabled_flag(previous_mode)

@@ -54,9 +54,12 @@ class SavedTensor:
 
     def __init__(self, tensor, node=None, slot=None):
         self.node, self.slot = node, slot
-        if node is None:
+        if node is None:     # an input: hold it (the common case, written out)
             self.tensor, self.weak_output, self.data = tensor, None, None
-        self.track(tensor)
+            counter = self.version_counter = tensor._version_counter
+            self.version = counter.value
+        else:
+            self.track(tensor)
 
     def track(self, tensor):
         """Follow ``tensor`` (an output, or the tensor an in-place op rebound it to)."""
@@ -114,17 +117,20 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
+_new_edge = tuple.__new__
+
+
 def gradient_edge(tensor):
     """The edge a tensor's gradient flows into: its producer's output slot, or its leaf
     accumulator (created on first use, then shared by every graph that uses the leaf)."""
     if tensor.grad_fn is not None:
-        return Edge(tensor.grad_fn, tensor._output_slot)
+        return _new_edge(Edge, (tensor.grad_fn, tensor._output_slot))
     ref = tensor._grad_accumulator
     accumulator = ref() if ref is not None else None
     if accumulator is None:
         accumulator = AccumulateGrad(tensor)
         tensor._grad_accumulator = weakref.ref(accumulator)
-    return Edge(accumulator, 0)
+    return _new_edge(Edge, (accumulator, 0))      # Edge(accumulator, 0), without __new__'s call
 
 
 class Function:
@@ -136,6 +142,7 @@ class Function:
     output_meta = ()         # per output: (shape, dtype, array type)
     outputs = ()             # weak references to the output Tensors
     generation = 0
+    _recording = False       # set by apply when this node joins the graph
     _saved = ()
     _saved_outputs = ()
     _saved_output_records = ()
@@ -150,8 +157,10 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
     def save_for_backward(self, *tensors):
-        """Save input Tensors (or None) for backward."""
-        self._saved = [None if t is None else SavedTensor(t) for t in tensors]
+        """Save input Tensors (or None) for backward (nothing is kept when the op is not
+        recorded: no backward will ask)."""
+        if self._recording:
+            self._saved = [None if t is None else SavedTensor(t) for t in tensors]
 
     def save_outputs_for_backward(self, *slots):
         """Ask ``apply`` to save these output slots (default: the first) for backward."""
@@ -207,9 +216,10 @@ class Function:
         no gradient and get None, as in PyTorch."""
         if grads.count(None) == len(grads) or True not in self.needs_input_grad:
             return (None,) * len(self.next_edges)
-        grads = [g if g is not None or meta[1].kind != "f" else
-                 Tensor._wrap(_array_module(meta[2]).zeros(meta[0], dtype=meta[1]))
-                 for g, meta in zip(grads, self.output_meta)]
+        if None in grads:
+            grads = [g if g is not None or meta[1].kind != "f" else
+                     Tensor._wrap(_array_module(meta[2]).zeros(meta[0], dtype=meta[1]))
+                     for g, meta in zip(grads, self.output_meta)]
         result = self.backward(*grads)
         return result if isinstance(result, tuple) else (result,)
 
@@ -222,7 +232,10 @@ class Function:
         if is_grad_enabled():
             needs = tuple(t._requires_grad for t in inputs)
             record = True in needs
-        fn.needs_input_grad = needs if record else (False,) * len(inputs)
+        if record:
+            fn.needs_input_grad, fn._recording = needs, True
+        else:
+            fn.needs_input_grad = (False,) * len(inputs)
         raw = fn.forward(*args, **kwargs)
         wrap = Tensor._wrap
         if type(raw) is tuple:
@@ -232,8 +245,6 @@ class Function:
             outputs = (wrap(raw, record and raw.dtype.kind == "f"),)
         if record:
             fn._connect(inputs, outputs)
-        elif fn._saved:
-            fn._saved = ()
         return outputs[0] if type(raw) is not tuple else outputs
 
     def _connect(self, inputs, outputs):
@@ -248,8 +259,14 @@ class Function:
                 generation = t.grad_fn.generation + 1
         self.next_edges = edges
         self.generation = generation
-        self.output_meta = tuple((o.data.shape, o.data.dtype, type(o.data)) for o in outputs)
-        self.outputs = tuple(weakref.ref(o) for o in outputs)
+        if len(outputs) == 1:      # the common case, without generator expressions
+            data = outputs[0].data
+            self.output_meta = ((data.shape, data.dtype, type(data)),)
+            self.outputs = (weakref.ref(outputs[0]),)
+        else:
+            self.output_meta = tuple((o.data.shape, o.data.dtype, type(o.data))
+                                     for o in outputs)
+            self.outputs = tuple(weakref.ref(o) for o in outputs)
         for slot, o in enumerate(outputs):
             if o._requires_grad:
                 o.grad_fn, o._output_slot = self, slot

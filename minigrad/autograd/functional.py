@@ -66,6 +66,7 @@ class Accumulate:
     def __init__(self, create_graph, inputs=None):
         self.create_graph = create_graph
         self.only = None if inputs is None else {gradient_edge(t): t for t in inputs}
+        self.prunes = inputs is not None
         self.useful = None
 
     def prepare(self, consumers):
@@ -110,14 +111,21 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     """``Tensor.backward``: accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``."""
-    backward((self,), None if gradient is None else (gradient,), retain_graph=retain_graph,
-             create_graph=create_graph, inputs=inputs)
+    if inputs is not None:
+        return backward((self,), None if gradient is None else (gradient,),
+                        retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+    # The common case, ``loss.backward()``, without backward()'s tuple handling.
+    execute((gradient_edge(self),), (seed_gradient(self, gradient),), Accumulate(create_graph),
+            retain_graph=create_graph if retain_graph is None else retain_graph,
+            create_graph=create_graph)
 
 
 # ---------------------------------------------------------------------- grad
 class Capture:
     """Front end of ``grad``: keep the complete gradient arriving at each target edge;
     run only nodes from which a target can be reached; never touch ``.grad``."""
+
+    prunes = True
 
     def __init__(self, targets):
         self.targets = set(targets)

@@ -35,6 +35,33 @@ class MatMul(Function):
         return da, db
 
 
+class Linear(Function):
+    """The affine map as one node: y = x Wᵀ + b for x (N, in), W (out, in), b (out,) or
+    absent → y (N, out);  dx = dy W,  dW = dyᵀ x,  db = Σ_N dy.
+
+    One GEMM and an in-place bias add on its fresh output, where the composite
+    (transpose, matmul, broadcast add) records three nodes and reduces the bias gradient
+    through ``sum_to``. ``F.linear`` folds leading dimensions into N before calling it."""
+
+    def forward(self, x, weight, bias=None):
+        self.has_bias = bias is not None
+        needs = self.needs_input_grad
+        self.save_for_backward(x if needs[1] else None, weight if needs[0] else None)
+        y = kernels.matmul(x.data, weight.data.T)
+        if bias is not None:
+            y += bias.data
+        return y
+
+    def backward(self, dy):
+        x, weight = self.saved_tensors
+        needs = self.needs_input_grad
+        dx = MatMul.apply(dy, weight) if needs[0] else None
+        dweight = MatMul.apply(dy.mT, x) if needs[1] else None
+        if not self.has_bias:
+            return dx, dweight
+        return dx, dweight, dy.sum(0) if needs[2] else None
+
+
 def _check_shapes(a, b):
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "

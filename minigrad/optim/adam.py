@@ -40,21 +40,35 @@ options follow ``torch.optim.Adam``:
   the gradient is left alone, so the decay is not rescaled by 1/√v̂;
 * ``amsgrad``: divide by √(max_{i≤t} v_i) (bias-corrected) instead of √v_t;
 * ``maximize``: ascend, by using −g.
+
+The array path (default; ``optimizer.py``) computes this with ufuncs ``out=`` into the
+state and two scratch arrays s, g′ — 11 calls per parameter in the plain case:
+
+    g′ ← −g (maximize);   s ← θ·λ;   g′ ← g′ + s          (L2 decay)   or   θ ← θ·(1 − αλ)
+    s ← g − m;   s ← s·(1 − β₁);   m ← m + s
+    v ← v·β₂;   s ← g·g;   s ← s·(1 − β₂);   v ← v + s
+    (amsgrad: v̄ ← max(v̄, v), used for v below)
+    s ← √v;   s ← s / √(1 − β₂ᵗ);   s ← s + ε;   s ← m / s;   s ← s·(−α/(1 − β₁ᵗ));   θ ← θ + s
+
+the operations, and their order, of the Tensor path (``_reference_step``,
+``foreach=False``), so both round identically.
 """
 from .. import creation
-from .optimizer import Optimizer, check_hyperparameter, step_count_dtype, update_step
+from .optimizer import (Optimizer, bump_versions, check_hyperparameter,
+                        check_implementation_flags, effective_grad, scaled, step_count_dtype)
 
 
 class Adam(Optimizer):
     """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-    amsgrad=False, *, foreach=None, maximize=False, decoupled_weight_decay=False)``."""
+    amsgrad=False, *, foreach=None, maximize=False, capturable=False, differentiable=False,
+    fused=None, decoupled_weight_decay=False)``: ``foreach=False`` takes the Tensor-op
+    path; ``capturable`` and ``differentiable`` raise NotImplementedError."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        if capturable or differentiable or fused:
-            raise NotImplementedError(f"minigrad's {type(self).__name__} has no capturable, "
-                                      "differentiable or fused mode")
+        check_implementation_flags(type(self).__name__, foreach, fused, capturable,
+                                   differentiable)
         check_hyperparameter("lr", lr, label="learning rate")
         check_hyperparameter("eps", eps, label="epsilon value")
         check_hyperparameter("beta", betas[0], high=1.0, label="beta parameter at index 0")
@@ -62,7 +76,8 @@ class Adam(Optimizer):
         check_hyperparameter("weight_decay", weight_decay, label="weight_decay value")
         defaults = dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
                         weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
-                        foreach=foreach, decoupled_weight_decay=decoupled_weight_decay)
+                        foreach=foreach, capturable=capturable, differentiable=differentiable,
+                        fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _init_state(self, param, state, amsgrad):
@@ -73,44 +88,81 @@ class Adam(Optimizer):
         if amsgrad:
             state["max_exp_avg_sq"] = creation.zeros_like(param)
 
-    @update_step
-    def step(self, closure=None):
-        """One Adam update of every parameter that has a gradient (formulas above)."""
-        for group in self.param_groups:
-            lr, (beta1, beta2) = group["lr"], group["betas"]
-            eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
-            for param, grad in self._params_with_grad(group):
-                state = self.state[param]
-                if not state:
-                    self._init_state(param, state, amsgrad)
-                if group["maximize"]:
-                    grad = -grad
-                state["step"] += 1
-                step = float(state["step"])
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad + param * weight_decay
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.add_((grad - exp_avg) * (1 - beta1))          # torch's lerp_
-                exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-                step_size = lr / bias_correction1
-                if amsgrad:
-                    max_sq = state["max_exp_avg_sq"]
-                    max_sq.copy_(max_sq.maximum(exp_avg_sq))
-                    denom = max_sq.sqrt() / bias_correction2_sqrt + eps
+    def _array_step(self, group):
+        """One Adam update of the group on the parameters' arrays (formulas above)."""
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
+        decoupled = group["decoupled_weight_decay"]
+        for param, grad in self._params_with_grad(group):
+            state = self.state[param]
+            if not state:
+                self._init_state(param, state, amsgrad)
+            xp, theta = param.xp, param.data
+            s, g_out = self._scratch(xp, theta, 0), self._scratch(xp, theta, 1)
+            g = effective_grad(xp, theta, grad.data, group["maximize"],
+                               0 if decoupled else weight_decay, g_out, s)
+            step_count = state["step"]
+            step_count.data += 1     # on the host: reading it back costs no device sync
+            step = float(step_count.data)
+            if decoupled and weight_decay != 0:
+                theta *= 1 - lr * weight_decay
+            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            m, v = exp_avg.data, exp_avg_sq.data
+            xp.subtract(g, m, out=s)
+            s *= 1 - beta1
+            m += s                                                  # torch's lerp_
+            v *= beta2
+            v += scaled(xp, xp.multiply(g, g, out=s), 1 - beta2, s)
+            written = [step_count, exp_avg, exp_avg_sq, param]
+            if amsgrad:
+                max_sq = state["max_exp_avg_sq"]
+                v = xp.maximum(max_sq.data, v, out=max_sq.data)
+                written.append(max_sq)
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            xp.sqrt(v, out=s)
+            s /= bias_correction2_sqrt
+            s += eps
+            theta += scaled(xp, xp.divide(m, s, out=s), -(lr / bias_correction1), s)
+            bump_versions(*written)
+
+    def _reference_step(self, group):
+        """The same update with Tensor in-place ops (PyTorch's for-loop form)."""
+        lr, (beta1, beta2) = group["lr"], group["betas"]
+        eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
+        for param, grad in self._params_with_grad(group):
+            state = self.state[param]
+            if not state:
+                self._init_state(param, state, amsgrad)
+            if group["maximize"]:
+                grad = -grad
+            state["step"] += 1
+            step = float(state["step"])
+            if weight_decay != 0:
+                if group["decoupled_weight_decay"]:
+                    param.mul_(1 - lr * weight_decay)
                 else:
-                    denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps
-                param.add_(exp_avg / denom, alpha=-step_size)
+                    grad = grad + param * weight_decay
+            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            exp_avg.add_((grad - exp_avg) * (1 - beta1))          # torch's lerp_
+            exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            step_size = lr / bias_correction1
+            if amsgrad:
+                max_sq = state["max_exp_avg_sq"]
+                max_sq.copy_(max_sq.maximum(exp_avg_sq))
+                denom = max_sq.sqrt() / bias_correction2_sqrt + eps
+            else:
+                denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps
+            param.add_(exp_avg / denom, alpha=-step_size)
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: θ ← θ (1 − α λ) before the Adam step.
     ``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-    amsgrad=False, *, maximize=False, foreach=None)``."""
+    amsgrad=False, *, maximize=False, foreach=None, capturable=False, differentiable=False,
+    fused=None)``."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
                  amsgrad=False, *, maximize=False, foreach=None, capturable=False,

@@ -13,6 +13,26 @@ An optimizer holds
 ``no_grad``: the same tensor objects keep their identity, so a module's parameters and the
 optimizer never drift apart. Parameters with no gradient are skipped.
 
+Two implementations of every rule, chosen per group by PyTorch's flags:
+
+* the *array* path (default; ``foreach=None/True`` or ``fused=True``): ``_array_step``
+  updates each parameter with a handful of whole-array xp ufuncs written into the
+  parameter, its state and two reusable scratch buffers (``out=``), with no Tensor
+  wrapping, no autograd bookkeeping and no temporaries, then bumps the parameter's version
+  once, as one in-place op would. This is PyTorch's ``foreach``/``fused`` idea in numpy
+  terms; it runs unchanged on CuPy arrays. Parameters keep their own arrays: one
+  flattened buffer per dtype (each ufunc called once for all parameters) measured no
+  faster on the seed MLP (Adam's arithmetic 264 µs vs 271–280 µs per step), since the
+  gradients must then be gathered into it and the update scattered back, and six calls
+  per op cost little next to 235k elements;
+* the *reference* path (``foreach=False``, PyTorch's per-tensor for-loop):
+  ``_reference_step`` writes the same rule with Tensor in-place ops, the readable form
+  and the oracle the tests hold the array path to (the same ufuncs in the same order, so
+  the two agree bit for bit).
+
+``differentiable=True`` (an update recorded by autograd) and ``capturable=True`` (CUDA
+graph capture) have no minigrad counterpart and raise ``NotImplementedError``.
+
 ``state_dict()`` uses PyTorch's layout, with parameters replaced by their position across
 all groups, so it is independent of object identity and loads into a fresh optimizer built
 over the same parameters in the same order::
@@ -21,7 +41,6 @@ over the same parameters in the same order::
      "param_groups": [{"lr": 0.1, ..., "params": [0, 1]}, {"lr": 0.01, ..., "params": [2]}]}
 """
 import copy
-import functools
 import warnings
 from collections import defaultdict
 from itertools import chain
@@ -52,6 +71,50 @@ def check_hyperparameter(name, value, low=0.0, high=None, label=None):
         raise ValueError(f"Invalid {label or name}: {value}")
 
 
+def check_implementation_flags(name, foreach=None, fused=None, capturable=False,
+                               differentiable=False):
+    """PyTorch's implementation switches: ``foreach``/``fused`` pick the path (see the module
+    docstring); the other two are refused rather than silently ignored."""
+    if foreach and fused:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if differentiable:
+        raise NotImplementedError(f"minigrad's {name} has no differentiable mode: its updates "
+                                  "run under no_grad and are not recorded by autograd")
+    if capturable:
+        raise NotImplementedError(f"minigrad's {name} has no capturable mode: there is no CUDA "
+                                  "graph capture, and the step count is read on the host")
+
+
+def uses_reference_path(group):
+    """``foreach=False`` (and no ``fused``) asks for PyTorch's per-tensor loop: Tensor ops."""
+    return group.get("foreach") is False and not group.get("fused")
+
+
+def scaled(xp, x, alpha, out):
+    """``x·alpha`` into ``out``, or ``x`` itself when alpha is 1: the rounding of the
+    Tensor path's ``add_(x, alpha=alpha)``, which multiplies only when alpha ≠ 1."""
+    return x if alpha == 1 else xp.multiply(x, alpha, out=out)
+
+
+def effective_grad(xp, param, grad, maximize, weight_decay, out, tmp):
+    """``g = ±grad + λ·θ`` (λ = weight_decay, − when maximize), written into ``out``;
+    ``grad`` itself (never written: it may be shared with other leaves) when neither
+    applies. The sum is ``g + (θ·λ)``, the Tensor path's order of rounding."""
+    if maximize:
+        grad = xp.negative(grad, out=out)
+    if weight_decay != 0:
+        xp.multiply(param, weight_decay, out=tmp)
+        grad = xp.add(grad, tmp, out=out)
+    return grad
+
+
+def bump_versions(*tensors):
+    """What one in-place op does to each tensor it writes: raise its version once, so a
+    graph that saved the old value refuses to backpropagate through it."""
+    for tensor in tensors:
+        tensor._version_counter.value += 1
+
+
 def step_count_dtype():
     """PyTorch keeps step counts in float32, or float64 when that is the default dtype."""
     return dtypes.float64 if dtypes.get_default_dtype() == dtypes.float64 else dtypes.float32
@@ -65,6 +128,7 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
+        self._scratch_buffers = {}   # the array path's work space, see _scratch
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {_typename(params)}")
@@ -121,7 +185,36 @@ class Optimizer:
                 _reset_grad(param, set_to_none)
 
     def step(self, closure=None):
+        """One update of every group: evaluate ``closure`` (with grad on), then, under
+        ``no_grad``, ``_array_step(group)`` or ``_reference_step(group)`` (module docstring).
+        A subclass implements both, or overrides ``step`` itself."""
+        loss = self._evaluate(closure)
+        self._opt_called = True  # lets a scheduler warn when it is stepped first
+        with no_grad():
+            for group in self.param_groups:
+                if uses_reference_path(group):
+                    self._reference_step(group)
+                else:
+                    self._array_step(group)
+        return loss
+
+    def _array_step(self, group):
         raise NotImplementedError
+
+    def _reference_step(self, group):
+        raise NotImplementedError
+
+    def _scratch(self, xp, array, slot):
+        """An uninitialised array shaped like ``array``: a view of a flat buffer kept per
+        (slot, array type, device, dtype) and grown to the largest parameter. Reusing it
+        spares each step the allocation, and the page faults of first touching a fresh
+        large buffer, that a temporary per op would cost; two slots suffice for every rule."""
+        buffers = self._scratch_buffers
+        key = (slot, type(array), str(getattr(array, "device", "")), array.dtype)
+        buffer = buffers.get(key)
+        if buffer is None or buffer.size < array.size:
+            buffer = buffers[key] = xp.empty(array.size, dtype=array.dtype)
+        return buffer[:array.size].reshape(array.shape)
 
     @staticmethod
     def _evaluate(closure):
@@ -195,6 +288,10 @@ class Optimizer:
             saved["params"] = group["params"]
             if "param_names" in group and "param_names" not in saved:
                 saved["param_names"] = group["param_names"]
+            # A checkpoint written before a hyper-parameter existed (``fused``, say) takes
+            # the constructor's value for it, as PyTorch's __setstate__ does.
+            for name, value in self.defaults.items():
+                saved.setdefault(name, value)
             new_groups.append(saved)
         self.state, self.param_groups = state, new_groups
 
@@ -206,14 +303,3 @@ class Optimizer:
         lines.append(")")
         return "\n".join(lines)
 
-
-def update_step(step):
-    """Decorator for ``step``: run under ``no_grad`` and evaluate ``closure`` first."""
-    @functools.wraps(step)
-    def wrapper(self, closure=None):
-        loss = self._evaluate(closure)
-        self._opt_called = True  # lets a scheduler warn when it is stepped first
-        with no_grad():
-            step(self)
-        return loss
-    return wrapper

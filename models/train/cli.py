@@ -7,6 +7,12 @@
     minigrad sample MODEL --checkpoint CKPT|DIR [--prompt TEXT] [--max-new-tokens N]
                    [--temperature T] [--top-k K] [--seed S]
 
+Every command takes ``--threads N`` (default 1): the CPU threads of BLAS, OpenMP and numba's
+parallel kernels (``minigrad.set_num_threads``). One, not the core count, because on a
+shared 2-core machine two BLAS threads that compete with other work measured 3–60× slower
+per matmul than one thread (``minigrad/threads.py``), while an idle machine gains at most
+the core count; raise it on a machine of your own.
+
 Every training setting not given on the command line comes from the model's recipe in
 ``models.registry`` (the seeds' hyper-parameters), then from ``DEFAULTS``. A resumed run
 keeps the configuration stored in its checkpoint: only ``--epochs`` (to train further),
@@ -94,6 +100,11 @@ def _model_arg(text):
         return key, raw
 
 
+def _add_threads_flag(parser):
+    parser.add_argument("--threads", type=_positive(int), default=1, help="CPU threads for "
+                        "BLAS and numba kernels (default 1: safe on a shared machine)")
+
+
 def build_parser():
     parser = _Parser(prog="minigrad", description="Train, evaluate and sample the models of "
                      "models.registry.")
@@ -129,6 +140,7 @@ def build_parser():
                        metavar="KEY=VALUE", help="constructor override, e.g. dense=128")
     train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="tqdm bar (default: when stderr is a terminal)")
+    _add_threads_flag(train)
 
     ev = commands.add_parser("eval", help="score a checkpoint on a test split")
     ev.add_argument("model")
@@ -136,6 +148,7 @@ def build_parser():
     ev.add_argument("--dataset", choices=DATASETS)
     ev.add_argument("--device")
     ev.add_argument("--output", help="metrics JSON (default: RUN/eval-DATASET.json)")
+    _add_threads_flag(ev)
 
     sample = commands.add_parser("sample", help="generate text from an lm/seq2seq checkpoint")
     sample.add_argument("model")
@@ -146,6 +159,7 @@ def build_parser():
     sample.add_argument("--top-k", type=_positive(int))
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--device")
+    _add_threads_flag(sample)
     return parser
 
 
@@ -305,6 +319,8 @@ def main(argv=None, callbacks=()):
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
+        # A run-time setting, not part of a run's configuration: a resumed run may change it.
+        mg.set_num_threads(args.threads)
         if args.command == "train":
             return _train(args, callbacks)
         return _eval(args) if args.command == "eval" else _sample(args)

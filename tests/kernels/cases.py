@@ -296,6 +296,46 @@ def cross_entropy_backward_case(draw):
     return x, target, d_loss, weight, ignore_index, smoothing, reduction
 
 
+# ------------------------------------------------------------------------- flash attention
+def sequence_length(draw):
+    # Mostly tiny, sometimes past one 64-wide tile so blockwise kernels cross tile edges.
+    return draw(st.one_of(st.integers(1, 6), st.integers(60, 140)))
+
+
+@case("flash_attention_forward")
+@st.composite
+def flash_attention_forward_case(draw):
+    """Broadcast batch dims, Lq ≠ Lk, bool / float / key-padding masks (some rows fully
+    masked), causal or not (combined with a mask too), explicit or default scale."""
+    rng, dtype = rng_of(draw), draw(st.sampled_from(DTYPES))
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    kv_batch = tuple(d if draw(st.booleans()) else 1 for d in batch)
+    lq, lk, d, dv = sequence_length(draw), sequence_length(draw), sides(draw, 1, 5), \
+        sides(draw, 1, 5)
+    q = array(draw, rng, batch + (lq, d), dtype)
+    k, v = array(draw, rng, kv_batch + (lk, d), dtype), array(draw, rng, kv_batch + (lk, dv), dtype)
+    kind = draw(st.sampled_from(["none", "bool", "float", "padding"]))
+    mask = None
+    if kind == "bool":
+        mask = rng.random((lq, lk)) > 0.3              # some rows may be fully masked
+    elif kind == "float":
+        mask = array(draw, rng, batch + (lq, lk), dtype)
+        mask[..., : lq // 3, :] = -np.inf              # float −∞ rows: fully masked too
+    elif kind == "padding":                            # (…, 1, Lk): the same keys for every row
+        mask = rng.random(batch + (1, lk)) > 0.4
+    scale = draw(st.one_of(st.none(), st.floats(0.1, 2.0)))
+    return q, k, v, mask, scale, draw(st.booleans())
+
+
+@case("flash_attention_backward")
+@st.composite
+def flash_attention_backward_case(draw):
+    q, k, v, mask, scale, causal = draw(CASES["flash_attention_forward"])
+    out, lse = CATALOGUE.reference_impl("flash_attention_forward")(q, k, v, mask, scale, causal)
+    d_out = array(draw, rng_of(draw), out.shape, q.dtype)
+    return q, k, v, out, lse, d_out, mask, scale, causal
+
+
 # ------------------------------------------------------------------------- embedding (sparse)
 @case("embedding_backward")
 @st.composite

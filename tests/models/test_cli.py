@@ -66,6 +66,8 @@ BAD_ARGUMENTS = [
     (["eval", CLASSIFIER, "--checkpoint", "/no/such/file.ckpt"], "not found"),
     (["eval", CLASSIFIER], "--checkpoint"),
     (["sample", CLASSIFIER, "--checkpoint", "/no/such/file.ckpt"], "not found"),
+    (["train", CLASSIFIER, "--threads", "0"], "--threads"),
+    (["eval", CLASSIFIER, "--checkpoint", "x.ckpt", "--threads", "two"], "--threads"),
     (["train"], "model"),
     (["fly"], "fly"),
 ]
@@ -79,6 +81,20 @@ def test_bad_arguments_give_one_line_and_nonzero_exit(argv, mention, capsys):
     assert status == 2
     assert_one_line_error(err)
     assert mention in err
+
+
+@pytest.mark.parametrize("argv", [["train", CLASSIFIER, "--resume", "/no/such/run"],
+                                  ["eval", CLASSIFIER, "--checkpoint", "/no/such/file.ckpt"],
+                                  ["sample", CLASSIFIER, "--checkpoint", "/no/such/file.ckpt"]],
+                         ids=lambda argv: argv[0])
+def test_threads_flag_reaches_set_num_threads(argv, monkeypatch, capsys):
+    """Every command takes --threads (default 1) and applies it before doing any work."""
+    calls = []
+    monkeypatch.setattr(mg, "set_num_threads", calls.append)
+    cli.main(argv)
+    cli.main(argv + ["--threads", "3"])
+    assert calls == [1, 3]
+    assert "--threads" not in capsys.readouterr().err
 
 
 @pytest.mark.skipif(mg.cuda_is_available(), reason="a GPU is present")
@@ -115,7 +131,7 @@ def trained_run(tmp_path_factory):
     """One small training run through the real entry point: (run folder, stdout)."""
     out = tmp_path_factory.mktemp("cli") / "run"
     result = run_cli("train", CLASSIFIER, "--subset", "256", "--epochs", "1",
-                     "--batch-size", "64", "--seed", "3", "--out", str(out))
+                     "--batch-size", "64", "--seed", "3", "--out", str(out), "--threads", "1")
     assert result.returncode == 0, result.stderr
     return out, result.stdout
 

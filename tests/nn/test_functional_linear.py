@@ -73,3 +73,28 @@ def test_float32_and_errors(device):
                  mg.randn(3, device=device))
     with pytest.raises(RuntimeError, match=r"weight of size \[2, 3, 4\]"):
         F.linear(mg.randn(2, 4, device=device), mg.randn(2, 3, 4, device=device))
+
+
+@pytest.mark.parametrize("lead, with_bias", [((5,), True), ((5,), False), ((2, 3), True)])
+def test_fused_linear_node_equals_the_composite(device, lead, with_bias):
+    """F.linear records one ``Linear`` node for a batch of rows; its values and first and
+    second derivatives are those of matmul(x, Wᵀ) + b."""
+    rng = np.random.default_rng(7)
+    x = leaf(rng.standard_normal(lead + (4,)), device=device)
+    w = leaf(rng.standard_normal((3, 4)), device=device)
+    b = leaf(rng.standard_normal(3), device=device) if with_bias else None
+    y = F.linear(x, w, b)
+    node = y.grad_fn if len(lead) == 1 else y.grad_fn.next_functions[0][0]
+    assert type(node).__name__ == "Linear"
+    composite = mg.matmul(x, w.mT) + (b if with_bias else 0.0)
+    np.testing.assert_allclose(y.detach().cpu().numpy(), composite.detach().cpu().numpy(),
+                               rtol=1e-14)
+    inputs = [t for t in (x, w, b) if t is not None]
+    g = leaf(rng.standard_normal(lead + (3,)), requires_grad=False, device=device)
+    ours = mg.autograd.grad(y, inputs, g)
+    theirs = mg.autograd.grad(composite, inputs, g)
+    for a, e in zip(ours, theirs):
+        np.testing.assert_allclose(a.cpu().numpy(), e.cpu().numpy(), rtol=1e-13)
+    fn = (lambda x, w, b: F.linear(x, w, b)) if with_bias else (lambda x, w: F.linear(x, w))
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)

@@ -1,4 +1,4 @@
-"""``F.scaled_dot_product_attention``, written as the composite reference.
+"""``F.scaled_dot_product_attention``: one blockwise Function, or the composite with dropout.
 
     S = s · Q Kᵀ (+ B)            s = scale, default 1/√E;  B: mask
     W = softmax_keys(S)           a row whose keys are all masked gives W = 0, not NaN
@@ -14,17 +14,26 @@ dV = Wᵀ dO, dW = dO Vᵀ, dS = W ⊙ (dW − rowsum(dW ⊙ W)), dQ = s dS K, d
 (the softmax Jacobian diag(w) − w wᵀ applied row by row; masked entries have W = 0 and
 so get no gradient).  Fully masked rows are detected after masking and their scores set to
 0 before the softmax and their weights to 0 after it, so neither the value nor any
-gradient ever sees the NaN of an all −∞ softmax.  The kernels package has a fused
-``attention_forward``/``attention_backward`` pair tested against this composite.
+gradient ever sees the NaN of an all −∞ softmax.
+
+Two ways to compute it, with the same values and gradients:
+
+* no dropout (``dropout_p = 0``) and no mask that itself needs a gradient:
+  ``ops.attention.ScaledDotProductAttention``, one Function over the flash-attention
+  kernels, which keep an online softmax over key tiles and save only the output and one
+  log-sum-exp per query row, so memory grows linearly with L and S (numba backend);
+* otherwise the composite below, every step a differentiable op (dropout needs the
+  weights themselves; a float mask that requires grad gets dS as its gradient).
 """
 import math
 
 from ... import dtypes
 from ...tensor import Tensor
+from ...ops import attention as blockwise
+from ...ops.attention import safe_softmax
 from ...ops.masking import masked_fill
 from ...ops.linalg import matmul
 from ...ops.operands import broadcast_shapes, check_tensor
-from ...ops.softmax import softmax
 from .dropout import dropout
 
 __all__ = ["scaled_dot_product_attention"]
@@ -56,33 +65,26 @@ def _repeat_heads(t, repeats):
     return expanded.reshape(*shape[:-3], shape[-3] * repeats, *shape[-2:])
 
 
-def _apply_mask(scores, attn_mask, query, key):
+def _check_mask(attn_mask, scores_shape, query, key):
     check_tensor(attn_mask, "scaled_dot_product_attention", "attn_mask")
     try:
-        fits = broadcast_shapes(attn_mask.shape, scores.shape) == tuple(scores.shape)
+        fits = broadcast_shapes(attn_mask.shape, scores_shape) == tuple(scores_shape)
     except RuntimeError:
         fits = False
     if not fits:
         raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape "
                            f"{list(attn_mask.shape)} cannot be broadcast to the attention "
-                           f"scores of shape {list(scores.shape)} (query {list(query.shape)}, "
+                           f"scores of shape {list(scores_shape)} (query {list(query.shape)}, "
                            f"key {list(key.shape)})")
-    if attn_mask.dtype == dtypes.bool_:
-        return masked_fill(scores, ~attn_mask, float("-inf"))
-    if attn_mask.dtype.kind != "f":
+    if attn_mask.dtype != dtypes.bool_ and attn_mask.dtype.kind != "f":
         raise RuntimeError(f"scaled_dot_product_attention: expected attn_mask dtype to be bool or "
                            f"float, but got {attn_mask.dtype}")
+
+
+def _apply_mask(scores, attn_mask):
+    if attn_mask.dtype == dtypes.bool_:
+        return masked_fill(scores, ~attn_mask, float("-inf"))
     return scores + attn_mask.to(scores.dtype)
-
-
-def safe_softmax(scores):
-    """softmax over the last dim, with rows that are entirely −∞ giving zeros (and zero
-    gradients) instead of NaN."""
-    dead = (scores.data == float("-inf")).all(axis=-1, keepdims=True)
-    if not bool(dead.any()):
-        return softmax(scores, -1)
-    dead = Tensor._wrap(dead)
-    return masked_fill(softmax(masked_fill(scores, dead, 0.0), -1), dead, 0.0)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
@@ -101,14 +103,20 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                f"query heads ({heads}) must be a multiple of the key/value heads "
                                f"({kv_heads}, {value.shape[-3]})")
         key, value = _repeat_heads(key, heads // kv_heads), _repeat_heads(value, heads // kv_heads)
+    scores_shape = broadcast_shapes(query.shape[:-2], key.shape[:-2]) + \
+        (query.shape[-2], key.shape[-2])
+    if attn_mask is not None:
+        _check_mask(attn_mask, scores_shape, query, key)
+    if dropout_p == 0.0 and (attn_mask is None or not attn_mask.requires_grad):
+        return blockwise.scaled_dot_product_attention(
+            query, key, value, None if attn_mask is None else attn_mask.data, scale, is_causal)
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     scores = matmul(query, key.mT) * s
     if is_causal:
-        length, source = query.shape[-2], key.shape[-2]
-        keep = query.xp.tril(query.xp.ones((length, source), dtype=bool))
+        keep = blockwise.causal_keep(query.xp, query.shape[-2], key.shape[-2])
         scores = masked_fill(scores, Tensor._wrap(~keep), float("-inf"))
     if attn_mask is not None:
-        scores = _apply_mask(scores, attn_mask, query, key)
+        scores = _apply_mask(scores, attn_mask)
     weights = safe_softmax(scores)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
