@@ -18,10 +18,12 @@ setup(
     package_dir={f"minigrad_{name}": name for name in ("kernels", "models", "benchmarks")},
     package_data={"minigrad": ["*.pyi"]},   # tensor.pyi: Tensor's whole surface for editors
     # numba compiles the CPU kernels (kernels/numba_cpu/; without it every kernel runs its
-    # numpy reference); threadpoolctl sets the BLAS pool's size at run time
-    # (minigrad.set_num_threads).
-    install_requires=["numpy>=1.26", "numba>=0.59", "threadpoolctl>=3.1", "tqdm>=4.60",
-                      "matplotlib>=3.7"],
+    # numpy reference); tbb is the thread pool numba's parallel loops prefer: its idle
+    # workers sleep, where numba's OpenMP layer spins after every parallel region (on 2
+    # cores that made the 2-thread CNN step 55 ms instead of 18 ms); threadpoolctl sets
+    # the BLAS pool's size at run time (minigrad.set_num_threads).
+    install_requires=["numpy>=1.26", "numba>=0.59", "tbb>=2021.6", "threadpoolctl>=3.1",
+                      "tqdm>=4.60", "matplotlib>=3.7"],
     extras_require={
         # The GPU backend (kernels/cuda/) and its arrays.
         "gpu": ["cupy-cuda13x>=14", "numba-cuda>=0.20"],
