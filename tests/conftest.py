@@ -46,3 +46,11 @@ def pytest_generate_tests(metafunc):
     if "device" in metafunc.fixturenames:
         from tests.devices import DEVICES
         metafunc.parametrize("device", DEVICES)
+
+
+@pytest.fixture
+def unforced_kernels(monkeypatch):
+    """Dispatch as configured in-process, whatever ``MINIGRAD_KERNELS`` says: for tests of
+    the catalogue's own choices, which a suite run under ``MINIGRAD_KERNELS=reference``
+    (the references-only check) must not change."""
+    monkeypatch.delenv("MINIGRAD_KERNELS", raising=False)

@@ -9,6 +9,8 @@ import pytest
 import minigrad_kernels as kernels
 from minigrad_kernels.catalogue import CATALOGUE, ENV_VAR, KernelCatalogue, get_array_module
 
+pytestmark = pytest.mark.usefixtures("unforced_kernels")
+
 KERNELS_DIR = pathlib.Path(kernels.__file__).parent
 
 

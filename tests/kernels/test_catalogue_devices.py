@@ -8,6 +8,8 @@ import pytest
 import minigrad_kernels as kernels
 from minigrad_kernels.catalogue import (CATALOGUE, ENV_VAR, KernelCatalogue, array_device)
 
+pytestmark = pytest.mark.usefixtures("unforced_kernels")
+
 
 class FakeCupyArray:
     """Stands in for ``cupy.ndarray``: dispatch decides the device by the type's module."""

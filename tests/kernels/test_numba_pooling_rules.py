@@ -58,6 +58,7 @@ def test_bad_arguments_are_rejected_like_the_reference():
         pooling.max_pool2d_backward(np.ones((1, 1, 1, 1)), np.full((1, 1, 1, 1), 4), x.shape)
 
 
+@pytest.mark.usefixtures("unforced_kernels")
 def test_dispatch_declines_what_the_kernels_do_not_handle():
     half = np.ones((1, 1, 4, 4), dtype=np.float16)
     assert CATALOGUE.select("max_pool2d_forward", half, (2, 2), (2, 2), (0, 0), (1, 1),

@@ -137,6 +137,7 @@ def test_gradcheck_and_gradgradcheck(backend):
             assert gradgradcheck(fn, (q, k, v))
 
 
+@pytest.mark.usefixtures("unforced_kernels")
 def test_dispatch_picks_numba_for_float32_and_float64_only():
     if not any(b == "numba" for b, _, _ in CATALOGUE.implementations("flash_attention_forward")):
         pytest.skip("the numba backend is not loaded")
