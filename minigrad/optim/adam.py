@@ -80,12 +80,12 @@ class Adam(Optimizer):
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def _init_state(self, param, state, amsgrad):
+    def _init_state(self, param, state, group):
         # The step count is a 0-d float tensor, as in PyTorch's state_dict.
         state["step"] = creation.tensor(0.0, dtype=step_count_dtype())
         state["exp_avg"] = creation.zeros_like(param)
         state["exp_avg_sq"] = creation.zeros_like(param)
-        if amsgrad:
+        if group["amsgrad"]:
             state["max_exp_avg_sq"] = creation.zeros_like(param)
 
     def _array_step(self, group):
@@ -93,10 +93,7 @@ class Adam(Optimizer):
         lr, (beta1, beta2) = group["lr"], group["betas"]
         eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
         decoupled = group["decoupled_weight_decay"]
-        for param, grad in self._params_with_grad(group):
-            state = self.state[param]
-            if not state:
-                self._init_state(param, state, amsgrad)
+        for param, grad, state in self._params_with_state(group):
             xp, theta = param.xp, param.data
             s, g_out = self._scratch(xp, theta, 0), self._scratch(xp, theta, 1)
             g = effective_grad(xp, theta, grad.data, group["maximize"],
@@ -130,10 +127,7 @@ class Adam(Optimizer):
         """The same update with Tensor in-place ops (PyTorch's for-loop form)."""
         lr, (beta1, beta2) = group["lr"], group["betas"]
         eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
-        for param, grad in self._params_with_grad(group):
-            state = self.state[param]
-            if not state:
-                self._init_state(param, state, amsgrad)
+        for param, grad, state in self._params_with_state(group):
             if group["maximize"]:
                 grad = -grad
             state["step"] += 1

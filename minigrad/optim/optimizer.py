@@ -231,6 +231,15 @@ class Optimizer:
             if param.grad is not None:
                 yield param, param.grad
 
+    def _params_with_state(self, group):
+        """(param, grad, state) for the group's parameters that have a gradient, each state
+        made by the optimizer's ``_init_state(param, state, group)`` on first use."""
+        for param, grad in self._params_with_grad(group):
+            state = self.state[param]
+            if not state:
+                self._init_state(param, state, group)
+            yield param, grad, state
+
     # ------------------------------------------------------------------ persistence
     def state_dict(self):
         """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``.

@@ -64,10 +64,7 @@ class RMSprop(Optimizer):
         """One RMSprop update of the group on the parameters' arrays (formulas above)."""
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum = group["weight_decay"], group["momentum"]
-        for param, grad in self._params_with_grad(group):
-            state = self.state[param]
-            if not state:
-                self._init_state(param, state, group)
+        for param, grad, state in self._params_with_state(group):
             xp, theta = param.xp, param.data
             s, g_out = self._scratch(xp, theta, 0), self._scratch(xp, theta, 1)
             g = effective_grad(xp, theta, grad.data, group["maximize"], weight_decay, g_out, s)
@@ -104,10 +101,7 @@ class RMSprop(Optimizer):
         """The same update with Tensor in-place ops (PyTorch's for-loop form)."""
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum = group["weight_decay"], group["momentum"]
-        for param, grad in self._params_with_grad(group):
-            state = self.state[param]
-            if not state:
-                self._init_state(param, state, group)
+        for param, grad, state in self._params_with_state(group):
             if group["maximize"]:
                 grad = -grad
             state["step"] += 1
