@@ -233,7 +233,10 @@ class Relu(PointwiseFunction):
         return x.xp.maximum(x.data, x.data.dtype.type(0))
 
     def backward(self, dz):
-        return masked_grad(~(self.saved_tensors[0].data <= 0), dz)
+        # where(x ≤ 0, 0, dz): one comparison and one select (~(x ≤ 0) would cost a third
+        # pass over the activations); NaN compares false, so its gradient passes, as in PyTorch.
+        zero = Tensor._wrap(dz.xp.zeros((), dtype=dz.dtype))
+        return Where.apply(Tensor._wrap(self.saved_tensors[0].data <= 0), zero, dz)
 
 
 def relu(input):
