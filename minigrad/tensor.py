@@ -89,32 +89,21 @@ class Tensor:
             self.requires_grad = True
 
     def _init(self, array, requires_grad=False, version_counter=None):
-        if isinstance(array, np.generic):
+        if type(array) is not np.ndarray and isinstance(array, np.generic):
             # numpy ufuncs on 0-d arrays return scalars; data must stay a (writable) array.
             array = np.asarray(array)
         self.data = array
         self._requires_grad = requires_grad
-        self.grad = None
-        self.grad_fn = None
+        self.grad = self.grad_fn = self._base = self._grad_accumulator = None
         self._output_slot = 0
         self._retains_grad = False
         self._version_counter = version_counter or VersionCounter()
-        self._base = None
-        self._grad_accumulator = None
 
     @classmethod
     def _wrap(cls, array, requires_grad=False, version_counter=None):
-        """Wrap an xp array without copying or checking (the ops' fast path: ``_init``
-        written out, since every op output passes through here)."""
+        """Wrap an xp array without copying or checking (the ops' fast path)."""
         t = _new_object(cls)
-        if type(array) is not np.ndarray and isinstance(array, np.generic):
-            array = np.asarray(array)      # numpy ufuncs on 0-d arrays return scalars
-        t.data = array
-        t._requires_grad = requires_grad
-        t.grad = t.grad_fn = t._base = t._grad_accumulator = None
-        t._output_slot = 0
-        t._retains_grad = False
-        t._version_counter = version_counter or VersionCounter()
+        t._init(array, requires_grad, version_counter)
         return t
 
     @classmethod
