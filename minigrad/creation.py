@@ -55,7 +55,7 @@ def _finish(array, requires_grad):
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new leaf tensor holding a copy of ``data``."""
     array = to_array(data, dtype, device)
-    source = data.data if isinstance(data, Tensor) else data
+    source = data.array if isinstance(data, Tensor) else data
     if array is source:
         array = array.copy()
     return _finish(array, requires_grad)

@@ -24,7 +24,7 @@ from minigrad.datasets import MNIST
 
 def _load(train):
     ds = MNIST(train=train, download=True)
-    x = ds.data.reshape(len(ds.data), -1).astype(np.float32) / 255.0
+    x = ds.array.reshape(len(ds.array), -1).astype(np.float32) / 255.0
     y = ds.targets.astype(np.int64)
     return x, y
 

@@ -78,7 +78,7 @@ class _Encoder:
         if type(obj) is str:
             return {"t": "str", "v": obj}
         if isinstance(obj, Tensor):
-            return {"t": "tensor", "a": self._store(obj.data), "dtype": str(obj.dtype),
+            return {"t": "tensor", "a": self._store(obj.array), "dtype": str(obj.dtype),
                     "requires_grad": bool(obj.requires_grad),
                     "parameter": isinstance(obj, Parameter), "device": str(obj.device)}
         if isinstance(obj, np.ndarray):

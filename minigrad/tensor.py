@@ -1,6 +1,6 @@
 """Tensor: an xp array (numpy on cpu, CuPy on cuda) plus its place in the autograd graph.
 
-Fields: ``data`` (the array), ``requires_grad``, ``grad``, ``grad_fn`` (the Function node
+Fields: ``array`` (the xp array; ``data`` is PyTorch's detached Tensor view of it), ``requires_grad``, ``grad``, ``grad_fn`` (the Function node
 that produced it, None for leaves) with ``_output_slot`` (which of that node's outputs it
 is), ``_version_counter``, shared by a tensor and its views and bumped by every in-place
 write, so a saved tensor knows when it has gone stale, and ``_grad_accumulator``, a weak
@@ -28,7 +28,7 @@ def to_array(data, dtype=None, device=None):
     scalars keep their dtype."""
     dtype = dtypes.as_dtype(dtype)
     if isinstance(data, Tensor):
-        array = data.data
+        array = data.array
     elif isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
         array = data
         if dtype is None and array.dtype not in dtypes._SUPPORTED:
@@ -74,7 +74,7 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("data", "_requires_grad", "grad", "grad_fn", "_output_slot", "_retains_grad",
+    __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_output_slot", "_retains_grad",
                  "_version_counter", "_base", "_grad_accumulator", "__weakref__")
     # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor).
     __array_ufunc__ = None
@@ -92,7 +92,7 @@ class Tensor:
         if type(array) is not np.ndarray and isinstance(array, np.generic):
             # numpy ufuncs on 0-d arrays return scalars; data must stay a (writable) array.
             array = np.asarray(array)
-        self.data = array
+        self.array = array
         self._requires_grad = requires_grad
         self.grad = self.grad_fn = self._base = self._grad_accumulator = None
         self._output_slot = 0
@@ -115,32 +115,32 @@ class Tensor:
     # ------------------------------------------------------------------ attributes
     @property
     def shape(self):
-        return Size(self.data.shape)
+        return Size(self.array.shape)
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self.data.shape)
-        return self.data.shape[_normalize_dim(dim, self.ndim)]
+            return Size(self.array.shape)
+        return self.array.shape[_normalize_dim(dim, self.ndim)]
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self):
-        return device_of_array(self.data)
+        return device_of_array(self.array)
 
     @property
     def xp(self):
         # numpy is by far the common case: answer it without building a Device.
-        return np if type(self.data) is np.ndarray else self.device.xp
+        return np if type(self.array) is np.ndarray else self.device.xp
 
     @property
     def is_cuda(self):
@@ -160,7 +160,7 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
-        if flag and self.data.dtype.kind != "f":
+        if flag and self.array.dtype.kind != "f":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                                f"(got dtype {self.dtype})")
         self._requires_grad = bool(flag)
@@ -184,25 +184,42 @@ class Tensor:
         return self._version_counter.value
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     def element_size(self):
-        return self.data.dtype.itemsize
+        return self.array.dtype.itemsize
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     def is_contiguous(self):
-        return bool(self.data.flags.c_contiguous)
+        return bool(self.array.flags.c_contiguous)
 
     def stride(self, dim=None):
-        strides = tuple(s // self.data.itemsize for s in self.data.strides)
+        strides = tuple(s // self.array.itemsize for s in self.array.strides)
         return strides if dim is None else strides[_normalize_dim(dim, self.ndim)]
 
     # ------------------------------------------------------------------ autograd
+    @property
+    def data(self):
+        """PyTorch's ``.data``: a Tensor sharing this one's array, cut from the graph and
+        with a version counter of its own, so in-place writes through it (``p.data.add_``,
+        manual SGD, custom init) are invisible to autograd's staleness checks."""
+        return Tensor._wrap(self.array, False)
+
+    @data.setter
+    def data(self, value):
+        """``t.data = u`` makes ``t`` use ``u``'s array (any shape; same device kind)."""
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        if (value.array.dtype.kind == "f") != (self.array.dtype.kind == "f") and self.requires_grad:
+            raise RuntimeError(f"data set to a tensor of dtype {value.dtype} on a tensor "
+                               f"of dtype {self.dtype} that requires grad")
+        self.array = value.array
+
     def detach(self):
         """The same array and version counter, cut from the graph."""
-        return Tensor._wrap(self.data, False, self._version_counter)
+        return Tensor._wrap(self.array, False, self._version_counter)
 
     def detach_(self):
         if self._base is not None and self.grad_fn is not None:
@@ -219,8 +236,8 @@ class Tensor:
             if not force:
                 raise TypeError(f"can't convert {self.device} device type tensor to numpy. "
                                 "Use Tensor.cpu() to copy the tensor to host memory first.")
-            return self.data.get()
-        return self.data
+            return self.array.get()
+        return self.array
 
     def __array__(self, dtype=None, copy=None):
         array = self.detach().numpy(force=True)
@@ -229,10 +246,10 @@ class Tensor:
     def item(self):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist() if self.device.type == "cpu" else self.data.get().tolist()
+        return self.array.tolist() if self.device.type == "cpu" else self.array.get().tolist()
 
     def __float__(self):
         return float(self._python_scalar())
@@ -261,12 +278,12 @@ class Tensor:
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     __hash__ = object.__hash__
 

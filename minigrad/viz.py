@@ -74,7 +74,7 @@ class _Graph:
 
     def leaf(self, t, style="leaf"):
         return self.node(("leaf", id(t)), _describe(
-            t.data.shape, t.data.dtype, type(t.data), t.requires_grad, t.grad_fn is None,
+            t.array.shape, t.array.dtype, type(t.array), t.requires_grad, t.grad_fn is None,
             self.names.get(id(t))), style)
 
     def output(self, fn, slot):
@@ -100,7 +100,7 @@ def to_dot(tensor, show_saved=False, params=None):
     names = {id(t): name for name, t in dict(params or {}).items()}
     graph = _Graph(names)
     root = tensor
-    root_label = _describe(root.data.shape, root.data.dtype, type(root.data),
+    root_label = _describe(root.array.shape, root.array.dtype, type(root.array),
                            root.requires_grad, root.grad_fn is None,
                            names.get(id(root)) or "output")
     if root.grad_fn is None:
@@ -159,7 +159,7 @@ def _draw_saved(graph, op, fn):
             tail = graph.ids.get(key)
             if tail is None:                                    # not a node of this graph
                 tail, constraint = graph.node(("saved", id(fn), k), "saved\n" + _describe(
-                    t.data.shape, t.data.dtype, type(t.data), t.requires_grad,
+                    t.array.shape, t.array.dtype, type(t.array), t.requires_grad,
                     t.grad_fn is None), "saved"), ""
         graph.edge(tail, op, f'style=dashed, color=gray40, label="saved"{constraint}')
 

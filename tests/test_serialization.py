@@ -96,7 +96,7 @@ def test_model_state_dict_and_shared_arrays(tmp_path):
     assert type(loaded) is OrderedDict and list(loaded) == list(sd)
     for k in sd:
         assert_same_tensor(loaded[k], sd[k])
-    assert loaded["0.weight"].data is loaded["1.weight"].data   # stored once, shared again
+    assert loaded["0.weight"].array is loaded["1.weight"].array   # stored once, shared again
     other = nn.Sequential(nn.Module(), nn.Module())
     other[0].weight = nn.Parameter(mg.zeros(3, 2))
     other[1].weight = nn.Parameter(mg.zeros(3, 2))

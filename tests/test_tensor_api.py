@@ -299,3 +299,35 @@ def test_misc_queries():
     x = matrix()
     assert x.element_size() == 4 and x.is_floating_point() and not mg.tensor([1]).is_floating_point()
     assert mg.is_tensor(x) and not mg.is_tensor(x.numpy())
+
+
+# ---------------------------------------------------------------------- .data (PyTorch's)
+def test_data_is_a_detached_tensor_sharing_storage(device):
+    p = mg.nn.Parameter(mg.ones(3, device=device))
+    d = p.data
+    assert isinstance(d, mg.Tensor) and not isinstance(d, mg.nn.Parameter)
+    assert not d.requires_grad and d.grad_fn is None
+    d.add_(1.0)                                   # manual update through .data
+    assert p.tolist() == [2.0, 2.0, 2.0]
+    p.data.mul_(0.5)
+    p.data.fill_(4.0)
+    assert p.tolist() == [4.0, 4.0, 4.0] and p.requires_grad and p.is_leaf
+
+
+def test_data_writes_are_invisible_to_the_version_check():
+    # PyTorch: an in-place write through .data does not invalidate saved tensors.
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    y.data.mul_(2.0)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]), rtol=1e-6)
+
+
+def test_data_setter_replaces_the_values():
+    w = mg.nn.Parameter(mg.zeros(2, 2))
+    w.data = mg.ones(3)
+    assert w.shape == (3,) and w.tolist() == [1.0, 1.0, 1.0] and w.requires_grad
+    with pytest.raises(TypeError, match="must be a Tensor"):
+        w.data = np.ones(3)
+    with pytest.raises(RuntimeError, match="int64"):
+        w.data = mg.tensor([1, 2])

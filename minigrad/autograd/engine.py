@@ -67,11 +67,11 @@ def accumulate(current, grad, create_graph):
     (a detached gradient needs no graph node)."""
     if current is None:
         return grad
-    return current + grad if create_graph else Tensor._wrap(current.data + grad.data)
+    return current + grad if create_graph else Tensor._wrap(current.array + grad.array)
 
 
 def _check_grad_shape(node, index, grad, expected_shape):
-    if grad.data.shape != tuple(expected_shape):
+    if grad.array.shape != tuple(expected_shape):
         raise RuntimeError(
             f"Function {node.name()} returned an invalid gradient at index {index} - got "
             f"{list(grad.shape)} but expected shape compatible with {list(expected_shape)}")
@@ -110,7 +110,7 @@ def execute(root_edges, root_grads, front_end, retain_graph=False, create_graph=
                 grad = input_grads[index] if input_grads is not None else None
                 if grad is not None:
                     meta = target.output_meta
-                    if grad.data.shape != meta[slot][0]:
+                    if grad.array.shape != meta[slot][0]:
                         _check_grad_shape(node, index, grad, meta[slot][0])
                     buffer = buffers.get(target)
                     if buffer is None:

@@ -6,7 +6,7 @@ A subclass writes
         '''z = x·y;  dx = dz·y,  dy = dz·x  (broadcast, then summed back by sum_to)'''
         def forward(self, x, y):                 # Tensors in, an xp array out
             self.save_for_backward(x, y)
-            return x.data * y.data
+            return x.array * y.array
         def backward(self, dz):                  # Tensors in, Tensors out
             x, y = self.saved_tensors
             return dz * y, dz * x
@@ -49,13 +49,13 @@ class SavedTensor:
     output object is gone, an equivalent Tensor is rebuilt on the same node and slot.
     """
 
-    __slots__ = ("tensor", "weak_output", "data", "version_counter", "version", "node", "slot",
+    __slots__ = ("tensor", "weak_output", "array", "version_counter", "version", "node", "slot",
                  "requires_grad")
 
     def __init__(self, tensor, node=None, slot=None):
         self.node, self.slot = node, slot
         if node is None:     # an input: hold it (the common case, written out)
-            self.tensor, self.weak_output, self.data = tensor, None, None
+            self.tensor, self.weak_output, self.array = tensor, None, None
             counter = self.version_counter = tensor._version_counter
             self.version = counter.value
         else:
@@ -66,7 +66,7 @@ class SavedTensor:
         self.version_counter = tensor._version_counter
         self.version = tensor._version_counter.value
         if self.node is not None:
-            self.tensor, self.weak_output, self.data = None, weakref.ref(tensor), tensor.data
+            self.tensor, self.weak_output, self.array = None, weakref.ref(tensor), tensor.array
             self.requires_grad = tensor.requires_grad
 
     def unpack(self):
@@ -82,7 +82,7 @@ class SavedTensor:
             return self.tensor
         out = self.weak_output()
         if out is None:
-            out = Tensor._from_node(self.data, self.node, self.slot, self.requires_grad,
+            out = Tensor._from_node(self.array, self.node, self.slot, self.requires_grad,
                                     self.version_counter)
         return out
 
@@ -100,7 +100,7 @@ class AccumulateGrad:
 
     @property
     def output_meta(self):
-        v = self.variable.data
+        v = self.variable.array
         return ((v.shape, v.dtype, type(v)),)
 
     @property
@@ -260,11 +260,11 @@ class Function:
         self.next_edges = edges
         self.generation = generation
         if len(outputs) == 1:      # the common case, without generator expressions
-            data = outputs[0].data
+            data = outputs[0].array
             self.output_meta = ((data.shape, data.dtype, type(data)),)
             self.outputs = (weakref.ref(outputs[0]),)
         else:
-            self.output_meta = tuple((o.data.shape, o.data.dtype, type(o.data))
+            self.output_meta = tuple((o.array.shape, o.array.dtype, type(o.array))
                                      for o in outputs)
             self.outputs = tuple(weakref.ref(o) for o in outputs)
         for slot, o in enumerate(outputs):
@@ -283,7 +283,7 @@ class Function:
         The node's input is a snapshot of target's old value, taken only when recording,
         so a backward that needs the old value (``mul_``, ``div_``) still has it
         (PyTorch's original_self)."""
-        if not getattr(getattr(target.data, "flags", None), "writeable", True):  # expand()ed
+        if not getattr(getattr(target.array, "flags", None), "writeable", True):  # expand()ed
             raise RuntimeError(f"unsupported operation: more than one element of the written-to "
                                f"tensor (shape {list(target.shape)}) refers to a single memory "
                                f"location. Please clone() the tensor before performing the "
@@ -297,7 +297,7 @@ class Function:
             raise RuntimeError("minigrad does not support in-place operations on a view of a "
                                "tensor that requires grad; use the out-of-place form")
         if record:
-            source = Tensor._from_node(target.data.copy(), target.grad_fn, target._output_slot,
+            source = Tensor._from_node(target.array.copy(), target.grad_fn, target._output_slot,
                                        target.requires_grad, VersionCounter())
             result = cls.apply(source, *args, **kwargs)
         else:
@@ -309,7 +309,7 @@ class Function:
         if dtypes.category(result.dtype) > dtypes.category(target.dtype):
             raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
                                f"type {target.dtype}")
-        target.data[...] = result.data
+        target.array[...] = result.array
         target._version_counter.value += 1
         if record:
             result.grad_fn._rebind_output(target)

@@ -20,10 +20,10 @@ def seed_gradient(output, gradient, index=0):
         if output.numel() != 1:
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
                                f"(output {index} has shape {tuple(output.shape)})")
-        return Tensor._wrap(output.xp.ones(output.data.shape, dtype=output.dtype))
+        return Tensor._wrap(output.xp.ones(output.array.shape, dtype=output.dtype))
     if not isinstance(gradient, Tensor):
         gradient = Tensor._wrap(output.xp.asarray(gradient, dtype=output.dtype))
-    if gradient.data.shape != output.data.shape:
+    if gradient.array.shape != output.array.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[{index}] has a shape of "
                            f"{tuple(gradient.shape)} and output[{index}] has a shape of "
                            f"{tuple(output.shape)}.")
@@ -53,7 +53,7 @@ def accumulate_into(tensor, grad, create_graph):
     if tensor.grad is None and not create_graph:
         # A copy: backward formulas may hand the same array to several inputs (Add passes
         # dz through), and each .grad must be free to change in place.
-        tensor.grad = Tensor._wrap(grad.data.copy())
+        tensor.grad = Tensor._wrap(grad.array.copy())
     else:
         tensor.grad = accumulate(tensor.grad, grad, create_graph)
 
@@ -173,6 +173,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                    "used in the graph. Set allow_unused=True if this is the "
                                    "desired behavior.")
             if materialize_grads:
-                g = Tensor._wrap(t.xp.zeros_like(t.data))
+                g = Tensor._wrap(t.xp.zeros_like(t.array))
         results.append(g if g is None or create_graph else g.detach())
     return tuple(results)

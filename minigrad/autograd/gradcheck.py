@@ -38,12 +38,12 @@ def _numerical_jacobians(func, inputs, diff_indices, eps):
         for o, out in enumerate(outputs):
             jacobians[i, o] = np.zeros((x.numel(), out.numel()), dtype=np.float64)
         for j, idx in enumerate(itertools.product(*[range(s) for s in x.shape])):
-            original = x.data[idx].copy()
-            x.data[idx] = original + eps
-            plus = [to_host(o.data).astype(np.float64).ravel() for o in _differentiable_outputs(func, inputs)]
-            x.data[idx] = original - eps
-            minus = [to_host(o.data).astype(np.float64).ravel() for o in _differentiable_outputs(func, inputs)]
-            x.data[idx] = original
+            original = x.array[idx].copy()
+            x.array[idx] = original + eps
+            plus = [to_host(o.array).astype(np.float64).ravel() for o in _differentiable_outputs(func, inputs)]
+            x.array[idx] = original - eps
+            minus = [to_host(o.array).astype(np.float64).ravel() for o in _differentiable_outputs(func, inputs)]
+            x.array[idx] = original
             for o in range(len(outputs)):
                 jacobians[i, o][j] = (plus[o] - minus[o]) / (2 * eps)
     return jacobians, outputs
@@ -71,14 +71,14 @@ def _analytical_jacobians(func, inputs, diff_indices, check_grad_dtypes=False):
                     if check_grad_dtypes and g.dtype != inputs[i].dtype:
                         raise GradcheckError(f"Gradient has dtype mismatch: got {g.dtype} for an "
                                              f"input of dtype {inputs[i].dtype}")
-                    jacobians[i, o][:, k] = to_host(g.data).astype(np.float64).ravel()
+                    jacobians[i, o][:, k] = to_host(g.array).astype(np.float64).ravel()
     return jacobians
 
 
 def _describe_failure(i, o, inputs, analytic, numeric, eps, atol, rtol, bad):
     lines = [f"Jacobian mismatch for output {o} with respect to input {i},",
              f"input {i} (shape {tuple(inputs[i].shape)}, dtype {inputs[i].dtype}):",
-             np.array2string(to_host(inputs[i].data), precision=6, threshold=50),
+             np.array2string(to_host(inputs[i].array), precision=6, threshold=50),
              f"eps={eps}, atol={atol}, rtol={rtol}; entries that differ "
              f"(input element, output element): analytic vs numeric"]
     for r, c in list(zip(*np.nonzero(bad)))[:10]:
@@ -162,7 +162,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         outs = _differentiable_outputs(func, xs)
         pairs = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
         if not pairs:
-            return tuple(Tensor._wrap(xs[i].xp.zeros_like(xs[i].data)) for i in diff_indices)
+            return tuple(Tensor._wrap(xs[i].xp.zeros_like(xs[i].array)) for i in diff_indices)
         grads = autograd_grad([o for o, _ in pairs], [xs[i] for i in diff_indices],
                               grad_outputs=[v for _, v in pairs], create_graph=True,
                               allow_unused=True, materialize_grads=True)

@@ -331,9 +331,9 @@ class Module:
             for param in self._parameters.values():
                 if param is None:
                     continue
-                param.data = fn(param).data
+                param.array = fn(param).array
                 if param.grad is not None:
-                    param.grad.data = fn(param.grad).data
+                    param.grad.array = fn(param.grad).array
             for name, buf in self._buffers.items():
                 if buf is not None:
                     self._buffers[name] = fn(buf)
@@ -411,4 +411,4 @@ def _reset_grad(param, set_to_none):
         grad = param.grad
         if grad.grad_fn is not None:
             grad = param.grad = grad.detach()
-        grad.data = grad.xp.zeros_like(grad.data)
+        grad.array = grad.xp.zeros_like(grad.array)

@@ -35,7 +35,7 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             # Share the array and its version counter: Parameter(t) is a new name for t's
             # values, cut from t's graph (torch's _make_subclass on t.detach()).
-            self._init(data.data, False, data._version_counter)
+            self._init(data.array, False, data._version_counter)
         else:
             self._init(to_array(data).copy() if isinstance(data, np.ndarray) else to_array(data))
         # Goes through Tensor's setter, so an integer parameter that requires grad raises.
@@ -52,9 +52,9 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = type(self)(Tensor._wrap(self.data.copy()), self.requires_grad)
+        result = type(self)(Tensor._wrap(self.array.copy()), self.requires_grad)
         if self.grad is not None:
-            result.grad = Tensor._wrap(self.grad.data.copy())
+            result.grad = Tensor._wrap(self.grad.array.copy())
         result.__dict__.update(copy.deepcopy(self.__dict__, memo))
         memo[id(self)] = result
         return result

@@ -58,7 +58,7 @@ def state_slots(root):
 
 def _as_array(value):
     """The array inside a checkpoint value, or None when it is not array-like."""
-    array = value.data if isinstance(value, Tensor) else value
+    array = value.array if isinstance(value, Tensor) else value
     if isinstance(array, np.generic):   # a 0-d array after numpy arithmetic
         array = np.asarray(array)
     if isinstance(array, np.ndarray) or hasattr(array, "__cuda_array_interface__"):

@@ -22,13 +22,13 @@ class Elu(PointwiseFunction):
     def forward(self, x, alpha):
         self.save_for_backward(x)
         self.alpha = alpha
-        negative = x.xp.expm1(x.xp.minimum(x.data, 0)) * alpha
-        return x.xp.where(x.data > 0, x.data, negative).astype(x.dtype, copy=False)
+        negative = x.xp.expm1(x.xp.minimum(x.array, 0)) * alpha
+        return x.xp.where(x.array > 0, x.array, negative).astype(x.dtype, copy=False)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
         slope = exp(clamp(x, max=0.0)) * self.alpha      # no inf in the branch not taken
-        return Where.apply(Tensor._wrap(x.data <= 0), dz * slope, dz)
+        return Where.apply(Tensor._wrap(x.array <= 0), dz * slope, dz)
 
 
 class Silu(PointwiseFunction):
@@ -36,7 +36,7 @@ class Silu(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x.data * kernels.sigmoid(x.data)
+        return x.array * kernels.sigmoid(x.array)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
@@ -55,7 +55,7 @@ class Gelu(PointwiseFunction):
     def forward(self, x, approximate):
         self.save_for_backward(x)
         self.approximate = approximate
-        return kernels.gelu_tanh(x.data) if approximate == "tanh" else kernels.gelu(x.data)
+        return kernels.gelu_tanh(x.array) if approximate == "tanh" else kernels.gelu(x.array)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
@@ -75,14 +75,14 @@ class Softplus(PointwiseFunction):
     def forward(self, x, beta, threshold):
         self.save_for_backward(x)
         self.beta, self.threshold = beta, threshold
-        xp, bx = x.xp, x.data * beta
+        xp, bx = x.xp, x.array * beta
         linear = bx > threshold
         soft = xp.log1p(xp.exp(xp.where(linear, 0, bx))) / beta
-        return xp.where(linear, x.data, soft).astype(x.dtype, copy=False)
+        return xp.where(linear, x.array, soft).astype(x.dtype, copy=False)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
-        linear = Tensor._wrap(x.data * self.beta > self.threshold)
+        linear = Tensor._wrap(x.array * self.beta > self.threshold)
         return Where.apply(linear, dz, dz * sigmoid(x * self.beta))
 
 

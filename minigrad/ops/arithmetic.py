@@ -19,16 +19,16 @@ from .rounding import floor_divide
 
 
 def _check_broadcast(a, b):
-    if a.data.shape != b.data.shape:
-        broadcast_shapes(a.data.shape, b.data.shape)
+    if a.array.shape != b.array.shape:
+        broadcast_shapes(a.array.shape, b.array.shape)
 
 
 class Add(Function):
     """z = a + b;  da = sum_to(dz, a.shape),  db = sum_to(dz, b.shape)."""
 
     def forward(self, a, b):
-        self.input_shapes = a.data.shape, b.data.shape
-        return a.data + b.data
+        self.input_shapes = a.array.shape, b.array.shape
+        return a.array + b.array
 
     def backward(self, dz):
         sa, sb = self.input_shapes
@@ -40,8 +40,8 @@ class Sub(Function):
     """z = a − b;  da = sum_to(dz),  db = −sum_to(dz)."""
 
     def forward(self, a, b):
-        self.input_shapes = a.data.shape, b.data.shape
-        return a.data - b.data
+        self.input_shapes = a.array.shape, b.array.shape
+        return a.array - b.array
 
     def backward(self, dz):
         sa, sb = self.input_shapes
@@ -53,9 +53,9 @@ class Mul(Function):
     """z = a ⊙ b;  da = sum_to(dz ⊙ b),  db = sum_to(dz ⊙ a)."""
 
     def forward(self, a, b):
-        self.input_shapes = a.data.shape, b.data.shape
+        self.input_shapes = a.array.shape, b.array.shape
         self.save_for_backward(a if b.requires_grad else None, b if a.requires_grad else None)
-        return a.data * b.data
+        return a.array * b.array
 
     def backward(self, dz):
         a, b = self.saved_tensors
@@ -68,9 +68,9 @@ class Div(Function):
     """z = a / b;  da = sum_to(dz / b),  db = −sum_to(dz ⊙ a / b²)."""
 
     def forward(self, a, b):
-        self.input_shapes = a.data.shape, b.data.shape
+        self.input_shapes = a.array.shape, b.array.shape
         self.save_for_backward(a if b.requires_grad else None, b)
-        return a.data / b.data
+        return a.array / b.array
 
     def backward(self, dz):
         a, b = self.saved_tensors
@@ -83,7 +83,7 @@ class Neg(Function):
     """z = −a;  da = −dz."""
 
     def forward(self, a):
-        return -a.data
+        return -a.array
 
     def backward(self, dz):
         return -dz
@@ -96,7 +96,7 @@ class PowScalar(Function):
         self.save_for_backward(a)
         self.exponent = exponent
         # numpy lifts bool ** n to int8; the result keeps a's (already promoted) dtype.
-        return (a.data ** exponent).astype(a.data.dtype, copy=False)
+        return (a.array ** exponent).astype(a.array.dtype, copy=False)
 
     def backward(self, dz):
         (a,) = self.saved_tensors
@@ -112,10 +112,10 @@ class Pow(Function):
     (PyTorch's conventions)."""
 
     def forward(self, a, b):
-        self.input_shapes = a.data.shape, b.data.shape
+        self.input_shapes = a.array.shape, b.array.shape
         self.save_for_backward(a, b)
         self.save_outputs_for_backward()
-        return a.data ** b.data
+        return a.array ** b.array
 
     def backward(self, dz):
         a, b = self.saved_tensors
@@ -238,7 +238,7 @@ def _compare(name, ufunc_name):
     def compare(input, other):
         a, b = promote(input, other, op=name)
         _check_broadcast(a, b)
-        return Tensor._wrap(getattr(a.xp, ufunc_name)(a.data, b.data))
+        return Tensor._wrap(getattr(a.xp, ufunc_name)(a.array, b.array))
     compare.__name__ = name
     compare.__doc__ = f"Elementwise ``{ufunc_name}``; a bool tensor with no gradient."
     return compare
@@ -265,7 +265,7 @@ ge = _compare("ge", "greater_equal")
 def _logical(name, ufunc_name):
     def logical(input, other):
         a, b = promote(input, other, op=name)
-        return Tensor._wrap(getattr(a.xp, ufunc_name)(a.data, b.data))
+        return Tensor._wrap(getattr(a.xp, ufunc_name)(a.array, b.array))
     logical.__name__ = name
     return logical
 
@@ -278,10 +278,10 @@ bitwise_xor = _logical("bitwise_xor", "bitwise_xor")
 
 
 def logical_not(input):
-    return Tensor._wrap(input.xp.logical_not(input.data))
+    return Tensor._wrap(input.xp.logical_not(input.array))
 
 
 def bitwise_not(input):
     if input.dtype.kind == "f":
         raise TypeError("bitwise_not is not implemented for floating-point tensors")
-    return Tensor._wrap(input.xp.invert(input.data))
+    return Tensor._wrap(input.xp.invert(input.array))

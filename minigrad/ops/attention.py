@@ -55,7 +55,7 @@ def masked_scores(query, key, mask, scale, causal):
 def safe_softmax(scores):
     """softmax over the last dim, with rows that are entirely −∞ giving zeros (and zero
     gradients) instead of NaN."""
-    dead = (scores.data == float("-inf")).all(axis=-1, keepdims=True)
+    dead = (scores.array == float("-inf")).all(axis=-1, keepdims=True)
     if not bool(dead.any()):
         return softmax(scores, -1)
     dead = Tensor._wrap(dead)
@@ -86,7 +86,7 @@ class ScaledDotProductAttention(Function):
     j ≤ i.  Fully masked rows give O = 0 and zero gradients."""
 
     def forward(self, query, key, value, mask, scale, causal):
-        out, self.lse = kernels.flash_attention_forward(query.data, key.data, value.data, mask,
+        out, self.lse = kernels.flash_attention_forward(query.array, key.array, value.array, mask,
                                                         scale, causal)
         self.save_for_backward(query, key, value)
         self.save_outputs_for_backward(0)
@@ -101,7 +101,7 @@ class ScaledDotProductAttention(Function):
         else:
             (out,) = self.saved_outputs
             grads = (Tensor._wrap(g) for g in kernels.flash_attention_backward(
-                query.data, key.data, value.data, out.data, self.lse, d_out.data, self.mask,
+                query.array, key.array, value.array, out.array, self.lse, d_out.array, self.mask,
                 self.scale, self.causal))
         return tuple(sum_to(g, t.shape) for g, t in zip(grads, (query, key, value)))
 

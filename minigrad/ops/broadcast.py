@@ -29,9 +29,9 @@ class SumTo(Function):
     VJP: dx = broadcast_to(dy, S)."""
 
     def forward(self, x, shape):
-        self.input_shape = x.data.shape
+        self.input_shape = x.array.shape
         lead, kept = _reduced_axes(x.shape, shape)
-        y = x.data
+        y = x.array
         if kept:
             y = y.sum(axis=kept, keepdims=True)
         if lead:
@@ -47,8 +47,8 @@ class BroadcastTo(Function):
     VJP: dx = sum_to(dy, s)."""
 
     def forward(self, x, shape):
-        self.input_shape = x.data.shape
-        return x.xp.broadcast_to(x.data, shape)
+        self.input_shape = x.array.shape
+        return x.xp.broadcast_to(x.array, shape)
 
     def backward(self, dy):
         return sum_to(dy, self.input_shape)
@@ -57,7 +57,7 @@ class BroadcastTo(Function):
 def sum_to(x, shape):
     """Sum x down to ``shape`` (the reverse of broadcasting); x itself when shapes agree."""
     shape = tuple(shape)
-    if x.data.shape == shape:
+    if x.array.shape == shape:
         return x
     return SumTo.apply(x, shape)
 
@@ -66,7 +66,7 @@ def broadcast_to(input, size):
     size = tuple(int(s) for s in size)
     if -1 in size:  # -1 keeps the existing size, as in expand
         return expand(input, size)
-    if input.data.shape == size:
+    if input.array.shape == size:
         return input
     if broadcast_shapes(input.shape, size) != size:
         raise RuntimeError(f"The expanded size of the tensor ({list(size)}) must match the existing "

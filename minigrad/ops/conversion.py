@@ -14,7 +14,7 @@ class ToDtype(Function):
 
     def forward(self, x, dtype):
         self.input_dtype = x.dtype
-        return x.data.astype(dtype)
+        return x.array.astype(dtype)
 
     def backward(self, dy):
         return ToDtype.apply(dy, self.input_dtype)
@@ -25,7 +25,7 @@ class ToDevice(Function):
 
     def forward(self, x, device):
         self.input_device = x.device
-        return move_array(x.data, device)
+        return move_array(x.array, device)
 
     def backward(self, dy):
         return ToDevice.apply(dy, self.input_device)
@@ -35,7 +35,7 @@ class Clone(Function):
     """y = a fresh C-contiguous copy of x;  dx = dy."""
 
     def forward(self, x):
-        return x.xp.array(x.data, copy=True, order="C")
+        return x.xp.array(x.array, copy=True, order="C")
 
     def backward(self, dy):
         return dy
@@ -81,7 +81,7 @@ def to_device_and_dtype(tensor, device, dtype, copy=False):
         if dtype != out.dtype:
             if out.requires_grad and dtype.kind != "f":
                 # Casting to an integer type ends the graph, as in PyTorch.
-                out = Tensor._wrap(out.data.astype(dtype))
+                out = Tensor._wrap(out.array.astype(dtype))
             else:
                 out = ToDtype.apply(out, dtype)
     if copy and out is tensor:
@@ -94,4 +94,4 @@ def clone(input, memory_format=None):
 
 
 def contiguous(input, memory_format=None):
-    return input if input.data.flags.c_contiguous else Clone.apply(input)
+    return input if input.array.flags.c_contiguous else Clone.apply(input)

@@ -72,7 +72,7 @@ class Conv2d(Function):
         self.geometry, self.x_shape, self.w_shape = geometry, x.shape, w.shape
         need_x, need_w = self.needs_input_grad
         self.save_for_backward(x if need_w else None, w if need_x else None)
-        return kernels.conv2d_forward(x.data, w.data, *geometry)
+        return kernels.conv2d_forward(x.array, w.array, *geometry)
 
     def backward(self, dy):
         x, w = self.saved_tensors
@@ -94,7 +94,7 @@ class Conv2dInputGrad(Function):
         self.save_for_backward(dy if need_w else None, w if need_dy else None)
         if dy.shape[0] == 0:  # the kernel cannot reshape an empty batch
             return dy.xp.zeros(tuple(x_shape), dtype=dy.dtype)
-        return kernels.conv2d_backward_input(dy.data, w.data, tuple(x_shape), *geometry)
+        return kernels.conv2d_backward_input(dy.array, w.array, tuple(x_shape), *geometry)
 
     def backward(self, g):
         dy, w = self.saved_tensors
@@ -113,7 +113,7 @@ class Conv2dWeightGrad(Function):
         self.geometry, self.x_shape = geometry, x.shape
         need_x, need_dy = self.needs_input_grad
         self.save_for_backward(x if need_dy else None, dy if need_x else None)
-        return kernels.conv2d_backward_weight(dy.data, x.data, tuple(w_shape), *geometry)
+        return kernels.conv2d_backward_weight(dy.array, x.array, tuple(w_shape), *geometry)
 
     def backward(self, g):
         x, dy = self.saved_tensors

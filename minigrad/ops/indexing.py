@@ -87,7 +87,7 @@ def _index_array(item):
     """An index object as a host array (bool mask or int64 indices), or None if it is not
     array-like."""
     if isinstance(item, Tensor):
-        array = to_host(item.data)
+        array = to_host(item.array)
     elif isinstance(item, np.ndarray) or hasattr(item, "__cuda_array_interface__"):
         array = to_host(item)
     elif isinstance(item, (list, tuple)):
@@ -231,7 +231,7 @@ class Index(Function):
 
     def forward(self, x, key):
         self.key, self.input_shape = key, x.shape
-        return key.take(x.data, x.xp)
+        return key.take(x.array, x.xp)
 
     def backward(self, dy):
         return IndexAccumulate.apply(dy, self.key, self.input_shape)
@@ -243,7 +243,7 @@ class IndexAccumulate(Function):
 
     def forward(self, v, key, shape):
         self.key = key
-        return key.scatter_add(v.data, shape, v.xp)
+        return key.scatter_add(v.array, shape, v.xp)
 
     def backward(self, dz):
         return Index.apply(dz, self.key)
@@ -255,8 +255,8 @@ class IndexPut(Function):
 
     def forward(self, x, v, key):
         self.key, self.value_shape = key, v.shape
-        out = x.xp.array(x.data, copy=True)  # an array even when x.data is a NumPy scalar
-        key.put(out, v.data)
+        out = x.xp.array(x.array, copy=True)  # an array even when x.array is a NumPy scalar
+        key.put(out, v.array)
         return out
 
     def backward(self, dz):
@@ -277,17 +277,17 @@ class EmbeddingLookup(Function):
 
     def forward(self, weight, ids, padding_idx):
         self.ids, self.padding_idx, self.weight_shape = ids, padding_idx, weight.shape
-        return weight.data[ids.data]
+        return weight.array[ids.array]
 
     def backward(self, dy):
         if not is_grad_enabled():
             return Tensor._wrap(kernels.embedding_backward(
-                dy.data, self.ids.data, self.weight_shape[0], self.padding_idx)), None
+                dy.array, self.ids.array, self.weight_shape[0], self.padding_idx)), None
         # create_graph: the same scatter in Tensor ops, so it can be differentiated again.
         if self.padding_idx is not None:
-            padding = Tensor._wrap((self.ids.data == self.padding_idx)[..., None])
+            padding = Tensor._wrap((self.ids.array == self.padding_idx)[..., None])
             dy = masked_fill(dy, padding, 0.0)
-        return IndexAccumulate.apply(dy, IndexKey((), (self.ids.data,)), self.weight_shape), None
+        return IndexAccumulate.apply(dy, IndexKey((), (self.ids.array,)), self.weight_shape), None
 
 
 def index_with_key(input, key):
@@ -334,7 +334,7 @@ def setitem(self, key, value):
                         f"{list(self.shape)}")
     record = is_grad_enabled() and (self.requires_grad or value.requires_grad)
     if not record:
-        index_key.put(self.data, value.data)
+        index_key.put(self.array, value.array)
         self._version_counter.value += 1
         return
     if self.grad_fn is None and self.requires_grad:
@@ -348,7 +348,7 @@ def setitem(self, key, value):
 def _int_index(index, name, message):
     if not isinstance(index, Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(f"{name}(): Expected dtype {message} for index")
-    return to_host(index.data).astype(np.int64, copy=False)
+    return to_host(index.array).astype(np.int64, copy=False)
 
 
 def gather(input, dim, index, sparse_grad=False):
@@ -417,5 +417,5 @@ def take_along_dim(input, indices, dim=None):
     common = list(broadcast_shapes(shape_in, shape_idx))
     input = broadcast_to(input, common[:dim] + [input.shape[dim]] + common[dim + 1:])
     indices = Tensor._wrap(input.xp.broadcast_to(
-        indices.data, tuple(common[:dim] + [indices.shape[dim]] + common[dim + 1:])))
+        indices.array, tuple(common[:dim] + [indices.shape[dim]] + common[dim + 1:])))
     return gather(input, dim, indices)

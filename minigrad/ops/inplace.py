@@ -60,7 +60,7 @@ class _Apply(Function):
         self.fn, self.args = fn, args
         self.save_for_backward(x)
         with no_grad():
-            return fn(x.detach(), *args).data
+            return fn(x.detach(), *args).array
 
     def backward(self, dy):
         (x,) = self.saved_tensors
@@ -83,7 +83,7 @@ class Fill(Function):
 
     def forward(self, x, value):
         self.shape = x.shape
-        v = value.data if isinstance(value, Tensor) else value
+        v = value.array if isinstance(value, Tensor) else value
         return x.xp.full(x.shape, v, dtype=x.dtype)
 
     def backward(self, dy):
@@ -106,7 +106,7 @@ class Copy(Function):
 
     def forward(self, x, src):
         self.src_shape, self.src_dtype = src.shape, src.dtype
-        return x.xp.broadcast_to(src.data, x.shape).astype(x.dtype)
+        return x.xp.broadcast_to(src.array, x.shape).astype(x.dtype)
 
     def backward(self, dy):
         return dy * 0, sum_to(dy, self.src_shape).to(self.src_dtype)

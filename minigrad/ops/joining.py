@@ -34,7 +34,7 @@ class Cat(Function):
         xp = tensors[0].xp
         if not kept:
             return xp.zeros((0,), dtype=tensors[0].dtype)
-        return xp.concatenate([t.data for t in kept], axis=dim)
+        return xp.concatenate([t.array for t in kept], axis=dim)
 
     def backward(self, dy):
         pieces = iter(Split.apply(dy, self.sizes, self.dim) if self.sizes else ())
@@ -54,7 +54,7 @@ class Split(Function):
         pieces, start = [], 0
         lead = (slice(None),) * dim
         for size in sizes:
-            pieces.append(x.data[lead + (slice(start, start + size), Ellipsis)])
+            pieces.append(x.array[lead + (slice(start, start + size), Ellipsis)])
             start += size
         return tuple(pieces)
 
@@ -67,7 +67,7 @@ class Stack(Function):
 
     def forward(self, *tensors, dim):
         self.dim = dim
-        return tensors[0].xp.stack([t.data for t in tensors], axis=dim)
+        return tensors[0].xp.stack([t.array for t in tensors], axis=dim)
 
     def backward(self, dy):
         grads = Unbind.apply(dy, self.dim)
@@ -80,7 +80,7 @@ class Unbind(Function):
     def forward(self, x, dim):
         self.dim = dim
         lead = (slice(None),) * dim
-        return tuple(x.data[lead + (i, Ellipsis)] for i in range(x.shape[dim]))
+        return tuple(x.array[lead + (i, Ellipsis)] for i in range(x.shape[dim]))
 
     def backward(self, *dys):
         return Stack.apply(*dys, dim=self.dim)

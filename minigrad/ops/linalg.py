@@ -25,7 +25,7 @@ class MatMul(Function):
     def forward(self, a, b):
         self.input_shapes = a.shape, b.shape
         self.save_for_backward(a if b.requires_grad else None, b if a.requires_grad else None)
-        return kernels.matmul(a.data, b.data)
+        return kernels.matmul(a.array, b.array)
 
     def backward(self, dc):
         a, b = self.saved_tensors
@@ -47,9 +47,9 @@ class Linear(Function):
         self.has_bias = bias is not None
         needs = self.needs_input_grad
         self.save_for_backward(x if needs[1] else None, weight if needs[0] else None)
-        y = kernels.matmul(x.data, weight.data.T)
+        y = kernels.matmul(x.array, weight.array.T)
         if bias is not None:
-            y += bias.data
+            y += bias.array
         return y
 
     def backward(self, dy):

@@ -37,9 +37,9 @@ class BinaryCrossEntropy(Function):
         self.save_for_backward(x, y)
         xp = x.xp
         with quiet_floating_point(xp, divide="ignore"):  # log 0 = −∞, clamped below
-            log_x = xp.maximum(xp.log(x.data), -100.0)
-            log_1mx = xp.maximum(xp.log1p(-x.data), -100.0)
-        return ((y.data - 1) * log_1mx - y.data * log_x).astype(x.dtype, copy=False)
+            log_x = xp.maximum(xp.log(x.array), -100.0)
+            log_1mx = xp.maximum(xp.log1p(-x.array), -100.0)
+        return ((y.array - 1) * log_1mx - y.array * log_x).astype(x.dtype, copy=False)
 
     def backward(self, dl):
         x, y = self.saved_tensors
@@ -63,18 +63,18 @@ class CrossEntropy(Function):
     def forward(self, x, ids, weight, ignore_index, label_smoothing, reduction):
         self.save_for_backward(x)
         self.arguments = (ids, weight, ignore_index, label_smoothing, reduction)
-        return kernels.cross_entropy_forward(x.data, *self.arguments)
+        return kernels.cross_entropy_forward(x.array, *self.arguments)
 
     def backward(self, dl):
         (x,) = self.saved_tensors
         ids, weight, ignore_index, label_smoothing, reduction = self.arguments
         if not is_grad_enabled():
             return Tensor._wrap(kernels.cross_entropy_backward(
-                x.data, ids, dl.data, weight, ignore_index, label_smoothing, reduction))
+                x.array, ids, dl.array, weight, ignore_index, label_smoothing, reduction))
         # create_graph: the same VJP in Tensor ops (softmax and dℓ carry the graph; a and A
         # are constants of the targets), so it can be differentiated again.
         class_dim = 0 if x.ndim == 1 else 1
-        a, total, w = cross_entropy_coefficients(x.data, ids, weight, ignore_index,
+        a, total, w = cross_entropy_coefficients(x.array, ids, weight, ignore_index,
                                                  label_smoothing)
         g = dl * Tensor._wrap(cross_entropy_gradient_scale(w, reduction).astype(x.dtype))
         g = (g * Tensor._wrap(x.xp.ones_like(w))).unsqueeze(class_dim)

@@ -19,7 +19,7 @@ class MaskedFill(Function):
 
     def forward(self, x, mask, value):
         self.save_for_backward(mask)
-        return x.xp.where(mask.data, value.data.astype(x.dtype), x.data)
+        return x.xp.where(mask.array, value.array.astype(x.dtype), x.array)
 
     def backward(self, dy):
         (mask,) = self.saved_tensors
@@ -27,7 +27,7 @@ class MaskedFill(Function):
         dx = MaskedFill.apply(dy, mask, zero) if self.needs_input_grad[0] else None
         dvalue = None
         if self.needs_input_grad[2]:
-            inverse = Tensor._wrap(dy.xp.logical_not(mask.data))
+            inverse = Tensor._wrap(dy.xp.logical_not(mask.array))
             dvalue = sum_to(MaskedFill.apply(dy, inverse, zero), ())
         return dx, None, dvalue
 
@@ -37,7 +37,7 @@ class Tril(Function):
 
     def forward(self, x, diagonal):
         self.diagonal = diagonal
-        return x.xp.tril(x.data, diagonal)
+        return x.xp.tril(x.array, diagonal)
 
     def backward(self, dy):
         return Tril.apply(dy, self.diagonal)
@@ -48,7 +48,7 @@ class Triu(Function):
 
     def forward(self, x, diagonal):
         self.diagonal = diagonal
-        return x.xp.triu(x.data, diagonal)
+        return x.xp.triu(x.array, diagonal)
 
     def backward(self, dy):
         return Triu.apply(dy, self.diagonal)

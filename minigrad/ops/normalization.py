@@ -25,7 +25,7 @@ def standardise(x, axes, eps):
 
 
 def _data(tensor):
-    return None if tensor is None else tensor.data
+    return None if tensor is None else tensor.array
 
 
 
@@ -38,7 +38,7 @@ class LayerNorm(Function):
         self.save_for_backward(x, weight)
         self.normalized_ndim, self.eps, self.has_bias = normalized_ndim, eps, bias is not None
         y, self.mean, self.rstd = kernels.layer_norm_forward(
-            x.data, _data(weight), _data(bias), normalized_ndim, eps)
+            x.array, _data(weight), _data(bias), normalized_ndim, eps)
         return y
 
     def backward(self, dy):
@@ -48,7 +48,7 @@ class LayerNorm(Function):
             dx, dweight, dbias = self._differentiable_vjp(dy, x, weight)
         else:
             dx, dweight, dbias = (None if a is None else Tensor._wrap(a) for a in
-                                  kernels.layer_norm_backward(dy.data, x.data, _data(weight),
+                                  kernels.layer_norm_backward(dy.array, x.array, _data(weight),
                                                               self.mean, self.rstd,
                                                               self.normalized_ndim))
         return (dx,) + ((dweight,) if weight is not None else ()) + \

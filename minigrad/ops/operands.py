@@ -71,14 +71,14 @@ def promote(*values, op="op", dtype=None):
         # float tensor with a Python number (which never changes a float dtype).
         if isinstance(a, Tensor):
             if isinstance(b, Tensor):
-                if a.data.dtype == b.data.dtype and type(a.data) is type(b.data) is np.ndarray:
+                if a.array.dtype == b.array.dtype and type(a.array) is type(b.array) is np.ndarray:
                     return a, b
-            elif type(b) in (float, int) and a.data.dtype.kind == "f":
-                return a, Tensor._wrap(np.asarray(b, dtype=a.data.dtype) if type(a.data) is np.ndarray
-                                       else a.xp.asarray(b, dtype=a.data.dtype))
-        elif type(a) in (float, int) and isinstance(b, Tensor) and b.data.dtype.kind == "f":
-            return Tensor._wrap(np.asarray(a, dtype=b.data.dtype) if type(b.data) is np.ndarray
-                                else b.xp.asarray(a, dtype=b.data.dtype)), b
+            elif type(b) in (float, int) and a.array.dtype.kind == "f":
+                return a, Tensor._wrap(np.asarray(b, dtype=a.array.dtype) if type(a.array) is np.ndarray
+                                       else a.xp.asarray(b, dtype=a.array.dtype))
+        elif type(a) in (float, int) and isinstance(b, Tensor) and b.array.dtype.kind == "f":
+            return Tensor._wrap(np.asarray(a, dtype=b.array.dtype) if type(b.array) is np.ndarray
+                                else b.xp.asarray(a, dtype=b.array.dtype)), b
     return _promote_general(values, op, dtype)
 
 

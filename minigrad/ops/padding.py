@@ -30,7 +30,7 @@ class ConstantPad(Function):
             source[d] = slice(start, start + length)
             target[d] = slice(max(left, 0), max(left, 0) + length)
         out = xp.full(tuple(shape), value, dtype=x.dtype)
-        out[tuple(target)] = x.data[tuple(source)]
+        out[tuple(target)] = x.array[tuple(source)]
         return out
 
     def backward(self, dy):

@@ -52,7 +52,7 @@ class Exp(PointwiseFunction):
 
     def forward(self, x):
         self.save_outputs_for_backward()
-        return x.xp.exp(x.data)
+        return x.xp.exp(x.array)
 
     def backward(self, dz):
         return dz * self.saved_outputs[0]
@@ -63,7 +63,7 @@ class Exp2(PointwiseFunction):
 
     def forward(self, x):
         self.save_outputs_for_backward()
-        return x.xp.exp2(x.data)
+        return x.xp.exp2(x.array)
 
     def backward(self, dz):
         return dz * self.saved_outputs[0] * math.log(2.0)
@@ -74,7 +74,7 @@ class Expm1(PointwiseFunction):
 
     def forward(self, x):
         self.save_outputs_for_backward()
-        return x.xp.expm1(x.data)
+        return x.xp.expm1(x.array)
 
     def backward(self, dz):
         return dz * (self.saved_outputs[0] + 1.0)
@@ -86,7 +86,7 @@ class _Logarithm(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return getattr(x.xp, self.ufunc)(x.data)
+        return getattr(x.xp, self.ufunc)(x.array)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
@@ -112,7 +112,7 @@ class Log1p(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x.xp.log1p(x.data)
+        return x.xp.log1p(x.array)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
@@ -134,7 +134,7 @@ class Sqrt(PointwiseFunction):
 
     def forward(self, x):
         self.save_outputs_for_backward()
-        return x.xp.sqrt(x.data)
+        return x.xp.sqrt(x.array)
 
     def backward(self, dz):
         return dz / (self.saved_outputs[0] * 2.0)
@@ -145,7 +145,7 @@ class Rsqrt(PointwiseFunction):
 
     def forward(self, x):
         self.save_outputs_for_backward()
-        return 1.0 / x.xp.sqrt(x.data)
+        return 1.0 / x.xp.sqrt(x.array)
 
     def backward(self, dz):
         z = self.saved_outputs[0]
@@ -157,7 +157,7 @@ class Reciprocal(PointwiseFunction):
 
     def forward(self, x):
         self.save_outputs_for_backward()
-        return 1.0 / x.data
+        return 1.0 / x.array
 
     def backward(self, dz):
         z = self.saved_outputs[0]
@@ -174,7 +174,7 @@ class Square(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x.data * x.data
+        return x.array * x.array
 
     def backward(self, dz):
         return dz * self.saved_tensors[0] * 2.0
@@ -192,7 +192,7 @@ class Sin(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x.xp.sin(x.data)
+        return x.xp.sin(x.array)
 
     def backward(self, dz):
         return dz * cos(self.saved_tensors[0])
@@ -203,7 +203,7 @@ class Cos(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x.xp.cos(x.data)
+        return x.xp.cos(x.array)
 
     def backward(self, dz):
         return -dz * sin(self.saved_tensors[0])
@@ -214,7 +214,7 @@ class Tan(PointwiseFunction):
 
     def forward(self, x):
         self.save_outputs_for_backward()
-        return x.xp.tan(x.data)
+        return x.xp.tan(x.array)
 
     def backward(self, dz):
         z = self.saved_outputs[0]
@@ -226,7 +226,7 @@ class Sinh(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x.xp.sinh(x.data)
+        return x.xp.sinh(x.array)
 
     def backward(self, dz):
         return dz * cosh(self.saved_tensors[0])
@@ -237,7 +237,7 @@ class Cosh(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x.xp.cosh(x.data)
+        return x.xp.cosh(x.array)
 
     def backward(self, dz):
         return dz * sinh(self.saved_tensors[0])
@@ -248,7 +248,7 @@ class Tanh(PointwiseFunction):
 
     def forward(self, x):
         self.save_outputs_for_backward()
-        return x.xp.tanh(x.data)
+        return x.xp.tanh(x.array)
 
     def backward(self, dz):
         return TanhBackward.apply(dz, self.saved_outputs[0])
@@ -260,7 +260,7 @@ class TanhBackward(PointwiseFunction):
 
     def forward(self, dz, z):
         self.save_for_backward(dz, z)
-        return dz.data * (1 - z.data * z.data)
+        return dz.array * (1 - z.array * z.array)
 
     def backward(self, g):
         dz, z = self.saved_tensors
@@ -273,7 +273,7 @@ class Sigmoid(PointwiseFunction):
 
     def forward(self, x):
         self.save_outputs_for_backward()
-        return kernels.sigmoid(x.data)
+        return kernels.sigmoid(x.array)
 
     def backward(self, dz):
         return SigmoidBackward.apply(dz, self.saved_outputs[0])
@@ -285,7 +285,7 @@ class SigmoidBackward(PointwiseFunction):
 
     def forward(self, dz, z):
         self.save_for_backward(dz, z)
-        return dz.data * z.data * (1 - z.data)
+        return dz.array * z.array * (1 - z.array)
 
     def backward(self, g):
         dz, z = self.saved_tensors
@@ -309,7 +309,7 @@ class Erf(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return kernels.erf(x.data)
+        return kernels.erf(x.array)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
@@ -321,7 +321,7 @@ class Erfc(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return kernels.erfc(x.data)
+        return kernels.erfc(x.array)
 
     def backward(self, dz):
         (x,) = self.saved_tensors

@@ -55,9 +55,9 @@ class Where(PointwiseFunction):
     da = sum_to(c ? dz : 0, a.shape),  db = sum_to(c ? 0 : dz, b.shape)."""
 
     def forward(self, condition, a, b):
-        self.condition = condition.data
+        self.condition = condition.array
         self.input_shapes = a.shape, b.shape
-        return a.xp.where(condition.data, a.data, b.data)
+        return a.xp.where(condition.array, a.array, b.array)
 
     def backward(self, dz):
         sa, sb = self.input_shapes
@@ -74,7 +74,7 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         xp = condition.xp
         return tuple(Tensor._wrap(i.astype(dtypes.int64))
-                     for i in xp.nonzero(xp.atleast_1d(condition.data)))
+                     for i in xp.nonzero(xp.atleast_1d(condition.array)))
     if input is None or other is None:
         raise TypeError("where() takes a condition and both `input` and `other`, or the "
                         "condition alone")
@@ -108,13 +108,13 @@ class Maximum(PointwiseFunction):
     def forward(self, a, b):
         self.input_shapes = a.shape, b.shape
         self.save_for_backward(a, b)
-        return getattr(a.xp, self.ufunc)(a.data, b.data)
+        return getattr(a.xp, self.ufunc)(a.array, b.array)
 
     def backward(self, dz):
         a, b = self.saved_tensors
-        (sa, sb), tie = self.input_shapes, a.data == b.data
-        a_loses, b_loses = (a.data < b.data, a.data > b.data) if self.ufunc == "maximum" else \
-                           (a.data > b.data, a.data < b.data)
+        (sa, sb), tie = self.input_shapes, a.array == b.array
+        a_loses, b_loses = (a.array < b.array, a.array > b.array) if self.ufunc == "maximum" else \
+                           (a.array > b.array, a.array < b.array)
         return (sum_to(_tie_split(dz, tie, a_loses), sa) if self.needs_input_grad[0] else None,
                 sum_to(_tie_split(dz, tie, b_loses), sb) if self.needs_input_grad[1] else None)
 
@@ -150,22 +150,22 @@ class Clamp(PointwiseFunction):
 
     def forward(self, x, lo, hi):
         self.save_for_backward(x, lo, hi)
-        z = x.data
+        z = x.array
         if lo is not None:
-            z = x.xp.maximum(z, lo.data)
+            z = x.xp.maximum(z, lo.array)
         if hi is not None:
-            z = x.xp.minimum(z, hi.data)
+            z = x.xp.minimum(z, hi.array)
         return z
 
     def backward(self, dz):
         x, lo, hi = self.saved_tensors
-        xd = x.data
+        xd = x.array
         if lo is not None and hi is not None:
-            masks = ((xd >= lo.data) & (xd <= hi.data), (xd < lo.data) & (lo.data < hi.data),
-                     (xd > hi.data) | (hi.data < lo.data))
+            masks = ((xd >= lo.array) & (xd <= hi.array), (xd < lo.array) & (lo.array < hi.array),
+                     (xd > hi.array) | (hi.array < lo.array))
         else:
-            masks = (xd >= lo.data, xd < lo.data, None) if lo is not None else \
-                    (xd <= hi.data, None, xd > hi.data)
+            masks = (xd >= lo.array, xd < lo.array, None) if lo is not None else \
+                    (xd <= hi.array, None, xd > hi.array)
         present = [(t, m) for t, m in zip((x, lo, hi), masks) if t is not None]
         return tuple(sum_to(masked_grad(dz.xp.broadcast_to(m, dz.shape), dz), t.shape) if needs
                      else None for (t, m), needs in zip(present, self.needs_input_grad))
@@ -207,11 +207,11 @@ class Abs(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x.xp.abs(x.data)
+        return x.xp.abs(x.array)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
-        return dz * Tensor._wrap(sign_array(x.data))
+        return dz * Tensor._wrap(sign_array(x.array))
 
 
 def abs(input):
@@ -230,13 +230,13 @@ class Relu(PointwiseFunction):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return x.xp.maximum(x.data, x.data.dtype.type(0))
+        return x.xp.maximum(x.array, x.array.dtype.type(0))
 
     def backward(self, dz):
         # where(x ≤ 0, 0, dz): one comparison and one select (~(x ≤ 0) would cost a third
         # pass over the activations); NaN compares false, so its gradient passes, as in PyTorch.
         zero = Tensor._wrap(dz.xp.zeros((), dtype=dz.dtype))
-        return Where.apply(Tensor._wrap(self.saved_tensors[0].data <= 0), zero, dz)
+        return Where.apply(Tensor._wrap(self.saved_tensors[0].array <= 0), zero, dz)
 
 
 def relu(input):
@@ -253,11 +253,11 @@ class LeakyRelu(PointwiseFunction):
     def forward(self, x, negative_slope):
         self.save_for_backward(x)
         self.slope = negative_slope
-        return x.xp.where(x.data > 0, x.data, x.data * negative_slope)
+        return x.xp.where(x.array > 0, x.array, x.array * negative_slope)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
-        return Where.apply(Tensor._wrap(x.data > 0), dz, dz * self.slope)
+        return Where.apply(Tensor._wrap(x.array > 0), dz, dz * self.slope)
 
 
 class Hardtanh(Function):
@@ -265,8 +265,8 @@ class Hardtanh(Function):
     which is where it differs from clamp (PyTorch's hardtanh_backward)."""
 
     def forward(self, x, low, high):
-        self.inside = (x.data > low) & (x.data < high)
-        return x.xp.clip(x.data, low, high).astype(x.dtype, copy=False)
+        self.inside = (x.array > low) & (x.array < high)
+        return x.xp.clip(x.array, low, high).astype(x.dtype, copy=False)
 
     def backward(self, dz):
         return masked_grad(self.inside, dz)

@@ -55,7 +55,7 @@ class MaxPool2d(Function):
     def forward(self, x, window):
         self.x_shape = x.shape
         self.mark_non_differentiable(1)
-        y, indices = kernels.max_pool2d_forward(x.data, *window)
+        y, indices = kernels.max_pool2d_forward(x.array, *window)
         self.indices = indices
         return y, indices
 
@@ -69,9 +69,9 @@ class PlaneScatter(Function):
 
     def forward(self, v, indices, x_shape):
         self.indices = indices
-        if v.data.size == 0:  # the kernel cannot reshape an empty batch
+        if v.array.size == 0:  # the kernel cannot reshape an empty batch
             return v.xp.zeros(tuple(x_shape), dtype=v.dtype)
-        return kernels.max_pool2d_backward(v.data, indices.data, tuple(x_shape))
+        return kernels.max_pool2d_backward(v.array, indices.array, tuple(x_shape))
 
     def backward(self, g):
         return PlaneGather.apply(g, self.indices), None
@@ -84,8 +84,8 @@ class PlaneGather(Function):
     def forward(self, x, indices):
         self.indices, self.x_shape = indices, x.shape
         n, c, h, w = x.shape
-        planes = x.data.reshape(n * c, h * w)
-        flat = indices.data.reshape(n * c, indices.shape[2] * indices.shape[3])
+        planes = x.array.reshape(n * c, h * w)
+        flat = indices.array.reshape(n * c, indices.shape[2] * indices.shape[3])
         picked = x.xp.take_along_axis(planes, flat, axis=1)
         return picked.reshape(indices.shape)
 
@@ -99,7 +99,7 @@ class AvgPool2d(Function):
 
     def forward(self, x, window):
         self.window, self.x_shape = window, x.shape
-        return kernels.avg_pool2d_forward(x.data, *window)
+        return kernels.avg_pool2d_forward(x.array, *window)
 
     def backward(self, dy):
         return AvgPool2dBackward.apply(dy, self.x_shape, self.window)
@@ -111,7 +111,7 @@ class AvgPool2dBackward(Function):
 
     def forward(self, dy, x_shape, window):
         self.window = window
-        return kernels.avg_pool2d_backward(dy.data, tuple(x_shape), *window)
+        return kernels.avg_pool2d_backward(dy.array, tuple(x_shape), *window)
 
     def backward(self, g):
         return AvgPool2d.apply(g, self.window)

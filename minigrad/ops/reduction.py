@@ -76,7 +76,7 @@ def _expand_grad(dy, shape, axes):
     (no reshape node; this is the common sum()/mean() of a whole tensor)."""
     kept = _kept_shape(shape, axes)
     leading = sorted(axes) == list(range(len(axes)))
-    if dy.data.shape != tuple(kept) and not leading:
+    if dy.array.shape != tuple(kept) and not leading:
         dy = reshape(dy, kept)
     return broadcast_to(dy, shape)
 
@@ -97,7 +97,7 @@ class Sum(Function):
 
     def forward(self, x, axes, keepdim, dtype):
         self.input_shape, self.axes = x.shape, axes
-        y = x.data.sum(axis=axes, keepdims=keepdim, dtype=_accumulator(dtype))
+        y = x.array.sum(axis=axes, keepdims=keepdim, dtype=_accumulator(dtype))
         return x.xp.asarray(y).astype(dtype, copy=False)
 
     def backward(self, dy):
@@ -112,7 +112,7 @@ class Mean(Function):
         self.input_shape, self.axes = x.shape, axes
         self.count = _count(x.shape, axes)
         with quiet_floating_point(x.xp, divide="ignore", invalid="ignore"):  # N = 0 gives nan
-            y = x.data.sum(axis=axes, keepdims=keepdim, dtype=_accumulator(x.dtype)) / self.count
+            y = x.array.sum(axis=axes, keepdims=keepdim, dtype=_accumulator(x.dtype)) / self.count
         return x.xp.asarray(y).astype(x.dtype, copy=False)
 
     def backward(self, dy):
@@ -154,7 +154,7 @@ def _var_backward(dy, x, axes, correction, whole):
     x_bar = Mean.apply(x, axes, True)
     if whole and dof <= 0:
         xp = x.xp
-        factor = xp.where(x.data == x_bar.data, xp.nan, xp.inf).astype(x.dtype)
+        factor = xp.where(x.array == x_bar.array, xp.nan, xp.inf).astype(x.dtype)
         return dy * Tensor._wrap(factor)
     factor = math.inf if dof == 0 else 2.0 / dof
     return factor * dy * (x - x_bar)
@@ -186,7 +186,7 @@ class Std(Function):
 
     def backward(self, dy):
         (x,), (y,) = self.saved_tensors, self.saved_outputs
-        zero = y.data == 0
+        zero = y.array == 0
         # y + [y = 0] keeps the division finite and still differentiable in y.
         safe_y = y + Tensor._wrap(zero.astype(y.dtype))
         dvar = dy * Tensor._wrap((~zero).astype(y.dtype)) / (2 * safe_y)
@@ -198,7 +198,7 @@ def _variance(x, axes, correction, keepdim):
     a constant slice then has variance exactly 0 and |x̄| ≫ σ loses no precision."""
     xp, acc = x.xp, _accumulator(x.dtype)
     n = _count(x.shape, axes)
-    data = x.data.astype(acc, copy=False)
+    data = x.array.astype(acc, copy=False)
     if n:
         data = data - data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
     with quiet_floating_point(xp, divide="ignore", invalid="ignore"):  # n ≤ correction: nan/inf
@@ -249,7 +249,7 @@ class ProductOfOthers(Function):
     def forward(self, x, axes):
         xp = x.xp
         # prod reduces one dim (moved last) or all of them (flattened).
-        rows = xp.moveaxis(x.data, axes[0], -1) if len(axes) == 1 else x.data.reshape(-1)
+        rows = xp.moveaxis(x.array, axes[0], -1) if len(axes) == 1 else x.array.reshape(-1)
         ones = xp.ones(rows.shape[:-1] + (1,), dtype=rows.dtype)
         before = xp.cumprod(xp.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
         after = xp.cumprod(xp.concatenate([ones, rows[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
@@ -270,11 +270,11 @@ class Prod(Function):
         self.input_shape, self.axes = x.shape, axes
         self.save_for_backward(x)
         self.save_outputs_for_backward()
-        return x.xp.asarray(x.data.prod(axis=axes, keepdims=keepdim, dtype=dtype))
+        return x.xp.asarray(x.array.prod(axis=axes, keepdims=keepdim, dtype=dtype))
 
     def backward(self, dy):
         (x,), (y,) = self.saved_tensors, self.saved_outputs
-        if not (x.data == 0).any():
+        if not (x.array == 0).any():
             kept = _kept_shape(self.input_shape, self.axes)
             return _expand_grad(dy, self.input_shape, self.axes) * (reshape(y, kept) / x)
         return _expand_grad(dy, self.input_shape, self.axes) * ProductOfOthers.apply(x, self.axes)
@@ -301,9 +301,9 @@ class ExtremumAll(Function):
 
     def forward(self, x, op):
         self.op = op
-        y = x.xp.asarray(getattr(x.data, op)())
+        y = x.xp.asarray(getattr(x.array, op)())
         if x.requires_grad:
-            mask = x.xp.isnan(x.data) if bool(x.xp.isnan(y)) else x.data == y
+            mask = x.xp.isnan(x.array) if bool(x.xp.isnan(y)) else x.array == y
             self.mask, self.count, self.input_shape = mask, int(mask.sum()), x.shape
         return y
 
@@ -322,9 +322,9 @@ class ExtremumOverDims(Function):
 
     def forward(self, x, axes, keepdim, op):
         self.op = op
-        y = x.xp.asarray(getattr(x.data, op)(axis=axes, keepdims=True))
+        y = x.xp.asarray(getattr(x.array, op)(axis=axes, keepdims=True))
         if x.requires_grad:
-            mask = x.data == y
+            mask = x.array == y
             self.mask, self.input_shape, self.axes = mask, x.shape, axes
             self.count = mask.sum(axis=axes, keepdims=True).astype(x.dtype)
         return y if keepdim else y.reshape(_reduced_shape(x.shape, axes))
@@ -350,10 +350,10 @@ class ExtremumAlongDim(Function):
         self.mark_non_differentiable(1)
         if x.ndim == 0:
             self.onehot = xp.ones((), dtype=bool)
-            return x.data.copy(), xp.zeros((), dtype=dtypes.int64)
+            return x.array.copy(), xp.zeros((), dtype=dtypes.int64)
         find = xp.argmax if op == "max" else xp.argmin
-        idx = find(x.data, axis=axis, keepdims=True)
-        values = xp.take_along_axis(x.data, idx, axis=axis)
+        idx = find(x.array, axis=axis, keepdims=True)
+        values = xp.take_along_axis(x.array, idx, axis=axis)
         if x.requires_grad:
             positions = xp.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - 1 - axis))
             self.onehot, self.input_shape, self.axes = positions == idx, x.shape, (axis,)
@@ -429,13 +429,13 @@ def _arg_extremum(op, input, dim, keepdim):
     if dim is None:
         if input.numel() == 0:
             raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
-        index = xp.asarray(find(input.data.reshape(-1)), dtype=dtypes.int64)
+        index = xp.asarray(find(input.array.reshape(-1)), dtype=dtypes.int64)
         return Tensor._wrap(index.reshape((1,) * input.ndim if keepdim else ()))
     axes = _reduction_axes(_single_dim(dim, op), input.ndim)
     _check_nonempty(input, axes, op, specified=True)
     if not axes:
         return Tensor._wrap(xp.zeros((), dtype=dtypes.int64))
-    return Tensor._wrap(find(input.data, axis=axes[0], keepdims=bool(keepdim)).astype(dtypes.int64))
+    return Tensor._wrap(find(input.array, axis=axes[0], keepdims=bool(keepdim)).astype(dtypes.int64))
 
 
 def argmax(input, dim=None, keepdim=False):

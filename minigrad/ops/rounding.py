@@ -16,7 +16,7 @@ __all__ = ["floor_divide", "remainder", "fmod", "sign", "floor", "ceil", "round"
 
 
 def _check_integer_divisor(a, b):
-    if a.dtype.kind in "iub" and bool((b.data == 0).any()):
+    if a.dtype.kind in "iub" and bool((b.array == 0).any()):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -27,7 +27,7 @@ class FloorDivide(PointwiseFunction):
 
     def forward(self, a, b):
         self.input_meta = (a.shape, a.dtype), (b.shape, b.dtype)
-        return a.xp.floor_divide(a.data, b.data)
+        return a.xp.floor_divide(a.array, b.array)
 
     def backward(self, dz):
         return tuple(Tensor._wrap(dz.xp.zeros(shape, dtype=dtype)) if needs else None
@@ -41,11 +41,11 @@ class Remainder(PointwiseFunction):
     def forward(self, a, b):
         self.input_shapes = a.shape, b.shape
         self.save_for_backward(a, b)
-        return a.xp.remainder(a.data, b.data)
+        return a.xp.remainder(a.array, b.array)
 
     def backward(self, dz):
         a, b = self.saved_tensors
-        quotient = Tensor._wrap(dz.xp.floor_divide(a.data, b.data))
+        quotient = Tensor._wrap(dz.xp.floor_divide(a.array, b.array))
         return (sum_to(dz, self.input_shapes[0]) if self.needs_input_grad[0] else None,
                 sum_to(-dz * quotient, self.input_shapes[1]) if self.needs_input_grad[1] else None)
 
@@ -57,11 +57,11 @@ class Fmod(PointwiseFunction):
     def forward(self, a, b):
         self.input_shapes = a.shape, b.shape
         self.save_for_backward(a, b)
-        return a.xp.fmod(a.data, b.data)
+        return a.xp.fmod(a.array, b.array)
 
     def backward(self, dz):
         a, b = self.saved_tensors
-        quotient = Tensor._wrap(dz.xp.trunc(a.data / b.data))
+        quotient = Tensor._wrap(dz.xp.trunc(a.array / b.array))
         return (sum_to(dz, self.input_shapes[0]) if self.needs_input_grad[0] else None,
                 sum_to(-dz * quotient, self.input_shapes[1]) if self.needs_input_grad[1] else None)
 
@@ -102,17 +102,17 @@ class _PiecewiseConstant(PointwiseFunction):
     ufunc = None
 
     def forward(self, x):
-        return getattr(x.xp, self.ufunc)(x.data)
+        return getattr(x.xp, self.ufunc)(x.array)
 
     def backward(self, dz):
-        return Tensor._wrap(dz.xp.zeros_like(dz.data))
+        return Tensor._wrap(dz.xp.zeros_like(dz.array))
 
 
 class Sign(_PiecewiseConstant):
     """z = [x > 0] − [x < 0] ∈ {−1, 0, 1} (0 for nan, as in PyTorch);  dx = 0."""
 
     def forward(self, x):
-        return sign_array(x.data)
+        return sign_array(x.array)
 
 
 class Floor(_PiecewiseConstant):
@@ -134,13 +134,13 @@ class Round(_PiecewiseConstant):
     """z = x rounded to ``decimals`` places, halves to even;  dx = 0."""
 
     def forward(self, x, decimals):
-        return x.xp.round(x.data, decimals)
+        return x.xp.round(x.array, decimals)
 
 
 def _round_integers(input, op="round"):
     if input.dtype == dtypes.bool_:
         raise NotImplementedError(f"{op} is not implemented for bool tensors")
-    return Tensor._wrap(input.data.copy())     # integers are already whole
+    return Tensor._wrap(input.array.copy())     # integers are already whole
 
 
 def _rounding(op, function):
@@ -169,7 +169,7 @@ def sign(input):
     """−1, 0 or 1 in the input's dtype (bool stays bool); zero gradient."""
     check_tensor(input, "sign")
     if input.dtype == dtypes.bool_:
-        return Tensor._wrap(input.data.copy())
+        return Tensor._wrap(input.array.copy())
     return Sign.apply(input)
 
 
@@ -177,7 +177,7 @@ class Frac(PointwiseFunction):
     """z = x − trunc x;  dx = dz."""
 
     def forward(self, x):
-        return x.data - x.xp.trunc(x.data)
+        return x.array - x.xp.trunc(x.array)
 
     def backward(self, dz):
         return dz
@@ -194,7 +194,7 @@ def frac(input):
 def _predicate(op):
     def public(input):
         check_tensor(input, op)
-        return Tensor._wrap(getattr(input.xp, op)(input.data))
+        return Tensor._wrap(getattr(input.xp, op)(input.array))
     public.__name__ = public.__qualname__ = op
     public.__doc__ = f"Elementwise ``{op}``: a bool tensor with no gradient."
     return public
@@ -210,16 +210,16 @@ class NanToNum(PointwiseFunction):
 
     def forward(self, x, nan, posinf, neginf):
         self.save_for_backward(x)
-        return x.xp.nan_to_num(x.data, nan=nan, posinf=posinf, neginf=neginf)
+        return x.xp.nan_to_num(x.array, nan=nan, posinf=posinf, neginf=neginf)
 
     def backward(self, dz):
-        return masked_grad(dz.xp.isfinite(self.saved_tensors[0].data), dz)
+        return masked_grad(dz.xp.isfinite(self.saved_tensors[0].array), dz)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     check_tensor(input, "nan_to_num")
     if input.dtype.kind != "f":
-        return Tensor._wrap(input.data.copy())
+        return Tensor._wrap(input.array.copy())
     return NanToNum.apply(input, nan, posinf, neginf)
 
 

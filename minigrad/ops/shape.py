@@ -11,7 +11,7 @@ from ..autograd.function import Function
 
 
 def _mark_view(out, base):
-    if out.data is not base.data and out.xp.may_share_memory(out.data, base.data):
+    if out.array is not base.array and out.xp.may_share_memory(out.array, base.array):
         out._version_counter = base._version_counter
         out._base = base._base if base._base is not None else base
     return out
@@ -22,7 +22,7 @@ class Reshape(Function):
 
     def forward(self, x, shape):
         self.input_shape = x.shape
-        return x.data.reshape(shape)
+        return x.array.reshape(shape)
 
     def backward(self, dy):
         return Reshape.apply(dy, self.input_shape)
@@ -33,7 +33,7 @@ class Permute(Function):
 
     def forward(self, x, dims):
         self.dims = dims
-        return x.data.transpose(dims)
+        return x.array.transpose(dims)
 
     def backward(self, dy):
         inverse = [0] * len(self.dims)
@@ -81,7 +81,7 @@ def view(input, *shape):
         return input.to(shape[0])  # view(dtype) is not supported as a reinterpretation
     shape = _infer_shape(_shape_args(shape), input.numel(), input.shape)
     try:
-        input.xp.reshape(input.data, shape, copy=False)
+        input.xp.reshape(input.array, shape, copy=False)
     except (ValueError, TypeError, AttributeError):
         raise RuntimeError(f"view size is not compatible with input tensor's size and stride "
                            f"(shape {list(input.shape)}, strides {list(input.stride())}); at least "

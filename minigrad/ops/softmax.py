@@ -48,7 +48,7 @@ class Softmax(Function):
     def forward(self, x, axis):
         self.axis = axis
         self.save_outputs_for_backward()
-        return _along_dim(kernels.softmax, x.xp, x.data, axis)
+        return _along_dim(kernels.softmax, x.xp, x.array, axis)
 
     def backward(self, dy):
         return SoftmaxBackward.apply(dy, self.saved_outputs[0], self.axis)
@@ -63,7 +63,7 @@ class SoftmaxBackward(Function):
     def forward(self, dy, y, axis):
         self.axis = axis
         self.save_for_backward(dy, y)
-        return y.data * (dy.data - (dy.data * y.data).sum(axis=axis, keepdims=True))
+        return y.array * (dy.array - (dy.array * y.array).sum(axis=axis, keepdims=True))
 
     def backward(self, g):
         dy, y = self.saved_tensors
@@ -82,7 +82,7 @@ class LogSoftmax(Function):
     def forward(self, x, axis):
         self.axis = axis
         self.save_outputs_for_backward()
-        return _along_dim(kernels.log_softmax, x.xp, x.data, axis)
+        return _along_dim(kernels.log_softmax, x.xp, x.array, axis)
 
     def backward(self, dy):
         return LogSoftmaxBackward.apply(dy, self.saved_outputs[0], self.axis)
@@ -96,7 +96,7 @@ class LogSoftmaxBackward(Function):
         self.axis = axis
         self.save_for_backward(dy, z)
         xp = z.xp
-        return dy.data - xp.exp(z.data) * dy.data.sum(axis=axis, keepdims=True)
+        return dy.array - xp.exp(z.array) * dy.array.sum(axis=axis, keepdims=True)
 
     def backward(self, g):
         dy, z = self.saved_tensors
@@ -151,11 +151,11 @@ class LogSumExp(Function):
         self.save_outputs_for_backward()
         xp = x.xp
         if not axes:  # a 0-d input: the log of one exponential
-            return x.data.copy()
+            return x.array.copy()
         if _count(x.shape, axes) == 0:
             shape = (_kept_shape if keepdim else _reduced_shape)(x.shape, axes)
             return xp.full(shape, -xp.inf, dtype=x.dtype)
-        return xp.asarray(kernels.logsumexp(x.data, axes, keepdim)).astype(x.dtype, copy=False)
+        return xp.asarray(kernels.logsumexp(x.array, axes, keepdim)).astype(x.dtype, copy=False)
 
     def backward(self, dy):
         (x,), (y,) = self.saved_tensors, self.saved_outputs

@@ -94,17 +94,17 @@ class Adam(Optimizer):
         eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
         decoupled = group["decoupled_weight_decay"]
         for param, grad, state in self._params_with_state(group):
-            xp, theta = param.xp, param.data
+            xp, theta = param.xp, param.array
             s, g_out = self._scratch(xp, theta, 0), self._scratch(xp, theta, 1)
-            g = effective_grad(xp, theta, grad.data, group["maximize"],
+            g = effective_grad(xp, theta, grad.array, group["maximize"],
                                0 if decoupled else weight_decay, g_out, s)
             step_count = state["step"]
-            step_count.data += 1     # on the host: reading it back costs no device sync
-            step = float(step_count.data)
+            step_count.array += 1     # on the host: reading it back costs no device sync
+            step = float(step_count.array)
             if decoupled and weight_decay != 0:
                 theta *= 1 - lr * weight_decay
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            m, v = exp_avg.data, exp_avg_sq.data
+            m, v = exp_avg.array, exp_avg_sq.array
             xp.subtract(g, m, out=s)
             s *= 1 - beta1
             m += s                                                  # torch's lerp_
@@ -113,7 +113,7 @@ class Adam(Optimizer):
             written = [step_count, exp_avg, exp_avg_sq, param]
             if amsgrad:
                 max_sq = state["max_exp_avg_sq"]
-                v = xp.maximum(max_sq.data, v, out=max_sq.data)
+                v = xp.maximum(max_sq.array, v, out=max_sq.array)
                 written.append(max_sq)
             bias_correction1 = 1 - beta1 ** step
             bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5

@@ -65,18 +65,18 @@ class RMSprop(Optimizer):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum = group["weight_decay"], group["momentum"]
         for param, grad, state in self._params_with_state(group):
-            xp, theta = param.xp, param.data
+            xp, theta = param.xp, param.array
             s, g_out = self._scratch(xp, theta, 0), self._scratch(xp, theta, 1)
-            g = effective_grad(xp, theta, grad.data, group["maximize"], weight_decay, g_out, s)
-            state["step"].data += 1
+            g = effective_grad(xp, theta, grad.array, group["maximize"], weight_decay, g_out, s)
+            state["step"].array += 1
             square_avg = state["square_avg"]
-            v = square_avg.data
+            v = square_avg.array
             v *= alpha
             v += scaled(xp, xp.multiply(g, g, out=s), 1 - alpha, s)
             written = [state["step"], square_avg, param]
             if group["centered"]:
                 grad_avg = state["grad_avg"]
-                mean = grad_avg.data
+                mean = grad_avg.array
                 xp.subtract(g, mean, out=s)
                 s *= 1 - alpha
                 mean += s                                          # torch's lerp_
@@ -88,7 +88,7 @@ class RMSprop(Optimizer):
             xp.divide(g, s, out=s)
             if momentum > 0:
                 buf = state["momentum_buffer"]
-                b = buf.data
+                b = buf.array
                 b *= momentum
                 b += s
                 written.append(buf)

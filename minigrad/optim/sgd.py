@@ -57,9 +57,9 @@ class SGD(Optimizer):
         lr, momentum = group["lr"], group["momentum"]
         dampening, weight_decay = group["dampening"], group["weight_decay"]
         for param, grad in self._params_with_grad(group):
-            xp, theta = param.xp, param.data
+            xp, theta = param.xp, param.array
             tmp, g_out = self._scratch(xp, theta, 0), self._scratch(xp, theta, 1)
-            g = effective_grad(xp, theta, grad.data, group["maximize"], weight_decay, g_out, tmp)
+            g = effective_grad(xp, theta, grad.array, group["maximize"], weight_decay, g_out, tmp)
             if momentum != 0:
                 state = self.state[param]   # SGD without momentum keeps no state
                 buf = state.get("momentum_buffer")
@@ -67,14 +67,14 @@ class SGD(Optimizer):
                     # A copy: g may be the gradient (shared with other leaves) or scratch.
                     buf = state["momentum_buffer"] = Tensor._wrap(g.copy())
                 else:
-                    b = buf.data
+                    b = buf.array
                     b *= momentum
                     b += scaled(xp, g, 1 - dampening, tmp)
                     bump_versions(buf)
                 if group["nesterov"]:
-                    g = xp.add(g, xp.multiply(buf.data, momentum, out=tmp), out=g_out)
+                    g = xp.add(g, xp.multiply(buf.array, momentum, out=tmp), out=g_out)
                 else:
-                    g = buf.data
+                    g = buf.array
             theta += scaled(xp, g, -lr, tmp)
             bump_versions(param)
 

@@ -199,7 +199,7 @@ def test_leaf_with_grad_keeps_its_dtype(device):
 def test_custom_function_gradcheck_failure_message():
     class WrongDouble(mg.autograd.Function):
         def forward(self, x):
-            return x.data * 2
+            return x.array * 2
 
         def backward(self, dy):
             return dy * 3
@@ -232,4 +232,4 @@ def test_autograd_grad_with_an_input_listed_twice(device):
 
 def test_zero_dim_results_are_arrays_and_clone_keeps_shape():
     a = mg.tensor(2.0)
-    assert (a * 2.0).data.shape == () and a.clone().shape == ()
+    assert (a * 2.0).array.shape == () and a.clone().shape == ()

@@ -101,7 +101,7 @@ def test_gradgradcheck_refuses_options_it_does_not_implement():
 def test_gradcheck_check_grad_dtypes():
     class WrongDtype(mg.autograd.Function):
         def forward(self, x):
-            return x.data * 2
+            return x.array * 2
 
         def backward(self, dy):
             return (dy * 2).to(mg.float32)

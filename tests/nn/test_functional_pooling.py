@@ -107,7 +107,7 @@ def test_gradchecks(device):
 
 def test_overlapping_windows_accumulate_at_a_shared_argmax(device):
     x = leaf(np.zeros((1, 1, 3, 3)), device=device)
-    x.data[0, 0, 1, 1] = 5.0
+    x.array[0, 0, 1, 1] = 5.0
     F.max_pool2d(x, 2, stride=1).sum().backward()
     assert x.grad.cpu().numpy()[0, 0, 1, 1] == 4.0 and x.grad.cpu().numpy().sum() == 4.0
 

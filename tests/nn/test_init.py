@@ -171,9 +171,9 @@ def test_seeded_and_generator_reproducible(device):
     lambda t: init.orthogonal_(t), lambda t: init.constant_(t, 3.0), lambda t: init.zeros_(t)])
 def test_in_place_on_parameters_without_graph(fill, device):
     p = nn.Parameter(mg.empty(4, 3, dtype=mg.float64, device=device))
-    array, version = p.data, p._version
+    array, version = p.array, p._version
     assert fill(p) is p
-    assert p.data is array and p._version > version        # written in place, recorded
+    assert p.array is array and p._version > version        # written in place, recorded
     assert p.grad_fn is None and p.requires_grad and p.is_leaf and p.dtype == mg.float64
 
 

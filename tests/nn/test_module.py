@@ -91,7 +91,7 @@ def test_parameter_basics():
     t = mg.randn(3, 2)
     p = nn.Parameter(t)
     assert isinstance(p, mg.Tensor) and p.requires_grad and p.is_leaf
-    assert p.data is t.data                       # shares the array, like torch
+    assert p.array is t.array                       # shares the array, like torch
     assert repr(p).startswith("Parameter containing:\ntensor(")
     assert type(p * 2) is mg.Tensor              # ops return plain tensors
     assert not nn.Parameter(t, requires_grad=False).requires_grad
@@ -181,7 +181,7 @@ def test_state_dict_keys_order_and_shapes_match_torch():
     assert isinstance(sd, OrderedDict)
     assert all(not v.requires_grad and v.grad_fn is None for v in sd.values())
     # Values are detached views of the live arrays; keep_vars gives the Parameters.
-    assert sd["stem.0.weight"].data is ours.stem[0].weight.data
+    assert sd["stem.0.weight"].array is ours.stem[0].weight.array
     assert ours.state_dict(keep_vars=True)["stem.0.weight"] is ours.stem[0].weight
     assert "stem.1.scratch" not in sd
 
@@ -271,7 +271,7 @@ def test_load_assign():
     w = np.arange(4.0).reshape(2, 2)
     m.load_state_dict({"weight": w, "bias": np.zeros(2)}, assign=True)
     assert isinstance(m.weight, nn.Parameter) and m.weight.dtype == mg.float64
-    assert m.weight.requires_grad and m.weight.data is not w
+    assert m.weight.requires_grad and m.weight.array is not w
 
 
 # ---------------------------------------------------------------------- modes, grads, conversion
@@ -343,7 +343,7 @@ def test_deepcopy_keeps_ties_and_is_independent():
     assert c.heads["reg2"].weight is c.heads["reg"].weight
     assert c.heads["reg"].weight is not m.heads["reg"].weight
     assert isinstance(c.heads["reg"].weight, nn.Parameter)
-    c.heads["reg"].weight.data[...] = 7
+    c.heads["reg"].weight.array[...] = 7
     assert not np.any(m.heads["reg"].weight.numpy(force=True) == 7)
 
 

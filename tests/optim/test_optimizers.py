@@ -186,7 +186,7 @@ def test_resume_from_state_dict_continues_identically(cls_name, kwargs, device):
     # The loaded state is a copy: stepping the resumed optimizer left the source alone.
     key = "momentum_buffer" if cls_name == "SGD" else "square_avg" if cls_name == "RMSprop" \
         else "exp_avg"
-    assert resumed.state[copies[0]][key].data is not opt.state[params[0]][key].data
+    assert resumed.state[copies[0]][key].array is not opt.state[params[0]][key].array
 
 
 def test_load_state_dict_casts_to_parameter_dtype_and_checks_groups():

@@ -109,7 +109,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         _check_mask(attn_mask, scores_shape, query, key)
     if dropout_p == 0.0 and (attn_mask is None or not attn_mask.requires_grad):
         return blockwise.scaled_dot_product_attention(
-            query, key, value, None if attn_mask is None else attn_mask.data, scale, is_causal)
+            query, key, value, None if attn_mask is None else attn_mask.array, scale, is_causal)
     s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
     scores = matmul(query, key.mT) * s
     if is_causal:

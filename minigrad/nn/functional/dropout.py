@@ -30,7 +30,7 @@ def keep_mask(shape, p, like):
         return Tensor._wrap(like.xp.zeros(tuple(shape), dtype=like.dtype))
     uniform = creation.rand(shape, dtype=like.dtype, device=like.device)
     scale = like.xp.asarray(1.0 / (1.0 - p), dtype=like.dtype)
-    return Tensor._wrap((uniform.data >= p).astype(like.dtype) * scale)
+    return Tensor._wrap((uniform.array >= p).astype(like.dtype) * scale)
 
 
 def _apply_mask(input, mask, inplace):

@@ -96,7 +96,7 @@ def _check_class_target(input, target, weight):
 
 def _checked_class_ids(target, classes, ignore_index):
     """Target ids as int64; raises PyTorch's IndexError for one out of range."""
-    ids = target.data.astype(dtypes.int64, copy=False)
+    ids = target.array.astype(dtypes.int64, copy=False)
     invalid = (ids != ignore_index) & ((ids < 0) | (ids >= classes))
     if bool(invalid.any()):
         raise IndexError(f"Target {int(ids[invalid].reshape(-1)[0])} is out of bounds.")
@@ -115,7 +115,7 @@ def _class_targets(logp, target, weight, ignore_index):
     picked = gather(logp, class_dim, Tensor._wrap(xp.expand_dims(safe, class_dim)))
     picked = picked.squeeze(class_dim)
     w = xp.ones(ids.shape, dtype=logp.dtype) if weight is None else \
-        weight.data.astype(logp.dtype, copy=False)[safe]
+        weight.array.astype(logp.dtype, copy=False)[safe]
     return picked, xp.where(ignored, xp.zeros((), dtype=logp.dtype), w), ignored
 
 
@@ -191,7 +191,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 def _data(tensor):
-    return None if tensor is None else tensor.data
+    return None if tensor is None else tensor.array
 
 
 # ---------------------------------------------------------------------- regression losses
@@ -247,7 +247,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if input.dtype.kind != "f" or target.dtype != input.dtype:
         raise RuntimeError(f"binary_cross_entropy: expected input and target of one floating "
                            f"dtype, got {input.dtype} and {target.dtype}")
-    data = input.data
+    data = input.array
     if input.numel() and not bool(((data >= 0) & (data <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)

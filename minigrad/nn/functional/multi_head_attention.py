@@ -74,7 +74,7 @@ def canonical_mask(mask, mask_name, other_type, other_name, target_type, check_o
     if is_float:
         return mask if mask.dtype == target_type else mask.to(target_type)
     xp = mask.xp
-    return Tensor._wrap(xp.where(mask.data, xp.asarray(float("-inf"), dtype=target_type),
+    return Tensor._wrap(xp.where(mask.array, xp.asarray(float("-inf"), dtype=target_type),
                                  xp.asarray(0.0, dtype=target_type)))
 
 

@@ -21,12 +21,12 @@ def _renorm_rows(weight, ids, max_norm, norm_type):
     """PyTorch's ``embedding_renorm_``: rows referenced by ``ids`` whose ``norm_type``-norm
     exceeds ``max_norm`` are scaled in place to norm max_norm (no gradient)."""
     xp = weight.xp
-    rows = xp.unique(ids.data.reshape(-1))
+    rows = xp.unique(ids.array.reshape(-1))
     with no_grad():
-        picked = weight.data[rows]
+        picked = weight.array[rows]
         norms = (xp.abs(picked) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(weight.dtype)
-        weight.data[rows] = picked * scale[:, None]
+        weight.array[rows] = picked * scale[:, None]
         weight._version_counter.value += 1
 
 
@@ -53,7 +53,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx = padding_idx % num
     if input.numel():
-        low, high = int(input.data.min()), int(input.data.max())
+        low, high = int(input.array.min()), int(input.array.max())
         if low < 0 or high >= num:
             bad = low if low < 0 else high
             raise IndexError(f"index out of range in self (id {bad} for an embedding of "
@@ -76,9 +76,9 @@ def one_hot(tensor, num_classes=-1):
         if num_classes == -1:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
     else:
-        if int(tensor.data.min()) < 0:
+        if int(tensor.array.min()) < 0:
             raise RuntimeError("Class values must be non-negative.")
-        largest = int(tensor.data.max())
+        largest = int(tensor.array.max())
         if num_classes == -1:
             num_classes = largest + 1
         elif largest >= num_classes:
@@ -86,4 +86,4 @@ def one_hot(tensor, num_classes=-1):
     if num_classes < 0:
         raise RuntimeError(f"one_hot: num_classes should be -1 or non-negative, got {num_classes}")
     classes = xp.arange(num_classes, dtype=dtypes.int64)
-    return Tensor._wrap((tensor.data[..., None] == classes).astype(dtypes.int64))
+    return Tensor._wrap((tensor.array[..., None] == classes).astype(dtypes.int64))

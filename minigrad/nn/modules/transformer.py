@@ -78,7 +78,7 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     xp = mask.xp
     above = xp.triu(xp.ones((size, size), dtype=bool), 1)
     causal = above if mask.dtype == dtypes.bool_ else xp.where(above, -xp.inf, 0.0)
-    return bool((mask.data == causal).all())
+    return bool((mask.array == causal).all())
 
 
 def _feed_forward(layer, x):

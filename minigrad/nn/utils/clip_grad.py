@@ -62,7 +62,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         return Tensor._wrap(np.asarray(0.0, dtype=dtypes.get_default_dtype()))
     device = tensors[0].device
     xp = device.xp
-    norms = [_vector_norm(xp, t.to(device).data, norm_type) for t in tensors]
+    norms = [_vector_norm(xp, t.to(device).array, norm_type) for t in tensors]
     dtype = norms[0].dtype
     for n in norms[1:]:
         dtype = dtypes.promote_types(dtype, n.dtype)
@@ -82,7 +82,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         return
     if not isinstance(total_norm, Tensor):
         total_norm = Tensor._wrap(np.asarray(total_norm, dtype=dtypes.get_default_dtype()))
-    xp, total = total_norm.xp, total_norm.data
+    xp, total = total_norm.xp, total_norm.array
     one = xp.asarray(1.0, dtype=total.dtype)
     # Computed in the norm's dtype, as PyTorch does: max_norm / (total + 1e-6), capped at 1.
     coef = xp.minimum(xp.asarray(max_norm, dtype=total.dtype)
@@ -91,7 +91,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
         scale = g.xp.asarray(move_array(xp.asarray(coef), g.device), dtype=g.dtype)
         # A non-finite norm makes inf · 0 = nan, as in PyTorch; numpy need not warn.
         with quiet_floating_point(g.xp, invalid="ignore"):
-            g.data = g.data * scale
+            g.array = g.array * scale
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
@@ -113,4 +113,4 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element into ``[-clip_value, clip_value]``."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        g.data = g.xp.clip(g.data, -clip_value, clip_value).astype(g.dtype, copy=False)
+        g.array = g.xp.clip(g.array, -clip_value, clip_value).astype(g.dtype, copy=False)
