@@ -150,8 +150,8 @@ def _draw_saved(graph, op, fn):
         # A saved tensor already in the drawing must not pull the layout (a saved output
         # would point back up at its own op); a standalone one sits beside its op.
         constraint = ", constraint=false"
-        if s.node is not None:                                  # one of fn's own outputs
-            tail = graph.output(s.node, s.slot)
+        if s.is_output:                                         # one of fn's own outputs
+            tail = graph.output(fn, s.slot)
         else:
             t = s.tensor
             key = (("leaf", id(t)) if t.grad_fn is None

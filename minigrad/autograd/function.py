@@ -45,31 +45,38 @@ class SavedTensor:
     """A tensor saved for backward, with the version it had when saved.
 
     Outputs are saved as their array plus a weak reference: holding the output Tensor
-    strongly would make a reference cycle (output → grad_fn → saved output). When the
-    output object is gone, an equivalent Tensor is rebuilt on the same node and slot.
+    strongly would make a reference cycle (output → grad_fn → saved output). For the same
+    reason the record does not hold its node: the node passes itself to ``unpack``, and when
+    the output object is gone an equivalent Tensor is rebuilt on that node and ``slot``.
+    A graph dropped without backward is then freed by reference counting alone.
     """
 
-    __slots__ = ("tensor", "weak_output", "array", "version_counter", "version", "node", "slot",
+    __slots__ = ("tensor", "weak_output", "array", "version_counter", "version", "slot",
                  "requires_grad")
 
-    def __init__(self, tensor, node=None, slot=None):
-        self.node, self.slot = node, slot
-        if node is None:     # an input: hold it (the common case, written out)
+    def __init__(self, tensor, slot=None):
+        self.slot = slot
+        if slot is None:     # an input: hold it (the common case, written out)
             self.tensor, self.weak_output, self.array = tensor, None, None
             counter = self.version_counter = tensor._version_counter
             self.version = counter.value
         else:
             self.track(tensor)
 
+    @property
+    def is_output(self):
+        return self.slot is not None
+
     def track(self, tensor):
         """Follow ``tensor`` (an output, or the tensor an in-place op rebound it to)."""
         self.version_counter = tensor._version_counter
         self.version = tensor._version_counter.value
-        if self.node is not None:
+        if self.slot is not None:
             self.tensor, self.weak_output, self.array = None, weakref.ref(tensor), tensor.array
             self.requires_grad = tensor.requires_grad
 
-    def unpack(self):
+    def unpack(self, node=None):
+        """The saved tensor; ``node`` is the owner, needed to rebuild a dropped output."""
         if self.version_counter.value != self.version:
             t = self.tensor if self.tensor is not None else self.weak_output()
             desc = (f"[{type(t).__name__} of shape {tuple(t.shape)}, dtype {t.dtype}]"
@@ -82,7 +89,7 @@ class SavedTensor:
             return self.tensor
         out = self.weak_output()
         if out is None:
-            out = Tensor._from_node(self.array, self.node, self.slot, self.requires_grad,
+            out = Tensor._from_node(self.array, node, self.slot, self.requires_grad,
                                     self.version_counter)
         return out
 
@@ -174,7 +181,7 @@ class Function:
     @property
     def saved_outputs(self):
         self._check_not_freed()
-        return tuple(s.unpack() for s in self._saved_output_records)
+        return tuple(s.unpack(self) for s in self._saved_output_records)
 
     def mark_non_differentiable(self, *slots):
         self._non_differentiable = set(slots)
@@ -272,7 +279,7 @@ class Function:
                 o.grad_fn, o._output_slot = self, slot
         if self._saved_outputs:
             self._saved_output_records = tuple(
-                SavedTensor(outputs[s], node=self, slot=s) for s in self._saved_outputs)
+                SavedTensor(outputs[s], slot=s) for s in self._saved_outputs)
 
     # ------------------------------------------------------------------ in place
     @classmethod
@@ -299,6 +306,13 @@ class Function:
         if record:
             source = Tensor._from_node(target.array.copy(), target.grad_fn, target._output_slot,
                                        target.requires_grad, VersionCounter())
+            # t.mul_(t): the other operand is a stand-in for target before the write (same
+            # array, version counter and edge), so saving it is stale at backward as in
+            # PyTorch, and the node never holds its own output (a reference cycle).
+            if any(a is target for a in args):
+                before = Tensor._from_node(target.array, target.grad_fn, target._output_slot,
+                                           target.requires_grad, target._version_counter)
+                args = tuple(before if a is target else a for a in args)
             result = cls.apply(source, *args, **kwargs)
         else:
             with no_grad():
