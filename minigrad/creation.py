@@ -7,6 +7,7 @@ dtype raises. Random numbers come from one numpy Generator that ``manual_seed`` 
 """
 import builtins
 import json
+import math
 import numbers
 
 import numpy as np
@@ -78,9 +79,15 @@ def from_numpy(array):
 def _size(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (numbers.Integral, Tensor)) or int(s) < 0:
-            raise RuntimeError(f"Trying to create tensor with invalid size {tuple(size)}")
+    for position, s in enumerate(size):
+        if isinstance(s, Tensor) and s.ndim == 0 and s.dtype.kind in "iub":
+            s = s.item()
+        if not isinstance(s, numbers.Integral):
+            raise TypeError(f"argument 'size' must be a tuple of ints, but found element of type "
+                            f"{type(s).__name__} at pos {position}: {tuple(size)}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(size)}")
     return tuple(builtins.int(s) for s in size)
 
 
@@ -106,8 +113,10 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if isinstance(fill_value, np.generic):  # a numpy scalar fills like the Python number
         fill_value = fill_value.item()
     default = dtypes.scalar_dtype(fill_value) if isinstance(fill_value, (numbers.Number, np.bool_)) else None
-    return _make(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (tuple(size),), dtype, device,
-                 requires_grad, default)
+    def fill(xp, shape, dtype):
+        dtypes.check_representable(fill_value, dtype)
+        return xp.full(shape, dtypes.cast_scalar(fill_value, dtype), dtype=dtype)
+    return _make(fill, (tuple(size),), dtype, device, requires_grad, default)
 
 
 def _like(fn, input, dtype, device, requires_grad, *args):
@@ -173,8 +182,13 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
         low, high = 0, low
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dtype = dtypes.as_dtype(dtype) or dtypes.int64
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if low < info.min or high - 1 > info.max:
+            raise RuntimeError(f"randint: [{low}, {high}) is out of bounds for {dtype}")
     array = (generator or _generator).integers(low, high, size=_size((tuple(size),)))
-    array = array.astype(dtypes.as_dtype(dtype) or dtypes.int64)
+    array = array.astype(dtype)
     return _finish(move_array(array, as_device(device)), False)
 
 
@@ -188,6 +202,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if end is None:
         start, end = 0, start
     bounds = [b.item() if isinstance(b, Tensor) else b for b in (start, end, step)]
+    if not all(math.isfinite(b) for b in bounds):
+        raise RuntimeError(f"unsupported range: {bounds[0]} -> {bounds[1]} (step {bounds[2]})")
     if bounds[2] == 0:
         raise RuntimeError("step must be nonzero")
     if (bounds[1] - bounds[0]) * bounds[2] < 0:

@@ -29,6 +29,36 @@ _default_float = float32
 _SUPPORTED = {float16, float32, float64, int8, uint8, int16, int32, int64, bool_}
 
 
+def check_representable(values, dtype):
+    """PyTorch's checked conversion of Python numbers into an integer ``dtype``: a value that
+    the dtype cannot hold (out of range, inf, NaN) raises instead of wrapping around. Unsigned
+    types accept ``-max..max`` (``-1`` becomes 255 in uint8), as ``c10::overflows`` does.
+    ``values`` is the numpy array (or scalar) numpy inferred from the Python data."""
+    if dtype.kind not in "iu":
+        return
+    values = np.asarray(values)
+    if values.size == 0 or values.dtype.kind not in "iuf":
+        return
+    info = np.iinfo(dtype)
+    low = -builtins.int(info.max) if dtype.kind == "u" else builtins.int(info.min)
+    if values.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            bad = not (np.isfinite(values).all() and values.min() >= low and values.max() <= info.max)
+    else:
+        bad = builtins.int(values.min()) < low or builtins.int(values.max()) > info.max
+    if bad:
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow")
+
+
+def cast_scalar(value, dtype):
+    """A checked Python number as a numpy scalar of ``dtype`` (``-3`` is 253 in uint8, which
+    numpy 2 refuses to do implicitly); other values (0-d arrays) pass through."""
+    if isinstance(value, (builtins.int, builtins.float, builtins.bool)):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(value).astype(dtype)[()]
+    return value
+
+
 def get_default_dtype():
     """The dtype Python floats become (float32 unless changed)."""
     return _default_float

@@ -36,10 +36,10 @@ def to_array(data, dtype=None, device=None):
                             "types are: float64, float32, float16, int64, int32, int16, int8, "
                             "uint8, and bool.")
     else:
-        array = np.array(data)
-        if array.dtype == object or array.dtype.kind in "USV":
-            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-        if dtype is None:
+        array = _array_from_python(data)
+        if dtype is not None:
+            dtypes.check_representable(array, dtype)
+        else:
             if array.dtype.kind == "f" and not isinstance(data, np.floating):
                 array = array.astype(dtypes.get_default_dtype())
             elif array.dtype.kind in "iu" and not isinstance(data, np.integer):
@@ -47,10 +47,44 @@ def to_array(data, dtype=None, device=None):
             elif array.dtype not in dtypes._SUPPORTED:
                 array = array.astype(dtypes.scalar_dtype(data.dtype.type(0)))
     if dtype is not None and array.dtype != dtype:
-        array = array.astype(dtype)
+        with np.errstate(over="ignore", invalid="ignore"):   # checked above, or an array cast
+            array = array.astype(dtype)
     if device is not None:
         array = move_array(array, as_device(device))
     return array
+
+
+def _array_from_python(data):
+    """numpy's reading of Python data, with PyTorch's errors: no complex, no None, no
+    integers beyond int64 (numpy would make uint64 or object arrays of them)."""
+    if data is None:
+        raise RuntimeError("Could not infer dtype of NoneType")
+    try:
+        array = np.array(data)
+    except ValueError as error:
+        raise ValueError(f"expected sequences of equal length at every dimension: {error}") from None
+    kind = array.dtype.kind
+    if kind == "c":
+        raise TypeError("minigrad has no complex dtypes: cannot make a tensor of "
+                        f"{type(data).__name__} data with complex values")
+    if kind == "u" and array.dtype.itemsize == 8 or kind == "O":
+        if kind == "O":     # ints too big for int64, or mixed with floats, or not numbers
+            try:
+                as_float = np.array(data, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise TypeError(f"Could not infer dtype of {type(data).__name__}") from None
+            if _holds_a_float(data):
+                return as_float
+        raise ValueError("Overflow when unpacking long long: an integer does not fit in int64")
+    if kind in "USV":
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    return array
+
+
+def _holds_a_float(data):
+    if isinstance(data, (list, tuple)):
+        return any(_holds_a_float(d) for d in data)
+    return isinstance(data, (float, np.floating))
 
 
 class VersionCounter:
@@ -74,7 +108,7 @@ class Size(tuple):
 
 
 class Tensor:
-    __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_output_slot", "_retains_grad",
+    __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_output_slot", "_retains_grad",
                  "_version_counter", "_base", "_grad_accumulator", "__weakref__")
     # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor).
     __array_ufunc__ = None
@@ -94,7 +128,7 @@ class Tensor:
             array = np.asarray(array)
         self.array = array
         self._requires_grad = requires_grad
-        self.grad = self.grad_fn = self._base = self._grad_accumulator = None
+        self._grad = self.grad_fn = self._base = self._grad_accumulator = None
         self._output_slot = 0
         self._retains_grad = False
         self._version_counter = version_counter or VersionCounter()
@@ -216,6 +250,38 @@ class Tensor:
             raise RuntimeError(f"data set to a tensor of dtype {value.dtype} on a tensor "
                                f"of dtype {self.dtype} that requires grad")
         self.array = value.array
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor of this tensor's shape, dtype and device), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        """Assigning checks what PyTorch checks, so an optimizer never meets a gradient it
+        cannot apply (and never applies half a step before finding out)."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__module__}.{type(value).__name__}"
+                                if type(value).__module__ != "builtins" else
+                                "assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.array.shape != self.array.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value.array.shape)}' to a tensor of size "
+                                   f"'{list(self.array.shape)}'. Please ensure that the "
+                                   "gradient and the tensor are the same size")
+            if value.array.dtype != self.array.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype "
+                                   f"'{value.dtype}' to a tensor with dtype '{self.dtype}'. "
+                                   "The gradient must match the tensor's dtype")
+            if value.device != self.device:
+                raise RuntimeError(f"attempting to assign a gradient located on device "
+                                   f"'{value.device}' to a tensor located on device "
+                                   f"'{self.device}'. Please ensure that the gradient and the "
+                                   "tensor are on the same device")
+        self._grad = value
 
     def detach(self):
         """The same array and version counter, cut from the graph."""

@@ -53,9 +53,9 @@ def accumulate_into(tensor, grad, create_graph):
     if tensor.grad is None and not create_graph:
         # A copy: backward formulas may hand the same array to several inputs (Add passes
         # dz through), and each .grad must be free to change in place.
-        tensor.grad = Tensor._wrap(grad.array.copy())
+        tensor._grad = Tensor._wrap(grad.array.copy())
     else:
-        tensor.grad = accumulate(tensor.grad, grad, create_graph)
+        tensor._grad = accumulate(tensor._grad, grad, create_graph)
 
 
 class Accumulate:

@@ -16,6 +16,7 @@ from .broadcast import sum_to, broadcast_to
 from .masking import MaskedFill, masked_fill_operands
 from .operands import check_tensor, promote, result_dtype
 from .pointwise_piecewise import clamp
+from .. import dtypes
 from ..dtypes import category
 
 __all__ = []
@@ -83,7 +84,7 @@ class Fill(Function):
 
     def forward(self, x, value):
         self.shape = x.shape
-        v = value.array if isinstance(value, Tensor) else value
+        v = value.array if isinstance(value, Tensor) else dtypes.cast_scalar(value, x.dtype)
         return x.xp.full(x.shape, v, dtype=x.dtype)
 
     def backward(self, dy):
@@ -94,6 +95,8 @@ def fill_(self, value):
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.ndim} dimensions.")
+    if not isinstance(value, Tensor):
+        dtypes.check_representable(value, self.dtype)
     return Fill.apply_inplace(self, value)
 
 

@@ -65,9 +65,13 @@ def _typename(obj):
     return f"minigrad.{type(obj).__name__}" if isinstance(obj, Tensor) else type(obj).__name__
 
 
-def check_hyperparameter(name, value, low=0.0, high=None, label=None):
-    """PyTorch's constructor checks: ``ValueError("Invalid learning rate: -0.1")``."""
-    if value < low or (high is not None and value >= high):
+def check_hyperparameter(name, value, low=0.0, high=None, label=None, nan_ok=False):
+    """PyTorch's constructor checks: ``ValueError("Invalid learning rate: -0.1")``. NaN is
+    refused (PyTorch writes ``not 0.0 <= lr``) except where PyTorch writes ``lr < 0.0``
+    (SGD: ``nan_ok``)."""
+    if nan_ok and value != value:
+        return
+    if not low <= value or (high is not None and not value < high):
         raise ValueError(f"Invalid {label or name}: {value}")
 
 

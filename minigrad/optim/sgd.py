@@ -42,9 +42,10 @@ class SGD(Optimizer):
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
         check_implementation_flags("SGD", foreach, fused, differentiable=differentiable)
-        check_hyperparameter("lr", lr, label="learning rate")
-        check_hyperparameter("momentum", momentum, label="momentum value")
-        check_hyperparameter("weight_decay", weight_decay, label="weight_decay value")
+        check_hyperparameter("lr", lr, label="learning rate", nan_ok=True)
+        check_hyperparameter("momentum", momentum, label="momentum value", nan_ok=True)
+        check_hyperparameter("weight_decay", weight_decay, label="weight_decay value",
+                            nan_ok=True)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,

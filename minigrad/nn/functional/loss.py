@@ -250,6 +250,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     data = input.array
     if input.numel() and not bool(((data >= 0) & (data <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
+    labels = target.array
+    if target.numel() and not bool(((labels >= 0) & (labels <= 1)).all()):
+        raise RuntimeError("all elements of target should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
