@@ -182,7 +182,7 @@ class Std(Function):
         self.axes, self.correction, self.whole = axes, correction, whole
         self.save_for_backward(x)
         self.save_outputs_for_backward()
-        return x.xp.asarray(x.xp.sqrt(_variance(x, axes, correction, keepdim)))
+        return _variance(x, axes, correction, keepdim, root=True)
 
     def backward(self, dy):
         (x,), (y,) = self.saved_tensors, self.saved_outputs
@@ -193,19 +193,24 @@ class Std(Function):
         return _var_backward(dvar, x, self.axes, self.correction, self.whole)
 
 
-def _variance(x, axes, correction, keepdim):
+def _variance(x, axes, correction, keepdim, root=False):
     """Two-pass Σ(x − x̄)², first shifted by one sample of each slice (var(x − k) = var(x)):
     a constant slice then has variance exactly 0 and |x̄| ≫ σ loses no precision."""
-    xp, acc = x.xp, _accumulator(x.dtype)
+    xp = x.xp
+    # PyTorch's CPU variance accumulates float32/float16 in float64 (acc_type), so squares of
+    # values near float32's limit (1e30² overflows float32) still give a finite std.
+    acc = dtypes.float64 if x.device.type == "cpu" and x.dtype.itemsize < 8 else _accumulator(x.dtype)
     n = _count(x.shape, axes)
     data = x.array.astype(acc, copy=False)
     if n:
         data = data - data[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
-    with quiet_floating_point(xp, divide="ignore", invalid="ignore"):  # n ≤ correction: nan/inf
+    with quiet_floating_point(xp, divide="ignore", invalid="ignore", over="ignore"):  # n ≤ c: nan/inf
         centered = data - data.sum(axis=axes, keepdims=True) / n
         m2 = (centered * centered).sum(axis=axes, keepdims=keepdim)
         y = m2 / builtins.max(n - correction, 0)
-    return xp.asarray(y).astype(x.dtype, copy=False)
+        if root:                   # std: the root before rounding to x's dtype
+            y = xp.sqrt(y)
+        return xp.asarray(y).astype(x.dtype, copy=False)   # var beyond float32: inf
 
 
 def _variance_args(name, input, dim, unbiased, keepdim, correction):

@@ -52,6 +52,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
+    if training and input.numel() == 0:
+        # PyTorch: an empty batch gives an empty result and leaves the running stats alone.
+        return _affine(input * 1, weight, bias, shape)
     if training:
         count = input.numel() // channels if channels else 0
         if count <= 1:
