@@ -44,11 +44,16 @@ class Device:
             spec, index = spec.type, spec.index if index is None else index
         if not isinstance(spec, str):
             raise TypeError(f"device must be a string or Device, got {type(spec).__name__}")
-        kind, _, idx = spec.partition(":")
+        kind, colon, idx = spec.partition(":")
+        if colon and not (idx.isdigit() and idx.isascii()) or spec != spec.strip():
+            raise RuntimeError(f"Invalid device string: '{spec}'")
         if kind not in ("cpu", "cuda"):
             raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
+        if index is not None and not colon:
+            if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+                raise RuntimeError(f"Device index must be a non-negative int, got {index!r}")
         self.type = kind
-        self.index = int(idx) if idx else index
+        self.index = int(idx) if colon else index
 
     @property
     def xp(self):
@@ -104,10 +109,10 @@ def to_host(array):
 def move_array(array, device):
     """Copy an array to ``device`` (no copy when it is already there)."""
     device = as_device(device)
+    if device.type == "cpu":           # cpu:1 is the CPU too (PyTorch ignores a CPU index)
+        return array.get() if hasattr(array, "__cuda_array_interface__") else array
     if device_of_array(array) == device:
         return array
-    if device.type == "cpu":
-        return array.get()
     return device.xp.asarray(array)
 
 

@@ -73,3 +73,19 @@ def test_on_device_keeps_a_tensor_already_there_and_its_leaf_status(device):
     assert moved.device == device and moved.is_leaf and moved.requires_grad
     assert (moved is t) == (device == "cpu")
     np.testing.assert_array_equal(to_numpy(moved), np.arange(6.0).reshape(2, 3).T)
+
+
+# ---------------------------------------------------------------------- device strings
+def test_a_cpu_index_is_the_cpu_like_torch():
+    t = mg.tensor([1.0], device="cpu:1")
+    assert t.device == "cpu" and mg.ones(2).to("cpu:1").device == "cpu"
+    assert str(mg.device("cpu:1")) == "cpu:1"
+
+
+@pytest.mark.parametrize("spec", ["cuda:x", "cpu:-1", "cuda:", "cuda:1:2", " cpu"])
+def test_malformed_device_strings_raise_torchs_error(spec):
+    with pytest.raises(RuntimeError, match=f"Invalid device string: '{spec}'"):
+        mg.device(spec)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="Invalid device string"):
+        torch.device(spec)

@@ -21,6 +21,7 @@ This module holds everything the dataset classes share:
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import hashlib
 import importlib
@@ -142,6 +143,7 @@ def load_verified_file(path: str | os.PathLike, sha256: str) -> bytes | None:
     """A cached file's bytes if present and its sha256 is ``sha256``. A file that
     differs is deleted with a warning and None returned, so the caller fetches again."""
     path = Path(path)
+    _refuse_directory(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -149,6 +151,14 @@ def load_verified_file(path: str | os.PathLike, sha256: str) -> bytes | None:
     if (got := hashlib.sha256(raw).hexdigest()) != sha256:
         return _discard(path, f"sha256 {got}, expected {sha256}")
     return raw
+
+
+def _refuse_directory(path: Path) -> None:
+    """A folder where a cache file belongs is the user's, never deleted: say so plainly."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "a folder stands where minigrad keeps this data "
+                                "cache file; move or remove it (or set MINIGRAD_DATA)",
+                                str(path))
 
 
 def _discard(path: Path, reason: str) -> None:
@@ -177,6 +187,7 @@ def load_verified_npz(path: str | os.PathLike,
     path = Path(path)
     if not path.exists():
         return None
+    _refuse_directory(path)
     try:
         # Our own handle: np.load(path) leaks its file when the zip is truncated.
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:

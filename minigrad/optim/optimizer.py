@@ -45,6 +45,8 @@ import warnings
 from collections import defaultdict
 from itertools import chain
 
+import numpy as np
+
 from .. import dtypes
 from ..tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
@@ -194,7 +196,9 @@ class Optimizer:
         A subclass implements both, or overrides ``step`` itself."""
         loss = self._evaluate(closure)
         self._opt_called = True  # lets a scheduler warn when it is stepped first
-        with no_grad():
+        # An overflowing update is the caller's to detect (PyTorch is silent), not numpy's
+        # to warn about.
+        with no_grad(), np.errstate(over="ignore", invalid="ignore"):
             for group in self.param_groups:
                 if uses_reference_path(group):
                     self._reference_step(group)

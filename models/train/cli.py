@@ -29,6 +29,7 @@ shows the traceback of a run-time failure instead.
 import argparse
 import datetime
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -69,13 +70,21 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _number(kind, text):
+    """``kind(text)``, finite: NaN or inf in an option would train a model of NaNs."""
+    try:
+        value = kind(text)
+    except ValueError:
+        noun = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
 def _positive(kind):
     def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            noun = "an integer" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        value = _number(kind, text)
         if not value > 0:
             raise argparse.ArgumentTypeError(f"must be positive, got {text}")
         return value
@@ -83,8 +92,18 @@ def _positive(kind):
     return parse
 
 
+def _non_negative(kind):
+    def parse(text):
+        value = _number(kind, text)
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+        return value
+    parse.__name__ = f"non-negative {kind.__name__}"
+    return parse
+
+
 def _fraction(text):
-    value = float(text)
+    value = _number(float, text)
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value
@@ -119,8 +138,8 @@ def build_parser():
     train.add_argument("--batch-size", type=_positive(int))
     train.add_argument("--lr", type=_positive(float))
     train.add_argument("--optimizer", choices=OPTIMIZERS)
-    train.add_argument("--momentum", type=float)
-    train.add_argument("--weight-decay", type=float)
+    train.add_argument("--momentum", type=_non_negative(float))
+    train.add_argument("--weight-decay", type=_non_negative(float))
     train.add_argument("--normalize", choices=tuple(NORMALIZATIONS))
     train.add_argument("--val-split", type=_fraction, help="share of the training split "
                        "held out for validation")
@@ -132,7 +151,7 @@ def build_parser():
                        "longer than its context also needs --model-arg block_size=T)")
     train.add_argument("--max-len", type=_positive(int), help="seq2seq line length")
     train.add_argument("--grad-clip", type=_positive(float), help="clip the gradient norm")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--seed", type=_non_negative(int))
     train.add_argument("--device", default=None, help="cpu (default) or cuda")
     train.add_argument("--out", help="run folder (default runs/MODEL-DATASET-TIME)")
     train.add_argument("--resume", metavar="CKPT", help="checkpoint file or run folder")
@@ -155,9 +174,9 @@ def build_parser():
     sample.add_argument("--checkpoint", required=True)
     sample.add_argument("--prompt", default="\n")
     sample.add_argument("--max-new-tokens", type=_positive(int), default=300)
-    sample.add_argument("--temperature", type=float, default=0.8)
+    sample.add_argument("--temperature", type=_non_negative(float), default=0.8)
     sample.add_argument("--top-k", type=_positive(int))
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--seed", type=_non_negative(int), default=0)
     sample.add_argument("--device")
     _add_threads_flag(sample)
     return parser
@@ -282,6 +301,9 @@ def _eval(args):
     for line in format_report(report):
         print(line)
     print(f"test accuracy: {report['accuracy']:.4f}")
+    if args.output and Path(args.output).exists():
+        raise UsageError(f"--output {args.output} already exists; choose another file or "
+                         "remove it (the run folder's own eval file is rewritten freely)")
     output = Path(args.output or run_folder(checkpoint) / f"eval-{config['dataset']}.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     _write_json(output, {"model": config["model"], "dataset": config["dataset"],
@@ -335,6 +357,7 @@ def main(argv=None, callbacks=()):
     except (FileNotFoundError, ValueError, RuntimeError, FloatingPointError, OSError) as e:
         if os.environ.get("MINIGRAD_DEBUG"):   # the full traceback, for a developer
             raise
-        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        # Every line: load_state_dict's missing and unexpected keys are the useful part.
+        message = " ".join(line.strip() for line in str(e).splitlines()) or type(e).__name__
         print(f"minigrad: error: {message}", file=sys.stderr)
         return 2 if isinstance(e, (FileNotFoundError, ValueError)) else 1

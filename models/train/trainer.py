@@ -144,7 +144,15 @@ def build_model(spec, config):
         overrides.setdefault("vocab_size", config["num_classes"])
     if config["task"] == "seq2seq":
         overrides.setdefault("pad_idx", config["special_tokens"]["pad"])
-    model = spec.build(**overrides)
+    try:
+        model = spec.build(**overrides)
+    except (TypeError, ValueError, RuntimeError) as e:
+        given = config.get("model_args") or {}
+        if not given:
+            raise
+        options = " ".join(f"--model-arg {k}={v}" for k, v in given.items())
+        raise ValueError(f"{options}: {spec.name} cannot be built with these arguments "
+                         f"({type(e).__name__}: {e})") from None
     return model.to(config["device"])
 
 
@@ -168,7 +176,12 @@ def run_folder(checkpoint_path):
 
 def load_checkpoint(path):
     """Read a training checkpoint (tensors onto the CPU); ValueError if it is not one."""
-    checkpoint = mg.load(resolve_checkpoint(path), map_location="cpu")
+    path = resolve_checkpoint(path)
+    with open(path, "rb") as handle:
+        if handle.read(1) == b"\x80":      # a pickle protocol 2+ header, not an npz archive
+            raise ValueError(f"{path} is not a minigrad checkpoint (it is a Python pickle, "
+                             "which minigrad will not unpickle)")
+    checkpoint = mg.load(path, map_location="cpu")
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is a minigrad file but not a training checkpoint")
     return checkpoint
@@ -280,6 +293,7 @@ class Trainer:
             if self.config.get("grad_clip"):
                 mg.nn.utils.clip_grad_norm_(self.model.parameters(), self.config["grad_clip"])
             self.optimizer.step()
+            self._check_parameters_finite()
             if self.scheduler is not None:
                 self.scheduler.step()
             self.step += 1
@@ -288,6 +302,14 @@ class Trainer:
             self.step_losses.append(loss_value)
             self._boundary_rng = _rng_state()
         return len(batch[0])
+
+    def _check_parameters_finite(self):
+        """A finite loss can still leave NaN weights (``--momentum`` huge, an overflowing
+        update): stop at the step that made them, so no NaN model is ever saved."""
+        for name, param in self.model.named_parameters():
+            if not bool(param.xp.isfinite(param.array).all()):
+                raise FloatingPointError(f"parameter {name} became non-finite at step "
+                                         f"{self.step + 1}; try a smaller --lr")
 
     def _train_epoch(self):
         """One pass over the (rest of the) training split; returns (samples, seconds)."""

@@ -7,6 +7,7 @@ import os
 import pickle
 import struct
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
@@ -228,3 +229,16 @@ def test_pip_failure_is_a_download_error_quoting_the_command(monkeypatch, tmp_pa
         cache.pip_download("toy-pkg", "1.0", "0" * 64, tmp_path)
     assert "pip download --no-deps" in str(info.value)
     assert isinstance(info.value, RuntimeError)
+
+
+def test_a_folder_where_the_cache_file_belongs_is_named_and_kept(tmp_path):
+    folder = tmp_path / "mnist.npz"
+    folder.mkdir()
+    (folder / "mine.txt").write_text("the user's")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")           # no "discarding" warning before the error
+        with pytest.raises(IsADirectoryError, match="a folder stands where"):
+            cache.load_verified_npz(folder, {"x": "0" * 64})
+        with pytest.raises(IsADirectoryError, match="mnist.npz"):
+            cache.load_verified_file(folder, "0" * 64)
+    assert (folder / "mine.txt").read_text() == "the user's"

@@ -70,6 +70,17 @@ BAD_ARGUMENTS = [
     (["eval", CLASSIFIER, "--checkpoint", "x.ckpt", "--threads", "two"], "--threads"),
     (["train"], "model"),
     (["fly"], "fly"),
+    # Non-finite or negative numbers would train a model of NaNs (issue 11).
+    (["train", CLASSIFIER, "--momentum", "nan"], "--momentum"),
+    (["train", CLASSIFIER, "--momentum", "-0.5"], "--momentum"),
+    (["train", CLASSIFIER, "--weight-decay", "inf"], "--weight-decay"),
+    (["train", CLASSIFIER, "--lr", "nan"], "--lr"),
+    (["train", CLASSIFIER, "--lr", "inf"], "--lr"),
+    (["train", CLASSIFIER, "--grad-clip", "nan"], "--grad-clip"),
+    (["train", CLASSIFIER, "--seed", "-5"], "--seed"),
+    (["train", CLASSIFIER, "--device", "cuda:x"], "Invalid device string: 'cuda:x'"),
+    (["train", CLASSIFIER, "--device", "tpu"], "--device"),
+    (["sample", CLASSIFIER, "--checkpoint", "x.ckpt", "--temperature", "nan"], "--temperature"),
 ]
 
 
@@ -297,3 +308,66 @@ def test_train_on_cuda_and_eval_on_cpu(tmp_path, capsys):
     assert cli.main(["eval", CLASSIFIER, "--checkpoint", str(out), "--device", "cpu"]) == 0
     evaluated = float(ACCURACY_LINE.findall(capsys.readouterr().out)[0])
     assert abs(trained - evaluated) <= 0.002    # float32 GPU vs CPU kernels may differ
+
+
+# ---------------------------------------------------------------------------- failures mid-run
+
+@pytest.mark.parametrize("model_arg", ["bogus=3", "hidden=-5"])
+def test_a_bad_model_arg_names_the_option(model_arg, tmp_path, capsys):
+    status = cli.main(["train", CLASSIFIER, "--model-arg", model_arg, "--subset", "64",
+                       "--epochs", "1", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert_one_line_error(err)
+    assert f"--model-arg {model_arg}" in err
+
+
+def test_non_finite_weights_after_the_last_step_stop_the_run(tmp_path, capsys):
+    # One step whose loss is finite but whose update overflows float32: no NaN model is saved.
+    out = tmp_path / "run"
+    status = cli.main(["train", CLASSIFIER, "--optimizer", "sgd", "--lr", "1e39", "--subset",
+                       "64", "--batch-size", "64", "--epochs", "1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert_one_line_error(err)
+    assert "non-finite at step 1" in err
+    assert not (out / "checkpoints" / "last.ckpt").exists()
+
+
+def test_cpu_with_an_index_is_the_cpu(tmp_path, capsys):
+    status = cli.main(["train", CLASSIFIER, "--device", "cpu:1", "--subset", "64", "--epochs",
+                       "1", "--out", str(tmp_path / "run")])
+    assert status == 0, capsys.readouterr().err
+
+
+def test_a_pickle_checkpoint_is_refused_without_unpickling(tmp_path, capsys):
+    import pickle
+    path = tmp_path / "model.ckpt"
+    path.write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+    assert cli.main(["eval", CLASSIFIER, "--checkpoint", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert "not a minigrad checkpoint" in err and "will not unpickle" in err
+    assert "allow_pickle" not in err
+
+
+def test_eval_refuses_to_overwrite_an_existing_output(trained_run, tmp_path, capsys):
+    out, _ = trained_run
+    report = tmp_path / "eval.json"
+    report.write_text("keep me")
+    assert cli.main(["eval", CLASSIFIER, "--checkpoint", str(out), "--output", str(report)]) == 2
+    assert_one_line_error(capsys.readouterr().err)
+    assert report.read_text() == "keep me"
+
+
+def test_load_state_dict_errors_keep_the_missing_and_unexpected_keys(trained_run, tmp_path,
+                                                                    capsys):
+    out, _ = trained_run
+    checkpoint = mg.load(out / "checkpoints" / "last.ckpt")
+    checkpoint["model"] = {"renamed." + k: v for k, v in checkpoint["model"].items()}
+    path = tmp_path / "other.ckpt"
+    mg.save(checkpoint, path)
+    assert cli.main(["eval", CLASSIFIER, "--checkpoint", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert "Missing key(s)" in err and "Unexpected key(s)" in err
