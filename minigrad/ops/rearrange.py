@@ -79,7 +79,10 @@ class Roll(Function):
 def flip(input, *dims):
     """Reverse the order of elements along ``dims`` (``flip(x, (0, 1))`` or ``x.flip(0, 1)``)."""
     check_tensor(input, "flip")
-    return Flip.apply(input, _dims_list(_sizes(dims), input.ndim, "flip"))
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
+    dims = _dims_list(_sizes(dims), input.ndim, "flip")
+    return Flip.apply(input, dims) if input.ndim else clone(input)
 
 
 def fliplr(input):
@@ -107,9 +110,9 @@ def roll(input, shifts, dims=None):
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
                            f"dims:{len(dims)}")
-    dims = tuple(_normalize_dim(operator.index(d), input.ndim) for d in dims)
     if input.ndim == 0:
-        return clone(input)
+        raise IndexError(f"Dimension specified as {dims[0]} but tensor has no dimensions")
+    dims = tuple(_normalize_dim(operator.index(d), input.ndim) for d in dims)
     return Roll.apply(input, tuple(operator.index(s) for s in shifts), dims)
 
 
@@ -117,6 +120,8 @@ def roll(input, shifts, dims=None):
 def repeat(input, *repeats):
     """``Tensor.repeat(*sizes)``: tile the tensor sizes[i] times along dim i (leading sizes
     add new dims). Built as reshape → broadcast → reshape, so the VJP is ``sum_to``."""
+    if not repeats:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     sizes = _sizes(repeats)
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
@@ -168,9 +173,10 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         return Tensor._wrap(move_array(np.repeat(np.arange(counts.size), counts), input.device))
     if dim is None:
         input, dim = reshape(input, (-1,)), 0
+    if input.ndim == 0:  # PyTorch's own (unsqueezing) message for a 0-d input with a dim
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got "
+                         f"{dim + 1})")
     dim = _normalize_dim(dim, input.ndim)
-    if input.ndim == 0:
-        input = reshape(input, (1,))
     counts = _repeat_counts(repeats, input.shape[dim])
     positions = np.repeat(np.arange(counts.size), counts)
     if output_size is not None and output_size != positions.size:
