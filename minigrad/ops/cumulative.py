@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes
-from ..device import move_array, quiet_floating_point, to_host
+from ..device import device_of_array, move_array, quiet_floating_point, to_host
 from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from .indexing import Index, along_dim_key
@@ -28,6 +28,18 @@ __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
 return_types = {name: namedtuple(name, ["values", "indices"]) for name in ("cummax", "cummin")}
 
 
+def _accumulate(xp, name, array, axis):
+    """``xp.<name>.accumulate(array, axis)``: the running reduction by a binary ufunc. CuPy
+    has ``accumulate`` for a few ufuncs only; the others scan on the host."""
+    if xp is not np:
+        try:
+            return getattr(xp, name).accumulate(array, axis=axis)
+        except (AttributeError, NotImplementedError, TypeError):
+            return move_array(getattr(np, name).accumulate(to_host(array), axis=axis),
+                              device_of_array(array))
+    return getattr(np, name).accumulate(array, axis=axis)
+
+
 def _reverse_cumsum(t, axis):
     """r_i = Σ_{j≥i} t_j along ``axis`` (the adjoint of cumsum)."""
     return flip(CumSum.apply(flip(t, (axis,)), axis), (axis,))
@@ -38,8 +50,8 @@ class CumSum(Function):
 
     def forward(self, x, axis):
         self.axis = axis
-        accumulate = dtypes.float32 if x.dtype == dtypes.float16 else x.dtype
-        return x.xp.cumsum(x.array, axis=axis, dtype=accumulate).astype(x.dtype, copy=False)
+        wide = dtypes.float32 if x.dtype == dtypes.float16 else x.dtype  # half sums in float32
+        return x.xp.cumsum(x.array, axis=axis, dtype=wide).astype(x.dtype, copy=False)
 
     def backward(self, dy):
         return _reverse_cumsum(dy, self.axis)
@@ -86,11 +98,7 @@ class LogCumSumExp(Function):
         self.axis = axis
         self.save_for_backward(x)
         self.save_outputs_for_backward()
-        xp = x.xp
-        if hasattr(xp.logaddexp, "accumulate"):
-            return xp.logaddexp.accumulate(x.array, axis=axis)
-        host = np.logaddexp.accumulate(to_host(x.array), axis=axis)  # CuPy lacks accumulate
-        return move_array(host, x.device)
+        return _accumulate(x.xp, "logaddexp", x.array, axis)
 
     def backward(self, dy):
         (x,), (y,) = self.saved_tensors, self.saved_outputs
@@ -147,8 +155,7 @@ def cumprod(input, dim, *, dtype=None):
 def _cumulative_extremum(op, input, dim):
     rows, axis, scalar = _scan_operand(input, dim, op)
     xp, a = rows.xp, rows.array
-    running = (xp.maximum if op == "cummax" else xp.minimum).accumulate(a, axis=axis) \
-        if a.size else a
+    running = _accumulate(xp, "maximum" if op == "cummax" else "minimum", a, axis) if a.size else a
     # An element takes over when it equals the running extremum (ties: the later index) or is
     # NaN (NaN propagates and each later NaN takes over), PyTorch's rule.
     takes_over = a == running
@@ -156,7 +163,7 @@ def _cumulative_extremum(op, input, dim):
         takes_over |= xp.isnan(a)
     position = xp.arange(a.shape[axis]).reshape((-1,) + (1,) * (a.ndim - 1 - axis))
     candidates = xp.where(takes_over, position, 0)
-    indices = xp.maximum.accumulate(candidates, axis=axis) if a.size else candidates
+    indices = _accumulate(xp, "maximum", candidates, axis) if a.size else candidates
     indices = indices.astype(dtypes.int64)
     values = Index.apply(rows, along_dim_key(xp, to_host(indices), axis))
     indices = Tensor._wrap(indices)

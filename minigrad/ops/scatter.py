@@ -34,10 +34,14 @@ _UFUNCS = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "
 
 def _ufunc_at(xp, name, target, index, values):
     """target[index] ∘= values with repeated positions combined (numpy's ``ufunc.at``)."""
-    ufunc = getattr(xp, name)
-    if hasattr(ufunc, "at"):
-        ufunc.at(target, index, values)
+    if xp is np:
+        getattr(np, name).at(target, index, values)
         return
+    try:  # CuPy has ``at`` for some ufuncs only (NotImplementedError/TypeError otherwise)
+        getattr(xp, name).at(target, index, values)
+        return
+    except (AttributeError, NotImplementedError, TypeError):
+        pass
     import cupyx  # CuPy: the scatter kernels cupyx has, else a round trip through the host
     kernel = {"add": "scatter_add", "maximum": "scatter_max", "minimum": "scatter_min"}.get(name)
     if kernel is not None:
