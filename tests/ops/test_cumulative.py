@@ -8,7 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad.autograd import grad, gradcheck, gradgradcheck
-from tests.oracle import compare_with_torch
+from tests.oracle import assert_same_surface, compare_with_torch
 from tests.strategies import shapes, float_arrays
 
 CHECK = dict(eps=1e-6, atol=1e-5, rtol=1e-3)
@@ -119,3 +119,7 @@ def test_errors(device):
         mg.cumsum(mg.ones(2, 3, device=device), 2)
     with pytest.raises(TypeError, match="must be Tensor"):
         mg.cumprod([1.0], 0)
+
+
+def test_functions_and_methods_exist_where_torch_has_them():
+    assert_same_surface("cumsum cumprod cummax cummin logcumsumexp".split())

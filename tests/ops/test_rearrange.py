@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 
 import minigrad as mg
 from minigrad.autograd import gradcheck, gradgradcheck
-from tests.oracle import compare_with_torch
+from tests.oracle import assert_same_surface, compare_with_torch
 from tests.strategies import shapes, float_arrays
 
 CHECK = dict(eps=1e-6, atol=1e-5, rtol=1e-3)
@@ -252,3 +252,7 @@ def test_tril_triu_indices_match_torch(device):
     assert mg.tril_indices(3, 3, dtype=mg.int32).dtype == mg.int32
     with pytest.raises(RuntimeError, match="row must be non-negative"):
         mg.tril_indices(-1, 3)
+
+
+def test_functions_and_methods_exist_where_torch_has_them():
+    assert_same_surface("flip fliplr flipud roll repeat tile repeat_interleave diag diagonal diag_embed trace unfold meshgrid nonzero argwhere masked_select tril_indices triu_indices".split())

@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 
 import minigrad as mg
 from minigrad.autograd import grad, gradcheck, gradgradcheck
-from tests.oracle import compare_with_torch
+from tests.oracle import assert_same_surface, compare_with_torch
 
 CHECK = dict(eps=1e-6, atol=1e-5, rtol=1e-3)
 
@@ -327,3 +327,7 @@ def test_errors(device):
     with pytest.raises(RuntimeError, match="masked_scatter_ only supports boolean masks"):
         mg.masked_scatter(mg.zeros(3, device=device), mg.tensor([1, 0, 1], device=device),
                           mg.ones(3, device=device))
+
+
+def test_functions_and_methods_exist_where_torch_has_them():
+    assert_same_surface("scatter scatter_ scatter_add scatter_add_ scatter_reduce scatter_reduce_ index_add index_add_ index_copy index_copy_ index_fill index_fill_ masked_scatter masked_scatter_".split())

@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 import minigrad as mg
 from minigrad.autograd import gradcheck, gradgradcheck
-from tests.oracle import compare_with_torch
+from tests.oracle import assert_same_surface, compare_with_torch
 from tests.strategies import shapes
 
 CHECK = dict(eps=1e-6, atol=1e-5, rtol=1e-3)
@@ -120,3 +120,7 @@ def test_errors(device):
         mg.sort(x, 2)
     with pytest.raises(TypeError, match="must be Tensor"):
         mg.sort([3, 1])
+
+
+def test_functions_and_methods_exist_where_torch_has_them():
+    assert_same_surface("sort argsort msort topk kthvalue unique".split())
