@@ -28,8 +28,9 @@ def compare_with_torch(fn, torch_fn, inputs, device, *, rtol=1e-10, atol=1e-12, 
                        check_grad=True):
     """``fn(*mg tensors)`` against ``torch_fn(*torch tensors)``: each input is a numpy array
     (float ones get ``requires_grad``); outputs (a tensor or a tuple of them) must match in
-    shape, dtype and value (float inputs are sometimes non-contiguous), and the gradients of every float input for one random
-    ``grad_outputs`` per float output must match too. Returns the minigrad outputs."""
+    shape, dtype and value (float inputs are sometimes non-contiguous), and the gradients of
+    every float input for one random ``grad_outputs`` per float output must match too.
+    Returns the minigrad outputs."""
     torch = pytest.importorskip("torch")
     mg_in = [_leaf(a, device) for a in inputs]
     t_in = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]

@@ -86,8 +86,8 @@ def test_repeat_interleave_matches_torch(device, a, data):
     else:
         dim = data.draw(dims_of(a.ndim))
         length = a.shape[dim] if a.ndim else 1
-    repeats = data.draw(st.integers(0, 3) | st.lists(st.integers(0, 3), min_size=length,
-                                                     max_size=length).map(lambda v: np.array(v, dtype=np.int64)))
+    counts = st.lists(st.integers(0, 3), min_size=length, max_size=length)
+    repeats = data.draw(st.integers(0, 3) | counts.map(lambda v: np.array(v, dtype=np.int64)))
     if isinstance(repeats, np.ndarray):
         compare_with_torch(lambda x, r: mg.repeat_interleave(x, r, dim),
                            lambda x, r: torch.repeat_interleave(x, r, dim), [a, repeats], device)
@@ -255,4 +255,6 @@ def test_tril_triu_indices_match_torch(device):
 
 
 def test_functions_and_methods_exist_where_torch_has_them():
-    assert_same_surface("flip fliplr flipud roll repeat tile repeat_interleave diag diagonal diag_embed trace unfold meshgrid nonzero argwhere masked_select tril_indices triu_indices".split())
+    assert_same_surface(["flip", "fliplr", "flipud", "roll", "repeat", "tile", "repeat_interleave",
+                         "diag", "diagonal", "diag_embed", "trace", "unfold", "meshgrid", "nonzero",
+                         "argwhere", "masked_select", "tril_indices", "triu_indices"])
