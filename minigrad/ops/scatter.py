@@ -83,13 +83,16 @@ class ScatterReduce(Function):
         self.key, self.reduce, self.include_self = key, reduce, include_self
         adv = key.advanced
         out = x.array.copy()
-        counts = xp.zeros(x.shape, dtype=dtypes.int64)
-        _ufunc_at(xp, "add", counts, adv, xp.ones(v.shape, dtype=dtypes.int64))
-        self.written = counts > 0
+        if reduce in ("sum", "prod") and include_self:   # scatter_add, index_add: no counts
+            self.written = None
+        else:
+            counts = xp.zeros(x.shape, dtype=dtypes.int64)
+            _ufunc_at(xp, "add", counts, adv, xp.ones(v.shape, dtype=dtypes.int64))
+            self.written = counts > 0
+            self.total = counts + (1 if include_self else 0)
         if not include_self:
             out[self.written] = _identity(reduce, x.dtype)
         _ufunc_at(xp, _UFUNCS[reduce], out, adv, v.array)
-        self.total = counts + (1 if include_self else 0)
         if reduce == "mean":
             divisor = xp.where(self.written, self.total, 1)
             out = (out // divisor if x.dtype.kind in "iub" else out / divisor).astype(x.dtype)
@@ -99,18 +102,19 @@ class ScatterReduce(Function):
         return out
 
     def backward(self, dz):
-        key, xp = self.key, dz.xp
-        written = self.written
-        keep_x = (~written if not self.include_self else xp.ones(written.shape, dtype=bool))
-        if self.reduce in ("sum", "mean"):
-            share = (1.0 / xp.where(written, self.total, 1)) if self.reduce == "mean" else \
-                xp.ones(written.shape)
-            dx = dz * _constant(share * keep_x, dz)
-            dv = Index.apply(dz * _constant(share, dz), key)
-            return dx, dv
+        key, xp, written = self.key, dz.xp, self.written
+        if self.reduce == "sum":
+            zero = Tensor._wrap(xp.zeros((), dtype=dz.dtype))
+            dx = dz if self.include_self else IndexPut.apply(dz, zero, key)
+            return dx, Index.apply(dz, key)
+        if self.reduce == "mean":
+            share = 1.0 / xp.where(written, self.total, 1)
+            dx = dz * _constant(share if self.include_self else share * ~written, dz)
+            return dx, Index.apply(dz * _constant(share, dz), key)
         (x, v), (z,) = self.saved_tensors, self.saved_outputs
         if self.reduce == "prod":
             return self._prod_backward(dz, x, v)
+        keep_x = xp.ones(written.shape, dtype=bool) if self.include_self else ~written
         with quiet_floating_point(xp, invalid="ignore"):
             from_x = (x.array == z.array) & keep_x
             from_v = v.array == key.take(z.array, xp)
