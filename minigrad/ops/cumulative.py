@@ -17,6 +17,7 @@ from ..device import device_of_array, move_array, quiet_floating_point, to_host
 from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 from .indexing import Index, along_dim_key
+from .joining import cat, narrow
 from .operands import check_tensor
 from .pointwise import exp, log
 from .pointwise_piecewise import abs as absolute, where
@@ -57,12 +58,55 @@ class CumSum(Function):
         return _reverse_cumsum(dy, self.axis)
 
 
+def _shift(t, axis, step, fill):
+    """t moved ``step`` (±1) places along ``axis``, the vacated end filled with ``fill``:
+    shift(x, +1)_i = x_{i−1} (and fill at 0), shift(x, −1)_i = x_{i+1} (fill at n−1)."""
+    n = t.shape[axis]
+    edge_shape = list(t.shape)
+    edge_shape[axis] = 1
+    edge = Tensor._wrap(t.xp.full(tuple(edge_shape), fill, dtype=t.dtype))
+    if n == 0:
+        return t
+    if step > 0:
+        return cat([edge, narrow(t, axis, 0, n - 1)], axis)
+    return cat([narrow(t, axis, 1, n - 1), edge], axis)
+
+
+class LinearScan(Function):
+    """s_i = b_i + c_i · s_{i−1} along ``axis`` (s_{−1} = 0), a first-order linear recurrence
+    (one vectorised step per position).
+    VJP: λ_i = ds_i + c_{i+1} λ_{i+1} (the same scan run backwards with c shifted one place),
+    db = λ,  dc_i = λ_i s_{i−1}."""
+
+    def forward(self, b, c, axis):
+        self.axis = axis
+        self.save_for_backward(c)
+        self.save_outputs_for_backward()
+        xp = b.xp
+        s = xp.moveaxis(b.array.copy(), axis, 0)
+        coefficients = xp.moveaxis(c.array, axis, 0)
+        for i in range(1, s.shape[0]):
+            s[i] += coefficients[i] * s[i - 1]
+        return xp.ascontiguousarray(xp.moveaxis(s, 0, axis))
+
+    def backward(self, ds):
+        (c,), (s,) = self.saved_tensors, self.saved_outputs
+        axis = self.axis
+        lam = _reverse_linear_scan(ds, _shift(c, axis, -1, 0), axis)
+        return lam, lam * _shift(s, axis, +1, 0)
+
+
+def _reverse_linear_scan(b, c, axis):
+    """s_i = b_i + c_i · s_{i+1} (s_n = 0)."""
+    return flip(LinearScan.apply(flip(b, (axis,)), flip(c, (axis,)), axis), (axis,))
+
+
 class CumProd(Function):
     """y_j = Π_{i≤j} x_i along ``axis``.
-    VJP: dx_i = Σ_{j≥i} dy_j Π_{k≤j, k≠i} x_k. Written as revcumsum(dy·y)_i / x_i, which is
-    exact for i before a row's first zero z (and 0, the right value, after it when x_i ≠ 0);
-    at i = z the product skips x_z: dx_z = Σ_{j≥z} dy_j q_j with q = cumprod(x, x_z := 1).
-    (Second derivatives are exact for rows with at most one zero.)"""
+    VJP: dx_i = Σ_{j≥i} dy_j Π_{k≤j, k≠i} x_k. Without zeros in x that is
+    revcumsum(dy·y)_i / x_i; with zeros it is computed without dividing, as
+    dx_i = (Π_{k<i} x_k) · S_i with S_i = dy_i + x_{i+1} S_{i+1} (a reverse linear scan), a
+    polynomial in x and dy, so every higher derivative is exact too."""
 
     def forward(self, x, axis):
         self.axis = axis
@@ -72,20 +116,11 @@ class CumProd(Function):
 
     def backward(self, dy):
         (x,), (y,) = self.saved_tensors, self.saved_outputs
-        axis, xp = self.axis, x.xp
-        zeros = x.array == 0
-        if not zeros.any():
+        axis = self.axis
+        if not (x.array == 0).any():
             return _reverse_cumsum(dy * y, axis) / x
-        n = x.shape[axis]
-        position = xp.arange(n).reshape((-1,) + (1,) * (x.ndim - 1 - axis))
-        first = xp.where(zeros.any(axis=axis, keepdims=True),
-                         xp.argmax(zeros, axis=axis, keepdims=True), n)
-        at_first, after = position == first, position >= first
-        safe_x = where(Tensor._wrap(zeros), 1.0, x)
-        before_zero = _reverse_cumsum(dy * y, axis) / safe_x
-        skipped = CumProd.apply(where(Tensor._wrap(at_first), 1.0, x), axis)
-        at_zero = _reverse_cumsum(dy * skipped * Tensor._wrap(after.astype(dy.dtype)), axis)
-        return where(Tensor._wrap(at_first), at_zero, before_zero)
+        before = CumProd.apply(_shift(x, axis, +1, 1), axis)      # Π_{k<i} x_k
+        return before * _reverse_linear_scan(dy, _shift(x, axis, -1, 0), axis)
 
 
 class LogCumSumExp(Function):

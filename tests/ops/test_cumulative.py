@@ -68,16 +68,19 @@ def test_gradcheck_and_gradgradcheck(device):
                lambda t: mg.logcumsumexp(t, 0), lambda t: mg.cummax(t, 1).values ** 2):
         assert gradcheck(fn, (x,), **CHECK)
         assert gradgradcheck(fn, (x,), **CHECK)
-    zero = mg.tensor([[1.5, 0.0, 2.0, -1.0], [0.0, 3.0, 0.5, 2.0]], dtype=mg.float64, device=device,
-                     requires_grad=True)
+    zero = mg.tensor([[1.5, 0.0, 2.0, -1.0], [0.0, 3.0, 0.0, 2.0], [0.0, 0.0, 0.0, 0.0]],
+                     dtype=mg.float64, device=device, requires_grad=True)
     assert gradcheck(lambda t: mg.cumprod(t, 1), (zero,), **CHECK)
     assert gradgradcheck(lambda t: mg.cumprod(t, 1), (zero,), **CHECK)
 
 
-def test_cumprod_second_derivative_with_one_zero_matches_torch(device):
+@pytest.mark.parametrize("values", [[1.0, 2.0, 3.0, 0.0, 4.0, 0.5, 2.0],
+                                    [1.0, 2.0, 3.0, 0.0, 4.0, 0.0, 2.0], [0.0, 0.0, 2.0, 3.0],
+                                    [1.0, 0.0, 0.0, 2.0]])
+def test_cumprod_second_derivative_with_zeros_matches_torch(device, values):
     torch = pytest.importorskip("torch")
-    a = np.array([1.0, 2.0, 3.0, 0.0, 4.0, 0.5, 2.0])
-    dy = np.arange(7.0) + 1
+    a = np.array(values)
+    dy = np.arange(a.size) + 1.0
     x = mg.tensor(a, device=device, requires_grad=True)
     (g,) = grad(mg.cumprod(x, 0), x, mg.tensor(dy, device=device), create_graph=True)
     (gg,) = grad(g.sum(), x)
