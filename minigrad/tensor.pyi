@@ -213,6 +213,46 @@ class Tensor:
     def masked_fill(self, mask, value) -> Any: ...  # minigrad/ops/masking.py:masked_fill
     def tril(self, diagonal=...) -> Any: ...  # minigrad/ops/masking.py:tril
     def triu(self, diagonal=...) -> Any: ...  # minigrad/ops/masking.py:triu
+    def flip(self, *dims) -> Any: ...  # minigrad/ops/rearrange.py:flip
+    def fliplr(self) -> Any: ...  # minigrad/ops/rearrange.py:fliplr
+    def flipud(self) -> Any: ...  # minigrad/ops/rearrange.py:flipud
+    def roll(self, shifts, dims=...) -> Any: ...  # minigrad/ops/rearrange.py:roll
+    def repeat(self, *repeats) -> Any: ...  # minigrad/ops/rearrange.py:repeat
+    def tile(self, *dims) -> Any: ...  # minigrad/ops/rearrange.py:tile
+    def repeat_interleave(self, repeats=..., dim=..., *, output_size=...) -> Any: ...  # minigrad/ops/rearrange.py:repeat_interleave
+    def diag(self, diagonal=...) -> Any: ...  # minigrad/ops/rearrange.py:diag
+    def diagonal(self, offset=..., dim1=..., dim2=...) -> Any: ...  # minigrad/ops/rearrange.py:diagonal
+    def diag_embed(self, offset=..., dim1=..., dim2=...) -> Any: ...  # minigrad/ops/rearrange.py:diag_embed
+    def trace(self) -> Any: ...  # minigrad/ops/rearrange.py:trace
+    def unfold(self, dimension, size, step) -> Any: ...  # minigrad/ops/rearrange.py:unfold
+    def nonzero(self, *, as_tuple=...) -> Any: ...  # minigrad/ops/rearrange.py:nonzero
+    def argwhere(self) -> Any: ...  # minigrad/ops/rearrange.py:argwhere
+    def masked_select(self, mask) -> Any: ...  # minigrad/ops/rearrange.py:masked_select
+    def sort(self, dim=..., descending=..., stable=...) -> Any: ...  # minigrad/ops/sorting.py:sort
+    def argsort(self, dim=..., descending=..., stable=...) -> Any: ...  # minigrad/ops/sorting.py:argsort
+    def msort(self) -> Any: ...  # minigrad/ops/sorting.py:msort
+    def topk(self, k, dim=..., largest=..., sorted=...) -> Any: ...  # minigrad/ops/sorting.py:topk
+    def kthvalue(self, k, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/sorting.py:kthvalue
+    def unique(self, sorted=..., return_inverse=..., return_counts=..., dim=...) -> Any: ...  # minigrad/ops/sorting.py:unique
+    def cumsum(self, dim, *, dtype=...) -> Any: ...  # minigrad/ops/cumulative.py:cumsum
+    def cumprod(self, dim, *, dtype=...) -> Any: ...  # minigrad/ops/cumulative.py:cumprod
+    def cummax(self, dim) -> Any: ...  # minigrad/ops/cumulative.py:cummax
+    def cummin(self, dim) -> Any: ...  # minigrad/ops/cumulative.py:cummin
+    def logcumsumexp(self, dim) -> Any: ...  # minigrad/ops/cumulative.py:logcumsumexp
+    def scatter(self, dim, index, src=..., value=..., *, reduce=...) -> Any: ...  # minigrad/ops/scatter.py:scatter
+    def scatter_(self, dim, index, src=..., value=..., *, reduce=...) -> Any: ...  # minigrad/ops/scatter.py:scatter_
+    def scatter_add(self, dim, index, src) -> Any: ...  # minigrad/ops/scatter.py:scatter_add
+    def scatter_add_(self, dim, index, src) -> Any: ...  # minigrad/ops/scatter.py:scatter_add_
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=...) -> Any: ...  # minigrad/ops/scatter.py:scatter_reduce
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=...) -> Any: ...  # minigrad/ops/scatter.py:scatter_reduce_
+    def index_add(self, dim, index, source, *, alpha=...) -> Any: ...  # minigrad/ops/scatter.py:index_add
+    def index_add_(self, dim, index, source, *, alpha=...) -> Any: ...  # minigrad/ops/scatter.py:index_add_
+    def index_copy(self, dim, index, source) -> Any: ...  # minigrad/ops/scatter.py:index_copy
+    def index_copy_(self, dim, index, source) -> Any: ...  # minigrad/ops/scatter.py:index_copy_
+    def index_fill(self, dim, index, value) -> Any: ...  # minigrad/ops/scatter.py:index_fill
+    def index_fill_(self, dim, index, value) -> Any: ...  # minigrad/ops/scatter.py:index_fill_
+    def masked_scatter(self, mask, source) -> Any: ...  # minigrad/ops/scatter.py:masked_scatter
+    def masked_scatter_(self, mask, source) -> Any: ...  # minigrad/ops/scatter.py:masked_scatter_
     def matmul(self, other) -> Any: ...  # minigrad/ops/linalg.py:matmul
     def mm(self, mat2) -> Any: ...  # minigrad/ops/linalg.py:mm
     def bmm(self, mat2) -> Any: ...  # minigrad/ops/linalg.py:bmm

@@ -371,16 +371,22 @@ def gather(input, dim, index, sparse_grad=False):
     bad = idx[(idx < 0) | (idx >= size)]
     if bad.size:
         raise RuntimeError(f"index {bad.flat[0]} is out of bounds for dimension {dim} with size {size}")
-    xp = input.xp
+    return Index.apply(input, along_dim_key(input.xp, idx, dim))
+
+
+def along_dim_key(xp, idx, dim):
+    """The IndexKey of ``gather``/``scatter`` along ``dim``: position p of an index array
+    ``idx`` (host int64, one dim per dim of the indexed tensor) addresses
+    ``[p_0, …, idx[p], …, p_{n-1}]`` (idx[p] in place of p_dim)."""
     key = []
-    for d in range(input.ndim):
+    for d in range(idx.ndim):
         if d == dim:
             key.append(xp.asarray(idx))
         else:
-            shape = [1] * input.ndim
+            shape = [1] * idx.ndim
             shape[d] = idx.shape[d]
             key.append(xp.arange(idx.shape[d]).reshape(shape))
-    return Index.apply(input, IndexKey((), tuple(key)))
+    return IndexKey((), tuple(key))
 
 
 def index_select(input, dim, index):
