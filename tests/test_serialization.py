@@ -209,23 +209,114 @@ def test_crash_during_write_leaves_old_file_intact(tmp_path, monkeypatch):
     assert mg.load(str(path))["w"].tolist() == [0, 0, 0]
 
 
-@pytest.mark.parametrize("bad,name", [
-    (nn.Module(), "Module"), (lambda x: x, "function"), ({1, 2}, "set"),
-    (np.array([object()]), "dtype object"), (1 + 2j, "complex"), ({"k": [b"bytes"]}, "bytes"),
-    ({mg.ones(1): 1}, "dict key of type Tensor"), (io.BytesIO(), "BytesIO")])
-def test_unsupported_objects_raise_type_error_before_writing(bad, name, tmp_path):
+@pytest.mark.parametrize("bad,name", [(lambda x: x, "lambda"), ((i for i in ()), "generator")])
+def test_unpicklable_objects_raise_before_writing(bad, name, tmp_path):
     path = tmp_path / "x.pt"
     mg.save([1], path)
-    with pytest.raises(TypeError, match=name):
+    with pytest.raises((TypeError, AttributeError, pickle.PicklingError), match=name):
         mg.save({"ok": mg.ones(2), "bad": bad}, path)
     assert mg.load(path) == [1]
 
 
-def test_self_referencing_container_raises():
-    loop = []
+class _Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+        self.register_buffer("scale", mg.full((2,), 2.0))
+
+    def forward(self, x):
+        return self.fc(x) * self.scale
+
+
+@pytest.mark.parametrize("obj,name", [
+    (nn.Module(), "Module"), ({1, 2}, "set"), (1 + 2j, "complex"), ({"k": [b"bytes"]}, "bytes"),
+    ({mg.ones(1): 1}, "Tensor key")])
+def test_other_objects_are_pickled_and_need_weights_only_false(obj, name, tmp_path):
+    """PyTorch ≥ 2.6: save pickles anything; load's default weights_only=True refuses
+    globals outside the allowlist; weights_only=False unpickles."""
+    buffer = io.BytesIO()
+    mg.save({"ok": mg.ones(2), "obj": obj}, buffer)
+    data = buffer.getvalue()
+    loaded = mg.load(io.BytesIO(data), weights_only=False)
+    assert loaded["ok"].tolist() == [1, 1]
+    if isinstance(obj, dict) and name == "Tensor key":
+        (key, value), = loaded["obj"].items()
+        assert key.tolist() == [1] and value == 1
+    elif not isinstance(obj, nn.Module):
+        assert loaded["obj"] == obj
+    if isinstance(obj, nn.Module):
+        with pytest.raises(pickle.UnpicklingError, match="(?s)weights_only.*Unsupported global.*Module"):
+            mg.load(io.BytesIO(data))
+    else:          # containers and plain values are on the default allowlist
+        assert mg.load(io.BytesIO(data))["ok"].tolist() == [1, 1]
+
+
+def test_whole_model_round_trip_and_safe_globals(tmp_path):
+    net = _Net()
+    path = tmp_path / "model.pt"
+    mg.save(net, path)
+    with pytest.raises(pickle.UnpicklingError, match="_Net"):
+        mg.load(path)
+    x = mg.randn(4, 3)
+    loaded = mg.load(path, weights_only=False)
+    assert type(loaded) is _Net and loaded is not net
+    assert loaded(x).tolist() == net(x).tolist()
+    assert isinstance(loaded.fc.weight, nn.Parameter) and loaded.fc.weight.requires_grad
+    assert list(loaded.state_dict()) == ["scale", "fc.weight", "fc.bias"]
+    # allowlisting the classes makes the default (weights_only) load work
+    assert mg.serialization.get_safe_globals() == []
+    with mg.serialization.safe_globals([_Net, nn.Linear]):
+        assert set(mg.serialization.get_safe_globals()) == {_Net, nn.Linear}
+        assert mg.load(path)(x).tolist() == net(x).tolist()
+    assert mg.serialization.get_safe_globals() == []
+    with pytest.raises(pickle.UnpicklingError, match="Linear"):
+        with mg.serialization.safe_globals([_Net]):
+            mg.load(path)
+    mg.serialization.add_safe_globals([_Net, (nn.Linear, "minigrad.nn.modules.linear.Linear")])
+    try:
+        assert mg.load(path, map_location="cpu")(x).tolist() == net(x).tolist()
+    finally:
+        mg.serialization.clear_safe_globals()
+    assert mg.serialization.get_safe_globals() == []
+    # a pickled file never runs code under weights_only
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+    mg.save({"w": mg.ones(1), "boom": Boom()}, path)
+    with pytest.raises(pickle.UnpicklingError, match="system"):
+        mg.load(path)
+
+
+def test_shared_tensors_inside_a_pickle_stay_shared(tmp_path):
+    lin = nn.Linear(2, 2)
+    model = nn.Sequential(lin, nn.ReLU(), lin)        # the same module twice
+    buffer = io.BytesIO()
+    mg.save(model, buffer)
+    loaded = mg.load(io.BytesIO(buffer.getvalue()), weights_only=False)
+    assert loaded[0] is loaded[2]
+    assert len(list(loaded.parameters())) == 2
+
+
+def test_map_location_function(tmp_path):
+    buffer = io.BytesIO()
+    mg.save({"w": mg.ones(2)}, buffer)
+    loaded = mg.load(io.BytesIO(buffer.getvalue()), map_location=lambda storage, loc: storage)
+    assert loaded["w"].device.type == "cpu"
+
+
+def test_self_referencing_container_is_pickled():
+    loop = [mg.ones(1)]
     loop.append(loop)
-    with pytest.raises(ValueError, match="contains itself"):
-        mg.save(loop, io.BytesIO())
+    buffer = io.BytesIO()
+    mg.save(loop, buffer)
+    loaded = mg.load(io.BytesIO(buffer.getvalue()))
+    assert loaded[1] is loaded and loaded[0].tolist() == [1]
+
+
+def test_serialization_is_importable_as_torch_serialization():
+    import minigrad.serialization as serialization
+    assert serialization.save is mg.save and serialization.load is mg.load
+    assert mg.serialization.DEFAULT_PROTOCOL == 2
 
 
 def test_file_is_a_plain_npz_with_a_json_manifest(tmp_path):
