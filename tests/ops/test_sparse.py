@@ -8,6 +8,9 @@ from hypothesis import given, settings, strategies as st
 import minigrad as mg
 from minigrad.autograd import gradcheck
 
+# PyTorch warns once that it does not check sparse invariants (minigrad always checks bounds)
+pytestmark = pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+
 
 def coo(rng, n, m, nnz):
     indices = np.stack([rng.integers(0, n, nnz), rng.integers(0, m, nnz)])
