@@ -161,11 +161,14 @@ class _Pickler(pickle.Pickler):
     def __init__(self, file, encoder, protocol):
         super().__init__(file, protocol=protocol)
         self.encoder = encoder
+        self.serials = {}       # id(object) -> serial: one object stays one object
 
     def persistent_id(self, obj):
         if isinstance(obj, Tensor) or (isinstance(obj, np.ndarray)
                                        and obj.dtype.kind in _ARRAY_KINDS):
-            return json.dumps(self.encoder.encode(obj))
+            serial = self.serials.setdefault(id(obj), len(self.serials))
+            self.encoder._keep_alive.append(obj)
+            return json.dumps([serial, self.encoder.encode(obj)])
         return None
 
 
@@ -274,9 +277,13 @@ class _Unpickler(pickle.Unpickler):
     def __init__(self, file, decoder, weights_only):
         super().__init__(file)
         self.decoder, self.weights_only = decoder, weights_only
+        self.loaded = {}
 
     def persistent_load(self, pid):
-        return self.decoder.decode(json.loads(pid))
+        serial, node = json.loads(pid)
+        if serial not in self.loaded:     # a tensor met twice (tied weights) loads once
+            self.loaded[serial] = self.decoder.decode(node)
+        return self.loaded[serial]
 
     def find_class(self, module, name):
         if not self.weights_only:

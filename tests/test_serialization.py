@@ -295,6 +295,14 @@ def test_shared_tensors_inside_a_pickle_stay_shared(tmp_path):
     loaded = mg.load(io.BytesIO(buffer.getvalue()), weights_only=False)
     assert loaded[0] is loaded[2]
     assert len(list(loaded.parameters())) == 2
+    # tied weights across two modules (word_language_model's --tied) stay one Parameter
+    encoder, decoder = nn.Embedding(5, 3), nn.Linear(3, 5)
+    decoder.weight = encoder.weight
+    buffer = io.BytesIO()
+    mg.save(nn.ModuleDict({"encoder": encoder, "decoder": decoder}), buffer)
+    loaded = mg.load(io.BytesIO(buffer.getvalue()), weights_only=False)
+    assert loaded["decoder"].weight is loaded["encoder"].weight
+    assert len(list(loaded.parameters())) == 2
 
 
 def test_map_location_function(tmp_path):
