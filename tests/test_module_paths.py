@@ -92,3 +92,20 @@ def test_onnx_is_importable_and_export_is_planned():
     assert minigrad.onnx.is_in_onnx_export() is False
     with pytest.raises(NotImplementedError, match="issue 13"):
         minigrad.onnx.export(nn.Linear(2, 2), (mg.ones(1, 2),), "model.onnx")
+
+
+def test_nn_modules_utils_match_pytorch():
+    torch = pytest.importorskip("torch")
+    from torch.nn.modules import utils as theirs
+    from minigrad.nn.modules import utils as ours
+    for name in ("_single", "_pair", "_triple", "_quadruple"):
+        for value in (3, (1, 2), [4, 5, 6]):
+            assert getattr(ours, name)(value) == getattr(theirs, name)(value)
+    assert ours._reverse_repeat_tuple((1, 2), 2) == theirs._reverse_repeat_tuple((1, 2), 2)
+    wrapped = nn.DataParallel(nn.Linear(2, 2))
+    state = wrapped.state_dict()
+    ours.consume_prefix_in_state_dict_if_present(state, "module.")
+    assert list(state) == ["weight", "bias"]
+    plain = nn.Linear(2, 2)
+    plain.load_state_dict(state)
+    assert plain.weight.tolist() == wrapped.module.weight.tolist()

@@ -24,4 +24,4 @@ __all__ += attention.__all__ + rnn.__all__ + rnn_cell.__all__ + transformer.__al
 
 # PyTorch's module paths for classes defined elsewhere (``nn.modules.container.Sequential``,
 # ``nn.modules.module.Module``, ``nn.modules.batchnorm``, ``nn.modules.flatten``).
-from . import batchnorm, container, flatten, module  # noqa: E402,F401
+from . import batchnorm, container, flatten, module, utils  # noqa: E402,F401
