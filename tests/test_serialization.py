@@ -344,3 +344,67 @@ def test_map_location(tmp_path):
     mg.save({"w": mg.ones(2)}, path)
     assert mg.load(path, map_location="cpu")["w"].device == "cpu"
     assert mg.load(path, map_location={"cpu": "cpu"})["w"].device == "cpu"
+
+
+class _PositionalEncoding(nn.Module):
+    def __init__(self, d_model, max_len=50):
+        super().__init__()
+        self.dropout = nn.Dropout(p=0.1)
+        self.register_buffer("pe", mg.randn(max_len, 1, d_model))
+
+    def forward(self, x):
+        return self.dropout(x + self.pe[:x.size(0)])
+
+
+class _TransformerLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pos_encoder = _PositionalEncoding(8)
+        self.transformer_encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2)
+        self.input_emb = nn.Embedding(10, 8)
+        self.decoder = nn.Linear(8, 10)
+
+    def forward(self, src):
+        return self.decoder(self.transformer_encoder(self.pos_encoder(self.input_emb(src))))
+
+
+class _RNNLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.2)
+        self.encoder = nn.Embedding(10, 4)
+        self.rnn = nn.LSTM(4, 4, 2)
+        self.decoder = nn.Linear(4, 10)
+        self.decoder.weight = self.encoder.weight        # tied
+
+
+def test_word_language_model_checkpoints_load_with_its_safe_globals():
+    """pytorch/examples' word_language_model saves the whole model and loads it back under
+    ``serialization.safe_globals`` with these allowlists (classes by their PyTorch paths)."""
+    modules = mg.nn.modules
+    transformer_list = [_PositionalEncoding, _TransformerLM, mg.nn.functional.relu,
+                        modules.activation.MultiheadAttention, modules.container.ModuleList,
+                        modules.dropout.Dropout, modules.linear.Linear,
+                        modules.linear.NonDynamicallyQuantizableLinear,
+                        modules.normalization.LayerNorm, modules.sparse.Embedding,
+                        modules.transformer.TransformerEncoder,
+                        modules.transformer.TransformerEncoderLayer]
+    rnn_list = [_RNNLM, modules.dropout.Dropout, modules.linear.Linear, modules.rnn.GRU,
+                modules.rnn.LSTM, modules.rnn.RNN, modules.sparse.Embedding]
+    model = _TransformerLM().eval()
+    buffer = io.BytesIO()
+    mg.save(model, buffer)
+    with pytest.raises(pickle.UnpicklingError):
+        with mg.serialization.safe_globals(transformer_list[:-1]):
+            mg.load(io.BytesIO(buffer.getvalue()))
+    with mg.serialization.safe_globals(transformer_list):
+        loaded = mg.load(io.BytesIO(buffer.getvalue()), map_location="cpu").eval()
+    src = mg.randint(0, 10, (5, 2))
+    assert loaded(src).tolist() == model(src).tolist()
+    rnn = _RNNLM()
+    buffer = io.BytesIO()
+    mg.save(rnn, buffer)
+    with mg.serialization.safe_globals(rnn_list):
+        loaded = mg.load(io.BytesIO(buffer.getvalue()))
+    loaded.rnn.flatten_parameters()
+    assert loaded.decoder.weight is loaded.encoder.weight

@@ -7,6 +7,7 @@ at the same position add up (a *coalesced* tensor has sorted, unique positions).
     to_dense    D[p] = Σ_{k : indices[:, k] = p} values[k]      (a scatter-add of rows)
     coalesce    unique positions, sorted row-major; values of repeated positions summed
     mm          (S @ B)[i] = Σ_{k : row_k = i} values[k] · B[col_k]       S (n, m), B (m, p)
+    add         dense ± S = dense ± to_dense(S);  S + S′ = the entries of both
 
 Everything is a Tensor expression of ``values`` (and of the dense operand), built from
 one Function, ``IndexAddRows``, plus ``index_select``, so gradients reach both: dB is
@@ -21,6 +22,9 @@ dC·Bᵀ (zeros of x included: ``to_sparse`` is the identity function of x), whi
 ``minigrad.sparse.mm``, ``to_dense`` and ``values`` give the masked one. Such a product is
 computed as the dense x @ B (the same value).
 
+A sparse tensor made with ``requires_grad=True`` (a sparse leaf) gets the gradient of its
+stored values; PyTorch gives such a leaf the dense gradient under ``mm``/``@``/``add``.
+
 ``SparseCOOTensor`` is not a ``Tensor`` subclass: dense ops refuse it with a TypeError
 rather than reading its storage as if it were dense.
 """
@@ -31,6 +35,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Size, Tensor
 from .indexing import index_select
+from .joining import cat
 
 __all__ = ["sparse_coo_tensor", "sparse_coo", "strided"]   # Tensor.to_sparse: tensor_methods
 
@@ -219,6 +224,23 @@ class SparseCOOTensor:
         return SparseCOOTensor(self._indices_array[::-1].copy(), self._values,
                                (self._size[1], self._size[0]),
                                source=None if self._source is None else self._source.t())
+
+    # ------------------------------------------------------------------ sums
+    def __add__(self, other):
+        """sparse + sparse (same size) is sparse: the entries of both (coalesced when both
+        are); sparse + dense is refused as in PyTorch (write dense + sparse)."""
+        if not isinstance(other, SparseCOOTensor):
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                               "instead.")
+        if tuple(other.shape) != tuple(self.shape):
+            raise RuntimeError(f"add: expected sizes to match, got {tuple(self.shape)} and "
+                               f"{tuple(other.shape)}")
+        if other.sparse_dim() != self.sparse_dim():
+            raise RuntimeError("add: expected both sparse tensors to have the same sparse_dim")
+        total = SparseCOOTensor(np.concatenate([self._indices_array, other._indices_array], 1),
+                                cat([self._values, other._values.to(self.dtype)], 0),
+                                self._size)
+        return total.coalesce() if self._coalesced and other._coalesced else total
 
     # ------------------------------------------------------------------ products
     def mm(self, mat2):

@@ -134,3 +134,27 @@ def test_errors():
         s @ mg.ones(2, 2)
     with pytest.raises(TypeError):           # dense ops refuse a sparse tensor loudly
         mg.exp(s)
+
+
+def test_dense_plus_sparse_matches_torch():
+    """GAT's adjacency: eye(V) + sparse int64 edges → dense float32; dense ± sparse is
+    dense, sparse + dense raises, sparse + sparse is sparse."""
+    torch = pytest.importorskip("torch")
+    edges = np.array([[0, 1], [1, 2], [2, 0], [0, 1]], dtype=np.int32)
+    logs = []
+    for lib in (mg, torch):
+        adj = lib.sparse_coo_tensor(edges.T, lib.ones(4), (3, 3), dtype=lib.int64)
+        dense = lib.eye(3) + adj
+        log = [str(adj.dtype).split(".")[-1], str(dense.dtype).split(".")[-1], dense.tolist()]
+        v = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        s = lib.sparse_coo_tensor([[0, 1], [1, 1]], v, (2, 2))
+        d = lib.ones(2, 2, dtype=lib.float64, requires_grad=True)
+        out = lib.add(d, s, alpha=2) - s
+        (out * lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)).sum().backward()
+        log += [out.tolist(), v.grad.tolist(), d.grad.tolist()]
+        with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
+            s + d
+        both = s.coalesce() + s.coalesce()
+        log += [both.is_coalesced(), both.to_dense().tolist()]
+        logs.append(log)
+    assert logs[0] == logs[1]
