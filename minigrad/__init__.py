@@ -37,3 +37,8 @@ __version__ = "0.1.0"
 # Checkpoints and the packages built on the tensor core (imported last: they use all of it).
 from .serialization import save, load  # noqa: E402
 from . import nn, optim, utils  # noqa: E402
+from . import serialization  # noqa: E402
+from . import accelerator, backends, distributions, onnx, sparse  # noqa: E402
+from .determinism import (use_deterministic_algorithms,  # noqa: E402
+                          are_deterministic_algorithms_enabled,
+                          is_deterministic_algorithms_warn_only_enabled)

@@ -9,24 +9,35 @@ is a program. minigrad's file is a plain ``.npz`` (a zip of ``.npy`` arrays) wri
   of tagged nodes, e.g. ``{"t": "dict", "items": [[{"t": "str", "v": "weight"},
   {"t": "tensor", "a": 0, "dtype": "float32", "requires_grad": false, ...}]]}``.
 
-Supported: dict, OrderedDict, Counter (keys: str, int, float, bool, None, tuples of
-those), list, tuple, ``minigrad.Size``, Tensor and ``nn.Parameter`` (dtype, requires_grad,
-device), numpy arrays and scalars (numeric, bool, fixed-width strings), and Python
-``None``, bool, int, float (stored as ``float.hex`` so NaN, ±inf and every bit survive) and
-str. That covers model, optimizer and scheduler ``state_dict``s and nested dicts of them.
-Anything else — a Module, a function, an object array — is refused with a TypeError that
-names its type, *before* the file is touched. Tensors sharing one array (tied weights)
-are stored once and share one array again after loading.
+The manifest covers dict, OrderedDict, Counter (keys: str, int, float, bool, None, tuples
+of those), list, tuple, ``minigrad.Size``, Tensor and ``nn.Parameter`` (dtype,
+requires_grad, device), numpy arrays and scalars (numeric, bool, fixed-width strings), and
+Python ``None``, bool, int, float (stored as ``float.hex`` so NaN, ±inf and every bit
+survive) and str: model, optimizer and scheduler ``state_dict``s and nested dicts of them.
+Tensors sharing one array (tied weights) are stored once and share one array again after
+loading.
+
+Anything else (a whole Module, a user class) is saved as PyTorch saves everything: a
+pickle (member ``__pickle__``) whose tensors and arrays are stored beside it as ``.npy``
+members, referred to by manifest nodes (pickle's persistent ids). Loading follows PyTorch
+≥ 2.6: ``load(f)`` is ``weights_only=True``, which unpickles only allowlisted globals
+(a few containers, minigrad's Size/device/dtypes, and what ``add_safe_globals`` or the
+``safe_globals`` context manager added) and otherwise raises ``pickle.UnpicklingError``
+naming the global; ``load(f, weights_only=False)`` is the user's opt-in to unpickling a
+file they trust (unpickling can run arbitrary code).
 
 ``load`` opens the zip with ``np.load(allow_pickle=False)`` and rebuilds the tree from the
 manifest: it never executes anything from the file. A truncated or corrupt file raises
 RuntimeError; an object array (the way a pickle would hide inside an npz) raises
 ``pickle.UnpicklingError``, as PyTorch's ``weights_only`` loader does for unsafe content.
+A file in the manifest-only form loads the same with either ``weights_only``.
 
 Writes are atomic: the archive goes to a temporary file in the destination's directory,
 is flushed to disk, and replaces the destination with ``os.replace`` only when complete,
 so a crash mid-write leaves any previous checkpoint intact.
 """
+import _compat_pickle
+import codecs
 import io
 import json
 import os
@@ -37,15 +48,22 @@ from collections import Counter, OrderedDict
 
 import numpy as np
 
+import contextlib
+
 from . import dtypes
 from .tensor import Tensor, Size
-from .device import as_device, move_array, to_host
+from .device import Device, as_device, move_array, to_host
 from .nn.parameter import Parameter
 
 _MANIFEST = "__manifest__"
 _FORMAT = "minigrad-npz-1"
 _ARRAY_KINDS = "biufcUS"   # numeric, bool and fixed-width strings: no pickle needed
 _KEY_TAGS = {"none", "bool", "int", "float", "str", "tuple"}
+_PICKLE = "__pickle__"
+DEFAULT_PROTOCOL = 2
+
+__all__ = ["save", "load", "add_safe_globals", "safe_globals", "get_safe_globals",
+           "clear_safe_globals", "DEFAULT_PROTOCOL"]
 
 
 class _Encoder:
@@ -136,14 +154,48 @@ def _write_archive(file, arrays, manifest):
     np.savez(file, allow_pickle=False, **payload)
 
 
-def save(obj, f):
-    """Write ``obj`` (see the module docstring for what it may contain) to ``f``, a path
-    or a writable binary file object."""
+class _Pickler(pickle.Pickler):
+    """Pickles an object whose tensors and numpy arrays go to the archive's ``.npy``
+    members (persistent ids are their manifest nodes) rather than into the pickle."""
+
+    def __init__(self, file, encoder, protocol):
+        super().__init__(file, protocol=protocol)
+        self.encoder = encoder
+        self.serials = {}       # id(object) -> serial: one object stays one object
+
+    def persistent_id(self, obj):
+        if isinstance(obj, Tensor) or (isinstance(obj, np.ndarray)
+                                       and obj.dtype.kind in _ARRAY_KINDS):
+            serial = self.serials.setdefault(id(obj), len(self.serials))
+            self.encoder._keep_alive.append(obj)
+            return json.dumps([serial, self.encoder.encode(obj)])
+        return None
+
+
+def _pickled_manifest(obj, protocol):
+    """The manifest and arrays of ``obj`` saved as a pickle (see the module docstring)."""
     encoder = _Encoder()
-    manifest = {"format": _FORMAT, "root": encoder.encode(obj)}
+    buffer = io.BytesIO()
+    _Pickler(buffer, encoder, protocol).dump(obj)
+    index = len(encoder.arrays)
+    encoder.arrays.append(np.frombuffer(buffer.getvalue(), dtype=np.uint8))
+    return encoder.arrays, {"format": _FORMAT, "root": {"t": "pickle", "a": index}}
+
+
+def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL,
+         _use_new_zipfile_serialization=True, _disable_byteorder_record=False):
+    """Write ``obj`` to ``f``, a path or a writable binary file object: as a manifest when
+    it holds only tensors, arrays, numbers, strings and containers of them, otherwise as a
+    pickle (see the module docstring). Nothing is written if ``obj`` cannot be saved."""
+    encoder = _Encoder()
+    try:
+        manifest = {"format": _FORMAT, "root": encoder.encode(obj)}
+        arrays = encoder.arrays
+    except (TypeError, ValueError):
+        arrays, manifest = _pickled_manifest(obj, pickle_protocol)
     if hasattr(f, "write"):
         buffer = io.BytesIO()   # build it whole first, so a failure writes nothing to f
-        _write_archive(buffer, encoder.arrays, manifest)
+        _write_archive(buffer, arrays, manifest)
         f.write(buffer.getvalue())
         return
     path = os.fspath(f)
@@ -152,7 +204,7 @@ def save(obj, f):
                                suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as tmp_file:
-            _write_archive(tmp_file, encoder.arrays, manifest)
+            _write_archive(tmp_file, arrays, manifest)
             tmp_file.flush()
             os.fsync(tmp_file.fileno())
         os.replace(tmp, path)
@@ -162,6 +214,99 @@ def save(obj, f):
         except OSError:
             pass
         raise
+
+
+# ---------------------------------------------------------------------- safe globals
+_safe_globals = {}       # "module.qualname" -> object, added by the user
+
+
+def _global_name(obj):
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def add_safe_globals(safe_globals):
+    """Allow these classes and functions (or ``(object, "module.name")`` pairs) in a
+    ``weights_only`` load."""
+    for entry in safe_globals:
+        if isinstance(entry, tuple):
+            obj, name = entry
+        else:
+            obj, name = entry, _global_name(entry)
+        _safe_globals[name] = obj
+
+
+def get_safe_globals():
+    """The globals ``add_safe_globals`` allowed (a list)."""
+    return list(_safe_globals.values())
+
+
+def clear_safe_globals():
+    """Forget every global ``add_safe_globals`` allowed."""
+    _safe_globals.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals):
+    """Within the block, also allow ``safe_globals`` in ``weights_only`` loads."""
+    saved = dict(_safe_globals)
+    add_safe_globals(safe_globals)
+    try:
+        yield
+    finally:
+        _safe_globals.clear()
+        _safe_globals.update(saved)
+
+
+def _default_safe_globals():
+    """What a ``weights_only`` load always allows: containers and minigrad's plain values
+    (no class here runs code of the file's choosing when rebuilt)."""
+    allowed = {OrderedDict, Counter, set, frozenset, complex, slice, range, bytearray, Size,
+               Device, np.dtype}
+    names = {_global_name(obj): obj for obj in allowed}
+    names["builtins.set"], names["builtins.frozenset"] = set, frozenset
+    names["_codecs.encode"] = codecs.encode      # how protocol 2 writes bytes
+    for dtype in dtypes._SUPPORTED:        # numpy pickles a dtype as numpy.dtype + its class
+        names[_global_name(type(np.dtype(dtype)))] = type(np.dtype(dtype))
+    return names
+
+
+class _Unpickler(pickle.Unpickler):
+    """Rebuilds tensors and arrays from the archive; with ``weights_only``, refuses every
+    global outside the allowlist."""
+
+    def __init__(self, file, decoder, weights_only):
+        super().__init__(file)
+        self.decoder, self.weights_only = decoder, weights_only
+        self.loaded = {}
+
+    def persistent_load(self, pid):
+        serial, node = json.loads(pid)
+        if serial not in self.loaded:     # a tensor met twice (tied weights) loads once
+            self.loaded[serial] = self.decoder.decode(node)
+        return self.loaded[serial]
+
+    def find_class(self, module, name):
+        if not self.weights_only:
+            return super().find_class(module, name)
+        if (module, name) in _compat_pickle.NAME_MAPPING:    # protocol 2's Python 2 names
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        full = f"{module}.{name}"
+        allowed = _safe_globals.get(full) or _default_safe_globals().get(full)
+        if allowed is None:
+            raise pickle.UnpicklingError(
+                "Weights only load failed. This file can still be loaded, to do so you have two "
+                "options, do those steps only if you trust the source of the checkpoint. \n\t(1) "
+                "Re-running `minigrad.load` with `weights_only` set to `False` will likely "
+                "succeed, but it can result in arbitrary code execution. Do it only if you got "
+                "the file from a trusted source.\n\t(2) Alternatively, to load with "
+                "`weights_only=True` please check the recommended steps in the following error "
+                f"message.\n\tWeightsUnpickler error: Unsupported global: GLOBAL {full} was "
+                "not an allowed global by default. Please use "
+                f"`minigrad.serialization.add_safe_globals([{name}])` or the "
+                f"`minigrad.serialization.safe_globals([{name}])` context manager to "
+                "allowlist this global if you trust this class/function.")
+        return allowed
 
 
 def _read_member(archive, name):
@@ -180,10 +325,15 @@ class _Corrupt(Exception):
     """Raised inside load for a malformed file; reported as RuntimeError."""
 
 
+class _FromPickle(Exception):
+    """Carries an error raised while unpickling out of load's corruption handler."""
+
+
 class _Decoder:
-    def __init__(self, archive, map_location):
+    def __init__(self, archive, map_location, weights_only):
         self.archive, self.map_location = archive, map_location
         self._arrays = {}
+        self.pickled = weights_only     # the root may be a pickle; nothing below it
 
     def array(self, index):
         if not isinstance(index, int) or index < 0:
@@ -201,6 +351,9 @@ class _Decoder:
             return as_device(saved)
         if isinstance(location, dict):
             return as_device(location.get(saved, saved))
+        if callable(location):     # PyTorch's map_location(storage, location) -> storage
+            moved = location(Tensor._wrap(np.zeros(0)), saved)
+            return as_device(saved) if moved is None else moved.device
         return as_device(location)
 
     def decode(self, node):
@@ -227,6 +380,16 @@ class _Decoder:
                 return items
             # From the mapping: Counter(pairs) would count the pairs themselves.
             return OrderedDict(items) if tag == "odict" else Counter(items)
+        if tag == "pickle":
+            data = self.array(node["a"])
+            if self.pickled is None or data.dtype != np.uint8 or data.ndim != 1:
+                raise _Corrupt("corrupt manifest: a pickle node inside a pickle")
+            unpickler = _Unpickler(io.BytesIO(data.tobytes()), self, self.pickled)
+            self.pickled = None
+            try:
+                return unpickler.load()
+            except Exception as e:      # the unpickled code's own error, not corruption
+                raise _FromPickle(e) from e
         if tag in ("list", "tuple", "size"):
             kind = {"list": list, "tuple": tuple, "size": Size}[tag]
             return kind(self.decode(v) for v in node["v"])
@@ -246,13 +409,20 @@ class _Decoder:
         return tensor
 
 
-def load(f, map_location=None, weights_only=True):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         **pickle_load_args):
     """Read an object written by ``save`` from a path or a readable binary file object.
 
-    ``map_location`` (a device, a device string, or a dict from saved to wanted device
-    strings) says where tensors go; by default, back to the device they were saved from.
-    ``weights_only`` is accepted for PyTorch compatibility: this loader is always
-    weights-only, whatever its value."""
+    ``map_location`` (a device, a device string, a dict from saved to wanted device
+    strings, or PyTorch's ``fn(storage, location)``) says where tensors go; by default,
+    back to the device they were saved from. ``weights_only`` (default True, as PyTorch
+    ≥ 2.6) matters only for a file holding a pickle: then only allowlisted globals are
+    unpickled (see the module docstring); ``weights_only=False`` unpickles anything, which
+    can run code from the file."""
+    weights_only = True if weights_only is None else bool(weights_only)
+    if pickle_module is not None and weights_only:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is "
+                           "specified")
     if hasattr(f, "read"):
         data = f.read()
         source = io.BytesIO(data)
@@ -274,7 +444,9 @@ def load(f, map_location=None, weights_only=True):
             manifest = json.loads(raw.tobytes().decode("utf-8"))
             if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
                 raise _Corrupt("unknown format")
-            return _Decoder(archive, map_location).decode(manifest["root"])
+            return _Decoder(archive, map_location, weights_only).decode(manifest["root"])
+    except _FromPickle as e:
+        raise e.args[0] from None
     except (_Corrupt, zipfile.BadZipFile, EOFError, ValueError, KeyError, TypeError,
             AttributeError, UnicodeDecodeError, RecursionError) as e:
         raise RuntimeError(f"minigrad.load: {name} is not a valid minigrad checkpoint "

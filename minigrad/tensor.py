@@ -4,7 +4,8 @@ Fields: ``array`` (the xp array; ``data`` is PyTorch's detached Tensor view of i
 that produced it, None for leaves) with ``_output_slot`` (which of that node's outputs it
 is), ``_version_counter``, shared by a tensor and its views and bumped by every in-place
 write, so a saved tensor knows when it has gone stale, and ``_grad_accumulator``, a weak
-reference to the leaf's ``AccumulateGrad`` node while a graph uses it.
+reference to the leaf's ``AccumulateGrad`` node while a graph uses it, and ``_hooks``
+(None, or a leaf's ``autograd.hooks.LeafHooks``: its gradient and post-accumulate hooks).
 
 This module is the bottom of the core: it imports only ``dtypes`` and ``device``. The
 class below defines attributes, conversions to Python and numpy, and ``detach``. The
@@ -109,7 +110,7 @@ class Size(tuple):
 
 class Tensor:
     __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_output_slot", "_retains_grad",
-                 "_version_counter", "_base", "_grad_accumulator", "__weakref__")
+                 "_version_counter", "_base", "_grad_accumulator", "_hooks", "__weakref__")
     # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor).
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -128,7 +129,7 @@ class Tensor:
             array = np.asarray(array)
         self.array = array
         self._requires_grad = requires_grad
-        self._grad = self.grad_fn = self._base = self._grad_accumulator = None
+        self._grad = self.grad_fn = self._base = self._grad_accumulator = self._hooks = None
         self._output_slot = 0
         self._retains_grad = False
         self._version_counter = version_counter or VersionCounter()

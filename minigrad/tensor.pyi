@@ -94,6 +94,7 @@ class Tensor:
     _base: Any
     _grad: Any
     _grad_accumulator: Any
+    _hooks: Any
     _output_slot: Any
     _requires_grad: Any
     _retains_grad: Any
@@ -306,3 +307,6 @@ class Tensor:
     def backward(self, gradient=..., retain_graph=..., create_graph=..., inputs=...) -> Any: ...  # minigrad/autograd/functional.py:tensor_backward
     def where(self, condition, other) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:where_method
     def clip_(self, min=..., max=...) -> Any: ...  # minigrad/ops/inplace.py:clamp_
+    def to_sparse(self, sparse_dim=..., *, layout=...) -> Any: ...  # minigrad/ops/sparse.py:to_sparse
+    def register_hook(self, hook) -> Any: ...  # minigrad/autograd/hooks.py:register_hook
+    def register_post_accumulate_grad_hook(self, hook) -> Any: ...  # minigrad/autograd/hooks.py:register_post_accumulate_grad_hook

@@ -18,9 +18,9 @@
 """
 import importlib
 
-from .autograd import functional as autograd_functional
+from .autograd import functional as autograd_functional, hooks as autograd_hooks
 from .ops import (arithmetic, indexing, inplace, linalg, pointwise_piecewise, rounding,
-                  shape)
+                  shape, sparse)
 
 SAME_NAME = {
     "arithmetic": ("add", "sub", "mul", "div", "neg", "pow", "eq", "ne", "lt", "le", "gt", "ge",
@@ -84,6 +84,9 @@ OTHER_NAMES = {
     "backward": autograd_functional.tensor_backward,
     "where": pointwise_piecewise.where_method,
     "clip_": inplace.clamp_,
+    "to_sparse": sparse.to_sparse,
+    "register_hook": autograd_hooks.register_hook,
+    "register_post_accumulate_grad_hook": autograd_hooks.register_post_accumulate_grad_hook,
 }
 
 PROPERTIES = {"T": shape.transpose_2d, "mT": shape.matrix_transpose}

@@ -209,23 +209,122 @@ def test_crash_during_write_leaves_old_file_intact(tmp_path, monkeypatch):
     assert mg.load(str(path))["w"].tolist() == [0, 0, 0]
 
 
-@pytest.mark.parametrize("bad,name", [
-    (nn.Module(), "Module"), (lambda x: x, "function"), ({1, 2}, "set"),
-    (np.array([object()]), "dtype object"), (1 + 2j, "complex"), ({"k": [b"bytes"]}, "bytes"),
-    ({mg.ones(1): 1}, "dict key of type Tensor"), (io.BytesIO(), "BytesIO")])
-def test_unsupported_objects_raise_type_error_before_writing(bad, name, tmp_path):
+@pytest.mark.parametrize("bad,name", [(lambda x: x, "lambda"), ((i for i in ()), "generator")])
+def test_unpicklable_objects_raise_before_writing(bad, name, tmp_path):
     path = tmp_path / "x.pt"
     mg.save([1], path)
-    with pytest.raises(TypeError, match=name):
+    with pytest.raises((TypeError, AttributeError, pickle.PicklingError), match=name):
         mg.save({"ok": mg.ones(2), "bad": bad}, path)
     assert mg.load(path) == [1]
 
 
-def test_self_referencing_container_raises():
-    loop = []
+class _Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 2)
+        self.register_buffer("scale", mg.full((2,), 2.0))
+
+    def forward(self, x):
+        return self.fc(x) * self.scale
+
+
+@pytest.mark.parametrize("obj,name", [
+    (nn.Module(), "Module"), ({1, 2}, "set"), (1 + 2j, "complex"), ({"k": [b"bytes"]}, "bytes"),
+    ({mg.ones(1): 1}, "Tensor key")])
+def test_other_objects_are_pickled_and_need_weights_only_false(obj, name, tmp_path):
+    """PyTorch ≥ 2.6: save pickles anything; load's default weights_only=True refuses
+    globals outside the allowlist; weights_only=False unpickles."""
+    buffer = io.BytesIO()
+    mg.save({"ok": mg.ones(2), "obj": obj}, buffer)
+    data = buffer.getvalue()
+    loaded = mg.load(io.BytesIO(data), weights_only=False)
+    assert loaded["ok"].tolist() == [1, 1]
+    if isinstance(obj, dict) and name == "Tensor key":
+        (key, value), = loaded["obj"].items()
+        assert key.tolist() == [1] and value == 1
+    elif not isinstance(obj, nn.Module):
+        assert loaded["obj"] == obj
+    if isinstance(obj, nn.Module):
+        with pytest.raises(pickle.UnpicklingError, match="(?s)weights_only.*Unsupported global.*Module"):
+            mg.load(io.BytesIO(data))
+    else:          # containers and plain values are on the default allowlist
+        assert mg.load(io.BytesIO(data))["ok"].tolist() == [1, 1]
+
+
+def test_whole_model_round_trip_and_safe_globals(tmp_path):
+    net = _Net()
+    path = tmp_path / "model.pt"
+    mg.save(net, path)
+    with pytest.raises(pickle.UnpicklingError, match="_Net"):
+        mg.load(path)
+    x = mg.randn(4, 3)
+    loaded = mg.load(path, weights_only=False)
+    assert type(loaded) is _Net and loaded is not net
+    assert loaded(x).tolist() == net(x).tolist()
+    assert isinstance(loaded.fc.weight, nn.Parameter) and loaded.fc.weight.requires_grad
+    assert list(loaded.state_dict()) == ["scale", "fc.weight", "fc.bias"]
+    # allowlisting the classes makes the default (weights_only) load work
+    assert mg.serialization.get_safe_globals() == []
+    with mg.serialization.safe_globals([_Net, nn.Linear]):
+        assert set(mg.serialization.get_safe_globals()) == {_Net, nn.Linear}
+        assert mg.load(path)(x).tolist() == net(x).tolist()
+    assert mg.serialization.get_safe_globals() == []
+    with pytest.raises(pickle.UnpicklingError, match="Linear"):
+        with mg.serialization.safe_globals([_Net]):
+            mg.load(path)
+    mg.serialization.add_safe_globals([_Net, (nn.Linear, "minigrad.nn.modules.linear.Linear")])
+    try:
+        assert mg.load(path, map_location="cpu")(x).tolist() == net(x).tolist()
+    finally:
+        mg.serialization.clear_safe_globals()
+    assert mg.serialization.get_safe_globals() == []
+    # a pickled file never runs code under weights_only
+    class Boom:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+    mg.save({"w": mg.ones(1), "boom": Boom()}, path)
+    with pytest.raises(pickle.UnpicklingError, match="system"):
+        mg.load(path)
+
+
+def test_shared_tensors_inside_a_pickle_stay_shared(tmp_path):
+    lin = nn.Linear(2, 2)
+    model = nn.Sequential(lin, nn.ReLU(), lin)        # the same module twice
+    buffer = io.BytesIO()
+    mg.save(model, buffer)
+    loaded = mg.load(io.BytesIO(buffer.getvalue()), weights_only=False)
+    assert loaded[0] is loaded[2]
+    assert len(list(loaded.parameters())) == 2
+    # tied weights across two modules (word_language_model's --tied) stay one Parameter
+    encoder, decoder = nn.Embedding(5, 3), nn.Linear(3, 5)
+    decoder.weight = encoder.weight
+    buffer = io.BytesIO()
+    mg.save(nn.ModuleDict({"encoder": encoder, "decoder": decoder}), buffer)
+    loaded = mg.load(io.BytesIO(buffer.getvalue()), weights_only=False)
+    assert loaded["decoder"].weight is loaded["encoder"].weight
+    assert len(list(loaded.parameters())) == 2
+
+
+def test_map_location_function(tmp_path):
+    buffer = io.BytesIO()
+    mg.save({"w": mg.ones(2)}, buffer)
+    loaded = mg.load(io.BytesIO(buffer.getvalue()), map_location=lambda storage, loc: storage)
+    assert loaded["w"].device.type == "cpu"
+
+
+def test_self_referencing_container_is_pickled():
+    loop = [mg.ones(1)]
     loop.append(loop)
-    with pytest.raises(ValueError, match="contains itself"):
-        mg.save(loop, io.BytesIO())
+    buffer = io.BytesIO()
+    mg.save(loop, buffer)
+    loaded = mg.load(io.BytesIO(buffer.getvalue()))
+    assert loaded[1] is loaded and loaded[0].tolist() == [1]
+
+
+def test_serialization_is_importable_as_torch_serialization():
+    import minigrad.serialization as serialization
+    assert serialization.save is mg.save and serialization.load is mg.load
+    assert mg.serialization.DEFAULT_PROTOCOL == 2
 
 
 def test_file_is_a_plain_npz_with_a_json_manifest(tmp_path):
@@ -245,3 +344,67 @@ def test_map_location(tmp_path):
     mg.save({"w": mg.ones(2)}, path)
     assert mg.load(path, map_location="cpu")["w"].device == "cpu"
     assert mg.load(path, map_location={"cpu": "cpu"})["w"].device == "cpu"
+
+
+class _PositionalEncoding(nn.Module):
+    def __init__(self, d_model, max_len=50):
+        super().__init__()
+        self.dropout = nn.Dropout(p=0.1)
+        self.register_buffer("pe", mg.randn(max_len, 1, d_model))
+
+    def forward(self, x):
+        return self.dropout(x + self.pe[:x.size(0)])
+
+
+class _TransformerLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pos_encoder = _PositionalEncoding(8)
+        self.transformer_encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2)
+        self.input_emb = nn.Embedding(10, 8)
+        self.decoder = nn.Linear(8, 10)
+
+    def forward(self, src):
+        return self.decoder(self.transformer_encoder(self.pos_encoder(self.input_emb(src))))
+
+
+class _RNNLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.2)
+        self.encoder = nn.Embedding(10, 4)
+        self.rnn = nn.LSTM(4, 4, 2)
+        self.decoder = nn.Linear(4, 10)
+        self.decoder.weight = self.encoder.weight        # tied
+
+
+def test_word_language_model_checkpoints_load_with_its_safe_globals():
+    """pytorch/examples' word_language_model saves the whole model and loads it back under
+    ``serialization.safe_globals`` with these allowlists (classes by their PyTorch paths)."""
+    modules = mg.nn.modules
+    transformer_list = [_PositionalEncoding, _TransformerLM, mg.nn.functional.relu,
+                        modules.activation.MultiheadAttention, modules.container.ModuleList,
+                        modules.dropout.Dropout, modules.linear.Linear,
+                        modules.linear.NonDynamicallyQuantizableLinear,
+                        modules.normalization.LayerNorm, modules.sparse.Embedding,
+                        modules.transformer.TransformerEncoder,
+                        modules.transformer.TransformerEncoderLayer]
+    rnn_list = [_RNNLM, modules.dropout.Dropout, modules.linear.Linear, modules.rnn.GRU,
+                modules.rnn.LSTM, modules.rnn.RNN, modules.sparse.Embedding]
+    model = _TransformerLM().eval()
+    buffer = io.BytesIO()
+    mg.save(model, buffer)
+    with pytest.raises(pickle.UnpicklingError):
+        with mg.serialization.safe_globals(transformer_list[:-1]):
+            mg.load(io.BytesIO(buffer.getvalue()))
+    with mg.serialization.safe_globals(transformer_list):
+        loaded = mg.load(io.BytesIO(buffer.getvalue()), map_location="cpu").eval()
+    src = mg.randint(0, 10, (5, 2))
+    assert loaded(src).tolist() == model(src).tolist()
+    rnn = _RNNLM()
+    buffer = io.BytesIO()
+    mg.save(rnn, buffer)
+    with mg.serialization.safe_globals(rnn_list):
+        loaded = mg.load(io.BytesIO(buffer.getvalue()))
+    loaded.rnn.flatten_parameters()
+    assert loaded.decoder.weight is loaded.encoder.weight

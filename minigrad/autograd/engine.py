@@ -18,11 +18,13 @@ The scheduler does not decide what a visit means. A *front end* does (``function
 
 ``Accumulate`` (``Tensor.backward``) adds the gradients reaching leaves' ``AccumulateGrad``
 nodes into ``.grad``; ``Capture`` (``autograd.grad``) returns the gradients reaching
-chosen edges and touches no ``.grad``. Either may prune (``front_end.prunes``): a node
+chosen edges and touches no ``.grad``. A node with hooks (``autograd/hooks.py``) is
+visited through them. Either may prune (``front_end.prunes``): a node
 from which no target can be reached (``reaching``) need not run.
 """
 from ..tensor import Tensor
 from .grad_mode import is_grad_enabled, set_grad_enabled_flag
+from .hooks import run_node_with_hooks
 
 
 def discover(root_nodes, with_consumers=False):
@@ -51,9 +53,11 @@ def discover(root_nodes, with_consumers=False):
 
 
 def reaching(target_nodes, consumers):
-    """The nodes from which some target can be reached (the targets included)."""
-    useful = set(target_nodes)
-    stack = list(useful)
+    """The nodes from which some target can be reached through at least one edge (a
+    target node itself only when another target lies behind it: the gradient arriving at a
+    target is complete before its node would run, so the node need not)."""
+    useful = set()
+    stack = list(target_nodes)
     while stack:
         for parent in consumers.get(stack.pop(), ()):
             if parent not in useful:
@@ -98,7 +102,11 @@ def execute(root_edges, root_grads, front_end, retain_graph=False, create_graph=
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None) or [None] * len(node.output_meta)
-            input_grads = front_end.visit(node, grads)
+            hooks = node._hooks
+            if hooks is None:
+                input_grads = front_end.visit(node, grads)
+            else:      # tensor and node hooks (autograd/hooks.py)
+                input_grads = run_node_with_hooks(node, hooks, grads, front_end)
             if not retain_graph:
                 node.release()
             # (The loop below runs once per graph edge: it is written out, without helper

@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 from .. import dtypes
 from ..tensor import Tensor, VersionCounter
+from .handle import RemovableHandle, new_table
 from .grad_mode import is_grad_enabled, no_grad
 
 
@@ -94,6 +95,26 @@ class SavedTensor:
         return out
 
 
+class Hooks:
+    """The hooks of one node (or leaf): ``tensor_pre`` {output slot: table of tensor
+    hooks}, ``pre`` and ``post`` node hooks, ``post_accumulate`` (leaves)."""
+
+    __slots__ = ("tensor_pre", "pre", "post", "post_accumulate")
+
+    def __init__(self):
+        self.tensor_pre = {}
+        self.pre = new_table()
+        self.post = new_table()
+        self.post_accumulate = new_table()
+
+
+def hooks_of(owner):
+    hooks = owner._hooks
+    if hooks is None:
+        hooks = owner._hooks = Hooks()
+    return hooks
+
+
 class AccumulateGrad:
     """The graph node of a leaf that requires grad: gradients flowing into its slot 0 end
     up in ``variable.grad`` (PyTorch's name). One per leaf while any graph uses it: the
@@ -116,6 +137,11 @@ class AccumulateGrad:
 
     def release(self):
         pass
+
+    @property
+    def _hooks(self):
+        """A leaf's hooks are kept on the leaf (this node is created lazily)."""
+        return self.variable._hooks
 
     def name(self):
         return "AccumulateGrad"
@@ -155,6 +181,8 @@ class Function:
     _saved_output_records = ()
     _freed = False
     _non_differentiable = ()
+    _hooks = None            # a Hooks once a hook is registered on this node or its outputs
+    _materialize_grads = True   # missing float output gradients reach backward as zeros
 
     # ------------------------------------------------------------------ user API
     def forward(self, *args, **kwargs):
@@ -193,6 +221,22 @@ class Function:
         leaf, whose ``.variable`` is the leaf) and ``(None, 0)`` for an input needing no grad."""
         return tuple((None, 0) if e is None else tuple(e) for e in self.next_edges)
 
+    def register_hook(self, hook):
+        """``hook(grad_inputs, grad_outputs)`` after this node's backward; a non-None
+        return (one entry per input) replaces ``grad_inputs``."""
+        table = hooks_of(self).post
+        handle = RemovableHandle(table)
+        table[handle.id] = hook
+        return handle
+
+    def register_prehook(self, hook):
+        """``hook(grad_outputs)`` before this node's backward; a non-None return (one
+        entry per output) replaces ``grad_outputs``."""
+        table = hooks_of(self).pre
+        handle = RemovableHandle(table)
+        table[handle.id] = hook
+        return handle
+
     def name(self):
         name = type(self).__name__
         return name if name.endswith("Backward") else f"{name}Backward"
@@ -223,7 +267,7 @@ class Function:
         no gradient and get None, as in PyTorch."""
         if grads.count(None) == len(grads) or True not in self.needs_input_grad:
             return (None,) * len(self.next_edges)
-        if None in grads:
+        if None in grads and self._materialize_grads:
             grads = [g if g is not None or meta[1].kind != "f" else
                      Tensor._wrap(_array_module(meta[2]).zeros(meta[0], dtype=meta[1]))
                      for g, meta in zip(grads, self.output_meta)]

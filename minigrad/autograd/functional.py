@@ -76,7 +76,11 @@ class Accumulate:
     def visit(self, node, grads):
         if type(node) is AccumulateGrad:
             if grads[0] is not None and (self.only is None or Edge(node, 0) in self.only):
-                accumulate_into(node.variable, grads[0], self.create_graph)
+                leaf = node.variable
+                accumulate_into(leaf, grads[0], self.create_graph)
+                if leaf._hooks is not None:
+                    for hook in list(leaf._hooks.post_accumulate.values()):
+                        hook(leaf)
             return None
         for slot, out_ref in enumerate(node.outputs):
             grad = grads[slot]

@@ -13,3 +13,5 @@ from . import init, utils
 
 from . import functional
 from .modules import *  # noqa: F401,F403
+from . import parallel
+from .parallel import DataParallel

@@ -13,9 +13,11 @@ from .linalg import matmul, mm, bmm
 # Each family module lists its public functions in __all__ (convolution and pooling are
 # reached through nn.functional, as in PyTorch).
 _FAMILIES = ("pointwise", "reduction", "softmax", "indexing", "masking", "joining", "inplace",
-             "convolution", "pooling", "rearrange", "sorting", "cumulative", "scatter")
+             "convolution", "pooling", "rearrange", "sorting", "cumulative", "scatter",
+             "sparse")
 for _name in _FAMILIES:
     _module = importlib.import_module(f".{_name}", __name__)
     globals().update({n: getattr(_module, n) for n in _module.__all__})
 
-__all__ = [n for n in dir() if not n.startswith("_") and n != "importlib"]
+# (the family module ``sparse`` stays out: ``minigrad.sparse`` is the torch.sparse namespace)
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("importlib", "sparse")]

@@ -16,6 +16,7 @@ from .operands import promote, broadcast_shapes, result_dtype
 from .pointwise import log, trunc
 from .pointwise_piecewise import where
 from .rounding import floor_divide
+from .sparse import SparseCOOTensor
 
 
 def _check_broadcast(a, b):
@@ -136,9 +137,21 @@ def _binary(function, a, b, op):
 
 
 def add(input, other, alpha=1):
+    input, other = _densify_sparse(input, other, "add")
     if alpha != 1:
         other = other * alpha
     return _binary(Add, input, other, "add")
+
+
+def _densify_sparse(input, other, op):
+    """dense ± sparse COO is dense (the sparse operand's ``to_dense()``, so its values get
+    their gradient); sparse ± dense is refused, as PyTorch refuses it."""
+    if isinstance(input, SparseCOOTensor):
+        raise RuntimeError(f"{op}(sparse, dense) is not supported. Use {op}(dense, sparse) "
+                           f"instead.")
+    if isinstance(other, SparseCOOTensor):
+        other = other.to_dense()
+    return input, other
 
 
 def _is_bool(value):
@@ -157,6 +170,7 @@ def check_sub_operands(input, other):
 
 
 def sub(input, other, alpha=1):
+    input, other = _densify_sparse(input, other, "sub")
     check_sub_operands(input, other)
     if alpha != 1:
         other = other * alpha

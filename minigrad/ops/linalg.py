@@ -16,6 +16,7 @@ from ..tensor import Tensor
 from ..autograd.function import Function
 from .broadcast import sum_to
 from .operands import promote, broadcast_shapes, check_tensor
+from .sparse import SparseCOOTensor, dense_sparse_mm, sparse_mm
 
 
 class MatMul(Function):
@@ -82,6 +83,10 @@ def _check_shapes(a, b):
 
 
 def matmul(input, other):
+    if isinstance(input, SparseCOOTensor):       # sparse @ dense (ops/sparse.py)
+        return sparse_mm(input, other)
+    if isinstance(other, SparseCOOTensor):
+        return dense_sparse_mm(input, other)
     check_tensor(input, "matmul")
     check_tensor(other, "matmul", "other")
     if input.dtype != other.dtype:
@@ -113,6 +118,8 @@ def rmatmul(self, other):
 
 
 def mm(input, mat2):
+    if isinstance(input, SparseCOOTensor) or isinstance(mat2, SparseCOOTensor):
+        return matmul(input, mat2)
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2D tensors, got {input.ndim}D and {mat2.ndim}D")
     return matmul(input, mat2)

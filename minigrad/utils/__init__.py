@@ -1,5 +1,5 @@
 """minigrad.utils: ``minigrad.utils.data`` (datasets, samplers, DataLoader), as in
 ``torch.utils``."""
-from . import data
+from . import data, hooks
 
-__all__ = ["data"]
+__all__ = ["data", "hooks"]

@@ -21,3 +21,7 @@ from .rnn import *  # noqa: E402,F401,F403
 from .rnn_cell import *  # noqa: E402,F401,F403
 from .transformer import *  # noqa: E402,F401,F403
 __all__ += attention.__all__ + rnn.__all__ + rnn_cell.__all__ + transformer.__all__
+
+# PyTorch's module paths for classes defined elsewhere (``nn.modules.container.Sequential``,
+# ``nn.modules.module.Module``, ``nn.modules.batchnorm``, ``nn.modules.flatten``).
+from . import batchnorm, container, flatten, module, utils  # noqa: E402,F401

@@ -3,6 +3,7 @@ Softplus``, each a parameter-free Module around the ``F.`` function of the same 
 formulas and derivatives are listed in ``nn/functional/activation.py``)."""
 from .. import functional as F
 from ..module import Module
+from .attention import MultiheadAttention  # noqa: F401  (PyTorch's nn.modules.activation path)
 
 __all__ = ["ReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "SiLU", "LeakyReLU",
            "ELU", "Softplus"]

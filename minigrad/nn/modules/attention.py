@@ -22,14 +22,9 @@ from .. import init
 from ..functional.multi_head_attention import multi_head_attention_forward
 from ..module import Module
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 
 __all__ = ["MultiheadAttention"]
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """A Linear under PyTorch's name for MHA's ``out_proj`` (it only differs for PyTorch's
-    quantisation tooling); kept so reprs match."""
 
 
 class MultiheadAttention(Module):

@@ -97,3 +97,9 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under PyTorch's name for MultiheadAttention's ``out_proj`` (it differs only
+    for PyTorch's quantisation tooling); kept so reprs and ``isinstance`` checks match.
+    Like PyTorch, not exported from ``nn``: import it from ``nn.modules.linear``."""

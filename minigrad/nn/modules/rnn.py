@@ -30,7 +30,13 @@ proj_size). Parameters per layer k and direction (suffix ``_reverse`` for the ba
 one): ``weight_ih_l{k}`` (G, in_k), ``weight_hh_l{k}`` (G, H_out), ``bias_ih_l{k}``,
 ``bias_hh_l{k}`` (G,), LSTM with proj_size: ``weight_hr_l{k}`` (proj_size, H); in_0 =
 input_size, in_k = D·H_out; all U(−1/√H, 1/√H). Dropout (training only) is applied to
-every layer's output but the last. PackedSequence input is not supported.
+every layer's output but the last.
+
+PackedSequence input (``nn.utils.rnn``): step t runs on the first batch_sizes[t] rows only
+(sequences sorted longest first), so each sequence's h_n is its state after its own last
+step; the reverse direction starts each sequence from h_0 at its own last step. hx and
+h_n are in the caller's batch order (permuted by ``sorted_indices`` on the way in and by
+``unsorted_indices`` on the way out); the output is a PackedSequence like the input.
 """
 import numbers
 import warnings
@@ -41,6 +47,8 @@ from .. import functional as F
 from ..functional.linear import linear
 from ..module import Module
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
+from ...ops.indexing import index_select
 from .rnn_cell import fold_bias, gru_step, lstm_step, reset_uniform, rnn_step
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
@@ -208,9 +216,99 @@ class RNNBase(Module):
             outputs[t] = state[0]
         return stack(outputs, 0), state
 
+    def _step(self, gx, state, w_hh, b_hh, w_hr):
+        """One time step of the cell from ``state`` (a tuple of (n, ·) tensors)."""
+        if self.mode == "LSTM":
+            return lstm_step(gx, state[0], state[1], w_hh, w_hr)
+        if self.mode == "GRU":
+            return (gru_step(gx, state[0], w_hh, b_hh),)
+        return (rnn_step(gx, state[0], w_hh, self.nonlinearity),)
+
+    def _direction_packed(self, x, batch_sizes, state, layer, reverse):
+        """One layer and direction over packed rows x (Σ batch_sizes, in): step t sees the
+        first batch_sizes[t] rows; returns (packed outputs, final state tuple)."""
+        suffix = f"_l{layer}{'_reverse' if reverse else ''}"
+        w_ih, w_hh = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix)
+        b_ih = getattr(self, "bias_ih" + suffix) if self.bias else None
+        b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
+        w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size > 0 else None
+        gx = linear(x, w_ih, b_ih if self.mode == "GRU" else fold_bias(b_ih, b_hh))
+        steps = gx.split(batch_sizes, 0)
+        outputs = [None] * len(steps)
+        if not reverse:
+            # rows past batch_sizes[t] have finished: they keep their last state
+            for t, n in enumerate(batch_sizes):
+                active = self._step(steps[t], tuple(s[:n] for s in state), w_hh, b_hh, w_hr)
+                outputs[t] = active[0]
+                state = tuple(a if n == s.shape[0] else cat([a, s[n:]], 0)
+                              for a, s in zip(active, state))
+        else:
+            # rows start (from h_0) at their own last step, walking back from the end
+            initial, current = state, None
+            for t in range(len(batch_sizes) - 1, -1, -1):
+                n = batch_sizes[t]
+                if current is None:
+                    current = tuple(s[:n] for s in initial)
+                elif current[0].shape[0] < n:
+                    done = current[0].shape[0]
+                    current = tuple(cat([c, s[done:n]], 0) for c, s in zip(current, initial))
+                current = self._step(steps[t], current, w_hh, b_hh, w_hr)
+                outputs[t] = current[0]
+            state = current
+        return cat(outputs, 0), state
+
+    def _run_packed(self, packed, hx):
+        """The layer × direction loop over a PackedSequence; returns (packed output,
+        final states in the caller's batch order)."""
+        x, batch_sizes = packed.data, [int(b) for b in packed.batch_sizes.tolist()]
+        if x.ndim != 2:
+            raise ValueError(f"input.data must be 2-D (rows, input_size), got {x.ndim}-D")
+        if x.dtype != self.weight_ih_l0.dtype:
+            raise ValueError(f"RNN input dtype ({x.dtype}) does not match weight dtype "
+                             f"({self.weight_ih_l0.dtype}). Convert input: "
+                             f"input.to({self.weight_ih_l0.dtype}), or convert model: "
+                             f"model.to({x.dtype})")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]}")
+        shapes = self._state_shapes(batch_sizes[0])
+        if hx is None:
+            states = tuple(creation.zeros(shape, dtype=x.dtype, device=x.device)
+                           for shape in shapes)
+        else:
+            states = tuple(hx) if self.mode == "LSTM" else (hx,)
+            for index, (state, shape) in enumerate(zip(states, shapes)):
+                if tuple(state.shape) != shape:
+                    what = f"hidden[{index}]" if self.mode == "LSTM" else "hidden"
+                    raise RuntimeError(f"Expected {what} size {shape}, got "
+                                       f"{list(state.shape)}")
+            if packed.sorted_indices is not None:
+                states = tuple(index_select(s, 1, packed.sorted_indices) for s in states)
+        per_slot = list(zip(*(s.unbind(0) for s in states)))
+        finals = []
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(self.num_directions):
+                slot = layer * self.num_directions + direction
+                out, final = self._direction_packed(x, batch_sizes, per_slot[slot], layer,
+                                                    reverse=direction == 1)
+                outs.append(out)
+                finals.append(final)
+            x = outs[0] if len(outs) == 1 else cat(outs, dim=1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, training=True)
+        final_states = [stack(list(s), 0) for s in zip(*finals)]
+        if packed.unsorted_indices is not None:
+            final_states = [index_select(s, 1, packed.unsorted_indices) for s in final_states]
+        output = PackedSequence(x, packed.batch_sizes, packed.sorted_indices,
+                                packed.unsorted_indices)
+        return output, final_states
+
     def _run(self, input, hx):
         """The layer × direction loop; returns (output, final states) in the caller's
         layout (batch_first, unbatched)."""
+        if isinstance(input, PackedSequence):
+            return self._run_packed(input, hx)
         x, states, is_batched = self._prepare(input, hx)
         per_slot = list(zip(*(s.unbind(0) for s in states)))   # (h, c) per layer·direction
         finals = []
