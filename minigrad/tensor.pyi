@@ -99,6 +99,7 @@ class Tensor:
     _requires_grad: Any
     _retains_grad: Any
     _version_counter: Any
+    _view_version: Any
     array: Any
     grad_fn: Any
     # ---- bound from minigrad/tensor_methods.py

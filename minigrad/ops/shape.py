@@ -14,6 +14,7 @@ def _mark_view(out, base):
     if out.array is not base.array and out.xp.may_share_memory(out.array, base.array):
         out._version_counter = base._version_counter
         out._base = base._base if base._base is not None else base
+        out._view_version = base._version_counter.value   # see autograd's refresh_view
     return out
 
 

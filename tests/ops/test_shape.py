@@ -313,8 +313,6 @@ def test_clone_and_contiguous_copy_do_not_share_the_version(device):
     assert c.tolist() == [[2.0] * 3] * 2 and t.tolist() == [[2.0] * 2] * 3
 
 
-@pytest.mark.xfail(strict=True, reason="in-place ops on a view of a tensor that requires grad are "
-                                       "refused (PyTorch rebases the view's history instead)")
 def test_inplace_through_view_of_tensor_requiring_grad(device):
     x = mg.ones(2, 3, requires_grad=True, device=device)
     base = x * 2.0
