@@ -137,6 +137,29 @@ class Tensor:
     def sigmoid(self) -> Any: ...  # minigrad/ops/pointwise.py:sigmoid
     def erf(self) -> Any: ...  # minigrad/ops/pointwise.py:erf
     def erfc(self) -> Any: ...  # minigrad/ops/pointwise.py:erfc
+    def asin(self) -> Any: ...  # minigrad/ops/pointwise.py:asin
+    def acos(self) -> Any: ...  # minigrad/ops/pointwise.py:acos
+    def atan(self) -> Any: ...  # minigrad/ops/pointwise.py:atan
+    def asinh(self) -> Any: ...  # minigrad/ops/pointwise.py:asinh
+    def acosh(self) -> Any: ...  # minigrad/ops/pointwise.py:acosh
+    def atanh(self) -> Any: ...  # minigrad/ops/pointwise.py:atanh
+    def arcsin(self) -> Any: ...  # minigrad/ops/pointwise.py:asin
+    def arccos(self) -> Any: ...  # minigrad/ops/pointwise.py:acos
+    def arctan(self) -> Any: ...  # minigrad/ops/pointwise.py:atan
+    def arcsinh(self) -> Any: ...  # minigrad/ops/pointwise.py:asinh
+    def arccosh(self) -> Any: ...  # minigrad/ops/pointwise.py:acosh
+    def arctanh(self) -> Any: ...  # minigrad/ops/pointwise.py:atanh
+    def sinc(self) -> Any: ...  # minigrad/ops/pointwise.py:sinc
+    def deg2rad(self) -> Any: ...  # minigrad/ops/pointwise_inverse.py:deg2rad
+    def rad2deg(self) -> Any: ...  # minigrad/ops/pointwise_inverse.py:rad2deg
+    def atan2(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:atan2
+    def arctan2(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:atan2
+    def hypot(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:hypot
+    def logaddexp(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:logaddexp
+    def logaddexp2(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:logaddexp2
+    def xlogy(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:xlogy
+    def copysign(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:copysign
+    def lerp(self, end, weight) -> Any: ...  # minigrad/ops/pointwise_binary.py:lerp
     def maximum(self, other) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:maximum
     def minimum(self, other) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:minimum
     def clamp(self, min=..., max=...) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:clamp
