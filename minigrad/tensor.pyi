@@ -196,6 +196,14 @@ class Tensor:
     def amin(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/reduction.py:amin
     def argmax(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/reduction.py:argmax
     def argmin(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/reduction.py:argmin
+    def isclose(self, other, rtol=..., atol=..., equal_nan=...) -> Any: ...  # minigrad/ops/logic.py:isclose
+    def allclose(self, other, rtol=..., atol=..., equal_nan=...) -> Any: ...  # minigrad/ops/logic.py:allclose
+    def equal(self, other) -> Any: ...  # minigrad/ops/logic.py:equal
+    def all(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/logic.py:all
+    def any(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/logic.py:any
+    def count_nonzero(self, dim=...) -> Any: ...  # minigrad/ops/logic.py:count_nonzero
+    def bitwise_left_shift(self, other) -> Any: ...  # minigrad/ops/logic.py:bitwise_left_shift
+    def bitwise_right_shift(self, other) -> Any: ...  # minigrad/ops/logic.py:bitwise_right_shift
     def softmax(self, dim=..., dtype=...) -> Any: ...  # minigrad/ops/softmax.py:softmax
     def log_softmax(self, dim=..., dtype=...) -> Any: ...  # minigrad/ops/softmax.py:log_softmax
     def logsumexp(self, dim, keepdim=...) -> Any: ...  # minigrad/ops/softmax.py:logsumexp
@@ -270,6 +278,13 @@ class Tensor:
     def __and__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def __or__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def __xor__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
+    def __rand__(self, other) -> Any: ...  # minigrad/ops/logic.py:_reflected
+    def __ror__(self, other) -> Any: ...  # minigrad/ops/logic.py:_reflected
+    def __rxor__(self, other) -> Any: ...  # minigrad/ops/logic.py:_reflected
+    def __lshift__(self, other) -> Any: ...  # minigrad/ops/logic.py:bitwise_left_shift
+    def __rlshift__(self, other) -> Any: ...  # minigrad/ops/logic.py:_reflected
+    def __rshift__(self, other) -> Any: ...  # minigrad/ops/logic.py:bitwise_right_shift
+    def __rrshift__(self, other) -> Any: ...  # minigrad/ops/logic.py:_reflected
     def __eq__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
     def __ne__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
     def __lt__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator

@@ -19,7 +19,7 @@
 import importlib
 
 from .autograd import functional as autograd_functional
-from .ops import (arithmetic, indexing, inplace, linalg, pointwise_piecewise, rounding,
+from .ops import (arithmetic, indexing, inplace, linalg, logic, pointwise_piecewise, rounding,
                   shape)
 
 SAME_NAME = {
@@ -41,6 +41,8 @@ SAME_NAME = {
                "isneginf"),
     "reduction": ("sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
                 "argmin"),
+    "logic": ("isclose", "allclose", "equal", "all", "any", "count_nonzero",
+              "bitwise_left_shift", "bitwise_right_shift"),
     "softmax": ("softmax", "log_softmax", "logsumexp"),
     "shape": ("reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze",
             "unsqueeze", "permute", "transpose", "swapaxes", "swapdims", "t", "movedim"),
@@ -68,6 +70,9 @@ OPERATORS = {
     "__abs__": pointwise_piecewise.abs, "__invert__": arithmetic.bitwise_not,
     "__and__": arithmetic.bitwise_and, "__or__": arithmetic.bitwise_or,
     "__xor__": arithmetic.bitwise_xor,
+    "__rand__": logic.rand, "__ror__": logic.ror, "__rxor__": logic.rxor,
+    "__lshift__": logic.bitwise_left_shift, "__rlshift__": logic.rlshift,
+    "__rshift__": logic.bitwise_right_shift, "__rrshift__": logic.rrshift,
     "__eq__": arithmetic.comparison_operator(arithmetic.eq),
     "__ne__": arithmetic.comparison_operator(arithmetic.ne),
     "__lt__": arithmetic.comparison_operator(arithmetic.lt),

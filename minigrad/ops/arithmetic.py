@@ -10,7 +10,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..autograd.function import Function
-from ..dtypes import get_default_dtype
+from ..dtypes import get_default_dtype, scalar_type_name
 from .broadcast import sum_to
 from .operands import promote, broadcast_shapes, result_dtype
 from .pointwise import log, trunc
@@ -265,6 +265,9 @@ ge = _compare("ge", "greater_equal")
 def _logical(name, ufunc_name):
     def logical(input, other):
         a, b = promote(input, other, op=name)
+        if name.startswith("bitwise") and a.dtype.kind == "f":
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                      f"'{scalar_type_name(a.dtype)}'")
         return Tensor._wrap(getattr(a.xp, ufunc_name)(a.array, b.array))
     logical.__name__ = name
     return logical
