@@ -12,7 +12,7 @@ from .linalg import matmul, mm, bmm
 
 # Each family module lists its public functions in __all__ (convolution and pooling are
 # reached through nn.functional, as in PyTorch).
-_FAMILIES = ("pointwise", "pointwise_inverse", "pointwise_binary", "reduction", "logic", "softmax", "indexing", "masking", "joining", "inplace",
+_FAMILIES = ("pointwise", "pointwise_inverse", "pointwise_binary", "reduction", "logic", "einsum", "softmax", "indexing", "masking", "joining", "inplace",
              "convolution", "pooling")
 for _name in _FAMILIES:
     _module = importlib.import_module(f".{_name}", __name__)
