@@ -196,6 +196,10 @@ class Tensor:
     def amin(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/reduction.py:amin
     def argmax(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/reduction.py:argmax
     def argmin(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/reduction.py:argmin
+    def nansum(self, dim=..., keepdim=..., *, dtype=...) -> Any: ...  # minigrad/ops/statistics.py:nansum
+    def nanmean(self, dim=..., keepdim=..., *, dtype=...) -> Any: ...  # minigrad/ops/statistics.py:nanmean
+    def aminmax(self, *, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/statistics.py:aminmax
+    def norm(self, p=..., dim=..., keepdim=..., out=..., dtype=...) -> Any: ...  # minigrad/ops/norms.py:norm
     def isclose(self, other, rtol=..., atol=..., equal_nan=...) -> Any: ...  # minigrad/ops/logic.py:isclose
     def allclose(self, other, rtol=..., atol=..., equal_nan=...) -> Any: ...  # minigrad/ops/logic.py:allclose
     def equal(self, other) -> Any: ...  # minigrad/ops/logic.py:equal

@@ -41,6 +41,8 @@ SAME_NAME = {
                "isneginf"),
     "reduction": ("sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
                 "argmin"),
+    "statistics": ("nansum", "nanmean", "aminmax"),
+    "norms": ("norm",),
     "logic": ("isclose", "allclose", "equal", "all", "any", "count_nonzero",
               "bitwise_left_shift", "bitwise_right_shift"),
     "softmax": ("softmax", "log_softmax", "logsumexp"),
