@@ -19,6 +19,7 @@
 import importlib
 
 from .autograd import functional as autograd_functional
+from .ops.operands import accept_numpy_names
 from .ops import (arithmetic, indexing, inplace, linalg, logic, pointwise_piecewise, rounding,
                   shape)
 
@@ -98,7 +99,7 @@ def methods():
     table = {}
     for family, names in SAME_NAME.items():
         module = importlib.import_module(f"{__package__}.ops.{family}")
-        table.update((name, getattr(module, name)) for name in names)
+        table.update((name, accept_numpy_names(getattr(module, name))) for name in names)
     table.update(OPERATORS)
     table.update(OTHER_NAMES)
     return table

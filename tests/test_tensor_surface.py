@@ -44,6 +44,7 @@ def _parameters(function, first="self"):
 
 
 def _where(function):
+    function = inspect.unwrap(function)  # past accept_numpy_names' alias wrapper
     path = Path(inspect.getsourcefile(function)).resolve().relative_to(ROOT)
     return f"{path}:{function.__qualname__.split('.<locals>')[0]}"
 

@@ -3,6 +3,8 @@ method to Tensor; the functional forms are re-exported by ``minigrad``."""
 import importlib
 from types import ModuleType as _ModuleType
 
+from .operands import accept_numpy_names as _accept_numpy_names
+
 from .broadcast import sum_to, broadcast_to, expand, broadcast_tensors
 from .conversion import clone, contiguous
 from .arithmetic import (add, sub, mul, div, neg, pow, eq, ne, lt, le, gt, ge, logical_and,
@@ -13,7 +15,8 @@ from .linalg import matmul, mm, bmm
 
 # Each family module lists its public functions in __all__ (convolution and pooling are
 # reached through nn.functional, as in PyTorch).
-_FAMILIES = ("pointwise", "pointwise_inverse", "pointwise_binary", "reduction", "statistics", "norms", "logic", "einsum", "softmax", "indexing", "masking", "joining", "inplace",
+_FAMILIES = ("pointwise", "pointwise_inverse", "pointwise_binary", "reduction", "statistics",
+             "norms", "logic", "einsum", "softmax", "indexing", "masking", "joining", "inplace",
              "convolution", "pooling")
 for _name in _FAMILIES:
     _module = importlib.import_module(f".{_name}", __name__)
@@ -22,3 +25,5 @@ for _name in _FAMILIES:
 # The functions only: the family modules themselves are not re-exported (``minigrad.linalg``
 # is the torch.linalg namespace, not ``minigrad.ops.linalg``).
 __all__ = [n for n, v in globals().items() if not n.startswith("_") and not isinstance(v, _ModuleType)]
+# PyTorch's numpy-style keywords (axis=, keepdims=) on the public functions.
+globals().update({n: _accept_numpy_names(globals()[n]) for n in __all__})
