@@ -90,16 +90,28 @@ def _make(fill, size, dtype, device, requires_grad, default=None):
     return _finish(fill(xp, _size(size), dtype), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _make(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad)
+def _sizes(op, args, size):
+    """The size given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=``."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument 'size'")
+    return (size,)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _make(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad)
+def zeros(*args, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, d: xp.zeros(s, dtype=d), _sizes("zeros", args, size), dtype,
+                 device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _make(lambda xp, s, d: xp.empty(s, dtype=d), size, dtype, device, requires_grad)
+def ones(*args, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, d: xp.ones(s, dtype=d), _sizes("ones", args, size), dtype,
+                 device, requires_grad)
+
+
+def empty(*args, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, d: xp.empty(s, dtype=d), _sizes("empty", args, size), dtype,
+                 device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -132,6 +144,38 @@ def empty_like(input, dtype=None, device=None, requires_grad=False):
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
     return full(input.shape, fill_value, dtype=dtype or input.dtype,
                 device=device or input.device, requires_grad=requires_grad)
+
+
+# ``Tensor.new_*``: creation with the tensor's dtype and device as defaults (never its graph).
+def new_zeros(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+    return zeros(*args, size=size, dtype=dtype or self.dtype, device=device or self.device,
+                 requires_grad=requires_grad)
+
+
+def new_ones(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+    return ones(*args, size=size, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+def new_empty(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+    return empty(*args, size=size, dtype=dtype or self.dtype, device=device or self.device,
+                 requires_grad=requires_grad)
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A copy of ``data`` (no graph) with this tensor's dtype and device unless given."""
+    if isinstance(data, Tensor):
+        data = data.detach()
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
 
 
 def _random(sample, size, dtype, device, requires_grad, generator=None):

@@ -97,6 +97,16 @@ class Tensor:
     def T(self) -> Tensor: ...
     @property  # minigrad/ops/shape.py:matrix_transpose
     def mT(self) -> Tensor: ...
+    @property  # minigrad/tensor_types.py:always_false
+    def is_sparse(self) -> bool: ...
+    @property  # minigrad/tensor_types.py:always_false
+    def is_quantized(self) -> bool: ...
+    @property  # minigrad/tensor_types.py:always_false
+    def is_meta(self) -> bool: ...
+    @property  # minigrad/tensor_types.py:always_false
+    def is_xpu(self) -> bool: ...
+    @property  # minigrad/tensor_types.py:always_false
+    def is_mps(self) -> bool: ...
     def add(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:add
     def sub(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:sub
     def mul(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:mul
@@ -297,6 +307,14 @@ class Tensor:
     def __ge__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
     def __getitem__(self, key) -> Any: ...  # minigrad/ops/indexing.py:getitem
     def __setitem__(self, key, value) -> Any: ...  # minigrad/ops/indexing.py:setitem
+    def __format__(self, format_spec) -> Any: ...  # minigrad/ops/conversion.py:format_tensor
     def backward(self, gradient=..., retain_graph=..., create_graph=..., inputs=...) -> Any: ...  # minigrad/autograd/functional.py:tensor_backward
     def where(self, condition, other) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:where_method
     def clip_(self, min=..., max=...) -> Any: ...  # minigrad/ops/inplace.py:clamp_
+    def type(self, dtype=..., non_blocking=...) -> Any: ...  # minigrad/tensor_types.py:tensor_type
+    def nelement(self) -> Any: ...  # minigrad/tensor.py:Tensor.numel
+    def new_zeros(self, *args, size=..., dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_zeros
+    def new_ones(self, *args, size=..., dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_ones
+    def new_empty(self, *args, size=..., dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_empty
+    def new_full(self, size, fill_value, *, dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_full
+    def new_tensor(self, data, dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_tensor

@@ -18,10 +18,12 @@
 """
 import importlib
 
+from . import creation, tensor_types
 from .autograd import functional as autograd_functional
 from .ops.operands import accept_numpy_names
-from .ops import (arithmetic, indexing, inplace, linalg, logic, pointwise_piecewise, rounding,
-                  shape)
+from .ops import (arithmetic, conversion, indexing, inplace, linalg, logic, pointwise_piecewise,
+                  rounding, shape)
+from .tensor import Tensor
 
 SAME_NAME = {
     "arithmetic": ("add", "sub", "mul", "div", "neg", "pow", "eq", "ne", "lt", "le", "gt", "ge",
@@ -83,15 +85,23 @@ OPERATORS = {
     "__gt__": arithmetic.comparison_operator(arithmetic.gt),
     "__ge__": arithmetic.comparison_operator(arithmetic.ge),
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
+    "__format__": conversion.format_tensor,
 }
 
 OTHER_NAMES = {
     "backward": autograd_functional.tensor_backward,
     "where": pointwise_piecewise.where_method,
     "clip_": inplace.clamp_,
+    "type": tensor_types.tensor_type,
+    "nelement": Tensor.numel,
+    "new_zeros": creation.new_zeros, "new_ones": creation.new_ones,
+    "new_empty": creation.new_empty, "new_full": creation.new_full,
+    "new_tensor": creation.new_tensor,
 }
 
-PROPERTIES = {"T": shape.transpose_2d, "mT": shape.matrix_transpose}
+PROPERTIES = {"T": shape.transpose_2d, "mT": shape.matrix_transpose,
+              **{name: tensor_types.always_false
+                 for name in ("is_sparse", "is_quantized", "is_meta", "is_xpu", "is_mps")}}
 
 
 def methods():
