@@ -247,11 +247,33 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    if int(steps) < 0:
-        raise RuntimeError(f"number of steps must be non-negative (got {steps})")
+    """``steps`` values from start to end, by PyTorch's scalar kernel: step = (end − start) /
+    (steps − 1) in float64 for float64 outputs and for integer outputs (whose start and end
+    are first truncated to integers), in float32 otherwise; the first half counted up from
+    start, the second down from end, then cast (integers truncate). bool raises. (PyTorch's
+    vectorized CPU path rounds some values differently, by one unit in the last place, or
+    by one for integer outputs, depending on the CPU's vector width.)"""
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+    if dtype == dtypes.bool_:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if dtype.kind in "iu":
+        start, end, compute = builtins.int(start), builtins.int(end), np.dtype(np.float64)
+    else:
+        compute = np.dtype(np.float64) if dtype == dtypes.float64 else np.dtype(np.float32)
     xp = as_device(device).xp
-    return _finish(xp.linspace(start, end, int(steps)).astype(dtype), requires_grad)
+    first, last = compute.type(start), compute.type(end)
+    index = xp.arange(steps, dtype=compute)
+    step = (last - first) / compute.type(max(steps - 1, 1))
+    values = xp.where(index < steps // 2, first + step * index,
+                      last - step * (compute.type(steps - 1) - index))
+    if steps == 1:
+        values = xp.full(1, first)
+    return _finish(values.astype(dtype), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):

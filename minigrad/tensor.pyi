@@ -110,7 +110,7 @@ class Tensor:
     def add(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:add
     def sub(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:sub
     def mul(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:mul
-    def div(self, other, rounding_mode=...) -> Any: ...  # minigrad/ops/arithmetic.py:div
+    def div(self, other, *, rounding_mode=...) -> Any: ...  # minigrad/ops/arithmetic.py:div
     def neg(self) -> Any: ...  # minigrad/ops/arithmetic.py:neg
     def pow(self, exponent) -> Any: ...  # minigrad/ops/arithmetic.py:pow
     def eq(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
@@ -274,7 +274,7 @@ class Tensor:
     def __mul__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:mul
     def __rmul__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:rmul
     def __imul__(self, other) -> Any: ...  # minigrad/ops/inplace.py:mul_
-    def __truediv__(self, other, rounding_mode=...) -> Any: ...  # minigrad/ops/arithmetic.py:div
+    def __truediv__(self, other, *, rounding_mode=...) -> Any: ...  # minigrad/ops/arithmetic.py:div
     def __rtruediv__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:rtruediv
     def __itruediv__(self, other) -> Any: ...  # minigrad/ops/inplace.py:div_
     def __floordiv__(self, other) -> Any: ...  # minigrad/ops/rounding.py:floor_divide
