@@ -148,7 +148,7 @@ def bitwise_right_shift(input, other):
 # ``3 & t`` calls ``t.__rand__(3)``: the number is the left operand.
 def _reflected(function):
     def reflected(self, other):
-        if not isinstance(other, (Tensor, numbers.Number, np.generic)):
+        if not isinstance(other, (Tensor, numbers.Number, np.generic, np.ndarray)):
             return NotImplemented
         return function(other, self)
     reflected.__name__ = f"r{function.__name__}"

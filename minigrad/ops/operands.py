@@ -118,13 +118,17 @@ def broadcast_shapes(*shapes):
 _DIM_ONLY = frozenset({"split", "norm"})
 
 
-@functools.cache  # one wrapper per function: mg.sum and Tensor.sum are the same object
 def accept_numpy_names(function):
     """``function`` also accepting numpy's keyword names ``axis=`` for ``dim=`` and
     ``keepdims=`` for ``keepdim=``, as PyTorch's argument parser does for every native op
     (``torch.sum(x, axis=0, keepdims=True)``, ``t.max(axis=1)``); ``function`` itself when it
     has neither parameter or PyTorch does not alias it. Applied once to the public surface:
     ``minigrad``'s functions (``ops/__init__.py``) and Tensor's methods (the table)."""
+    return _aliased(function) if callable(function) else function
+
+
+@functools.cache  # one wrapper per function: mg.sum and Tensor.sum are the same object
+def _aliased(function):
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
