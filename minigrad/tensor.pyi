@@ -265,6 +265,7 @@ class Tensor:
     def fill_(self, value) -> Any: ...  # minigrad/ops/inplace.py:fill_
     def zero_(self) -> Any: ...  # minigrad/ops/inplace.py:zero_
     def copy_(self, src, non_blocking=...) -> Any: ...  # minigrad/ops/inplace.py:copy_
+    def lerp_(self, end, weight) -> Any: ...  # minigrad/ops/inplace.py:lerp_
     def __add__(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:add
     def __radd__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:radd
     def __iadd__(self, other, alpha=...) -> Any: ...  # minigrad/ops/inplace.py:add_

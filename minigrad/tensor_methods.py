@@ -58,7 +58,7 @@ SAME_NAME = {
     "linalg": ("matmul", "mm", "bmm"),
     "conversion": ("to", "clone", "contiguous"),
     "inplace": ("add_", "sub_", "mul_", "div_", "clamp_", "masked_fill_", "fill_", "zero_",
-              "copy_"),
+              "copy_", "lerp_"),
 }
 
 OPERATORS = {

@@ -187,6 +187,11 @@ class Lerp(PointwiseFunction):
 def lerp(input, end, weight):
     """input + weight·(end − input); ``end`` a tensor of input's dtype, ``weight`` a number
     or a tensor (of input's dtype unless 0-d). Float dtypes only, as in PyTorch."""
+    return Lerp.apply(*lerp_operands(input, end, weight))
+
+
+def lerp_operands(input, end, weight):
+    """PyTorch's checks of lerp's arguments; (input, end, weight as a tensor)."""
     check_tensor(input, "lerp")
     check_tensor(end, "lerp", "end")
     if end.dtype != input.dtype:
@@ -207,5 +212,5 @@ def lerp(input, end, weight):
     _check_broadcast(input, end)
     _check_broadcast(input, weight)
     _check_broadcast(end, weight)
-    return Lerp.apply(input, end, weight)
+    return input, end, weight
 

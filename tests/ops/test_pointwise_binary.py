@@ -168,3 +168,30 @@ def test_lerp_errors_match_torch(device):
     with pytest.raises(NotImplementedError, match='"lerp_kernel_scalar" not implemented for \'Long\''):
         mg.lerp(f.long(), f.long(), 0.5)
     assert mg.lerp(f, f * 3, mg.tensor(0.5, dtype=mg.float64)).dtype == mg.float32  # 0-d weight
+
+
+def test_lerp_in_place_matches_torch(device):
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, -2.0, 3.0], [0.5, 0.0, 4.0]])
+    e = np.array([3.0, 3.0, -1.0])
+    w = np.array([0.3, 0.7, 1.0])
+    x = mg.from_numpy(a.copy()).to(device).requires_grad_()
+    end = mg.from_numpy(e).to(device).requires_grad_()
+    weight = mg.from_numpy(w).to(device).requires_grad_()
+    tx = torch.from_numpy(a.copy()).requires_grad_()
+    tend, tweight = torch.from_numpy(e).requires_grad_(), torch.from_numpy(w).requires_grad_()
+    y, ty = x * 2, tx * 2
+    assert y.lerp_(end, weight) is y
+    ty.lerp_(tend, tweight)
+    assert_close(y, ty, rtol=1e-12)
+    assert y._version == 1
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    for mine, theirs in ((x.grad, tx.grad), (end.grad, tend.grad), (weight.grad, tweight.grad)):
+        assert_close(mine, theirs, rtol=1e-12)
+    ema = mg.zeros(3, device=device)
+    with mg.no_grad():  # the EMA update pattern
+        ema.lerp_(mg.ones(3, device=device), 0.1)
+    assert_close(ema, np.full(3, 0.1, dtype=np.float32))
+    with pytest.raises(RuntimeError, match=r"output with shape \[2\] doesn't match the broadcast shape \[3, 2\]"):
+        mg.ones(2, device=device).lerp_(mg.ones(3, 2, device=device), 0.5)
