@@ -24,6 +24,7 @@ for _name in _FAMILIES:
 
 # The functions only: the family modules themselves are not re-exported (``minigrad.linalg``
 # is the torch.linalg namespace, not ``minigrad.ops.linalg``).
-__all__ = [n for n, v in globals().items() if not n.startswith("_") and not isinstance(v, _ModuleType)]
+__all__ = [n for n, v in globals().items()
+           if not n.startswith("_") and not isinstance(v, _ModuleType)]
 # PyTorch's numpy-style keywords (axis=, keepdims=) on the public functions.
 globals().update({n: _accept_numpy_names(globals()[n]) for n in __all__})

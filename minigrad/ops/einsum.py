@@ -162,8 +162,8 @@ def einsum(equation, *operands):
     check_same_device(operands, "einsum")
     for x in operands[1:]:
         if x.dtype != operands[0].dtype:
-            raise RuntimeError(f"expected scalar type {scalar_type_name(operands[0].dtype)} but found "
-                               f"{scalar_type_name(x.dtype)}")
+            raise RuntimeError(f"expected scalar type {scalar_type_name(operands[0].dtype)} but "
+                               f"found {scalar_type_name(x.dtype)}")
     terms, output = _parse(equation, len(operands))
 
     # "..." → fresh letters, right-aligned across operands (numpy broadcasting).

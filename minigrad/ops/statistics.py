@@ -13,7 +13,8 @@ from .. import dtypes
 from ..tensor import Tensor
 from ..autograd.function import Function
 from .operands import check_tensor
-from .reduction import _accumulator, _expand_grad, _reduction_axes, _variance_args, Mean, Std, Var, amax, amin, sum
+from .reduction import (_accumulator, _expand_grad, _reduction_axes, _variance_args, Mean,
+                        Std, Var, amax, amin, sum)
 from .rounding import isnan
 
 __all__ = ["std_mean", "var_mean", "aminmax", "nansum", "nanmean"]
