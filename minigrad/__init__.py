@@ -19,6 +19,9 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
 from . import ops
 from .ops import *  # noqa: F401,F403  (the functional forms: mg.exp, mg.cat, ...)
 from . import autograd
+from . import linalg
+from .tensor_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,
+                           ShortTensor, CharTensor, ByteTensor, BoolTensor)
 from . import tensor_methods
 tensor_methods.bind(Tensor)   # Tensor's operators and op methods, from one table
 

@@ -11,6 +11,8 @@ which outrank Python/numpy scalars, and a lower rank only lifts the *category*. 
 another dtype are cast with the differentiable ``to`` (so their gradient comes back in
 their own dtype); scalars become 0-d constant tensors.
 """
+import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -110,3 +112,38 @@ def broadcast_shapes(*shapes):
         raise RuntimeError(f"The size of tensor a {tuple(a)} must match the size of tensor b "
                            f"{tuple(b)} (shapes {', '.join(str(tuple(s)) for s in shapes)} "
                            f"are not broadcastable)") from None
+
+
+# PyTorch's functions written in Python take only ``dim`` (``torch.split``, ``torch.norm``).
+_DIM_ONLY = frozenset({"split", "norm"})
+
+
+def accept_numpy_names(function):
+    """``function`` also accepting numpy's keyword names ``axis=`` for ``dim=`` and
+    ``keepdims=`` for ``keepdim=``, as PyTorch's argument parser does for every native op
+    (``torch.sum(x, axis=0, keepdims=True)``, ``t.max(axis=1)``); ``function`` itself when it
+    has neither parameter or PyTorch does not alias it. Applied once to the public surface:
+    ``minigrad``'s functions (``ops/__init__.py``) and Tensor's methods (the table)."""
+    return _aliased(function) if callable(function) else function
+
+
+@functools.cache  # one wrapper per function: mg.sum and Tensor.sum are the same object
+def _aliased(function):
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return function
+    if function.__name__ in _DIM_ONLY or ("dim" not in parameters and "keepdim" not in parameters):
+        return function
+
+    @functools.wraps(function)
+    def aliased(*args, **kwargs):
+        if "axis" in kwargs or "keepdims" in kwargs:
+            for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if numpy_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{function.__name__}() got multiple values for argument "
+                                        f"'{name}' (as '{numpy_name}')")
+                    kwargs[name] = kwargs.pop(numpy_name)
+        return function(*args, **kwargs)
+    return aliased
