@@ -43,7 +43,8 @@ class Function:
     next_edges = ()          # per Tensor input: an Edge, or None when it needs no gradient
     needs_input_grad = ()    # per Tensor input: whether it needs a gradient
     output_meta = ()         # per output: (shape, dtype, array type)
-    outputs = ()             # weak references to the output Tensors
+    _output = None           # a single output's weak reference (the common case) ...
+    _outputs = ()            # ... or one per output of a multi-output node
     generation = 0
     _recording = False       # set by apply when this node joins the graph
     _saved = ()
@@ -83,6 +84,11 @@ class Function:
 
     def mark_non_differentiable(self, *slots):
         self._non_differentiable = set(slots)
+
+    @property
+    def outputs(self):
+        """Weak references to the output Tensors, one per output slot."""
+        return (self._output,) if self._output is not None else self._outputs
 
     # ------------------------------------------------------------------ graph API
     @property
@@ -184,12 +190,16 @@ class Function:
         self.generation = generation
         if len(outputs) == 1:      # the common case, without generator expressions
             data = outputs[0].array
-            self.output_meta = ((data.shape, data.dtype, type(data)),)
-            self.outputs = (weakref.ref(outputs[0]),)
+            key = (data.shape, data.dtype, type(data))
+            meta = _SHARED_META.get(key)
+            if meta is None:
+                meta = _share_meta(key)
+            self.output_meta = meta
+            self._output = weakref.ref(outputs[0])
         else:
             self.output_meta = tuple((o.array.shape, o.array.dtype, type(o.array))
                                      for o in outputs)
-            self.outputs = tuple(weakref.ref(o) for o in outputs)
+            self._outputs = tuple(weakref.ref(o) for o in outputs)
         for slot, o in enumerate(outputs):
             if o._requires_grad:
                 o.grad_fn, o._output_slot = self, slot
@@ -255,9 +265,22 @@ class Function:
         """Make ``tensor`` (written in place) this node's only output, in place of the
         temporary the op produced: its grad_fn, the weak output, and saved-output records."""
         tensor.grad_fn, tensor._output_slot, tensor._requires_grad = self, 0, True
-        self.outputs = (weakref.ref(tensor),)
+        self._output, self._outputs = weakref.ref(tensor), ()
         for record in self._saved_output_records:
             record.track(tensor)
+
+
+# One ``output_meta`` tuple per (shape, dtype, array type), shared by every single-output
+# node that produces it: each distinct Python object in a graph is more work for the cycle
+# collector, whose full passes dominated the cost of long graphs.
+_SHARED_META = {}
+
+
+def _share_meta(key):
+    if len(_SHARED_META) > 4096:     # shapes that keep changing: start over
+        _SHARED_META.clear()
+    meta = _SHARED_META[key] = (key,)
+    return meta
 
 
 def _array_module(array_type):

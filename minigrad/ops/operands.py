@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, VersionCounter
 
 
 def _kind(value):
@@ -66,6 +66,11 @@ def result_dtype(*values):
     return dtypes.result_type(*operands)
 
 
+# The version counter of the operand tensors ``promote`` wraps Python numbers in: they never
+# reach the user, so nothing writes them, and one shared counter spares an object per op.
+_NEVER_WRITTEN = VersionCounter()
+
+
 def promote(*values, op="op", dtype=None):
     if dtype is None and len(values) == 2:
         a, b = values
@@ -77,10 +82,10 @@ def promote(*values, op="op", dtype=None):
                     return a, b
             elif type(b) in (float, int) and a.array.dtype.kind == "f":
                 return a, Tensor._wrap(np.asarray(b, dtype=a.array.dtype) if type(a.array) is np.ndarray
-                                       else a.xp.asarray(b, dtype=a.array.dtype))
+                                       else a.xp.asarray(b, dtype=a.array.dtype), False, _NEVER_WRITTEN)
         elif type(a) in (float, int) and isinstance(b, Tensor) and b.array.dtype.kind == "f":
             return Tensor._wrap(np.asarray(a, dtype=b.array.dtype) if type(b.array) is np.ndarray
-                                else b.xp.asarray(a, dtype=b.array.dtype)), b
+                                else b.xp.asarray(a, dtype=b.array.dtype), False, _NEVER_WRITTEN), b
     return _promote_general(values, op, dtype)
 
 
