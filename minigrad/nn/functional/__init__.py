@@ -11,6 +11,9 @@ layer functions, one family per module.
 ``sparse``         embedding one_hot
 ``padding``        pad
 ``loss``           cross_entropy nll_loss mse_loss l1_loss binary_cross_entropy(_with_logits)
+``loss_regression`` smooth_l1_loss huber_loss kl_div poisson_nll_loss gaussian_nll_loss
+``loss_margin``    margin_ranking hinge_embedding soft_margin cosine_embedding triplet_margin …
+``distance``       normalize cosine_similarity pairwise_distance
 ``attention``      scaled_dot_product_attention
 =================  ==============================================================
 
@@ -18,21 +21,26 @@ Differentiable Functions with their own VJPs live in ``minigrad/ops`` (convoluti
 the pointwise activations and hardtanh, softmax, constant padding, cross-entropy and binary
 cross-entropy, layer norm, the embedding lookup); a test keeps every Function there. This package checks arguments the way PyTorch does and composes those ops.
 """
-from . import (activation, attention, conv, dropout as _dropout_module, linear as _linear_module,
-               loss, normalization, padding, pooling, sparse)
+from . import (activation, attention, conv, distance, dropout as _dropout_module,
+               linear as _linear_module, loss, loss_margin, loss_regression, normalization,
+               padding, pooling, sparse)
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
+from .loss_margin import *  # noqa: F401,F403
+from .loss_regression import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 
-__all__ = [name for module in (activation, attention, conv, _dropout_module, _linear_module,
-                               loss, normalization, padding, pooling, sparse)
+__all__ = [name for module in (activation, attention, conv, distance, _dropout_module,
+                               _linear_module, loss, loss_margin, loss_regression, normalization,
+                               padding, pooling, sparse)
            for name in module.__all__]
 
 from . import multi_head_attention  # noqa: E402
