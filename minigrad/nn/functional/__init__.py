@@ -4,8 +4,9 @@ layer functions, one family per module.
 =================  ==============================================================
 ``activation``     relu gelu sigmoid tanh silu leaky_relu elu softplus softmax …
 ``linear``         linear
-``conv``           conv2d
-``pooling``        max_pool2d avg_pool2d adaptive_avg_pool2d
+``conv``           conv1d conv2d conv_transpose1d conv_transpose2d
+``pooling``        max_pool2d avg_pool2d adaptive_avg_pool2d max_unpool2d/1d
+``upsampling``     interpolate pixel_shuffle pixel_unshuffle
 ``normalization``  batch_norm layer_norm group_norm
 ``dropout``        dropout dropout1d/2d/3d
 ``sparse``         embedding one_hot
@@ -23,7 +24,7 @@ cross-entropy, layer norm, the embedding lookup); a test keeps every Function th
 """
 from . import (activation, attention, conv, distance, dropout as _dropout_module,
                linear as _linear_module, loss, loss_margin, loss_regression, normalization,
-               padding, pooling, sparse)
+               padding, pooling, sparse, upsampling)
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
@@ -37,10 +38,11 @@ from .normalization import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
 
 __all__ = [name for module in (activation, attention, conv, distance, _dropout_module,
                                _linear_module, loss, loss_margin, loss_regression, normalization,
-                               padding, pooling, sparse)
+                               padding, pooling, sparse, upsampling)
            for name in module.__all__]
 
 from . import multi_head_attention  # noqa: E402

@@ -13,11 +13,13 @@ the input or the left padding).  ``stride`` defaults to ``kernel_size``.  Paddin
 most half the kernel.  A CNN's shapes (26×26 → 2×2 max pool → 13×13, 11×11 → 5×5, floor
 mode) are tested in ``tests/nn/test_functional_conv.py``.
 """
+from ... import dtypes
 from ...ops.operands import check_tensor, int_pair
-from ...ops.pooling import (AvgPool2d, AvgPoolWindow, MaxPool2d, MaxPoolWindow,
+from ...ops.pooling import (AvgPool2d, AvgPoolWindow, MaxPool2d, MaxPoolWindow, MaxUnpool2d,
                             adaptive_average_pool2d)
 
-__all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d"]
+__all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d",
+           "max_unpool2d", "max_unpool1d"]
 
 
 #: PyTorch's error for a kernel_size, stride, padding or dilation that is not an int or pair.
@@ -128,3 +130,83 @@ def adaptive_avg_pool2d(input, output_size):
         raise RuntimeError(f"adaptive_avg_pool2d: expected a floating point input, got dtype "
                            f"{input.dtype}")
     return adaptive_average_pool2d(input, sizes)
+
+
+def _tuple(value, n):
+    if isinstance(value, (tuple, list)):
+        return tuple(int(v) for v in value)
+    return (int(value),) * n
+
+
+def _unpool_output_size(input, kernel_size, stride, padding, output_size):
+    """PyTorch's ``_unpool_output_size``: the default (H − 1)s + k − 2p per dim, or a
+    requested size strictly within a stride of it."""
+    n = len(kernel_size)
+    default = [(input.shape[input.ndim - n + d] - 1) * stride[d] + kernel_size[d]
+               - 2 * padding[d] for d in range(n)]
+    if output_size is None:
+        return default
+    output_size = list(output_size)
+    if len(output_size) == n + 2:
+        output_size = output_size[2:]
+    if len(output_size) != n:
+        raise ValueError(f"output_size should be a sequence containing {n} or {n + 2} elements, "
+                         f"but it has a length of '{len(output_size)}'")
+    for d in range(n):
+        low, high = default[d] - stride[d], default[d] + stride[d]
+        if not low < output_size[d] < high:
+            raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between '
+                             f'{low} and {high})')
+    return [int(v) for v in output_size]
+
+
+def _max_unpool(input, indices, size, op):
+    """Scatter a batched or unbatched (C, H, W) input into zeros of spatial ``size``."""
+    check_tensor(input, op)
+    check_tensor(indices, op, "indices")
+    if indices.dtype != dtypes.int64:
+        names = {"int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "float32": "Float", "float64": "Double", "bool": "Bool"}
+        raise RuntimeError(f"elements in indices should be type int64 but got: "
+                           f"{names.get(str(indices.dtype), indices.dtype)}")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a "
+                           f"tensor with {input.ndim} dimensions.")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
+                           f"({list(input.shape)}) but got indices tensor with shape: "
+                           f"{list(indices.shape)}")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"\"max_unpool2d\" not implemented for '{input.dtype}'")
+    oh, ow = size
+    flat = indices.array.reshape(-1)
+    invalid = (flat < 0) | (flat >= oh * ow)
+    if bool(invalid.any()):
+        bad = int(flat[int(invalid.argmax())])      # PyTorch names one (not always the first)
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
+                           f"{oh}x{ow})")
+    batched = input if input.ndim == 4 else input.unsqueeze(0)
+    index = indices if indices.ndim == 4 else indices.unsqueeze(0)
+    out = MaxUnpool2d.apply(batched, index, tuple(batched.shape[:2]) + (oh, ow))
+    return out if input.ndim == 4 else out.squeeze(0)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool2d``: each value written at its arg-max position
+    (``indices`` from ``return_indices=True``) in a zero (N, C, OH, OW) output, OH = (H − 1)s
+    + k − 2p unless ``output_size`` picks another size within one stride."""
+    kernel_size = _tuple(kernel_size, 2)
+    stride = _tuple(stride, 2) if stride is not None else kernel_size
+    padding = _tuple(padding, 2)
+    size = _unpool_output_size(input, kernel_size, stride, padding, output_size)
+    return _max_unpool(input, indices, size, "max_unpool2d")
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """``max_unpool2d`` for (N, C, L) or (C, L) input (``indices`` from max_pool1d)."""
+    kernel_size = _tuple(kernel_size, 1)
+    stride = _tuple(stride, 1) if stride is not None else kernel_size
+    padding = _tuple(padding, 1)
+    size = _unpool_output_size(input, kernel_size, stride, padding, output_size)
+    return _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), size + [1],
+                       "max_unpool1d").squeeze(-1)

@@ -2,7 +2,7 @@
 ``nn.functional`` form, with PyTorch's constructor arguments, parameter names and shapes,
 default initialisation and ``extra_repr``)."""
 from . import (activation, conv, dropout, linear, loss, loss_more, normalization, pooling,
-               sparse)
+               sparse, upsampling)
 from .activation import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
@@ -12,9 +12,10 @@ from .loss_more import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
 
 __all__ = [name for module in (activation, conv, dropout, linear, loss, loss_more, normalization,
-                               pooling, sparse)
+                               pooling, sparse, upsampling)
            for name in module.__all__]
 
 from . import attention, rnn, rnn_cell, transformer  # noqa: E402
