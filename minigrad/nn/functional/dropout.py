@@ -1,4 +1,4 @@
-"""Inverted dropout: ``F.dropout`` and the channel-wise ``F.dropout1d/2d``.
+"""Inverted dropout: ``F.dropout`` and the channel-wise ``F.dropout1d/2d/3d``.
 
 In training each element (or each whole channel) is kept with probability 1 − p and
 scaled by 1/(1 − p), so the expectation is unchanged and evaluation needs no rescaling:
@@ -10,6 +10,8 @@ global generator (``minigrad.manual_seed`` makes runs reproducible) on the host,
 to the input's device, so CPU and GPU runs agree.  Outside training, or with p = 0, the
 input is returned unchanged.
 """
+import warnings
+
 from ...tensor import Tensor
 from ... import creation
 from ...ops.operands import check_tensor
@@ -48,29 +50,73 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _apply_mask(input, keep_mask(input.shape, p, input), inplace)
 
 
-def _feature_dropout(input, p, training, inplace, op, spatial_dims):
-    """Drop whole channels: one mask entry per (N, C) broadcast over the spatial dims."""
-    _check(input, p, op)
-    if input.ndim not in (spatial_dims + 1, spatial_dims + 2):
-        raise RuntimeError(f"{op}: Expected {spatial_dims + 1}D or {spatial_dims + 2}D input, "
-                           f"but received a {input.ndim}D input of size {list(input.shape)}")
+def _feature_dropout(input, p, training, inplace):
+    """PyTorch's ``feature_dropout``: one mask entry per (dim 0, dim 1) pair, broadcast over
+    the remaining dims (for a 2-D input that is plain elementwise dropout)."""
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if not training or p == 0.0:
         return input
-    lead = input.ndim - spatial_dims
-    shape = tuple(input.shape[:lead]) + (1,) * spatial_dims
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return _apply_mask(input, keep_mask(shape, p, input), inplace)
+
+
+def _unbatched_feature_dropout(input, p, training, inplace):
+    """Feature dropout of an input without the batch dim: one mask entry per dim-0 slice."""
+    if input.ndim == 0:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if not training or p == 0.0:
+        return input
+    shape = (input.shape[0],) + (1,) * (input.ndim - 1)
     return _apply_mask(input, keep_mask(shape, p, input), inplace)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Channel dropout for (N, C, L) or (C, L) input."""
-    return _feature_dropout(input, p, training, inplace, "dropout1d", 1)
+    _check(input, p, "dropout1d")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D "
+                           f"input. Note that dropout1d exists to provide channel-wise dropout "
+                           f"on inputs with 1 spatial dimension, a channel dimension, and an "
+                           f"optional batch dimension (i.e. 2D or 3D inputs).")
+    if input.ndim == 2:
+        return _unbatched_feature_dropout(input, p, training, inplace)
+    return _feature_dropout(input, p, training, inplace)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Channel dropout for (N, C, H, W) or (C, H, W) input."""
-    return _feature_dropout(input, p, training, inplace, "dropout2d", 2)
+    """Channel dropout for (N, C, H, W) input.  As in PyTorch, other ranks only warn: a 3-D
+    input is read as (N, C, L) (not as unbatched (C, H, W)), and any other input of at least
+    2 dims drops entries of its first two dims (for 2-D input, plain dropout)."""
+    _check(input, p, "dropout2d")
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
+                      f"deprecated and will result in an error in a future release. To retain "
+                      f"the behavior and silence this warning, please use dropout instead. Note "
+                      f"that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      f"spatial dimensions, a channel dimension, and an optional batch dimension "
+                      f"(i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim. This behavior will change in a future release "
+                      "to interpret the input as one without a batch dimension, i.e. shape (C, H, "
+                      "W). To maintain the 1D channel-wise dropout behavior, please switch to "
+                      "using dropout1d instead.", UserWarning, stacklevel=2)
+    return _feature_dropout(input, p, training, inplace)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    """Channel dropout for (N, C, D, H, W) or (C, D, H, W) input."""
-    return _feature_dropout(input, p, training, inplace, "dropout3d", 3)
+    """Channel dropout for (N, C, D, H, W) or (C, D, H, W) input; other ranks warn and are
+    treated as unbatched (one mask entry per dim-0 slice), as PyTorch does."""
+    _check(input, p, "dropout3d")
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
+                      f"deprecated and will result in an error in a future release. To retain "
+                      f"the behavior and silence this warning, please use dropout instead. Note "
+                      f"that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      f"spatial dimensions, a channel dimension, and an optional batch dimension "
+                      f"(i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
+    if input.ndim != 5:
+        return _unbatched_feature_dropout(input, p, training, inplace)
+    return _feature_dropout(input, p, training, inplace)
