@@ -19,7 +19,8 @@ from ...ops.pooling import (AvgPool2d, AvgPoolWindow, MaxPool2d, MaxPoolWindow, 
                             adaptive_average_pool2d)
 
 __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d",
-           "max_unpool2d", "max_unpool1d"]
+           "max_unpool2d", "max_unpool1d", "max_pool1d", "max_pool1d_with_indices",
+           "avg_pool1d", "adaptive_avg_pool1d"]
 
 
 #: PyTorch's error for a kernel_size, stride, padding or dilation that is not an int or pair.
@@ -210,3 +211,64 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     size = _unpool_output_size(input, kernel_size, stride, padding, output_size)
     return _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), size + [1],
                        "max_unpool1d").squeeze(-1)
+
+
+# ------------------------------------------------------------------------- 1-D pooling
+# A 1-D pool over (N, C, L) is the 2-D pool of the (N, C, 1, L) image with a height-1
+# window: the same windows, the same divisors, and flat plane indices l·1 + 0 = l.
+def _single(value, name, op):
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise RuntimeError(f"{op}() {name} must be an int, list of ints or tuple of ints of "
+                               f"size 1 but got size {len(value)}")
+        value = value[0]
+    return int(value)
+
+
+def _as_image(input, op):
+    check_tensor(input, op)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {input.ndim}-dimensional tensor "
+                           f"for argument #1 'self' (while checking arguments for {op})")
+    return input.unsqueeze(-2)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """``(values, indices)`` of 1-D max pooling over (N, C, L) or (C, L); indices are
+    positions along L."""
+    op = "max_pool1d"
+    k = _single(kernel_size, "kernel_size", op)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
+        else _single(stride, "stride", op)
+    values, indices = max_pool2d_with_indices(
+        _as_image(input, op), (1, k), (1, s), (0, _single(padding, "padding", op)),
+        (1, _single(dilation, "dilation", op)), ceil_mode)
+    return values.squeeze(-2), indices.squeeze(-2)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling; with ``return_indices`` also the arg-max positions."""
+    values, indices = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation,
+                                              ceil_mode)
+    return (values, indices) if return_indices else values
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """1-D average pooling over (N, C, L) or (C, L)."""
+    op = "avg_pool1d"
+    k = _single(kernel_size, "kernel_size", op)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
+        else _single(stride, "stride", op)
+    out = avg_pool2d(_as_image(input, op), (1, k), (1, s), (0, _single(padding, "padding", op)),
+                     ceil_mode, count_include_pad)
+    return out.squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average over PyTorch's adaptive windows along L: cell a covers [⌊aL/OL⌋, ⌈(a+1)L/OL⌉)."""
+    op = "adaptive_avg_pool1d"
+    size = _single(output_size, "output_size", op)
+    return adaptive_avg_pool2d(_as_image(input, op), (1, size)).squeeze(-2)

@@ -1,5 +1,5 @@
-"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d`` and the max
-unpooling layers ``MaxUnpool2d``, ``MaxUnpool1d`` (no parameters).
+"""Pooling layers: ``MaxPool1d/2d``, ``AvgPool1d/2d``, ``AdaptiveAvgPool1d/2d`` and the
+max unpooling layers ``MaxUnpool1d/2d`` (no parameters).
 
 Each stores its constructor arguments as given (PyTorch prints them unnormalised) and
 calls the matching ``F.`` function; ``stride`` defaults to ``kernel_size``.  Max pooling
@@ -9,7 +9,8 @@ the window mean ``(1/n) Σ_{i ∈ window} x_i``.
 from .. import functional as F
 from ..module import Module
 
-__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "MaxUnpool2d", "MaxUnpool1d"]
+__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "MaxUnpool2d", "MaxUnpool1d",
+           "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d"]
 
 
 class MaxPool2d(Module):
@@ -102,3 +103,37 @@ class MaxUnpool1d(MaxUnpool2d):
     def forward(self, input, indices, output_size=None):
         return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)
+
+
+class MaxPool1d(MaxPool2d):
+    """Max over windows of ``kernel_size`` along L: (N, C, L) → (N, C, OL)."""
+
+    def forward(self, input):
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class AvgPool1d(Module):
+    """Mean over windows of ``kernel_size`` along L: (N, C, L) → (N, C, OL)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        self.kernel_size = _tuple(kernel_size, 1)
+        self.stride = _tuple(stride if stride is not None else kernel_size, 1)
+        self.padding = _tuple(padding, 1)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Mean over the windows that tile L into ``output_size`` cells."""
+
+    def forward(self, input):
+        return F.adaptive_avg_pool1d(input, self.output_size)
