@@ -13,14 +13,19 @@ the input or the left padding).  ``stride`` defaults to ``kernel_size``.  Paddin
 most half the kernel.  A CNN's shapes (26×26 → 2×2 max pool → 13×13, 11×11 → 5×5, floor
 mode) are tested in ``tests/nn/test_functional_conv.py``.
 """
+import numpy as np
+
 from ... import dtypes
 from ...ops.operands import check_tensor, int_pair
 from ...ops.pooling import (AvgPool2d, AvgPoolWindow, MaxPool2d, MaxPoolWindow, MaxUnpool2d,
-                            adaptive_average_pool2d)
+                            PlaneGather, adaptive_average_pool2d)
+from ...tensor import Tensor
 
 __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_pool2d",
            "max_unpool2d", "max_unpool1d", "max_pool1d", "max_pool1d_with_indices",
-           "avg_pool1d", "adaptive_avg_pool1d"]
+           "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool2d",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool1d",
+           "adaptive_max_pool1d_with_indices"]
 
 
 #: PyTorch's error for a kernel_size, stride, padding or dilation that is not an int or pair.
@@ -272,3 +277,77 @@ def adaptive_avg_pool1d(input, output_size):
     op = "adaptive_avg_pool1d"
     size = _single(output_size, "output_size", op)
     return adaptive_avg_pool2d(_as_image(input, op), (1, size)).squeeze(-2)
+
+
+# ------------------------------------------------------------------ adaptive max pooling
+def _adaptive_windows(xp, in_size, out_size):
+    """(index (out, K), valid (out, K)) of PyTorch's adaptive windows along one dim: cell a
+    covers [⌊a·in/out⌋, ⌈(a+1)·in/out⌉), K the longest window (shorter ones padded)."""
+    a = np.arange(out_size)
+    start = (a * in_size) // out_size
+    end = ((a + 1) * in_size + out_size - 1) // out_size
+    width = int((end - start).max()) if out_size else 0
+    index = start[:, None] + np.arange(width)[None, :]
+    valid = index < end[:, None]
+    return xp.asarray(np.minimum(index, in_size - 1)), xp.asarray(valid)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """``(values, indices)`` of adaptive max pooling: the max of each adaptive window (as
+    adaptive_avg_pool2d's) and its flat position in the (H·W) plane (the first maximum in
+    row-major order).  The values are a gather at those indices, so the gradient goes to
+    that one pixel, as in PyTorch."""
+    op = "adaptive_max_pool2d"
+    check_tensor(input, op)
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"{op}(): Expected 3D or 4D tensor, but got: {list(input.shape)}")
+    for d in range(1, input.ndim):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {d} being empty")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"\"{op}\" not implemented for '{input.dtype}'")
+    if isinstance(output_size, (tuple, list)):
+        sizes = tuple(input.shape[-2 + a] if o is None else int(o)
+                      for a, o in enumerate(output_size))
+    else:
+        sizes = (int(output_size), int(output_size))
+    batched = input if input.ndim == 4 else input.unsqueeze(0)
+    xp, (h, w) = batched.xp, batched.shape[2:]
+    rows, row_ok = _adaptive_windows(xp, h, sizes[0])
+    cols, col_ok = _adaptive_windows(xp, w, sizes[1])
+    # (N, C, OH, Kh, OW, Kw) windows, the padding of short windows at -inf
+    windows = batched.array[:, :, rows[:, :, None, None], cols[None, None, :, :]]
+    ok = row_ok[:, :, None, None] & col_ok[None, None, :, :]
+    windows = xp.where(ok, windows, -xp.inf).transpose(0, 1, 2, 4, 3, 5)
+    n, c, oh, ow, kh, kw = windows.shape
+    local = windows.reshape(n, c, oh, ow, kh * kw).argmax(-1)
+    flat = (rows[xp.arange(oh)[:, None], local // kw] * w
+            + cols[xp.arange(ow)[None, :], local % kw])
+    values = PlaneGather.apply(batched, Tensor._wrap(flat.astype(xp.int64)))
+    indices = Tensor._wrap(flat.astype(xp.int64))
+    if input.ndim == 3:
+        values, indices = values.squeeze(0), indices.squeeze(0)
+    return values, indices
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max over PyTorch's adaptive windows (see adaptive_avg_pool2d); with
+    ``return_indices`` also the arg-max positions."""
+    values, indices = adaptive_max_pool2d_with_indices(input, output_size)
+    return (values, indices) if return_indices else values
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """``(values, indices)`` of adaptive max pooling along L of (N, C, L) or (C, L)."""
+    size = _single(output_size, "output_size", "adaptive_max_pool1d")
+    values, indices = adaptive_max_pool2d_with_indices(
+        _as_image(input, "adaptive_max_pool1d"), (1, size))
+    return values.squeeze(-2), indices.squeeze(-2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max over PyTorch's adaptive windows along L."""
+    values, indices = adaptive_max_pool1d_with_indices(input, output_size)
+    return (values, indices) if return_indices else values

@@ -1,6 +1,6 @@
-"""1-D pooling (max_pool1d with indices, avg_pool1d, adaptive_avg_pool1d) and the layers
-MaxPool1d, AvgPool1d, AdaptiveAvgPool1d against PyTorch: values, indices and gradients in
-float64 over hypothesis-drawn geometry, unbatched input, errors."""
+"""1-D pooling (max_pool1d with indices, avg_pool1d, adaptive_avg_pool1d), adaptive max
+pooling (1-D and 2-D, with indices) and their layers against PyTorch: values, indices and
+gradients in float64 over hypothesis-drawn geometry, ties, unbatched input, errors."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -62,3 +62,47 @@ def test_layers_match_torch(name, args, device):
     assert repr(ours) == repr(theirs)
     x = leaf(np.random.default_rng(2).standard_normal((2, 3, 8)), device=device)
     run_both(torch, ours, theirs, [x])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 7), st.one_of(st.none(), st.integers(1, 8)),
+       st.integers(1, 8), st.booleans(), st.booleans(), st.integers(0, 2 ** 16))
+def test_adaptive_max_pool2d_matches_torch(device, h, w, oh, ow, unbatched, ties, seed):
+    torch = pytest.importorskip("torch")
+    shape = (3, h, w) if unbatched else (2, 3, h, w)
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 3, shape).astype(float) if ties else rng.standard_normal(shape)
+    x = leaf(values, device=device)
+    size = (oh, ow)
+    run_both(torch, lambda t: F.adaptive_max_pool2d(t, size),
+             lambda t: torch.nn.functional.adaptive_max_pool2d(t, size), [x], seed)
+    _, ours = F.adaptive_max_pool2d(x, size, return_indices=True)
+    _, theirs = torch.nn.functional.adaptive_max_pool2d(torch.from_numpy(values), size,
+                                                        return_indices=True)
+    np.testing.assert_array_equal(ours.cpu().numpy(), theirs.numpy())
+
+
+def test_adaptive_max_pool1d_and_layers(device):
+    torch = pytest.importorskip("torch")
+    x = leaf(np.random.default_rng(4).standard_normal((2, 3, 7)), device=device)
+    run_both(torch, lambda t: F.adaptive_max_pool1d(t, 3),
+             lambda t: torch.nn.functional.adaptive_max_pool1d(t, 3), [x])
+    for name, args, shape in [("AdaptiveMaxPool1d", (4,), (2, 3, 9)),
+                              ("AdaptiveMaxPool2d", ((2, 3),), (2, 3, 5, 7)),
+                              ("AdaptiveMaxPool2d", (3, True), (3, 5, 7))]:
+        ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+        assert repr(ours) == repr(theirs)
+        y = leaf(np.random.default_rng(5).standard_normal(shape), device=device)
+        if len(args) == 2:
+            v, i = ours(y)
+            tv, ti = theirs(torch.from_numpy(y.detach().cpu().numpy()))
+            np.testing.assert_array_equal(i.cpu().numpy(), ti.numpy())
+            np.testing.assert_array_equal(v.detach().cpu().numpy(), tv.numpy())
+        else:
+            run_both(torch, ours, theirs, [y])
+    assert gradcheck(lambda t: F.adaptive_max_pool2d(t, (2, 3)), (leaf(np.random.default_rng(6)
+                     .standard_normal((1, 2, 5, 4)), device=device),))
+    with pytest.raises(RuntimeError, match="Expected 3D or 4D tensor, but got: \\[3, 4\\]"):
+        F.adaptive_max_pool2d(mg.randn(3, 4), 2)
+    with pytest.raises(RuntimeError, match="dimension 2 being empty"):
+        F.adaptive_max_pool2d(mg.randn(1, 3, 0, 4), 2)
