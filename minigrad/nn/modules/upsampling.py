@@ -1,11 +1,12 @@
 """Resampling layers: ``Upsample`` (``F.interpolate``), ``UpsamplingNearest2d``,
-``UpsamplingBilinear2d`` (align_corners=True), ``PixelShuffle`` and ``PixelUnshuffle``
-(no parameters; the formulas are in ``nn/functional/upsampling.py``)."""
+``UpsamplingBilinear2d`` (align_corners=True), ``PixelShuffle`` and ``PixelUnshuffle``, and
+the block rearrangements ``Unfold``/``Fold`` (no parameters; the formulas are in
+``nn/functional/upsampling.py`` and ``fold.py``)."""
 from .. import functional as F
 from ..module import Module
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
-           "PixelUnshuffle"]
+           "PixelUnshuffle", "Unfold", "Fold"]
 
 
 class Upsample(Module):
@@ -75,3 +76,36 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+class Unfold(Module):
+    """Sliding blocks as columns (im2col): (N, C, H, W) → (N, C·kh·kw, L)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def forward(self, input):
+        return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+class Fold(Module):
+    """Columns summed back into an image (col2im): (N, C·kh·kw, L) → (N, C, H, W)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, input):
+        return F.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
+                      self.stride)
+
+    def extra_repr(self):
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
+                f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")
