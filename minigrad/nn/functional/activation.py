@@ -25,6 +25,8 @@ this module gives them the ``nn.functional`` names, argument lists and ``inplace
     soft/hardshrink, threshold: piecewise linear (``ops/activation_hard.py``)
     prelu(x, w)    = x if x > 0 else w_c x  (per channel)   dx = 1 or w_c; dw_c = Σ x [x ≤ 0]
     glu(x)         = a σ(b), (a, b) the halves of x along ``dim``
+    rrelu(x)       = x if x > 0 else r x, r ~ U(lower, upper) per element in training,
+                     r = (lower + upper)/2 in evaluation          dx = 1 or r
     softmax(x)     = eˣ/Σ eˣ (max-shifted)              VJP y ⊙ (dy − Σ dy ⊙ y)
     log_softmax(x) = x − logsumexp(x)                   VJP dy − softmax(x) Σ dy
 
@@ -32,7 +34,9 @@ this module gives them the ``nn.functional`` names, argument lists and ``inplace
 """
 from ...ops import activation as smooth, activation_hard as hard, pointwise
 from ...ops import pointwise_piecewise
+from ... import creation
 from ...ops.joining import chunk
+from ...tensor import Tensor
 from ...ops.operands import check_tensor
 from ...ops.softmax import softmax as _softmax, log_softmax as _log_softmax
 
@@ -40,7 +44,7 @@ __all__ = ["relu", "relu_", "relu6", "hardtanh", "leaky_relu", "elu", "sigmoid",
            "gelu", "softplus", "logsigmoid", "softmax", "log_softmax", "softmin", "selu", "celu",
            "mish", "hardswish", "hardsigmoid", "softsign", "tanhshrink", "softshrink",
            "hardshrink", "threshold", "threshold_", "prelu", "glu", "hardtanh_", "elu_",
-           "leaky_relu_", "selu_", "celu_"]
+           "leaky_relu_", "selu_", "celu_", "rrelu", "rrelu_"]
 
 
 def relu(input, inplace=False):
@@ -244,3 +248,23 @@ def glu(input, dim=-1):
                            f"is size {input.shape[dim]}")
     a, b = chunk(input, 2, dim)
     return a * pointwise.sigmoid(b)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: in training each x ≤ 0 is scaled by its own r ~ U(lower,
+    upper) (a constant to autograd, so dx = r dy there); in evaluation leaky_relu with
+    slope (lower + upper)/2."""
+    check_tensor(input, "rrelu")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"rrelu is not implemented for dtype {input.dtype}")
+    uniform = creation.rand(tuple(input.shape), dtype=input.dtype, device=input.device)
+    slope = uniform.array * (upper - lower) + lower
+    noise = Tensor._wrap(input.xp.where(input.array <= 0, slope, 1).astype(input.dtype))
+    return input.mul_(noise) if inplace else input * noise
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """In-place rrelu."""
+    return rrelu(input, lower, upper, training, inplace=True)

@@ -5,7 +5,13 @@ scaled by 1/(1 − p), so the expectation is unchanged and evaluation needs no r
 
     y = x ⊙ m / (1 − p),   m ~ Bernoulli(1 − p) elementwise;   dx = dy ⊙ m / (1 − p).
 
-p = 1 drops everything (y = 0, no division by zero).  The mask is drawn from minigrad's
+p = 1 drops everything (y = 0, no division by zero).
+
+Alpha dropout (for SELU networks) sets dropped units to SELU's negative saturation −α′ and
+rescales so that zero mean and unit variance are kept (PyTorch's constants):
+
+    y = a (x m + α′(m − 1) + α′ p),   α′ = 1.7580993408473766,
+    a = 1/√((α′² p + 1)(1 − p));      dx = a m dy.  The mask is drawn from minigrad's
 global generator (``minigrad.manual_seed`` makes runs reproducible) on the host, then moved
 to the input's device, so CPU and GPU runs agree.  Outside training, or with p = 0, the
 input is returned unchanged.
@@ -16,7 +22,8 @@ from ...tensor import Tensor
 from ... import creation
 from ...ops.operands import check_tensor
 
-__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
+           "feature_alpha_dropout"]
 
 
 def _check(input, p, op):
@@ -120,3 +127,40 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     if input.ndim != 5:
         return _unbatched_feature_dropout(input, p, training, inplace)
     return _feature_dropout(input, p, training, inplace)
+
+
+#: SELU's negative saturation value −α·scale, as ATen spells it.
+ALPHA_DROPOUT_ALPHA = 1.7580993408473766
+
+
+def _alpha_dropout(input, p, training, inplace, feature, op):
+    _check(input, p, op)
+    if p == 0.0 or not training or input.numel() == 0:
+        return input
+    if p == 1.0:
+        return input.mul_(0.0) if inplace else input * 0.0
+    if feature:
+        if input.ndim < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    else:
+        shape = tuple(input.shape)
+    uniform = creation.rand(shape, dtype=input.dtype, device=input.device)
+    keep = (uniform.array >= p).astype(input.dtype)
+    a = 1.0 / ((ALPHA_DROPOUT_ALPHA ** 2 * p + 1) * (1 - p)) ** 0.5
+    shift = Tensor._wrap((keep - 1) * (ALPHA_DROPOUT_ALPHA * a) + ALPHA_DROPOUT_ALPHA * a * p)
+    scale = Tensor._wrap(keep * a)
+    if inplace:
+        return input.mul_(scale).add_(shift)
+    return input * scale + shift
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout that keeps SELU's self-normalisation (dropped units go to −α′; see the
+    module docstring).  Note PyTorch's default ``training=False``."""
+    return _alpha_dropout(input, p, training, inplace, False, "alpha_dropout")
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Alpha dropout of whole channels (one draw per (N, C))."""
+    return _alpha_dropout(input, p, training, inplace, True, "feature_alpha_dropout")

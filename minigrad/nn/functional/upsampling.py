@@ -18,7 +18,8 @@ so each dim is one gather (``Index``) and, for linear, one blend; the gradient i
 gathers' scatter-add (PyTorch's upsample backward), exact and differentiable again.
 'area' is adaptive average pooling.  Sizes: out = size, or ⌊in · scale_factor⌋.
 
-``pixel_shuffle(x, r)``: (*, C·r², H, W) → (*, C, H·r, W·r), a reshape and a permute.
+``pixel_shuffle(x, r)``: (*, C·r², H, W) → (*, C, H·r, W·r), a reshape and a permute;
+``channel_shuffle(x, g)``: channel c·(C/g) + j moves to j·g + c (ShuffleNet), likewise.
 """
 import math
 import numbers
@@ -31,7 +32,7 @@ from ...ops.operands import check_tensor
 from .pooling import adaptive_avg_pool2d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
-           "pixel_unshuffle"]
+           "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"]
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area", "bicubic")
@@ -254,3 +255,24 @@ def pixel_unshuffle(input, downscale_factor):
     x = input.reshape(lead + (c, h // r, r, w // r, r))
     x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
     return x.reshape(lead + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) with the channels regrouped: view C as (g, C/g), transpose, flatten."""
+    check_tensor(input, "channel_shuffle")
+    if input.ndim < 3:
+        raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but "
+                           f"got input with sizes {list(input.shape)}")
+    g = int(groups)
+    if g <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{g}")
+    c = input.shape[1]
+    if c % g:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {g} groups.")
+    n, rest = input.shape[0], tuple(input.shape[2:])
+    return input.reshape((n, g, c // g) + rest).transpose(1, 2).reshape((n, c) + rest)
+
+
+native_channel_shuffle = channel_shuffle

@@ -1,6 +1,6 @@
 """Activation layers: ``ReLU GELU Sigmoid Tanh Softmax LogSoftmax SiLU LeakyReLU ELU
 Softplus Hardtanh ReLU6 LogSigmoid Softmin CELU SELU Mish Hardswish Hardsigmoid Softsign
-Tanhshrink Softshrink Hardshrink Threshold PReLU GLU``, each a parameter-free Module around the ``F.`` function of the same name (the
+Tanhshrink Softshrink Hardshrink Threshold PReLU GLU RReLU Softmax2d``, each a parameter-free Module around the ``F.`` function of the same name (the
 formulas and derivatives are listed in ``nn/functional/activation.py``)."""
 import warnings
 
@@ -12,7 +12,7 @@ from ..parameter import Parameter
 __all__ = ["ReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "SiLU", "LeakyReLU",
            "ELU", "Softplus", "Hardtanh", "ReLU6", "LogSigmoid", "Softmin", "CELU", "SELU", "Mish",
            "Hardswish", "Hardsigmoid", "Softsign", "Tanhshrink", "Softshrink", "Hardshrink",
-           "Threshold", "PReLU", "GLU"]
+           "Threshold", "PReLU", "GLU", "RReLU", "Softmax2d"]
 
 
 class ReLU(Module):
@@ -358,3 +358,28 @@ class GLU(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: random slopes in U(lower, upper) in training, their mean in
+    evaluation."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + _inplace_suffix(self.inplace)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at every pixel: dim −3 of (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, input):
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D "
+                             f"instead")
+        return F.softmax(input, -3, _stacklevel=5)
