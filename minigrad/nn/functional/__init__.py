@@ -8,6 +8,7 @@ layer functions, one family per module.
 ``pooling``        max_pool2d avg_pool2d adaptive_avg_pool2d max_unpool2d/1d
 ``upsampling``     interpolate pixel_shuffle pixel_unshuffle
 ``fold``           unfold (im2col) fold (col2im)
+``grid_sampling``  affine_grid grid_sample
 ``normalization``  batch_norm layer_norm group_norm
 ``dropout``        dropout dropout1d/2d/3d
 ``sparse``         embedding one_hot
@@ -24,14 +25,15 @@ the pointwise activations and hardtanh, softmax, constant padding, cross-entropy
 cross-entropy, layer norm, the embedding lookup); a test keeps every Function there. This package checks arguments the way PyTorch does and composes those ops.
 """
 from . import (activation, attention, conv, distance, dropout as _dropout_module,
-               fold as _fold_module, linear as _linear_module, loss, loss_margin,
-               loss_regression, normalization, padding, pooling, sparse, upsampling)
+               fold as _fold_module, grid_sampling, linear as _linear_module, loss,
+               loss_margin, loss_regression, normalization, padding, pooling, sparse, upsampling)
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403
+from .grid_sampling import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .loss_margin import *  # noqa: F401,F403
@@ -43,8 +45,8 @@ from .sparse import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 
 __all__ = [name for module in (activation, attention, conv, distance, _dropout_module,
-                               _fold_module, _linear_module, loss, loss_margin, loss_regression,
-                               normalization, padding, pooling, sparse, upsampling)
+                               _fold_module, grid_sampling, _linear_module, loss, loss_margin,
+                               loss_regression, normalization, padding, pooling, sparse, upsampling)
            for name in module.__all__]
 
 from . import multi_head_attention  # noqa: E402
