@@ -58,6 +58,7 @@ def test_conv_transpose_matches_torch(device, spatial_geometry, seed):
              lambda *t: getattr(torch.nn.functional, name)(*t, **kwargs), inputs, seed)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 2), st.integers(1, 2), st.integers(1, 3), st.integers(1, 3),
        st.integers(1, 2), st.sampled_from([0, 1, 2, "same", "valid"]), st.integers(1, 7),

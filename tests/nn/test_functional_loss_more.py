@@ -253,3 +253,61 @@ def test_layers_match_torch(name, kwargs, arity, device):
     else:
         rest = [leaf(rng.uniform(-1, 1, (4, 5)), device=device) for _ in range(arity - 1)]
     run_both(torch, ours, theirs, [first] + rest)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 4), st.integers(2, 5), st.sampled_from([1, 2]), st.booleans(),
+       st.sampled_from(REDUCTIONS), st.booleans(), st.integers(0, 2 ** 16))
+def test_multi_class_margin_losses_match_torch(device, n, c, p, weighted, reduction, vector,
+                                               seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    shape = (c,) if vector else (n, c)
+    x = leaf(rng.standard_normal(shape), device=device)
+    y = rng.integers(0, c, () if vector else (n,))
+    weight = rng.uniform(0.5, 2, c) if weighted else None
+    kw = dict(p=p, margin=0.8, reduction=reduction)
+    run_both(torch, lambda t: F.multi_margin_loss(
+                 t, mg.tensor(y, device=device), weight=None if weight is None else
+                 mg.tensor(weight, device=device), **kw),
+             lambda t: torch.nn.functional.multi_margin_loss(
+                 t, torch.tensor(y), weight=None if weight is None else torch.tensor(weight),
+                 **kw), [x], seed)
+    x.grad = None
+    labels = rng.integers(-1, c, shape)
+    run_both(torch, lambda t: F.multilabel_margin_loss(t, mg.tensor(labels, device=device),
+                                                       reduction=reduction),
+             lambda t: torch.nn.functional.multilabel_margin_loss(t, torch.tensor(labels),
+                                                                  reduction=reduction), [x], seed)
+
+
+def test_multi_margin_gradient_at_the_hinge_matches_torch(device):
+    """At margin − x_y + x_i = 0 exactly the hinge passes no gradient (PyTorch's z > 0)."""
+    torch = pytest.importorskip("torch")
+    x = leaf([[1.0, 0.0, 2.0], [0.5, 0.5, -0.5]], device=device)
+    run_both(torch, lambda t: F.multi_margin_loss(t, mg.tensor([0, 1], device=device)),
+             lambda t: torch.nn.functional.multi_margin_loss(t, torch.tensor([0, 1])), [x])
+    x.grad = None
+    run_both(torch, lambda t: F.multilabel_margin_loss(t, mg.tensor([[0, -1, 1], [2, 1, -1]],
+                                                                    device=device)),
+             lambda t: torch.nn.functional.multilabel_margin_loss(
+                 t, torch.tensor([[0, -1, 1], [2, 1, -1]])), [x])
+    with pytest.raises(ValueError, match="only p == 1 and p == 2 supported"):
+        F.multi_margin_loss(x, mg.tensor([0, 1]), p=3)
+    with pytest.raises(RuntimeError, match="target out of range"):
+        F.multi_margin_loss(x, mg.tensor([0, 5]))
+    with pytest.raises(RuntimeError, match="inconsistent target size"):
+        F.multilabel_margin_loss(x, mg.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("name,kwargs", [("MultiMarginLoss", {"p": 2, "margin": 0.5}),
+                                         ("MultiLabelMarginLoss", {})])
+def test_multi_class_margin_layers(name, kwargs, device):
+    torch = pytest.importorskip("torch")
+    ours, theirs = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    assert repr(ours) == repr(theirs)
+    x = leaf(np.random.default_rng(9).standard_normal((3, 4)), device=device)
+    target = [0, 3, 1] if name == "MultiMarginLoss" else [[0, 1, -1, 2], [3, -1, 0, 0],
+                                                          [1, 2, 3, 0]]
+    run_both(torch, lambda t: ours(t, mg.tensor(target, device=device)),
+             lambda t: theirs(t, torch.tensor(target)), [x])

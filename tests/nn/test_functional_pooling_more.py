@@ -106,3 +106,21 @@ def test_adaptive_max_pool1d_and_layers(device):
         F.adaptive_max_pool2d(mg.randn(3, 4), 2)
     with pytest.raises(RuntimeError, match="dimension 2 being empty"):
         F.adaptive_max_pool2d(mg.randn(1, 3, 0, 4), 2)
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.5, float("inf")])
+@pytest.mark.parametrize("spatial", [1, 2])
+def test_lp_pool_matches_torch(norm_type, spatial, device):
+    torch = pytest.importorskip("torch")
+    shape = (2, 3, 7) if spatial == 1 else (2, 3, 6, 5)
+    x = leaf(np.random.default_rng(7).uniform(0.1, 2, shape), device=device)
+    kernel, stride = (3, 2) if spatial == 1 else ((2, 3), 1)
+    name = f"lp_pool{spatial}d"
+    run_both(torch, lambda t: getattr(F, name)(t, norm_type, kernel, stride),
+             lambda t: getattr(torch.nn.functional, name)(t, norm_type, kernel, stride), [x])
+    layer = f"LPPool{spatial}d"
+    ours, theirs = getattr(nn, layer)(norm_type, kernel), getattr(torch.nn, layer)(norm_type,
+                                                                                  kernel)
+    assert repr(ours) == repr(theirs)
+    x.grad = None
+    run_both(torch, ours, theirs, [x])

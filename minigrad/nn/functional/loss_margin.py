@@ -9,11 +9,22 @@
                                      y = −1; cos = a·b / √((‖a‖² + 1e−12)(‖b‖² + 1e−12))
     triplet_margin_loss(a, p, n)     max(0, margin + d(a, p) − d(a, n)), d = pairwise_distance
                                      (with ``swap``: d(a, n) ← min(d(a, n), d(p, n)))
+    multi_margin_loss(x, y)          Σ_{i ≠ y} w_y max(0, margin − x_y + x_i)^p / C  (p ∈ {1, 2})
+    multilabel_margin_loss(x, y)     Σ_{j ∈ Y} Σ_{i ∉ Y} max(0, 1 − (x_j − x_i)) / C, Y the
+                                     target classes listed before the first −1 (a class
+                                     listed twice counts twice, as in PyTorch's loop)
 
-Every ``max(0, ·)`` is ``clamp_min``: gradient passed where the argument is ≥ 0, as
-PyTorch's ``clamp_min_`` does.
+The ``max(0, ·)`` of the first group is ``clamp_min`` (gradient passed where the argument
+is ≥ 0, as PyTorch's ``clamp_min_``); the multi-class margins use relu (gradient only where
+the margin is violated, z > 0, as PyTorch's kernels).
 """
+import numpy as np
+
+from ... import dtypes
+from ...device import to_host
 from ...ops import pointwise
+from ...ops.indexing import gather
+from ...tensor import Tensor
 from ...ops.operands import check_tensor
 from .activation import logsigmoid
 from .distance import pairwise_distance
@@ -21,7 +32,7 @@ from .loss import _reduce, _reduction
 
 __all__ = ["margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
            "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
-           "triplet_margin_with_distance_loss"]
+           "triplet_margin_with_distance_loss", "multi_margin_loss", "multilabel_margin_loss"]
 
 
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
@@ -136,3 +147,69 @@ def _triplet(anchor, positive, negative, distance, margin, swap, reduction):
     if swap:
         dist_neg = pointwise.minimum(dist_neg, distance(positive, negative))
     return _reduce(pointwise.clamp_min(margin + dist_pos - dist_neg, 0), reduction)
+
+
+def _class_rows(input, target, op):
+    """(input as (N, C), target as (N, ...), whether input was 1-D)."""
+    check_tensor(input, op)
+    check_tensor(target, op, "target")
+    if input.ndim not in (1, 2) or (input.ndim == 2 and 0 in input.shape[1:]):
+        raise RuntimeError(f"{op}: Expected non-empty vector or matrix with optional 0-dim batch "
+                           f"size, but got: {list(input.shape)}")
+    if target.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(f"{op}: expected target of dtype int64, got {target.dtype}")
+    return input.ndim == 1
+
+
+def multi_margin_loss(input, target, p=1, margin=1, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """Multi-class hinge loss: Σ_{i ≠ y} w_y max(0, margin − x_y + x_i)^p / C per sample."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    vector = _class_rows(input, target, "multi_margin_loss")
+    x = input.unsqueeze(0) if vector else input
+    y = target.reshape(-1)
+    if y.shape[0] != x.shape[0]:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to "
+                           f"the number of input samples (batch size). Expected target size "
+                           f"[{x.shape[0]}], but got {list(target.shape)}. Input has shape "
+                           f"{list(input.shape)}.")
+    classes = x.shape[1]
+    ids = np.asarray(to_host(y.array), dtype=np.int64)
+    if ids.size and (ids.min() < 0 or ids.max() >= classes):
+        raise RuntimeError("target out of range")
+    picked = gather(x, 1, y.unsqueeze(1))                         # x_y, (N, 1)
+    z = pointwise.relu(margin - picked + x)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * gather(weight, 0, y).unsqueeze(1)
+    others = Tensor._wrap(x.xp.asarray(np.arange(classes)[None, :] != ids[:, None]))
+    loss = pointwise.where(others, z, 0.0).sum(1) / classes
+    return _reduce(loss.squeeze(0) if vector else loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: each target class j (listed in ``target`` before the first
+    −1) should beat each non-target class i by 1: Σ_{j, i} max(0, 1 − x_j + x_i) / C."""
+    reduction = _reduction(size_average, reduce, reduction)
+    vector = _class_rows(input, target, "multilabel_margin_loss")
+    if tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
+                           f"{list(input.shape)}")
+    x = input.unsqueeze(0) if vector else input
+    ids = np.asarray(to_host(target.array), dtype=np.int64).reshape(x.shape)
+    n, classes = x.shape
+    if ids.size and (ids.min() < -1 or ids.max() >= classes):
+        raise RuntimeError("target out of range")
+    listed = np.cumprod(ids != -1, axis=1).astype(bool)          # entries before the first −1
+    times = np.zeros((n, classes))                                # a class listed twice counts twice
+    np.add.at(times, (np.repeat(np.arange(n)[:, None], classes, axis=1)[listed], ids[listed]), 1)
+    # pairs (j target, i non-target): margins 1 − x_j + x_i, (N, C_j, C_i)
+    pairs = times[:, :, None] * (times == 0)[:, None, :]
+    z = pointwise.relu(1 - x.unsqueeze(2) + x.unsqueeze(1))
+    loss = (z * Tensor._wrap(x.xp.asarray(pairs, dtype=x.dtype))).sum((1, 2)) / classes
+    return _reduce(loss.squeeze(0) if vector else loss, reduction)

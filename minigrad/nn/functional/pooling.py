@@ -16,7 +16,9 @@ mode) are tested in ``tests/nn/test_functional_conv.py``.
 import numpy as np
 
 from ... import dtypes
+from ...ops import pointwise
 from ...ops.operands import check_tensor, int_pair
+from ...ops.rounding import sign
 from ...ops.pooling import (AvgPool2d, AvgPoolWindow, MaxPool2d, MaxPoolWindow, MaxUnpool2d,
                             PlaneGather, adaptive_average_pool2d)
 from ...tensor import Tensor
@@ -25,7 +27,7 @@ __all__ = ["max_pool2d", "max_pool2d_with_indices", "avg_pool2d", "adaptive_avg_
            "max_unpool2d", "max_unpool1d", "max_pool1d", "max_pool1d_with_indices",
            "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool2d",
            "adaptive_max_pool2d_with_indices", "adaptive_max_pool1d",
-           "adaptive_max_pool1d_with_indices"]
+           "adaptive_max_pool1d_with_indices", "lp_pool1d", "lp_pool2d"]
 
 
 #: PyTorch's error for a kernel_size, stride, padding or dilation that is not an int or pair.
@@ -351,3 +353,30 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max over PyTorch's adaptive windows along L."""
     values, indices = adaptive_max_pool1d_with_indices(input, output_size)
     return (values, indices) if return_indices else values
+
+
+# ------------------------------------------------------------------------- power pooling
+def _lp_finish(out, norm_type, area):
+    """(sign(s)·relu(|s|) · area)^(1/p) of the window means s of x^p (PyTorch's formula)."""
+    return (sign(out) * pointwise.relu(pointwise.abs(out)) * area) ** (1.0 / norm_type)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling (Σ_window x^p)^(1/p); p = ±inf is max pooling of ±|x|."""
+    kh, kw = int_pair(kernel_size, "kernel_size", "lp_pool2d", _INVALID_PAIR)
+    if norm_type == float("inf"):
+        return max_pool2d(pointwise.abs(input), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool2d(-pointwise.abs(input), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool2d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return _lp_finish(out, norm_type, kw * kh)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling along L."""
+    if norm_type == float("inf"):
+        return max_pool1d(pointwise.abs(input), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool1d(-pointwise.abs(input), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool1d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return _lp_finish(out, norm_type, _single(kernel_size, "kernel_size", "lp_pool1d"))
