@@ -168,8 +168,11 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if not isinstance(padding, str):
         padding = (0, int_single(padding, "padding"))
     batched = input if input.ndim == 3 else input.unsqueeze(0)
-    if weight.shape[1] * groups != batched.shape[1] and isinstance(groups, numbers.Integral) \
-            and groups > 0 and weight.shape[0] % groups == 0:
+    # the channel check in conv2d would print the height-1 shapes; the other checks of
+    # groups (type, sign, divisibility of the weight) are left to it
+    valid_groups = isinstance(groups, numbers.Integral) and groups > 0 \
+        and weight.shape[0] % groups == 0
+    if valid_groups and weight.shape[1] * groups != batched.shape[1]:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
                            f"input{list(batched.shape)} to have {weight.shape[1] * groups} "
                            f"channels, but got {batched.shape[1]} channels instead")
