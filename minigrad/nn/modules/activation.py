@@ -1,13 +1,14 @@
 """Activation layers: ``ReLU GELU Sigmoid Tanh Softmax LogSoftmax SiLU LeakyReLU ELU
 Softplus Hardtanh ReLU6 LogSigmoid Softmin CELU SELU Mish Hardswish Hardsigmoid Softsign
-Tanhshrink Softshrink Hardshrink Threshold PReLU GLU RReLU Softmax2d``, each a parameter-free Module around the ``F.`` function of the same name (the
-formulas and derivatives are listed in ``nn/functional/activation.py``)."""
+Tanhshrink Softshrink Hardshrink Threshold PReLU GLU RReLU Softmax2d``, each a parameter-free
+Module around the ``F.`` function of the same name (the formulas and derivatives are listed
+in ``nn/functional/activation.py``; PReLU holds its learned slopes)."""
 import warnings
 
 from ... import creation
+from ..parameter import Parameter
 from .. import functional as F
 from ..module import Module
-from ..parameter import Parameter
 
 __all__ = ["ReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "SiLU", "LeakyReLU",
            "ELU", "Softplus", "Hardtanh", "ReLU6", "LogSigmoid", "Softmin", "CELU", "SELU", "Mish",
