@@ -299,9 +299,14 @@ class _Unpickler(pickle.Unpickler):
         self.loaded = {}
 
     def persistent_load(self, pid):
-        serial, node = json.loads(pid)
-        if serial not in self.loaded:     # a tensor met twice (tied weights) loads once
-            self.loaded[serial] = self.decoder.decode(node)
+        try:
+            serial, node = json.loads(pid)
+            if serial not in self.loaded:     # a tensor met twice (tied weights) loads once
+                self.loaded[serial] = self.decoder.decode(node)
+        except pickle.UnpicklingError:
+            raise
+        except Exception as e:      # the archive's fault, not the unpickled code's
+            raise _FromArchive(e) from e
         return self.loaded[serial]
 
     def find_class(self, module, name):
@@ -329,6 +334,10 @@ class _Unpickler(pickle.Unpickler):
 
 
 _Corrupt = CorruptCheckpoint     # raised inside load for a malformed file; RuntimeError
+
+
+class _FromArchive(Exception):
+    """Carries an error of the archive (a corrupt member) out through the unpickler."""
 
 
 class _FromPickle(Exception):
@@ -394,6 +403,8 @@ class _Decoder:
             self.pickled = None
             try:
                 return unpickler.load()
+            except _FromArchive as e:
+                raise e.args[0] from None
             except Exception as e:      # the unpickled code's own error, not corruption
                 raise _FromPickle(e) from e
         if tag in ("list", "tuple", "size"):

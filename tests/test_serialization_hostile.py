@@ -328,3 +328,17 @@ def test_dev_zero_is_refused_not_read_forever():
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith(f"OSError {errno.ESPIPE}"), result.stdout
     assert "character device" in result.stdout
+
+
+def test_a_corrupt_array_under_a_pickle_is_a_runtime_error(tmp_path):
+    """Arrays of a whole-object checkpoint are read while unpickling; a corrupt one is the
+    file's fault (RuntimeError naming the member), not an error of the unpickled code."""
+    path = tmp_path / "model.pt"
+    mg.save(mg.nn.Linear(3, 2), path)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("a0.npy")
+    data[info.header_offset + 30 + len("a0.npy") + info.file_size - 1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(RuntimeError, match=r"Bad CRC-32 for file 'a0\.npy'"):
+        mg.load(path, weights_only=False)
