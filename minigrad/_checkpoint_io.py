@@ -33,6 +33,7 @@ file and the member).
 """
 import contextlib
 import errno
+import io
 import math
 import os
 import pickle
@@ -111,8 +112,8 @@ def _resolve(path):
     return resolved
 
 
-def atomic_write(path, data):
-    """Write the bytes ``data`` to ``path`` as described in the module docstring."""
+def atomic_write(path, write):
+    """Call ``write(file)`` to fill ``path``, as described in the module docstring."""
     target = _resolve(os.fspath(path))
     try:
         existing = os.stat(target)
@@ -121,8 +122,10 @@ def atomic_write(path, data):
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
     if existing is not None and not stat.S_ISREG(existing.st_mode):
+        buffer = io.BytesIO()     # whole first: a failure sends nothing down a pipe
+        write(buffer)
         with open(target, "wb") as handle:      # /dev/null, a FIFO: torch.save writes it
-            handle.write(data)
+            handle.write(buffer.getbuffer())
         return
     if existing is not None and not os.access(target, os.W_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
@@ -136,7 +139,7 @@ def atomic_write(path, data):
                  0o600 if existing is not None else 0o666)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             if existing is not None:
                 if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):

@@ -195,12 +195,12 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL,
         arrays = encoder.arrays
     except (TypeError, ValueError):
         arrays, manifest = _pickled_manifest(obj, pickle_protocol)
-    buffer = io.BytesIO()   # build it whole first, so a failure writes nothing
-    _write_archive(buffer, arrays, manifest)
     if hasattr(f, "write"):
+        buffer = io.BytesIO()   # build it whole first, so a failure writes nothing to f
+        _write_archive(buffer, arrays, manifest)
         f.write(buffer.getvalue())
     else:
-        atomic_write(f, buffer.getvalue())
+        atomic_write(f, lambda handle: _write_archive(handle, arrays, manifest))
 
 
 # ---------------------------------------------------------------------- safe globals
