@@ -43,6 +43,7 @@ import io
 import json
 import os
 import pickle
+import pickletools
 import zipfile
 from collections import Counter, OrderedDict
 
@@ -344,6 +345,22 @@ class _FromPickle(Exception):
     """Carries an error raised while unpickling out of load's corruption handler."""
 
 
+def _check_weights_only_pickle(data):
+    """Read a pickle's opcodes before the C unpickler runs them: it must be whole, and
+    its memo indices ones it could fill (``LONG_BINPUT 2**31`` alone makes the C
+    unpickler allocate and zero a 32 GB memo)."""
+    try:
+        for opcode, arg, position in pickletools.genops(data):
+            if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and not 0 <= arg <= len(data):
+                raise pickle.UnpicklingError(
+                    f"Weights only load failed: the pickle ({len(data)} bytes) stores memo "
+                    f"entry {arg} at byte {position}; no pickle of that size needs more "
+                    f"than {len(data)} entries")
+    except ValueError as e:         # truncated, or an unknown opcode
+        raise pickle.UnpicklingError(f"Weights only load failed: the pickle is corrupt: "
+                                     f"{e}") from None
+
+
 class _Decoder:
     def __init__(self, archive, map_location, weights_only):
         self.archive, self.map_location = archive, map_location
@@ -399,6 +416,8 @@ class _Decoder:
             data = self.array(node["a"])
             if self.pickled is None or data.dtype != np.uint8 or data.ndim != 1:
                 raise _Corrupt("corrupt manifest: a pickle node inside a pickle")
+            if self.pickled:        # weights_only
+                _check_weights_only_pickle(data.tobytes())
             unpickler = _Unpickler(io.BytesIO(data.tobytes()), self, self.pickled)
             self.pickled = None
             try:

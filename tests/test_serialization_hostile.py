@@ -342,3 +342,28 @@ def test_a_corrupt_array_under_a_pickle_is_a_runtime_error(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(RuntimeError, match=r"Bad CRC-32 for file 'a0\.npy'"):
         mg.load(path, weights_only=False)
+
+
+@pytest.mark.parametrize("opcode", [b"r" + (1 << 26).to_bytes(4, "little"), b"p67108864\n"])
+def test_a_huge_pickle_memo_index_is_refused_before_unpickling(opcode, tmp_path):
+    """LONG_BINPUT/PUT 2**26: 8 bytes make the C unpickler allocate and zero a 1 GB memo
+    (2**31: 32 GB); a weights_only load reads the opcodes first."""
+    pickled = b"\x80\x02N" + opcode + b"."
+    entries = [{"name": "a0.npy", "data": npy(np.frombuffer(pickled, dtype=np.uint8))},
+               {"name": "__manifest__.npy", "data": manifest({"t": "pickle", "a": 0})}]
+    path = tmp_path / "memo.pt"
+    path.write_bytes(build_zip(entries))
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(pickle.UnpicklingError, match="memo entry 67108864"):
+            mg.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - start < 1.0 and peak < 8 * MB
+    short = b"\x80\x02X\xff\x00\x00\x00abc."             # BINUNICODE of 255 bytes, cut short
+    entries[0]["data"] = npy(np.frombuffer(short, dtype=np.uint8))
+    path.write_bytes(build_zip(entries))
+    with pytest.raises(pickle.UnpicklingError, match="corrupt"):
+        mg.load(path)
