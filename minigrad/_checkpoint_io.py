@@ -114,7 +114,7 @@ def _resolve(path):
 
 def atomic_write(path, write):
     """Call ``write(file)`` to fill ``path``, as described in the module docstring."""
-    target = _resolve(os.fspath(path))
+    target = _resolve(os.fsdecode(os.fspath(path)))
     try:
         existing = os.stat(target)
     except FileNotFoundError:
@@ -141,7 +141,7 @@ def atomic_write(path, write):
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
-            if existing is not None:
+            if existing is not None and hasattr(os, "fchmod"):       # POSIX
                 if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
                     with contextlib.suppress(OSError):
                         os.fchown(handle.fileno(), existing.st_uid, existing.st_gid)

@@ -190,3 +190,10 @@ def test_temporary_names_stay_within_name_max(tmp_path):
     mg.save({"w": mg.ones(1)}, path)
     mg.save({"w": mg.zeros(1)}, path)
     assert os.listdir(tmp_path) == [path.name] and mg.load(path)["w"].tolist() == [0]
+
+
+def test_a_bytes_path_is_a_path(tmp_path):
+    path = os.fsencode(tmp_path / "b.pt")
+    mg.save({"w": mg.ones(1)}, path)
+    mg.save({"w": mg.zeros(1)}, path)
+    assert os.listdir(tmp_path) == ["b.pt"] and mg.load(path)["w"].tolist() == [0]
