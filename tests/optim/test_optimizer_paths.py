@@ -31,7 +31,13 @@ ADAM_CASES = grid(amsgrad=[False, True], weight_decay=[0.0, 0.05], maximize=[Fal
 RMSPROP_CASES = grid(momentum=[0.0, 0.8], centered=[False, True], weight_decay=[0.0, 0.1],
                      maximize=[False, True], alpha=[0.99, 0.5]) + grid(
                          momentum=[0.0, 0.8], alpha=[0.0], weight_decay=[0.1])
+ADADELTA_CASES = grid(rho=[0.9, 0.0], weight_decay=[0.0, 0.1], maximize=[False, True],
+                      lr=[1.0, 0.5])                      # ρ = 0: add_ with alpha 1
+ADAGRAD_CASES = grid(lr_decay=[0.0, 0.2], weight_decay=[0.0, 0.1], maximize=[False, True],
+                     initial_accumulator_value=[0.0, 0.3])
 CASES = ([("SGD", dict(lr=0.01, **kw)) for kw in SGD_CASES]
+         + [("Adadelta", kw) for kw in ADADELTA_CASES]
+         + [("Adagrad", dict(lr=0.05, **kw)) for kw in ADAGRAD_CASES]
          + [(name, dict(lr=0.05, eps=1e-6, **kw)) for name in ("Adam", "AdamW")
             for kw in ADAM_CASES]
          + [("RMSprop", dict(lr=0.01, **kw)) for kw in RMSPROP_CASES])
@@ -90,7 +96,9 @@ def test_array_path_equals_reference(cls_name, kwargs, dtype, device):
 @pytest.mark.parametrize("cls_name,kwargs", [
     ("SGD", dict(lr=0.01, momentum=0.9, weight_decay=0.1, maximize=True)),
     ("Adam", dict(lr=0.05, weight_decay=0.1, maximize=True)),
-    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1))])
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1)),
+    ("Adadelta", dict(weight_decay=0.1, maximize=True)),
+    ("Adagrad", dict(lr=0.05, weight_decay=0.1, maximize=True))])
 def test_shared_gradient_is_read_not_written(cls_name, kwargs, device):
     fast, _, params = trajectory(cls_name, kwargs, mg.float64, device, share_grad=True)
     slow, _, _ = trajectory(cls_name, dict(kwargs, foreach=False), mg.float64, device,
@@ -121,13 +129,17 @@ def test_foreach_and_fused_select_the_array_path(flags, monkeypatch):
     (lambda p: optim.AdamW(p, capturable=True), NotImplementedError, "capturable"),
     (lambda p: optim.RMSprop(p, capturable=True), NotImplementedError, "capturable"),
     (lambda p: optim.RMSprop(p, differentiable=True), NotImplementedError, "differentiable"),
+    (lambda p: optim.Adadelta(p, capturable=True), NotImplementedError, "capturable"),
+    (lambda p: optim.Adagrad(p, differentiable=True), NotImplementedError, "differentiable"),
+    (lambda p: optim.Adagrad(p, foreach=True, fused=True), RuntimeError, "cannot be `True`"),
 ])
 def test_unsupported_modes_raise(make, error, message):
     with pytest.raises(error, match=message):
         make([nn.Parameter(mg.ones(2))])
 
 
-@pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop"])
+@pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad",
+                                      "LBFGS"])
 def test_group_keys_match_torch(cls_name):
     torch = pytest.importorskip("torch")
     ours = getattr(optim, cls_name)([nn.Parameter(mg.ones(2))]).state_dict()["param_groups"]
@@ -137,7 +149,9 @@ def test_group_keys_match_torch(cls_name):
 
 @pytest.mark.parametrize("cls_name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9)),
                                              ("AdamW", dict(lr=0.1, amsgrad=True)),
-                                             ("RMSprop", dict(momentum=0.5, centered=True))])
+                                             ("RMSprop", dict(momentum=0.5, centered=True)),
+                                             ("Adadelta", dict(weight_decay=0.1)),
+                                             ("Adagrad", dict(lr_decay=0.1))])
 def test_one_version_bump_per_step(cls_name, kwargs, device):
     p = nn.Parameter(mg.ones(3, device=device))
     opt = getattr(optim, cls_name)([p], **kwargs)
@@ -159,7 +173,9 @@ def test_one_version_bump_per_step(cls_name, kwargs, device):
 @pytest.mark.parametrize("cls_name,kwargs", [("SGD", dict(lr=0.01, momentum=0.9)),
                                              ("Adam", dict(lr=0.05, amsgrad=True)),
                                              ("RMSprop", dict(lr=0.01, centered=True,
-                                                              momentum=0.3))])
+                                                              momentum=0.3)),
+                                             ("Adadelta", dict(rho=0.5)),
+                                             ("Adagrad", dict(lr=0.1, lr_decay=0.1))])
 def test_checkpoint_crosses_paths_and_predates_flags(cls_name, kwargs, device):
     """Three array-path steps, a state_dict stripped of the implementation flags (as a
     checkpoint written before they existed), loaded into a reference-path optimizer, two
