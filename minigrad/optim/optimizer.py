@@ -189,7 +189,6 @@ class Optimizer:
         ``no_grad``, ``_array_step(group)`` or ``_reference_step(group)`` (module docstring).
         A subclass implements both, or overrides ``step`` itself."""
         loss = self._evaluate(closure)
-        self._opt_called = True  # lets a scheduler warn when it is stepped first
         with no_grad():
             for group in self.param_groups:
                 if uses_reference_path(group):
