@@ -45,6 +45,7 @@ SAME_NAME = {
     "masking": ("masked_fill", "tril", "triu"),
     "linalg": ("matmul", "mm", "bmm"),
     "conversion": ("to", "clone", "contiguous"),
+    "sampling": ("multinomial", "bernoulli", "normal_", "uniform_", "bernoulli_"),
     "inplace": ("add_", "sub_", "mul_", "div_", "clamp_", "masked_fill_", "fill_", "zero_",
               "copy_"),
 }

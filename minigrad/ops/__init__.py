@@ -13,7 +13,7 @@ from .linalg import matmul, mm, bmm
 # Each family module lists its public functions in __all__ (convolution and pooling are
 # reached through nn.functional, as in PyTorch).
 _FAMILIES = ("pointwise", "reduction", "softmax", "indexing", "masking", "joining", "inplace",
-             "convolution", "pooling")
+             "convolution", "pooling", "sampling")
 for _name in _FAMILIES:
     _module = importlib.import_module(f".{_name}", __name__)
     globals().update({n: getattr(_module, n) for n in _module.__all__})

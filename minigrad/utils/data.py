@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .. import creation, dtypes
+from .. import creation, dtypes, random
 from ..ops.joining import stack
 from ..tensor import Tensor
 
@@ -96,8 +96,7 @@ class ConcatDataset(Dataset):
 
 
 def _generator(generator):
-    # Looked up on every use: manual_seed replaces minigrad's generator object.
-    return generator if generator is not None else creation.default_generator()
+    return random.numpy_generator(generator)
 
 
 def random_split(dataset, lengths, generator=None):
