@@ -320,3 +320,32 @@ def test_weighted_and_subset_random_samplers():
         assert outcomes[0] == outcomes[1]
     with pytest.raises(TypeError, match="replacement should be a boolean value"):
         RandomSampler(range(3), replacement=1)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_iterating_draws_nothing_from_the_generator(workers):
+    """(PyTorch draws the workers' base seed from the generator on every iteration; here
+    it is a hash of the generator's state, so an evaluation pass or a change of
+    num_workers leaves the training run's random numbers as they were.)"""
+    mg.manual_seed(3)
+    expected = mg.rand(4).tolist()
+    data = TensorDataset(mg.zeros(9), mg.arange(9))     # samples that draw nothing
+    mg.manual_seed(3)
+    list(DataLoader(data, batch_size=2, num_workers=workers))
+    assert mg.rand(4).tolist() == expected
+    mg.manual_seed(3)
+    order = indices_of(DataLoader(data, batch_size=3, shuffle=True, num_workers=workers))
+    after = mg.rand(4).tolist()
+    mg.manual_seed(3)
+    assert indices_of(DataLoader(data, batch_size=3, shuffle=True)) == order
+    assert mg.rand(4).tolist() == after
+
+
+def test_each_epoch_gets_new_worker_seeds():
+    loader = DataLoader(Samples(4), batch_size=None, num_workers=1)
+    mg.manual_seed(0)
+    first, second = [b[4] for b in loader], [b[4] for b in loader]
+    assert first != second
+    mg.manual_seed(0)
+    again = DataLoader(Samples(4), batch_size=None, num_workers=1)
+    assert [b[4] for b in again] == first

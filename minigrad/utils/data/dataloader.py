@@ -26,10 +26,14 @@ bounds the wait for one batch. The workers end when an epoch is exhausted, or wh
 iterator is dropped; with ``persistent_workers=True`` they serve every epoch of the loader
 and end with it.
 
-Randomness (PyTorch's scheme): each epoch's iterator draws one base seed from the
-loader's ``generator`` (or the global one), and worker i seeds minigrad, ``random`` and
-numpy from ``base seed + i`` before ``worker_init_fn(i)``. Shuffling happens in the main
-process, so the order of an epoch does not depend on ``num_workers``.
+Randomness: worker i seeds minigrad, ``random`` and numpy from ``base seed + i`` before
+``worker_init_fn(i)`` (PyTorch's scheme), with one base seed per epoch's iterator.
+Unlike PyTorch, which draws that seed from the generator each time a loader is iterated
+(with or without workers), it is a hash of the generator's state and the loader's epoch
+count (``_base_seed``): iterating a loader draws nothing, so evaluation loops and
+``num_workers`` leave the training run's random numbers alone (and resuming from a saved
+generator state stays exact). Shuffling happens in the main process, so the order of an
+epoch does not depend on ``num_workers`` either.
 
 Batches come back to the main process pickled through a pipe (no shared memory), so
 workers pay off when producing a sample costs more than copying it: decoding, augmenting,
@@ -38,7 +42,9 @@ reading files — not when each sample is a slice of an array already in memory 
 speed). ``pin_memory`` is accepted; with no CUDA device it warns and does nothing, as
 PyTorch does.
 """
+import hashlib
 import itertools
+import json
 import multiprocessing
 import os
 import queue
@@ -144,6 +150,7 @@ class DataLoader:
         self.collate_fn = collate_fn if collate_fn is not None else (
             default_collate if batch_sampler is not None else _identity)
         self._iterator = None
+        self._epochs_started = 0
         if num_workers > 0:
             suggested = _suggested_max_workers()
             if suggested is not None and num_workers > suggested:
@@ -207,17 +214,25 @@ def _identity(sample):
     return sample
 
 
-def _draw_base_seed(generator):
-    """One int64 seed for an epoch's workers, drawn in the main process (PyTorch draws it
-    for single-process iteration too, so the sampler sees the same stream either way)."""
-    return int(random.numpy_generator(generator).integers(0, 2 ** 63))
+def _base_seed(generator, epoch):
+    """The workers' base seed for a loader's ``epoch``-th iterator: a hash of the
+    generator's state (``generator``, or the global one) and ``epoch``, drawing nothing.
+    PyTorch draws it from the generator on every iteration, even with no workers; here an
+    evaluation loop or a change of ``num_workers`` leaves the main process's random
+    numbers (dropout, the next shuffles) exactly as they were, while ``manual_seed`` still
+    fixes the workers' seeds and each epoch still gets new ones."""
+    state = random.numpy_generator(generator).bit_generator.state
+    text = json.dumps([state, epoch], sort_keys=True,
+                      default=lambda value: value.tolist())   # numpy arrays in MT19937's
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") >> 1
 
 
 class _BaseIterator:
     def __init__(self, loader):
         self._loader = loader
         self._sampler_iter = iter(loader._index_sampler)
-        self._base_seed = _draw_base_seed(loader.generator)
+        self._base_seed = _base_seed(loader.generator, loader._epochs_started)
+        loader._epochs_started += 1
         if loader.pin_memory and not cuda_is_available():
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", UserWarning, stacklevel=3)
