@@ -254,7 +254,7 @@ class Stream:
 
 
 @pytest.mark.parametrize("workers,kwargs", [(0, dict(batch_size=4)), (2, dict(batch_size=4)),
-                                            (3, dict(batch_size=2, drop_last=True)),
+                                            (2, dict(batch_size=2, drop_last=True)),
                                             (2, dict(batch_size=None))])
 def test_iterable_dataset_equals_torch(workers, kwargs):
     torch = pytest.importorskip("torch")
