@@ -35,7 +35,13 @@ ADADELTA_CASES = grid(rho=[0.9, 0.0], weight_decay=[0.0, 0.1], maximize=[False, 
                       lr=[1.0, 0.5])                      # ρ = 0: add_ with alpha 1
 ADAGRAD_CASES = grid(lr_decay=[0.0, 0.2], weight_decay=[0.0, 0.1], maximize=[False, True],
                      initial_accumulator_value=[0.0, 0.3])
+VARIANT_CASES = (
+    [("Adamax", kw) for kw in grid(weight_decay=[0.0, 0.1], maximize=[False, True])]
+    + [(name, kw) for name in ("NAdam", "RAdam")
+       for kw in grid(weight_decay=[0.0, 0.1], maximize=[False, True],
+                      decoupled_weight_decay=[False, True], betas=[(0.9, 0.999), (0.9, 0.5)])])
 CASES = ([("SGD", dict(lr=0.01, **kw)) for kw in SGD_CASES]
+         + [(name, dict(lr=0.05, **kw)) for name, kw in VARIANT_CASES]
          + [("Adadelta", kw) for kw in ADADELTA_CASES]
          + [("Adagrad", dict(lr=0.05, **kw)) for kw in ADAGRAD_CASES]
          + [(name, dict(lr=0.05, eps=1e-6, **kw)) for name in ("Adam", "AdamW")
@@ -139,7 +145,7 @@ def test_unsupported_modes_raise(make, error, message):
 
 
 @pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad",
-                                      "LBFGS"])
+                                      "Adamax", "NAdam", "RAdam", "LBFGS"])
 def test_group_keys_match_torch(cls_name):
     torch = pytest.importorskip("torch")
     ours = getattr(optim, cls_name)([nn.Parameter(mg.ones(2))]).state_dict()["param_groups"]
@@ -151,7 +157,9 @@ def test_group_keys_match_torch(cls_name):
                                              ("AdamW", dict(lr=0.1, amsgrad=True)),
                                              ("RMSprop", dict(momentum=0.5, centered=True)),
                                              ("Adadelta", dict(weight_decay=0.1)),
-                                             ("Adagrad", dict(lr_decay=0.1))])
+                                             ("Adagrad", dict(lr_decay=0.1)),
+                                             ("NAdam", dict(weight_decay=0.1)),
+                                             ("RAdam", dict(betas=(0.9, 0.5)))])
 def test_one_version_bump_per_step(cls_name, kwargs, device):
     p = nn.Parameter(mg.ones(3, device=device))
     opt = getattr(optim, cls_name)([p], **kwargs)
@@ -175,7 +183,9 @@ def test_one_version_bump_per_step(cls_name, kwargs, device):
                                              ("RMSprop", dict(lr=0.01, centered=True,
                                                               momentum=0.3)),
                                              ("Adadelta", dict(rho=0.5)),
-                                             ("Adagrad", dict(lr=0.1, lr_decay=0.1))])
+                                             ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
+                                             ("Adamax", dict(lr=0.05)),
+                                             ("RAdam", dict(lr=0.05, betas=(0.9, 0.5)))])
 def test_checkpoint_crosses_paths_and_predates_flags(cls_name, kwargs, device):
     """Three array-path steps, a state_dict stripped of the implementation flags (as a
     checkpoint written before they existed), loaded into a reference-path optimizer, two
@@ -196,6 +206,25 @@ def test_checkpoint_crosses_paths_and_predates_flags(cls_name, kwargs, device):
         resumed.step()
     for p, expected in zip(params, straight[-1][0]):
         np.testing.assert_array_equal(p.detach().cpu().numpy(), expected)
+
+
+def test_nadam_checkpoint_casts_mu_product_like_torch():
+    """Not in the exact-resume test above: PyTorch's load_state_dict casts every state
+    tensor but ``step`` to the parameter's dtype, NAdam's float32 ``mu_product`` included,
+    so a resumed float64 NAdam drifts from an uninterrupted one (by ~1e-11 here) in
+    PyTorch, and identically in minigrad."""
+    torch = pytest.importorskip("torch")
+    dtypes = []
+    for lib in (mg, torch):
+        p = lib.nn.Parameter(lib.ones(3, dtype=lib.float64))
+        opt = lib.optim.NAdam([p])
+        p.grad = lib.ones(3, dtype=lib.float64)
+        opt.step()
+        assert str(opt.state[p]["mu_product"].dtype).endswith("float32")
+        resumed = lib.optim.NAdam([p])
+        resumed.load_state_dict(opt.state_dict())
+        dtypes.append(str(resumed.state[p]["mu_product"].dtype).split(".")[-1])
+    assert dtypes == ["float64", "float64"]
 
 
 def _data():

@@ -1,4 +1,4 @@
-"""SGD, Adam, AdamW, RMSprop, Adadelta, Adagrad: every option combination, several parameter groups, follows
+"""SGD, Adam, AdamW, RMSprop, Adadelta, Adagrad, Adamax, NAdam, RAdam: every option combination, several parameter groups, follows
 PyTorch's trajectory step by step in float64; plus the Optimizer contract (groups,
 zero_grad, state_dict round trips, validation errors)."""
 import itertools
@@ -84,6 +84,16 @@ ADADELTA_CASES = grid(rho=[0.9, 0.5], weight_decay=[0.0, 0.1], maximize=[False, 
 ADAGRAD_CASES = grid(lr_decay=[0.0, 0.2], weight_decay=[0.0, 0.1], maximize=[False, True],
                      initial_accumulator_value=[0.0, 0.5])
 
+VARIANT_CASES = (
+    [("Adamax", kw) for kw in grid(weight_decay=[0.0, 0.1], maximize=[False, True],
+                                   betas=[(0.9, 0.999), (0.5, 0.8)])]
+    + [("NAdam", kw) for kw in grid(weight_decay=[0.0, 0.1], maximize=[False, True],
+                                    decoupled_weight_decay=[False, True],
+                                    momentum_decay=[4e-3, 0.1])]
+    + [("RAdam", kw) for kw in grid(weight_decay=[0.0, 0.1], maximize=[False, True],
+                                    decoupled_weight_decay=[False, True],
+                                    betas=[(0.9, 0.999), (0.9, 0.5)])])
+
 
 @pytest.mark.parametrize("kwargs", SGD_CASES, ids=str)
 def test_sgd_follows_torch(kwargs, device):
@@ -111,6 +121,13 @@ def test_adagrad_follows_torch(kwargs, device):
     compare("Adagrad", dict(lr=0.05, **kwargs), rtol=1e-12, atol=1e-12, device=device)
 
 
+@pytest.mark.parametrize("cls_name,kwargs", VARIANT_CASES, ids=str)
+def test_adam_variants_follow_torch(cls_name, kwargs, device):
+    """(RAdam with β₂ = 0.5 takes its rectified adaptive step from step 2 on; with
+    β₂ = 0.999 the first 5 steps are its plain momentum phase.)"""
+    compare(cls_name, dict(lr=0.05, **kwargs), rtol=1e-12, atol=1e-12, device=device)
+
+
 def test_adagrad_creates_state_eagerly_like_torch():
     """PyTorch fills Adagrad's state in the constructor, for every parameter."""
     torch = pytest.importorskip("torch")
@@ -133,12 +150,14 @@ def test_adagrad_creates_state_eagerly_like_torch():
     ("RMSprop", dict(lr=0.01), dict(centered=True, momentum=0.3, lr=0.001)),
     ("Adadelta", dict(lr=0.5), dict(rho=0.7, weight_decay=0.2)),
     ("Adagrad", dict(lr=0.01), dict(lr_decay=0.5, lr=0.1)),
+    ("NAdam", dict(lr=0.01), dict(momentum_decay=0.2, weight_decay=0.1)),
 ])
 def test_per_group_options_follow_torch(cls_name, kwargs, group_kwargs, device):
     compare(cls_name, kwargs, groups_kw=(((0,), {}), ((1, 2), group_kwargs)), device=device)
 
 
-@pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad"])
+@pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad",
+                                      "Adamax", "NAdam", "RAdam"])
 def test_float32_close_to_torch(cls_name, device):
     kwargs = dict(lr=0.01, momentum=0.9) if cls_name in ("SGD", "RMSprop") else dict(lr=0.01)
     compare(cls_name, kwargs, rtol=1e-4, atol=1e-5, dtype="float32", device=device)
@@ -282,6 +301,9 @@ def test_named_parameters_and_repr():
     (lambda p: optim.Adagrad(p, initial_accumulator_value=-1),
      "Invalid initial_accumulator_value value: -1"),
     (lambda p: optim.LBFGS(p, lr=-1), "Invalid learning rate: -1"),
+    (lambda p: optim.Adamax(p, betas=(1.0, 0.9)), "Invalid beta parameter at index 0: 1.0"),
+    (lambda p: optim.NAdam(p, momentum_decay=-1), "Invalid momentum_decay value: -1"),
+    (lambda p: optim.RAdam(p, weight_decay=-1), "Invalid weight_decay value: -1"),
     (lambda p: optim.LBFGS([{"params": p}, {"params": [nn.Parameter(mg.ones(1))]}]),
      "LBFGS doesn't support per-parameter options"),
     (lambda p: optim.SGD([], lr=0.1), "optimizer got an empty parameter list"),
