@@ -33,7 +33,16 @@ SCHEDULES = [
     ("LinearLR", dict(start_factor=0.1, end_factor=0.9, total_iters=12)),
     ("ConstantLR", dict()),
     ("ConstantLR", dict(factor=0.5, total_iters=3)),
+    ("MultiplicativeLR", dict(lr_lambda=lam2)),
+    ("MultiplicativeLR", dict(lr_lambda=[lam, lam2])),
+    ("PolynomialLR", dict()),
+    ("PolynomialLR", dict(total_iters=12, power=2.0)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.01)),
 ]
+# No closed form to compare with: LambdaLR is one; the others' recursions are checked
+# against PyTorch above.
+NO_CLOSED_FORM = ("LambdaLR", "MultiplicativeLR", "CosineAnnealingWarmRestarts")
 
 
 def make_optimizer(lib):
@@ -72,7 +81,7 @@ def test_lr_sequence_equals_torch(name, kwargs):
     assert ours == theirs
 
 
-@pytest.mark.parametrize("name,kwargs", [s for s in SCHEDULES if s[0] != "LambdaLR"],
+@pytest.mark.parametrize("name,kwargs", [s for s in SCHEDULES if s[0] not in NO_CLOSED_FORM],
                          ids=lambda v: str(v))
 def test_recursive_values_stay_close_to_closed_form(name, kwargs):
     opt = make_optimizer("mg")
@@ -358,3 +367,46 @@ def test_warns_when_step_is_replaced_after_the_scheduler():
     opt.step = lambda closure=None: None
     with pytest.warns(UserWarning, match="has been overridden after learning rate scheduler"):
         sched.step()
+
+
+def chained(module, opt):
+    return module.ChainedScheduler([module.ConstantLR(opt, factor=0.1, total_iters=2),
+                                    module.ExponentialLR(opt, gamma=0.9)])
+
+
+def test_chained_scheduler_equals_torch_and_resumes():
+    pytest.importorskip("torch")
+    ours = lr_sequence("mg", None, None, make=chained)
+    assert ours == lr_sequence("torch", None, None, make=chained)
+    opt = make_optimizer("mg")
+    sched = chained(lr_scheduler, opt)
+    for _ in range(5):
+        opt.step()
+        sched.step()
+    opt2 = make_optimizer("mg")
+    sched2 = chained(lr_scheduler, opt2)
+    opt2.load_state_dict(opt.state_dict())
+    sched2.load_state_dict(sched.state_dict())
+    opt2.step()
+    sched2.step()
+    assert sched2.get_last_lr() == ours[6]
+
+
+def test_warm_restarts_fractional_epochs_equal_torch():
+    torch = pytest.importorskip("torch")
+    runs = []
+    for lib, module in (("mg", lr_scheduler), ("torch", torch.optim.lr_scheduler)):
+        opt = make_optimizer(lib)
+        sched = module.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=3, eta_min=0.001)
+        seq = []
+        for epoch in range(12):
+            for i in range(4):
+                opt.step()
+                sched.step(epoch + i / 4)
+                seq.append(sched.get_last_lr())
+        runs.append(seq)
+    assert runs[0] == runs[1]
+    with pytest.raises(ValueError, match="Expected positive integer T_0"):
+        lr_scheduler.CosineAnnealingWarmRestarts(make_optimizer("mg"), T_0=0)
+    with pytest.raises(TypeError, match="lr_lambda should be a function"):
+        lr_scheduler.MultiplicativeLR(make_optimizer("mg"), lr_lambda=0.5)
