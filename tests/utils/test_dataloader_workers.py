@@ -349,3 +349,34 @@ def test_each_epoch_gets_new_worker_seeds():
     mg.manual_seed(0)
     again = DataLoader(Samples(4), batch_size=None, num_workers=1)
     assert [b[4] for b in again] == first
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (2, 5, False),
+                                                  (12, 4, False), (11, 2, True)])
+def test_distributed_sampler_like_torch(n, replicas, drop_last):
+    """Unshuffled shares equal PyTorch's exactly; shuffled ones (another random stream)
+    have PyTorch's sizes, agree between replicas and cover the data set."""
+    torch = pytest.importorskip("torch")
+    from minigrad.utils.data.distributed import DistributedSampler
+    from torch.utils.data.distributed import DistributedSampler as TorchSampler
+    data = list(range(n))
+    ours = [list(DistributedSampler(data, replicas, r, shuffle=False, drop_last=drop_last))
+            for r in range(replicas)]
+    theirs = [list(TorchSampler(data, replicas, r, shuffle=False, drop_last=drop_last))
+              for r in range(replicas)]
+    assert ours == theirs
+    shuffled = [DistributedSampler(data, replicas, r, seed=5, drop_last=drop_last)
+                for r in range(replicas)]
+    first = [list(s) for s in shuffled]
+    assert [len(s) for s in first] == [len(s) for s in theirs]
+    covered = {i for share in first for i in share}
+    assert covered == set(data) if not drop_last else len(covered) == sum(map(len, first))
+    for s in shuffled:
+        s.set_epoch(1)
+    second = [list(s) for s in shuffled]
+    assert second != first or n < 3
+    assert [list(s) for s in shuffled] == second             # the epoch fixes the order
+    with pytest.raises(ValueError, match=r"Invalid rank 3, rank should be in the interval \[0, 2\]"):
+        DistributedSampler(data, 3, 3)
+    with pytest.raises(RuntimeError, match="Requires distributed package"):
+        DistributedSampler(data)
