@@ -17,6 +17,8 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
                        ones_like, empty_like, full_like, randn, rand, randn_like, rand_like,
                        randint, randperm, arange, linspace, eye, manual_seed, is_tensor,
                        get_rng_state, set_rng_state)
+from . import random
+from .random import Generator, default_generator, seed, initial_seed
 from . import ops
 from .ops import *  # noqa: F401,F403  (the functional forms: mg.exp, mg.cat, ...)
 from . import autograd

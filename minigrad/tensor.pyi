@@ -306,6 +306,11 @@ class Tensor:
     def to(self, *args, **kwargs) -> Any: ...  # minigrad/ops/conversion.py:to
     def clone(self, memory_format=...) -> Any: ...  # minigrad/ops/conversion.py:clone
     def contiguous(self, memory_format=...) -> Any: ...  # minigrad/ops/conversion.py:contiguous
+    def multinomial(self, num_samples, replacement=..., *, generator=..., out=...) -> Any: ...  # minigrad/ops/sampling.py:multinomial
+    def bernoulli(self, p=..., *, generator=..., out=...) -> Any: ...  # minigrad/ops/sampling.py:bernoulli
+    def normal_(self, mean=..., std=..., *, generator=...) -> Any: ...  # minigrad/ops/sampling.py:normal_
+    def uniform_(self, a=..., b=..., *, generator=..., **bounds) -> Any: ...  # minigrad/ops/sampling.py:uniform_
+    def bernoulli_(self, p=..., *, generator=...) -> Any: ...  # minigrad/ops/sampling.py:bernoulli_
     def add_(self, other, alpha=...) -> Any: ...  # minigrad/ops/inplace.py:add_
     def sub_(self, other, alpha=...) -> Any: ...  # minigrad/ops/inplace.py:sub_
     def mul_(self, other) -> Any: ...  # minigrad/ops/inplace.py:mul_

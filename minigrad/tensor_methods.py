@@ -65,6 +65,7 @@ SAME_NAME = {
                 "index_fill", "index_fill_", "masked_scatter", "masked_scatter_"),
     "linalg": ("matmul", "mm", "bmm"),
     "conversion": ("to", "clone", "contiguous"),
+    "sampling": ("multinomial", "bernoulli", "normal_", "uniform_", "bernoulli_"),
     "inplace": ("add_", "sub_", "mul_", "div_", "clamp_", "masked_fill_", "fill_", "zero_",
               "copy_", "lerp_"),
 }
