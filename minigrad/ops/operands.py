@@ -36,6 +36,14 @@ def check_tensor(value, op, arg="input"):
         raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
 
 
+def check_floating(value, op):
+    """PyTorch's refusal of an integer or bool input to an op whose kernel exists only for
+    floating dtypes: ``NotImplementedError: "{op}" not implemented for 'int64'``."""
+    if value.dtype.kind not in "fc":
+        raise NotImplementedError(f'"{op}" not implemented for \'{value.dtype}\': pass a '
+                                  "floating point tensor")
+
+
 def int_pair(value, name, op, invalid):
     """``value`` (an int, or a tuple/list of one or two ints) as a pair of Python ints, like
     PyTorch's ``_pair`` with the checks its C++ ops apply (a bool is not an int here).

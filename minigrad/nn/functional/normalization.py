@@ -31,7 +31,7 @@ import numbers
 
 from ...autograd.grad_mode import no_grad
 from ...ops.normalization import LayerNorm, standardise
-from ...ops.operands import check_tensor
+from ...ops.operands import check_floating, check_tensor
 from ...ops.pointwise import rsqrt
 from .padding import pad
 from .pooling import avg_pool2d
@@ -98,6 +98,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dims (which must equal
     ``normalized_shape``), then ``weight ⊙ x̂ + bias`` elementwise over those dims."""
     check_tensor(input, "layer_norm")
+    check_floating(input, "LayerNormKernelImpl")
     shape = _normalized_shape(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
