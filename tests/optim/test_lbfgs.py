@@ -9,7 +9,10 @@ import minigrad as mg
 from minigrad import nn, optim
 from minigrad.optim.lbfgs import cubic_minimum
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:          # the oracle is optional: skip the module, never fail collection
+    pytest.skip("torch (the oracle) is not installed", allow_module_level=True)
 
 
 def rosenbrock(lib, params, data):
