@@ -88,6 +88,12 @@ def _holds_a_float(data):
     return isinstance(data, (float, np.floating))
 
 
+# ``minigrad.set_printoptions`` (printing.py) updates this table in place; ``__repr__``
+# reads it.
+PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
+                 "sci_mode": None}
+
+
 class VersionCounter:
     __slots__ = ("value",)
 
@@ -360,8 +366,13 @@ class Tensor:
         finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
         # PyTorch's style: "1., 2." for integral floats, otherwise four fixed decimals.
         fixed = values.dtype.kind == "f" and bool((finite != np.round(finite)).any())
-        body = np.array2string(values, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="fixed" if fixed else "maxprec")
+        options = PRINT_OPTIONS
+        body = np.array2string(values, separator=", ", prefix="tensor(",
+                               precision=options["precision"],
+                               floatmode="fixed" if fixed else "maxprec",
+                               threshold=options["threshold"], edgeitems=options["edgeitems"],
+                               max_line_width=options["linewidth"],
+                               suppress_small=options["sci_mode"] is False)
         extras = []
         if self.numel() == 0 and self.ndim != 1:
             extras.append(f"size={tuple(self.shape)}")
@@ -401,6 +412,45 @@ class Tensor:
 
     def bool(self):
         return self.to(dtypes.bool_)
+
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    def char(self):
+        return self.to(dtypes.int8)
+
+    def short(self):
+        return self.to(dtypes.int16)
+
+    # ------------------------------------------------------------------ storage questions
+    def ndimension(self):
+        return self.array.ndim
+
+    def data_ptr(self):
+        """The address of the first element (numpy's or CuPy's pointer)."""
+        interface = getattr(self.array, "__array_interface__", None)
+        return interface["data"][0] if interface is not None else self.array.data.ptr
+
+    def storage_offset(self):
+        """Elements between the start of the base's storage and this view's first element."""
+        base = self._base
+        if base is None:
+            return 0
+        return (self.data_ptr() - base.data_ptr()) // self.array.itemsize
+
+    def is_pinned(self):
+        return False
+
+    def pin_memory(self, device=None):
+        """No pinned memory without CUDA: PyTorch raises, and so does minigrad."""
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+
+    def is_shared(self):
+        return False
+
+    def share_memory_(self):
+        """A no-op on numpy arrays (worker processes receive copies); returns self."""
+        return self
 
     def type_as(self, other):
         return self.to(other.dtype)

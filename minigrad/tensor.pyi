@@ -90,6 +90,16 @@ class Tensor:
     def long(self) -> Any: ...
     def int(self) -> Any: ...
     def bool(self) -> Any: ...
+    def byte(self) -> Any: ...
+    def char(self) -> Any: ...
+    def short(self) -> Any: ...
+    def ndimension(self) -> Any: ...
+    def data_ptr(self) -> Any: ...
+    def storage_offset(self) -> Any: ...
+    def is_pinned(self) -> Any: ...
+    def pin_memory(self, device=...) -> Any: ...
+    def is_shared(self) -> Any: ...
+    def share_memory_(self) -> Any: ...
     def type_as(self, other) -> Any: ...
     _base: Any
     _grad: Any
@@ -321,6 +331,15 @@ class Tensor:
     def zero_(self) -> Any: ...  # minigrad/ops/inplace.py:zero_
     def copy_(self, src, non_blocking=...) -> Any: ...  # minigrad/ops/inplace.py:copy_
     def lerp_(self, end, weight) -> Any: ...  # minigrad/ops/inplace.py:lerp_
+    def addcmul(self, tensor1, tensor2, *, value=...) -> Any: ...  # minigrad/ops/inplace_forms.py:addcmul
+    def addcdiv(self, tensor1, tensor2, *, value=...) -> Any: ...  # minigrad/ops/inplace_forms.py:addcdiv
+    def logical_xor(self, other) -> Any: ...  # minigrad/ops/inplace_forms.py:logical_xor
+    def negative(self) -> Any: ...  # minigrad/ops/inplace_forms.py:negative
+    def true_divide(self, divisor) -> Any: ...  # minigrad/ops/inplace_forms.py:true_divide
+    def squeeze_(self, dim=...) -> Any: ...  # minigrad/ops/inplace_forms.py:squeeze_
+    def unsqueeze_(self, dim) -> Any: ...  # minigrad/ops/inplace_forms.py:unsqueeze_
+    def t_(self) -> Any: ...  # minigrad/ops/inplace_forms.py:t_
+    def transpose_(self, dim0, dim1) -> Any: ...  # minigrad/ops/inplace_forms.py:transpose_
     def __add__(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:add
     def __radd__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:radd
     def __iadd__(self, other, alpha=...) -> Any: ...  # minigrad/ops/inplace.py:add_
@@ -377,3 +396,79 @@ class Tensor:
     def new_empty(self, *args, size=..., dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_empty
     def new_full(self, size, fill_value, *, dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_full
     def new_tensor(self, data, dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_tensor
+    def exp_(self) -> Any: ...  # minigrad/ops/pointwise.py:exp
+    def exp2_(self) -> Any: ...  # minigrad/ops/pointwise.py:exp2
+    def expm1_(self) -> Any: ...  # minigrad/ops/pointwise.py:expm1
+    def log_(self) -> Any: ...  # minigrad/ops/pointwise.py:log
+    def log2_(self) -> Any: ...  # minigrad/ops/pointwise.py:log2
+    def log10_(self) -> Any: ...  # minigrad/ops/pointwise.py:log10
+    def log1p_(self) -> Any: ...  # minigrad/ops/pointwise.py:log1p
+    def sqrt_(self) -> Any: ...  # minigrad/ops/pointwise.py:sqrt
+    def rsqrt_(self) -> Any: ...  # minigrad/ops/pointwise.py:rsqrt
+    def reciprocal_(self) -> Any: ...  # minigrad/ops/pointwise.py:reciprocal
+    def square_(self) -> Any: ...  # minigrad/ops/pointwise.py:square
+    def sin_(self) -> Any: ...  # minigrad/ops/pointwise.py:sin
+    def cos_(self) -> Any: ...  # minigrad/ops/pointwise.py:cos
+    def tan_(self) -> Any: ...  # minigrad/ops/pointwise.py:tan
+    def sinh_(self) -> Any: ...  # minigrad/ops/pointwise.py:sinh
+    def cosh_(self) -> Any: ...  # minigrad/ops/pointwise.py:cosh
+    def tanh_(self) -> Any: ...  # minigrad/ops/pointwise.py:tanh
+    def sigmoid_(self) -> Any: ...  # minigrad/ops/pointwise.py:sigmoid
+    def erf_(self) -> Any: ...  # minigrad/ops/pointwise.py:erf
+    def erfc_(self) -> Any: ...  # minigrad/ops/pointwise.py:erfc
+    def asin_(self) -> Any: ...  # minigrad/ops/pointwise.py:asin
+    def acos_(self) -> Any: ...  # minigrad/ops/pointwise.py:acos
+    def atan_(self) -> Any: ...  # minigrad/ops/pointwise.py:atan
+    def asinh_(self) -> Any: ...  # minigrad/ops/pointwise.py:asinh
+    def acosh_(self) -> Any: ...  # minigrad/ops/pointwise.py:acosh
+    def atanh_(self) -> Any: ...  # minigrad/ops/pointwise.py:atanh
+    def arcsin_(self) -> Any: ...  # minigrad/ops/pointwise.py:asin
+    def arccos_(self) -> Any: ...  # minigrad/ops/pointwise.py:acos
+    def arctan_(self) -> Any: ...  # minigrad/ops/pointwise.py:atan
+    def arcsinh_(self) -> Any: ...  # minigrad/ops/pointwise.py:asinh
+    def arccosh_(self) -> Any: ...  # minigrad/ops/pointwise.py:acosh
+    def arctanh_(self) -> Any: ...  # minigrad/ops/pointwise.py:atanh
+    def deg2rad_(self) -> Any: ...  # minigrad/ops/pointwise_inverse.py:deg2rad
+    def rad2deg_(self) -> Any: ...  # minigrad/ops/pointwise_inverse.py:rad2deg
+    def atan2_(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:atan2
+    def arctan2_(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:atan2
+    def hypot_(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:hypot
+    def copysign_(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:copysign
+    def xlogy_(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:xlogy
+    def logaddexp_(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:logaddexp
+    def abs_(self) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:abs
+    def absolute_(self) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:abs
+    def relu_(self) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:relu
+    def clamp_min_(self, min) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:clamp_min
+    def clamp_max_(self, max) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:clamp_max
+    def floor_(self) -> Any: ...  # minigrad/ops/rounding.py:floor
+    def ceil_(self) -> Any: ...  # minigrad/ops/rounding.py:ceil
+    def trunc_(self) -> Any: ...  # minigrad/ops/rounding.py:trunc
+    def fix_(self) -> Any: ...  # minigrad/ops/rounding.py:trunc
+    def round_(self, *, decimals=...) -> Any: ...  # minigrad/ops/rounding.py:round
+    def sign_(self) -> Any: ...  # minigrad/ops/rounding.py:sign
+    def frac_(self) -> Any: ...  # minigrad/ops/rounding.py:frac
+    def nan_to_num_(self, nan=..., posinf=..., neginf=...) -> Any: ...  # minigrad/ops/rounding.py:nan_to_num
+    def remainder_(self, other) -> Any: ...  # minigrad/ops/rounding.py:remainder
+    def fmod_(self, other) -> Any: ...  # minigrad/ops/rounding.py:fmod
+    def floor_divide_(self, other) -> Any: ...  # minigrad/ops/rounding.py:floor_divide
+    def neg_(self) -> Any: ...  # minigrad/ops/arithmetic.py:neg
+    def pow_(self, exponent) -> Any: ...  # minigrad/ops/arithmetic.py:pow
+    def eq_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
+    def ne_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
+    def lt_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
+    def le_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
+    def gt_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
+    def ge_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
+    def logical_not_(self) -> Any: ...  # minigrad/ops/arithmetic.py:logical_not
+    def logical_and_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
+    def logical_or_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
+    def bitwise_not_(self) -> Any: ...  # minigrad/ops/arithmetic.py:bitwise_not
+    def bitwise_and_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
+    def bitwise_or_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
+    def bitwise_xor_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
+    def negative_(self) -> Any: ...  # minigrad/ops/inplace_forms.py:negative
+    def logical_xor_(self, other) -> Any: ...  # minigrad/ops/inplace_forms.py:logical_xor
+    def addcmul_(self, tensor1, tensor2, *, value=...) -> Any: ...  # minigrad/ops/inplace_forms.py:addcmul
+    def addcdiv_(self, tensor1, tensor2, *, value=...) -> Any: ...  # minigrad/ops/inplace_forms.py:addcdiv
+    def true_divide_(self, divisor) -> Any: ...  # minigrad/ops/inplace_forms.py:true_divide

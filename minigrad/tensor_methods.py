@@ -21,7 +21,8 @@ import importlib
 from . import creation, tensor_types
 from .autograd import functional as autograd_functional, hooks as autograd_hooks
 from .ops.operands import accept_numpy_names
-from .ops import (arithmetic, conversion, indexing, inplace, linalg, logic, pointwise_piecewise,
+from .ops import (arithmetic, conversion, indexing, inplace, inplace_forms, linalg, logic,
+                  pointwise_piecewise,
                   rounding, shape, sparse)
 from .tensor import Tensor
 
@@ -68,6 +69,9 @@ SAME_NAME = {
     "sampling": ("multinomial", "bernoulli", "normal_", "uniform_", "bernoulli_"),
     "inplace": ("add_", "sub_", "mul_", "div_", "clamp_", "masked_fill_", "fill_", "zero_",
               "copy_", "lerp_"),
+    "inplace_forms": ("addcmul", "addcdiv", "logical_xor", "negative", "true_divide",
+                      "bitwise_and", "bitwise_or", "bitwise_xor", "squeeze_", "unsqueeze_",
+                      "t_", "transpose_"),
 }
 
 OPERATORS = {
@@ -124,6 +128,8 @@ def methods():
         table.update((name, accept_numpy_names(getattr(module, name))) for name in names)
     table.update(OPERATORS)
     table.update(OTHER_NAMES)
+    # exp_, sqrt_, pow_, eq_, addcmul_, …: generated from their out-of-place ops.
+    table.update((name, fn) for name, fn in inplace_forms.methods().items() if name not in table)
     return table
 
 
