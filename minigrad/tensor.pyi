@@ -316,6 +316,14 @@ class Tensor:
     def zero_(self) -> Any: ...  # minigrad/ops/inplace.py:zero_
     def copy_(self, src, non_blocking=...) -> Any: ...  # minigrad/ops/inplace.py:copy_
     def lerp_(self, end, weight) -> Any: ...  # minigrad/ops/inplace.py:lerp_
+    def pow_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:pow_
+    def floor_divide_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:floor_divide_
+    def remainder_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:remainder_
+    def bitwise_and_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_and_
+    def bitwise_or_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_or_
+    def bitwise_xor_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_xor_
+    def bitwise_left_shift_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_left_shift_
+    def bitwise_right_shift_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_right_shift_
     def __add__(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:add
     def __radd__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:radd
     def __iadd__(self, other, alpha=...) -> Any: ...  # minigrad/ops/inplace.py:add_
@@ -334,6 +342,14 @@ class Tensor:
     def __rmod__(self, other) -> Any: ...  # minigrad/ops/rounding.py:rmod
     def __pow__(self, exponent) -> Any: ...  # minigrad/ops/arithmetic.py:pow
     def __rpow__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:rpow
+    def __ifloordiv__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:floor_divide_
+    def __imod__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:remainder_
+    def __ipow__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:pow_
+    def __iand__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_and_
+    def __ior__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_or_
+    def __ixor__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_xor_
+    def __ilshift__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_left_shift_
+    def __irshift__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_right_shift_
     def __matmul__(self, other) -> Any: ...  # minigrad/ops/linalg.py:matmul
     def __rmatmul__(self, other) -> Any: ...  # minigrad/ops/linalg.py:rmatmul
     def __neg__(self) -> Any: ...  # minigrad/ops/arithmetic.py:neg
@@ -356,6 +372,7 @@ class Tensor:
     def __le__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
     def __gt__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
     def __ge__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
+    def __contains__(self, element) -> Any: ...  # minigrad/ops/arithmetic.py:contains
     def __getitem__(self, key) -> Any: ...  # minigrad/ops/indexing.py:getitem
     def __setitem__(self, key, value) -> Any: ...  # minigrad/ops/indexing.py:setitem
     def __format__(self, format_spec) -> Any: ...  # minigrad/ops/conversion.py:format_tensor
@@ -372,3 +389,43 @@ class Tensor:
     def new_empty(self, *args, size=..., dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_empty
     def new_full(self, size, fill_value, *, dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_full
     def new_tensor(self, data, dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_tensor
+    def exp_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:exp_
+    def exp2_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:exp2_
+    def expm1_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:expm1_
+    def log_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:log_
+    def log1p_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:log1p_
+    def log2_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:log2_
+    def log10_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:log10_
+    def sqrt_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:sqrt_
+    def rsqrt_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:rsqrt_
+    def sin_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:sin_
+    def cos_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:cos_
+    def tan_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:tan_
+    def sinh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:sinh_
+    def cosh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:cosh_
+    def tanh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:tanh_
+    def sigmoid_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:sigmoid_
+    def reciprocal_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:reciprocal_
+    def square_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:square_
+    def erf_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:erf_
+    def asin_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:asin_
+    def acos_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:acos_
+    def atan_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:atan_
+    def abs_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:abs_
+    def relu_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:relu_
+    def clamp_min_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:clamp_min_
+    def clamp_max_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:clamp_max_
+    def floor_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:floor_
+    def ceil_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:ceil_
+    def round_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:round_
+    def trunc_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:trunc_
+    def frac_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:frac_
+    def sign_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:sign_
+    def nan_to_num_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:nan_to_num_
+    def atan2_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:atan2_
+    def hypot_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:hypot_
+    def neg_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:neg_
+    def logical_not_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logical_not_
+    def bitwise_not_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_not_
+    def logical_and_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logical_and_
+    def logical_or_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logical_or_

@@ -66,7 +66,8 @@ SAME_NAME = {
     "linalg": ("matmul", "mm", "bmm"),
     "conversion": ("to", "clone", "contiguous"),
     "inplace": ("add_", "sub_", "mul_", "div_", "clamp_", "masked_fill_", "fill_", "zero_",
-              "copy_", "lerp_"),
+              "copy_", "lerp_", "pow_", "floor_divide_", "remainder_", "bitwise_and_",
+              "bitwise_or_", "bitwise_xor_", "bitwise_left_shift_", "bitwise_right_shift_"),
 }
 
 OPERATORS = {
@@ -78,6 +79,10 @@ OPERATORS = {
     "__floordiv__": rounding.floor_divide, "__rfloordiv__": rounding.rfloordiv,
     "__mod__": rounding.remainder, "__rmod__": rounding.rmod,
     "__pow__": arithmetic.pow, "__rpow__": arithmetic.rpow,
+    "__ifloordiv__": inplace.floor_divide_, "__imod__": inplace.remainder_,
+    "__ipow__": inplace.pow_, "__iand__": inplace.bitwise_and_, "__ior__": inplace.bitwise_or_,
+    "__ixor__": inplace.bitwise_xor_, "__ilshift__": inplace.bitwise_left_shift_,
+    "__irshift__": inplace.bitwise_right_shift_,
     "__matmul__": linalg.matmul, "__rmatmul__": linalg.rmatmul,
     "__neg__": arithmetic.neg, "__pos__": arithmetic.positive,
     "__abs__": pointwise_piecewise.abs, "__invert__": arithmetic.bitwise_not,
@@ -92,6 +97,7 @@ OPERATORS = {
     "__le__": arithmetic.comparison_operator(arithmetic.le),
     "__gt__": arithmetic.comparison_operator(arithmetic.gt),
     "__ge__": arithmetic.comparison_operator(arithmetic.ge),
+    "__contains__": arithmetic.contains,
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
     "__format__": conversion.format_tensor,
 }
@@ -108,6 +114,7 @@ OTHER_NAMES = {
     "new_zeros": creation.new_zeros, "new_ones": creation.new_ones,
     "new_empty": creation.new_empty, "new_full": creation.new_full,
     "new_tensor": creation.new_tensor,
+    **inplace.WRITTEN_BACK,
 }
 
 PROPERTIES = {"T": shape.transpose_2d, "mT": shape.matrix_transpose,

@@ -99,8 +99,11 @@ def _index_array(item):
     if array.dtype.kind == "b" or array.dtype == np.uint8:  # uint8: PyTorch's legacy masks
         return array.astype(bool, copy=False)
     if array.dtype.kind in "iu":
+        if array.dtype not in (np.int64, np.int32) and isinstance(item, Tensor):
+            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors "
+                             f"(got {array.dtype})")
         return array.astype(np.int64, copy=False)
-    if array.dtype.kind == "f" and isinstance(item, (Tensor, np.ndarray)):
+    if array.dtype.kind in "fc" and isinstance(item, (Tensor, np.ndarray)):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     raise IndexError(_VALID.format(type(item).__name__))
 
@@ -328,6 +331,7 @@ def setitem(self, key, value):
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
                                f"be broadcast to indexing result of shape {list(target)}")
     elif isinstance(value, (numbers.Number, np.bool_, np.number)):
+        dtypes.check_representable(value, self.dtype)  # NaN/inf/out of range: raise, unchanged
         value = Tensor._wrap(self.xp.asarray(value).astype(self.dtype))
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a Tensor of shape "

@@ -71,6 +71,7 @@ def masked_fill_operands(input, mask, value):
                                f"tensor with {value.ndim} dimension(s).")
         value = value.to(device=input.device, dtype=input.dtype)
     else:
+        dtypes.check_representable(value, input.dtype)  # NaN/inf/out of range: raise
         value = Tensor._wrap(input.xp.asarray(value).astype(input.dtype))
     return mask, value
 

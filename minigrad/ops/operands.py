@@ -99,6 +99,8 @@ def _promote_general(values, op, dtype):
         if isinstance(v, Tensor):
             out.append(v if v.dtype == target else v.to(target))
         else:
+            if target.kind in "iu" and isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                v = dtypes.cast_scalar(int(v), target)  # wraps like PyTorch: uint8 + 300 is 44+x
             out.append(Tensor._wrap(xp.asarray(v, dtype=target)))
     return out
 

@@ -6,6 +6,8 @@ the gradient: reshape ↔ reshape back, permute(p) ↔ permute(argsort p). Outpu
 memory with their input are *views*: they share its version counter, so an in-place write
 through either is seen by a saved copy of the other.
 """
+import operator
+
 from .. import dtypes
 from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
@@ -64,10 +66,19 @@ def _infer_shape(shape, numel, input_shape):
     return tuple(shape)
 
 
-def _shape_args(shape):
+def _shape_args(shape, name="shape"):
+    """Sizes (or dims) given as ints or one tuple/list of them; PyTorch's TypeError for any
+    other element (a float size is never truncated)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    out = []
+    for position, size in enumerate(shape):
+        try:
+            out.append(operator.index(size))
+        except TypeError:
+            raise TypeError(f"argument '{name}' must be tuple of ints, but found element of type "
+                            f"{type(size).__name__} at pos {position}") from None
+    return tuple(out)
 
 
 def reshape(input, *shape):
@@ -187,7 +198,7 @@ def unsqueeze(input, dim):
 
 
 def permute(input, *dims):
-    dims = tuple(_normalize_dim(d, input.ndim) for d in _shape_args(dims))
+    dims = tuple(_normalize_dim(d, input.ndim) for d in _shape_args(dims, "dims"))
     if sorted(dims) != list(range(input.ndim)):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
                            f"match the length of the desired ordering of dimensions i.e. input.dim() "

@@ -1,0 +1,229 @@
+"""Adversarial edge cases of the core op surface, each pinned to PyTorch 2.13's behaviour:
+the expected dtype and values (or exception class) are written down, and where torch is
+importable the same expression is also run in PyTorch and must agree.
+
+Families: integer scalar wrap-around in promotion, integer powers with negative exponents,
+``alpha`` checks of add/sub, checked scalar writes into integer tensors (``t[k] = nan``,
+``masked_fill``), index-tensor dtypes, in-place operators and ``*_`` methods that keep the
+tensor's dtype and write through views, ``in`` and float sizes."""
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+try:
+    import torch
+except ImportError:  # the written-down expectations still run
+    torch = None
+
+
+class _OnDevice:
+    """The module (minigrad or torch) with its tensor factories pinned to ``device``."""
+    FACTORIES = ("tensor", "arange", "zeros", "ones")
+
+    def __init__(self, module, device):
+        self.module, self.device = module, device
+
+    def __getattr__(self, name):
+        value = getattr(self.module, name)
+        if name in self.FACTORIES and self.module is mg:
+            return lambda *args, **kwargs: value(*args, device=self.device, **kwargs)
+        return value
+
+
+def _run(module, code, device):
+    """Exec ``code`` (which assigns ``r``) with ``T`` = module; the result and the state of
+    ``y`` (the tensor written to), or the exception raised and ``y``'s state then."""
+    env = {"T": _OnDevice(module, device), "nan": math.nan, "inf": math.inf}
+    try:
+        exec(code, env)
+        outcome = env["r"]
+    except Exception as error:  # noqa: BLE001 - the class is what is compared
+        outcome = error
+    return outcome, env.get("y")
+
+
+def _plain(value):
+    if isinstance(value, mg.Tensor):
+        return str(value.dtype), value.cpu().numpy().tolist()
+    if torch is not None and isinstance(value, torch.Tensor):
+        return str(value.dtype).replace("torch.", ""), value.numpy().tolist()
+    return value
+
+
+def _same(a, b):
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-7)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def check(code, expected, device):
+    """Run ``code`` in minigrad; compare with ``expected`` (an exception class, or a
+    ``(dtype, values)`` pair) and, when torch is importable, with PyTorch's outcome, including
+    the state of ``y`` afterwards (an error must leave it as PyTorch leaves it)."""
+    result, y = _run(mg, code, device)
+    if isinstance(expected, type) and issubclass(expected, BaseException):
+        assert isinstance(result, expected), f"{code!r}: expected {expected.__name__}, got {result!r}"
+    else:
+        assert not isinstance(result, Exception), f"{code!r} raised {result!r}"
+        assert _same(_plain(result), expected), f"{code!r}: {_plain(result)} != {expected}"
+    if torch is not None:
+        t_result, t_y = _run(torch, code, "cpu")
+        if isinstance(t_result, Exception):
+            assert type(result) is type(t_result), f"{code!r}: torch raised {t_result!r}, minigrad {result!r}"
+        else:
+            assert _same(_plain(result), _plain(t_result)), code
+        if t_y is not None:
+            assert _same(_plain(y), _plain(t_y)), f"{code!r}: y is {_plain(y)}, torch's {_plain(t_y)}"
+
+
+# ---------------------------------------------------------------------- promotion / arithmetic
+ARITHMETIC = [
+    # A Python int outside the tensor's integer range wraps around (numpy 2 refuses).
+    ("r = T.tensor([1, 2, 250], dtype=T.uint8) + 300", ("uint8", [45, 46, 38])),
+    ("r = T.tensor([1, 2, 250], dtype=T.uint8) * -1", ("uint8", [255, 254, 6])),
+    ("r = T.tensor([1, 2], dtype=T.int32) + 2**40", ("int32", [1, 2])),
+    ("r = T.tensor([1, -2], dtype=T.int8) - 200", ("int8", [57, 54])),
+    # Integer tensor ** integer tensor with negative exponents: 1, ±1, or 0.
+    ("r = T.tensor([-1, 1, 2, 0, -1, 3]) ** T.tensor([-1, -2, -3, -1, -2, 2])",
+     ("int64", [-1, 1, 0, 0, 1, 9])),
+    ("r = 2 ** T.tensor([3, -7, 0])", ("int64", [8, 0, 1])),
+    ("r = T.tensor([2, 3]) ** -1", RuntimeError),
+    # alpha: float alpha with an integral result, bool alpha with a non-bool one.
+    ("r = T.tensor([1, 2]).add(T.tensor([1, 1]), alpha=2.5)", RuntimeError),
+    ("r = T.tensor([1, 2]).sub(1, alpha=2.0)", RuntimeError),
+    ("r = T.add(T.tensor([1, 2]), 1, alpha=True)", RuntimeError),
+    ("r = T.tensor([True, False]).add(T.tensor([True, True]), alpha=2)", ("bool", [True, True])),
+    ("r = T.tensor([True, False]).add(T.tensor([False, False]), alpha=0)", ("bool", [True, False])),
+    ("r = T.tensor([1, 2]).add(1.5, alpha=2)", ("float32", [4.0, 5.0])),
+    ("r = T.tensor([1., 2.]).add(1, alpha=2.5)", ("float32", [3.5, 4.5])),
+    ("y = T.tensor([1, 2]); r = y.add_(1, alpha=2.5)", RuntimeError),
+    ("y = T.tensor([1, 2]); r = y.sub_(T.tensor([1, 1]), alpha=3)", ("int64", [-2, -1])),
+]
+
+
+@pytest.mark.parametrize("code,expected", ARITHMETIC)
+def test_arithmetic_edge_cases(code, expected, device):
+    check(code, expected, device)
+
+
+# ---------------------------------------------------------------------- checked scalar writes
+WRITES = [
+    ("y = T.arange(5); y[0] = nan; r = y", RuntimeError),
+    ("y = T.arange(5); y[1:3] = inf; r = y", RuntimeError),
+    ("y = T.arange(5); y[0] = 1e30; r = y", RuntimeError),
+    ("y = T.arange(5); y[0] = 2.7; r = y", ("int64", [2, 1, 2, 3, 4])),
+    ("y = T.zeros(3, dtype=T.uint8); y[0] = 300; r = y", RuntimeError),
+    ("y = T.zeros(3, dtype=T.uint8); y[0] = -1.5; r = y", RuntimeError),
+    ("y = T.zeros(3, dtype=T.uint8); y[0] = -1; r = y", ("uint8", [255, 0, 0])),
+    ("y = T.zeros(3, dtype=T.int8); y[T.tensor([True, False, True])] = 128; r = y", RuntimeError),
+    ("y = T.zeros(3, dtype=T.bool); y[0] = nan; r = y", ("bool", [True, False, False])),
+    ("y = T.zeros(3); y[0] = nan; r = y", ("float32", [math.nan, 0.0, 0.0])),
+    ("y = T.arange(3); r = y.masked_fill(T.tensor([True, False, False]), nan)", RuntimeError),
+    ("y = T.arange(3); r = y.masked_fill_(T.tensor([True, False, False]), 2**63)", RuntimeError),
+    ("y = T.arange(3); r = y.masked_fill(T.tensor([True, False, False]), 2.7)", ("int64", [2, 1, 2])),
+    ("y = T.zeros(2, dtype=T.uint8); r = y.masked_fill(T.tensor([True, False]), -1)", ("uint8", [255, 0])),
+]
+
+
+@pytest.mark.parametrize("code,expected", WRITES)
+def test_scalar_writes_into_integer_tensors(code, expected, device):
+    check(code, expected, device)
+
+
+# ---------------------------------------------------------------------- index dtypes
+INDEX = [
+    ("r = T.arange(5.)[T.tensor([1, 2], dtype=T.int8)]", IndexError),
+    ("r = T.arange(5.)[T.tensor([1, 2], dtype=T.int16)]", IndexError),
+    ("r = T.arange(5.)[T.tensor([1, 2], dtype=T.int32)]", ("float32", [1.0, 2.0])),
+    ("r = T.arange(5.)[T.tensor([True, False, True, False, False], dtype=T.uint8)]", ("float32", [0.0, 2.0])),
+    ("y = T.zeros(3); y[T.tensor([0], dtype=T.int8)] = 1.; r = y", IndexError),
+]
+
+
+@pytest.mark.parametrize("code,expected", INDEX)
+def test_index_tensor_dtypes(code, expected, device):
+    check(code, expected, device)
+
+
+def test_numpy_integer_index_arrays_of_any_width_are_accepted(device):
+    v = mg.arange(5., device=device)
+    for dtype in (np.int8, np.int16, np.uint16):
+        assert v[np.array([1, 3], dtype=dtype)].tolist() == [1.0, 3.0]
+
+
+# ---------------------------------------------------------------------- in-place operators
+INPLACE = [
+    # Without __ipow__ & co. Python rebinds: the dtype changed silently and views were not written.
+    ("y = T.arange(4); y **= 0.5; r = y", RuntimeError),
+    ("y = T.arange(4); y **= 2; r = y", ("int64", [0, 1, 4, 9])),
+    ("y = T.arange(6.).reshape(2, 3); z = y[0]; z **= 2; r = y", ("float32", [[0., 1., 4.], [3., 4., 5.]])),
+    ("y = T.arange(6).reshape(2, 3); z = y[1]; z //= 2; r = y", ("int64", [[0, 1, 2], [1, 2, 2]])),
+    ("y = T.arange(6).reshape(2, 3); z = y[:, 0]; z %= 2; r = y", ("int64", [[0, 1, 2], [1, 4, 5]])),
+    ("y = T.arange(4); y //= 2.5; r = y", RuntimeError),
+    ("y = T.arange(4); y &= 1; r = y", ("int64", [0, 1, 0, 1])),
+    ("y = T.arange(4); y |= 4; r = y", ("int64", [4, 5, 6, 7])),
+    ("y = T.tensor([True, False]); y ^= True; r = y", ("bool", [False, True])),
+    ("y = T.arange(3); y <<= 2; r = y", ("int64", [0, 4, 8])),
+    ("y = T.arange(8)[::2]; y >>= 1; r = y", ("int64", [0, 1, 2, 3])),
+    ("y = T.arange(3.); y |= 1; r = y", RuntimeError),
+    ("y = T.arange(3); y **= T.arange(6).reshape(2, 3); r = y", RuntimeError),
+    # *_ methods written back, with the in-place dtype rule.
+    ("y = T.arange(6.).reshape(2, 3); y[0].exp_(); r = y",
+     ("float32", [[1., math.e, math.e ** 2], [3., 4., 5.]])),
+    ("y = T.arange(3); r = y.sqrt_()", RuntimeError),
+    ("y = T.arange(3); r = y.exp_()", RuntimeError),
+    ("y = T.tensor([-2, 3]); r = y.abs_()", ("int64", [2, 3])),
+    ("y = T.tensor([True]); r = y.neg_()", RuntimeError),
+    ("y = T.tensor([-1.5, 2.5]); y.floor_(); r = y", ("float32", [-2.0, 2.0])),
+    ("y = T.tensor([-1.5, 2.5]); y.clamp_min_(0.); r = y", ("float32", [0.0, 2.5])),
+    ("y = T.tensor([1., 2.]); r = y.pow_(2)", ("float32", [1.0, 4.0])),
+    ("y = T.tensor([1, 2]); r = y.pow_(0.5)", RuntimeError),
+    ("y = T.tensor([0., 1.]); y.atan2_(T.tensor([1., 1.])); r = y", ("float32", [0.0, math.pi / 4])),
+]
+
+
+@pytest.mark.parametrize("code,expected", INPLACE)
+def test_inplace_operators_keep_dtype_and_write_through_views(code, expected, device):
+    check(code, expected, device)
+
+
+def test_written_back_inplace_ops_are_differentiable(device):
+    a = mg.tensor([1.0, 2.0], requires_grad=True, device=device)
+    b = a * 1
+    b **= 3
+    b.exp_()
+    b.sum().backward()
+    x = a.detach().cpu().numpy()
+    np.testing.assert_allclose(a.grad.cpu().numpy(), 3 * x ** 2 * np.exp(x ** 3), rtol=1e-6)
+    leaf = mg.tensor([1.0], requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match="leaf"):
+        leaf.exp_()
+    with mg.no_grad():
+        leaf.exp_()
+    assert leaf.tolist() == pytest.approx([math.e])
+
+
+# ---------------------------------------------------------------------- Tensor protocol
+PROTOCOL = [
+    ("r = 2 in T.arange(3.)", True),
+    ("r = 5 in T.arange(3.)", False),
+    ("v = T.arange(3.); r = v in v", True),
+    ("r = T.tensor([[1.], [7.]]) in T.arange(3.)", True),
+    ("r = 'a' in T.arange(3.)", RuntimeError),
+    ("r = None in T.arange(3.)", RuntimeError),
+    ("r = T.arange(6.).reshape(2.0, 3)", TypeError),
+    ("r = T.arange(6.).view(6.0)", TypeError),
+    ("r = T.arange(6.).reshape((2, 3.5))", TypeError),
+    ("r = T.arange(6.).reshape(T.tensor(2), 3)", ("float32", [[0., 1., 2.], [3., 4., 5.]])),
+    ("r = T.arange(6.).reshape(2, 3).permute(1.0, 0)", TypeError),
+]
+
+
+@pytest.mark.parametrize("code,expected", PROTOCOL)
+def test_tensor_protocol_edge_cases(code, expected, device):
+    check(code, expected, device)
