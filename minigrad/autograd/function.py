@@ -212,6 +212,7 @@ class Function:
                                f"location. Please clone() the tensor before performing the "
                                f"operation.")
         others = [a for a in args if isinstance(a, Tensor)]
+        check_no_partial_overlap(target, others)
         record = is_grad_enabled() and (target.requires_grad or any(o.requires_grad for o in others))
         if record and target.grad_fn is None and target.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
@@ -289,6 +290,33 @@ class Region:
         xp = _array_module(type(array))
         return xp.lib.stride_tricks.as_strided(
             flat[self.offset:], self.shape, tuple(s * array.itemsize for s in self.strides))
+
+
+def _partially_overlap(a, b):
+    """Whether two dense (C- or F-contiguous) arrays share some but not all of their bytes.
+    Arrays of other layouts are not compared (PyTorch's "too hard" case)."""
+    if a is b or a.size == 0 or b.size == 0:
+        return False
+    if not ((a.flags.c_contiguous or a.flags.f_contiguous) and
+            (b.flags.c_contiguous or b.flags.f_contiguous)):
+        return False
+    start_a, start_b = _address(a), _address(b)
+    end_a, end_b = start_a + a.nbytes, start_b + b.nbytes
+    if (start_a, end_a) == (start_b, end_b):
+        return False  # the same memory (t.add_(t), t.copy_(t.view(...))) is fine
+    return start_a < end_b and start_b < end_a
+
+
+def check_no_partial_overlap(target, sources):
+    """PyTorch's refusal to write into ``target`` in place from a tensor that partially
+    overlaps it (``z[1:].add_(z[:-1])``, ``z[1:] = z[:-1]``): the result would depend on the
+    order in which elements are written, so nothing is written and a RuntimeError is raised."""
+    for source in sources:
+        if isinstance(source, Tensor) and _partially_overlap(target.array, source.array):
+            raise RuntimeError(f"unsupported operation: some elements of the input tensor and the "
+                               f"written-to tensor refer to a single memory location (shapes "
+                               f"{list(source.shape)} and {list(target.shape)}). Please clone() "
+                               f"the tensor before performing the operation.")
 
 
 def _address(array):

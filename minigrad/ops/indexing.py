@@ -19,6 +19,7 @@ has shape (x.shape[1], 2) as in PyTorch (NumPy would give (2, x.shape[1])).
 """
 import numbers
 import operator
+import warnings
 
 import numpy as np
 
@@ -27,7 +28,7 @@ import minigrad_kernels as kernels
 from .. import dtypes
 from ..device import to_host
 from ..tensor import Tensor, _normalize_dim
-from ..autograd.function import Function
+from ..autograd.function import Function, check_no_partial_overlap
 from ..autograd.grad_mode import is_grad_enabled
 from .broadcast import sum_to, broadcast_to
 from .masking import masked_fill
@@ -134,9 +135,22 @@ def _classify(item):
     return ("array", array)
 
 
+def _sequence_as_tuple(key):
+    """PyTorch's (and old numpy's) legacy rule: a list of fewer than 32 items holding a
+    sequence, tensor, slice, ``...`` or None is read as a tuple (``x[[[0, 1]]]`` is
+    ``x[[0, 1]]``, ``x[[0, slice(None)]]`` is ``x[0, :]``)."""
+    return type(key) is list and len(key) < 32 and any(
+        isinstance(item, (Tensor, list, tuple, range, np.ndarray, slice)) or item is None
+        or item is Ellipsis for item in key)
+
+
 def parse_key(shape, key, xp=np):
     """Turn a user index into an IndexKey for a tensor of ``shape``, raising PyTorch's
     errors (out-of-range, too many indices, mask shape mismatch)."""
+    if _sequence_as_tuple(key):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; "
+                      "use x[tuple(seq)] instead of x[seq].", UserWarning, stacklevel=3)
+        key = tuple(key)
     items = key if isinstance(key, tuple) else (key,)
     parsed = [_classify(item) for item in items]
     consumed = sum(1 if p[0] in ("int", "slice") else 0 if p[0] != "array" else
@@ -336,6 +350,8 @@ def setitem(self, key, value):
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a Tensor of shape "
                         f"{list(self.shape)}")
+    if index_key.advanced is None:  # a basic key writes into a view: refuse partial overlap
+        check_no_partial_overlap(Tensor._wrap(index_key.view(self.array)), [value])
     record = is_grad_enabled() and (self.requires_grad or value.requires_grad)
     if not record:
         index_key.put(self.array, value.array)

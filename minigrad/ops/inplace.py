@@ -8,7 +8,7 @@ A leaf that requires grad cannot be modified in place while recording (PyTorch's
 under ``no_grad`` it can, which is how optimisers update parameters.
 """
 from ..tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Function, check_no_partial_overlap
 from ..autograd.functional import grad
 from ..autograd.grad_mode import no_grad, enable_grad, is_grad_enabled
 from .arithmetic import (Add, Sub, Mul, Div, check_sub_operands, scale_by_alpha, pow,
@@ -153,6 +153,7 @@ def _written_back(function, op):
     ``int_tensor.sqrt_()`` are refused) and its shape must be self's (no broadcasting self
     up). Nothing is written when either check fails."""
     def inplace(self, *args, **kwargs):
+        check_no_partial_overlap(self, [*args, *kwargs.values()])
         recording = is_grad_enabled() and (self.requires_grad or any(
             isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values())))
         result = function(clone(self) if recording else self, *args, **kwargs)

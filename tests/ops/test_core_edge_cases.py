@@ -227,3 +227,49 @@ PROTOCOL = [
 @pytest.mark.parametrize("code,expected", PROTOCOL)
 def test_tensor_protocol_edge_cases(code, expected, device):
     check(code, expected, device)
+
+
+# ---------------------------------------------------------------------- aliasing
+OVERLAP = [
+    # A source that partially overlaps the written-to tensor is refused; nothing is written.
+    ("y = T.arange(5.); y[1:].add_(y[:-1]); r = y", RuntimeError),
+    ("y = T.arange(5.); y[1:] += y[:-1]; r = y", RuntimeError),
+    ("y = T.arange(5.); y[:4].mul_(y[1:]); r = y", RuntimeError),
+    ("y = T.arange(5.); y[1:].copy_(y[:-1]); r = y", RuntimeError),
+    ("y = T.arange(5.); y[1:] = y[:-1]; r = y", RuntimeError),
+    ("y = T.arange(5.); y[:3].copy_(y[2:]); r = y", RuntimeError),
+    ("y = T.arange(5.); y[1:].clamp_(y[:-1]); r = y", RuntimeError),
+    ("y = T.arange(5.); y[1:].lerp_(y[:-1], 0.5); r = y", RuntimeError),
+    ("y = T.arange(5.); y[1:].atan2_(y[:-1]); r = y", RuntimeError),
+    ("y = T.arange(6.).reshape(2, 3); y.view(-1)[1:].add_(y.view(-1)[:-1]); r = y", RuntimeError),
+    # Full overlap, disjoint parts and non-dense views are fine.
+    ("y = T.arange(3.); y.add_(y); r = y", ("float32", [0.0, 2.0, 4.0])),
+    ("y = T.arange(3.); y.copy_(y.view(3)); r = y", ("float32", [0.0, 1.0, 2.0])),
+    ("y = T.arange(3.); y[:] = y; r = y", ("float32", [0.0, 1.0, 2.0])),
+    ("y = T.arange(3.); y[0] = y[1]; r = y", ("float32", [1.0, 1.0, 2.0])),
+    ("y = T.arange(6.).reshape(2, 3); y[1].add_(y[0]); r = y", ("float32", [[0., 1., 2.], [3., 5., 7.]])),
+]
+
+
+@pytest.mark.parametrize("code,expected", OVERLAP)
+def test_partially_overlapping_inplace_writes_are_refused(code, expected, device):
+    check(code, expected, device)
+
+
+# ---------------------------------------------------------------------- list keys
+LIST_KEYS = [
+    # A list holding a sequence, slice, None or ... is read as a tuple (PyTorch's legacy rule).
+    ("r = T.arange(6.).reshape(2, 3)[[[0, 1]]]", ("float32", [[0., 1., 2.], [3., 4., 5.]])),
+    ("r = T.arange(6.).reshape(2, 3)[[[0, 1], [1, 2]]]", ("float32", [1.0, 5.0])),
+    ("r = T.arange(6.).reshape(2, 3)[[0, slice(None)]]", ("float32", [0.0, 1.0, 2.0])),
+    ("r = T.arange(6.).reshape(2, 3)[[1, None]]", ("float32", [[3.0, 4.0, 5.0]])),
+    ("r = T.arange(6.).reshape(2, 3)[[[0]]]", ("float32", [[0.0, 1.0, 2.0]])),
+    ("r = T.arange(6.).reshape(2, 3)[[0, 1]]", ("float32", [[0., 1., 2.], [3., 4., 5.]])),
+    ("y = T.zeros(2, 3); y[[[0, 1], [1, 2]]] = 5.; r = y", ("float32", [[0., 5., 0.], [0., 0., 5.]])),
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+@pytest.mark.parametrize("code,expected", LIST_KEYS)
+def test_lists_of_sequences_index_like_tuples(code, expected, device):
+    check(code, expected, device)
