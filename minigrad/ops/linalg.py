@@ -93,6 +93,11 @@ def matmul(input, other):
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != "
                            f"{other.dtype}")
     input, other = promote(input, other, op="matmul")
+    if input.dtype.kind == "b":
+        kernel = "dot" if input.ndim == other.ndim == 1 else "addmm_impl_cpu_"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool' (matmul of bool "
+                                  f"tensors of shapes {list(input.shape)} and "
+                                  f"{list(other.shape)})")
     _check_shapes(input, other)
     if input.ndim > 2 and other.ndim == 2:
         # A batch of rows against one matrix (every Linear on a sequence) is one GEMM over

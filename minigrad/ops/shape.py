@@ -212,6 +212,7 @@ def permute(input, *dims):
 
 def transpose(input, dim0, dim1):
     if input.ndim == 0:
+        _normalize_dim(dim0, 0), _normalize_dim(dim1, 0)  # only 0 and -1 name a 0-d dim
         return input
     d0, d1 = _normalize_dim(dim0, input.ndim), _normalize_dim(dim1, input.ndim)
     dims = list(range(input.ndim))

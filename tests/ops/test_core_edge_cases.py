@@ -273,3 +273,35 @@ LIST_KEYS = [
 @pytest.mark.parametrize("code,expected", LIST_KEYS)
 def test_lists_of_sequences_index_like_tuples(code, expected, device):
     check(code, expected, device)
+
+
+# ---------------------------------------------------------------------- kernels PyTorch lacks
+MISSING_KERNELS = [
+    # Bounds that do not fit an integral result raise instead of wrapping (300 was 44).
+    ("r = T.tensor([1, 200, 0], dtype=T.uint8).clamp(-1, 300)", RuntimeError),
+    ("r = T.tensor([1]).clamp(min=2**63)", RuntimeError),
+    ("r = T.tensor([1], dtype=T.uint8).clamp(min=-1)", ("uint8", [255])),
+    ("r = T.tensor([1, 5]).clamp(min=nan)", ("float32", [math.nan, math.nan])),
+    ("r = T.tensor([3, -7]).clamp(-1.5, 1.5)", ("float32", [1.5, -1.5])),
+    ("r = T.tensor([True, False]).clamp(True, False)", NotImplementedError),
+    ("r = T.tensor([True, False]).clamp(min=0)", ("int64", [1, 0])),
+    # Integer round with decimals (was returned unchanged) and bool round.
+    ("r = T.tensor([15, 25, -15]).round(decimals=-1)", NotImplementedError),
+    ("r = T.tensor([True]).round()", NotImplementedError),
+    ("r = T.tensor([3, -7]).round()", ("int64", [3, -7])),
+    # bool // bool, bool % bool, fmod(bool, bool).
+    ("r = T.tensor([True, False]) // T.tensor([True, True])", NotImplementedError),
+    ("r = T.tensor([True, False]) % T.tensor([True, True])", NotImplementedError),
+    ("r = T.fmod(T.tensor([True]), T.tensor([True]))", NotImplementedError),
+    # bool matmul.
+    ("r = T.ones(2, 2, dtype=T.bool) @ T.ones(2, 2, dtype=T.bool)", NotImplementedError),
+    ("r = T.tensor([True]) @ T.tensor([True])", NotImplementedError),
+    # transpose of a 0-d tensor names only dims 0 and -1.
+    ("r = T.tensor(2.).transpose(0, 1)", IndexError),
+    ("r = T.tensor(2.).transpose(0, -1)", ("float32", 2.0)),
+]
+
+
+@pytest.mark.parametrize("code,expected", MISSING_KERNELS)
+def test_dtypes_pytorch_has_no_kernel_for(code, expected, device):
+    check(code, expected, device)
