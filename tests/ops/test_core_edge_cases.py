@@ -305,3 +305,49 @@ MISSING_KERNELS = [
 @pytest.mark.parametrize("code,expected", MISSING_KERNELS)
 def test_dtypes_pytorch_has_no_kernel_for(code, expected, device):
     check(code, expected, device)
+
+
+# ---------------------------------------------------------------------- repr
+REPRS = [
+    ("mg.tensor([[1., nan], [inf, -inf]])", "tensor([[1., nan],\n        [inf, -inf]])"),
+    ("mg.tensor([True])", "tensor([True])"),
+    ("mg.tensor([True, False])", "tensor([ True, False])"),
+    ("mg.tensor([1e20, 1.])", "tensor([1.0000e+20, 1.0000e+00])"),
+    ("mg.tensor([1e-5, 1.])", "tensor([1.0000e-05, 1.0000e+00])"),
+    ("mg.tensor(nan)", "tensor(nan)"),
+    ("mg.tensor(-0.)", "tensor(-0.)"),
+    ("mg.tensor([1., inf])", "tensor([1., inf])"),
+    ("mg.tensor([0.1, 0.25])", "tensor([0.1000, 0.2500])"),
+    ("mg.arange(10.) / 3", "tensor([0.0000, 0.3333, 0.6667, 1.0000, 1.3333, 1.6667, 2.0000, 2.3333, "
+                           "2.6667,\n        3.0000])"),
+    ("mg.arange(1001)", "tensor([   0,    1,    2,  ...,  998,  999, 1000])"),
+    ("mg.zeros(2, 0)", "tensor([], size=(2, 0))"),
+    ("mg.tensor([], dtype=mg.int64)", "tensor([], dtype=minigrad.int64)"),
+    ("mg.tensor([1, 2], dtype=mg.uint8)", "tensor([1, 2], dtype=minigrad.uint8)"),
+    ("mg.arange(-1371764, -1371759, dtype=mg.int32) * 1",
+     "tensor([-1371764, -1371763, -1371762, -1371761, -1371760], dtype=minigrad.int32)"),
+]
+
+
+@pytest.mark.parametrize("expression,expected", REPRS)
+def test_repr_lays_out_like_pytorch(expression, expected):
+    value = eval(expression, {"mg": mg, "nan": math.nan, "inf": math.inf})
+    assert repr(value) == expected
+    if torch is not None:
+        theirs = eval(expression.replace("mg.", "torch.").replace("minigrad.", "torch."),
+                      {"torch": torch, "nan": math.nan, "inf": math.inf})
+        assert repr(theirs).replace("torch.", "minigrad.") == expected
+
+
+@pytest.mark.parametrize("shape", [(), (7,), (4, 20), (2, 3, 4), (1001,), (40, 30), (3, 500)])
+@pytest.mark.parametrize("scale", [1.0, 1e6, 1e-6, 1e10])
+def test_repr_of_random_tensors_matches_pytorch(shape, scale):
+    if torch is None:
+        pytest.skip("needs torch")
+    rng = np.random.default_rng(len(shape) * 7 + abs(int(math.log10(scale))))
+    for array in (rng.standard_normal(shape) * scale, np.round(rng.standard_normal(shape) * 3),
+                  np.where(rng.random(shape) < 0.3, np.nan, rng.standard_normal(shape))):
+        for dtype in (np.float32, np.float64):
+            a = np.asarray(array, dtype=dtype)
+            expected = repr(torch.from_numpy(a.copy())).replace("torch.", "minigrad.")
+            assert repr(mg.tensor(a)) == expected
