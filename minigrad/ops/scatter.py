@@ -9,6 +9,7 @@ scatter_add, index_add, scatter_reduce). For scatter* the key is the gather key 
 ``dim`` (position p of index addresses [p_0, …, index[p], …]); for index_* it is
 ``[:, …, index, …]``; for masked_scatter the positions of the mask.
 """
+import numbers
 import operator
 import warnings
 
@@ -326,6 +327,8 @@ def _index_add(input, dim, index, source, alpha, inplace):
     check_tensor(input, "index_add")
     check_tensor(source, "index_add", "source")
     key, source = _index_key("index_add_", input, dim, index, source)
+    if input.dtype.kind in "iu" and not isinstance(alpha, numbers.Integral):
+        alpha = int(alpha)  # PyTorch casts alpha to the integral dtype (2.5 adds 2·source)
     if alpha != 1:
         source = source * alpha
     return _run(ScatterReduce, inplace, input, source, key, "sum", True)

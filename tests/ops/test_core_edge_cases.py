@@ -351,3 +351,21 @@ def test_repr_of_random_tensors_matches_pytorch(shape, scale):
             a = np.asarray(array, dtype=dtype)
             expected = repr(torch.from_numpy(a.copy())).replace("torch.", "minigrad.")
             assert repr(mg.tensor(a)) == expected
+
+
+# ---------------------------------------------------------------------- scatter / sorting
+SCATTER_SORTING = [
+    # An integral input takes alpha truncated to an integer (alpha=2.5 adds 2·source).
+    ("i = T.arange(6).reshape(2, 3); r = i.index_add(0, T.tensor([0, 1]), i, alpha=2.5)",
+     ("int64", [[0, 3, 6], [9, 12, 15]])),
+    ("i = T.arange(6).reshape(2, 3); r = i.index_add(0, T.tensor([0, 1]), i, alpha=-2.7)",
+     ("int64", [[0, -1, -2], [-3, -4, -5]])),
+    ("x = T.arange(3.); r = x.index_add(0, T.tensor([0, 1]), T.ones(2), alpha=2.5)",
+     ("float32", [2.5, 3.5, 2.0])),
+    ("r = T.tensor([True, False]).topk(1)", RuntimeError),
+]
+
+
+@pytest.mark.parametrize("code,expected", SCATTER_SORTING)
+def test_scatter_and_sorting_edge_cases(code, expected, device):
+    check(code, expected, device)
