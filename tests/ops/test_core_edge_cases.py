@@ -369,3 +369,24 @@ SCATTER_SORTING = [
 @pytest.mark.parametrize("code,expected", SCATTER_SORTING)
 def test_scatter_and_sorting_edge_cases(code, expected, device):
     check(code, expected, device)
+
+
+# ---------------------------------------------------------------------- reductions of bools
+BOOL_REDUCTIONS = [
+    # einsum that sums bools or small ints counts in int64 (it returned a bool).
+    ("r = T.einsum('ij->', T.tensor([[True, False], [True, True]]))", ("int64", 3)),
+    ("r = T.einsum('ij->i', T.ones(2, 2, dtype=T.uint8))", ("int64", [2, 2])),
+    ("r = T.einsum('ij->i', T.ones(2, 2, dtype=T.int32))", ("int64", [2, 2])),
+    ("r = T.einsum('ii->i', T.tensor([[True, False], [True, True]]))", ("bool", [True, True])),
+    ("r = T.einsum('ij,ij->ij', T.tensor([[True, False]]), T.tensor([[True, True]]))",
+     ("bool", [[True, False]])),
+    ("r = T.einsum('ij,ij->', T.tensor([[True, False]]), T.tensor([[True, True]]))",
+     NotImplementedError),
+    ("r = T.tensor([True, False]).argmax()", RuntimeError),
+    ("r = T.tensor([True, False]).argmin(0)", RuntimeError),
+]
+
+
+@pytest.mark.parametrize("code,expected", BOOL_REDUCTIONS)
+def test_reductions_of_bool_and_small_int_tensors(code, expected, device):
+    check(code, expected, device)
