@@ -230,6 +230,31 @@ class Tensor:
     def is_floating_point(self):
         return self.array.dtype.kind == "f"
 
+    def is_complex(self):
+        return self.array.dtype.kind == "c"
+
+    def is_signed(self):
+        return self.array.dtype.kind in "if"
+
+    def ndimension(self):
+        return self.array.ndim
+
+    @property
+    def itemsize(self):
+        return self.array.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self.array.dtype.itemsize
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    def get_device(self):
+        """The CUDA device index, or -1 for a CPU tensor (PyTorch's convention)."""
+        return -1 if self.device.type == "cpu" else (self.device.index or 0)
+
     def is_contiguous(self):
         return bool(self.array.flags.c_contiguous)
 
@@ -410,6 +435,15 @@ class Tensor:
 
     def bool(self):
         return self.to(dtypes.bool_)
+
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    def char(self):
+        return self.to(dtypes.int8)
+
+    def short(self):
+        return self.to(dtypes.int16)
 
     def type_as(self, other):
         return self.to(other.dtype)

@@ -390,3 +390,29 @@ BOOL_REDUCTIONS = [
 @pytest.mark.parametrize("code,expected", BOOL_REDUCTIONS)
 def test_reductions_of_bool_and_small_int_tensors(code, expected, device):
     check(code, expected, device)
+
+
+# ---------------------------------------------------------------------- small Tensor methods
+METHODS = [
+    ("r = T.arange(3.).byte()", ("uint8", [0, 1, 2])),
+    ("r = T.arange(3.).char()", ("int8", [0, 1, 2])),
+    ("r = T.arange(3.).short()", ("int16", [0, 1, 2])),
+    ("r = T.zeros(2, 3).ndimension()", 2),
+    ("r = T.zeros(2, 3).nbytes", 24),
+    ("r = T.zeros(2, 3, dtype=T.float64).itemsize", 8),
+    ("r = T.zeros(2).is_complex()", False),
+    ("r = T.zeros(2).is_signed()", True),
+    ("r = T.zeros(2, dtype=T.uint8).is_signed()", False),
+    ("r = T.zeros(2, dtype=T.bool).is_signed()", False),
+]
+
+
+@pytest.mark.parametrize("code,expected", METHODS)
+def test_small_tensor_methods(code, expected, device):
+    check(code, expected, device)
+
+
+def test_device_queries(device):
+    t = mg.zeros(2, device=device)
+    assert t.is_cpu == (device == "cpu")
+    assert t.get_device() == (-1 if device == "cpu" else 0)
