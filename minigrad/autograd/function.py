@@ -303,7 +303,9 @@ def _partially_overlap(a, b):
     start_a, start_b = _address(a), _address(b)
     end_a, end_b = start_a + a.nbytes, start_b + b.nbytes
     if (start_a, end_a) == (start_b, end_b):
-        return False  # the same memory (t.add_(t), t.copy_(t.view(...))) is fine
+        # The same memory in the same layout (t.add_(t)) is fine; another layout of it
+        # (t.add_(t.t())) is a partial overlap, as PyTorch's get_overlap_status has it.
+        return tuple(a.strides) != tuple(b.strides)
     return start_a < end_b and start_b < end_a
 
 

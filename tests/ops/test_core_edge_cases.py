@@ -242,6 +242,11 @@ OVERLAP = [
     ("y = T.arange(5.); y[1:].lerp_(y[:-1], 0.5); r = y", RuntimeError),
     ("y = T.arange(5.); y[1:].atan2_(y[:-1]); r = y", RuntimeError),
     ("y = T.arange(6.).reshape(2, 3); y.view(-1)[1:].add_(y.view(-1)[:-1]); r = y", RuntimeError),
+    ("y = T.arange(4.).reshape(2, 2); y.add_(y.t()); r = y", RuntimeError),
+    ("y = T.arange(4.).reshape(2, 2); y.copy_(y.t()); r = y", RuntimeError),
+    ("y = T.arange(4.).reshape(2, 2); y.add_(y[0]); r = y", RuntimeError),
+    ("y = T.arange(4.).reshape(2, 2); y.add_(y.view(1, 4).view(2, 2)); r = y",
+     ("float32", [[0.0, 2.0], [4.0, 6.0]])),
     # Full overlap, disjoint parts and non-dense views are fine.
     ("y = T.arange(3.); y.add_(y); r = y", ("float32", [0.0, 2.0, 4.0])),
     ("y = T.arange(3.); y.copy_(y.view(3)); r = y", ("float32", [0.0, 1.0, 2.0])),
