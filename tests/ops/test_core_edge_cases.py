@@ -421,3 +421,20 @@ def test_device_queries(device):
     t = mg.zeros(2, device=device)
     assert t.is_cpu == (device == "cpu")
     assert t.get_device() == (-1 if device == "cpu" else 0)
+
+
+# ---------------------------------------------------------------------- accumulation width
+ACCUMULATION = [
+    # A float32 running sum of 10⁶ × 0.1 drifted to 100958 (PyTorch accumulates in double).
+    ("r = T.full((10**6,), 0.1).cumsum(0)[-1]", ("float32", 100000.0)),
+    ("r = T.full((10**4,), 0.1, dtype=T.float16).cumsum(0)[-1]", ("float16", 1000.0)),
+    ("r = T.full((30,), 1.5).cumprod(0)[-1]", ("float32", 191751.0625)),
+    # float16 norms accumulate in float32 (300² + 400² overflowed to inf).
+    ("r = T.tensor([300., 400.], dtype=T.float16).norm()", ("float16", 500.0)),
+    ("r = T.linalg.vector_norm(T.tensor([300., 400.], dtype=T.float16), 3)", ("float16", 449.75)),
+]
+
+
+@pytest.mark.parametrize("code,expected", ACCUMULATION)
+def test_accumulation_width_matches_pytorch(code, expected, device):
+    check(code, expected, device)
