@@ -269,6 +269,7 @@ class IndexAccumulate(Function):
 class IndexPut(Function):
     """z = x with z[key] = v (v broadcast to the indexed shape);
     dx = dz with dz[key] set to 0,  dv = sum_to(dz[key], v.shape)."""
+    overlap_checked_by_caller = True  # setitem checks the written region against the value
 
     def forward(self, x, v, key):
         self.key, self.value_shape = key, v.shape

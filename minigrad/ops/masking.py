@@ -16,6 +16,7 @@ __all__ = ["masked_fill", "tril", "triu"]
 class MaskedFill(Function):
     """y = where(mask, value, x)  (value 0-d, mask broadcast to x.shape);
     dx = where(mask, 0, dy),  dvalue = Σ where(mask, dy, 0)."""
+    overlap_checked_by_caller = True  # the 0-d value acts as a number
 
     def forward(self, x, mask, value):
         self.save_for_backward(mask)

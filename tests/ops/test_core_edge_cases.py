@@ -47,9 +47,9 @@ def _run(module, code, device):
 
 def _plain(value):
     if isinstance(value, mg.Tensor):
-        return str(value.dtype), value.cpu().numpy().tolist()
+        return str(value.dtype), value.detach().cpu().numpy().tolist()
     if torch is not None and isinstance(value, torch.Tensor):
-        return str(value.dtype).replace("torch.", ""), value.numpy().tolist()
+        return str(value.dtype).replace("torch.", ""), value.detach().numpy().tolist()
     return value
 
 
@@ -247,6 +247,25 @@ OVERLAP = [
     ("y = T.arange(4.).reshape(2, 2); y.add_(y[0]); r = y", RuntimeError),
     ("y = T.arange(4.).reshape(2, 2); y.add_(y.view(1, 4).view(2, 2)); r = y",
      ("float32", [[0.0, 2.0], [4.0, 6.0]])),
+    ("y = T.arange(6.).reshape(2, 3); y.add_(y[0, 0]); r = y", RuntimeError),
+    # The index ops refuse any overlap, the same memory included.
+    ("y = T.arange(6.).reshape(2, 3); y.index_add_(0, T.tensor([0, 1]), y); r = y", RuntimeError),
+    ("y = T.arange(6.).reshape(2, 3); y.index_copy_(0, T.tensor([1, 0]), y); r = y", RuntimeError),
+    ("y = T.arange(6.).reshape(2, 3); y.scatter_(0, T.tensor([[1, 0, 1]]), y[:1]); r = y", RuntimeError),
+    # Under autograd too; setitem of a region from elsewhere in the tensor is fine.
+    ("a = T.tensor([1., 2., 3.], requires_grad=True); y = a * 1; y[1:] *= 2; y.sum().backward(); "
+     "r = a.grad", ("float32", [1.0, 2.0, 2.0])),
+    ("a = T.tensor([1., 2., 3.], requires_grad=True); y = a * 1; y[0] = y[1]; y.sum().backward(); "
+     "r = a.grad", ("float32", [0.0, 2.0, 1.0])),
+    ("a = T.tensor([1., 2., 3.], requires_grad=True); y = a * 1; y[1:] = y[:-1]; r = y", RuntimeError),
+    # A 0-d value of fill_/masked_fill_/index_fill_ acts as a number; masked_scatter_ may read self.
+    ("y = T.arange(6.).reshape(2, 3); y.fill_(y[1, 1]); r = y", ("float32", [[4.0] * 3] * 2)),
+    ("y = T.arange(6.).reshape(2, 3); y.masked_fill_(y > 2, y[1, 1]); r = y",
+     ("float32", [[0., 1., 2.], [4., 4., 4.]])),
+    ("y = T.arange(6.).reshape(2, 3); y.index_fill_(0, T.tensor([0]), y[1, 1]); r = y",
+     ("float32", [[4., 4., 4.], [3., 4., 5.]])),
+    ("y = T.arange(6.).reshape(2, 3); y.masked_scatter_(y > 2, y); r = y",
+     ("float32", [[0., 1., 2.], [0., 1., 2.]])),
     # Full overlap, disjoint parts and non-dense views are fine.
     ("y = T.arange(3.); y.add_(y); r = y", ("float32", [0.0, 2.0, 4.0])),
     ("y = T.arange(3.); y.copy_(y.view(3)); r = y", ("float32", [0.0, 1.0, 2.0])),
