@@ -7,6 +7,8 @@ error), and when autograd is recording the tensor becomes the output of the new 
 A leaf that requires grad cannot be modified in place while recording (PyTorch's rule);
 under ``no_grad`` it can, which is how optimisers update parameters.
 """
+import numbers
+
 from ..tensor import Tensor
 from ..autograd.function import Function, check_no_partial_overlap
 from ..autograd.functional import grad
@@ -155,6 +157,11 @@ def _written_back(function, op):
     up). Nothing is written when either check fails."""
     def inplace(self, *args, **kwargs):
         check_no_partial_overlap(self, [*args, *kwargs.values()])
+        if args and isinstance(args[0], (Tensor, numbers.Number)):  # PyTorch checks this first
+            target = result_dtype(self, args[0])
+            if category(target) > category(self.dtype):
+                raise RuntimeError(f"result type {target} can't be cast to the desired output "
+                                   f"type {self.dtype} (in {op})")
         recording = is_grad_enabled() and (self.requires_grad or any(
             isinstance(a, Tensor) and a.requires_grad for a in (*args, *kwargs.values())))
         result = function(clone(self) if recording else self, *args, **kwargs)

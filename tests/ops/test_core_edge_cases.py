@@ -171,6 +171,8 @@ INPLACE = [
     ("y = T.arange(3); y <<= 2; r = y", ("int64", [0, 4, 8])),
     ("y = T.arange(8)[::2]; y >>= 1; r = y", ("int64", [0, 1, 2, 3])),
     ("y = T.arange(3.); y |= 1; r = y", RuntimeError),
+    ("y = T.tensor([200, 3], dtype=T.uint8); y |= 2.5; r = y", RuntimeError),
+    ("y = T.tensor([True, False]); y &= T.tensor([1.5, 2.5]); r = y", RuntimeError),
     ("y = T.arange(3); y **= T.arange(6).reshape(2, 3); r = y", RuntimeError),
     # *_ methods written back, with the in-place dtype rule.
     ("y = T.arange(6.).reshape(2, 3); y[0].exp_(); r = y",
