@@ -166,6 +166,8 @@ def scale_by_alpha(input, other, alpha):
                            f"point number (got alpha={alpha!r} for a {target} result).")
     if target.kind == "b":
         return other if alpha else other & False
+    if isinstance(other, Tensor) and other.dtype != target:
+        other = other.to(target)  # scale in the result's dtype: uint8 200 · 2 must not wrap
     return other * (int(alpha) if isinstance(alpha, (bool, np.bool_)) else alpha)
 
 

@@ -102,6 +102,15 @@ ARITHMETIC = [
     ("r = T.tensor([1, 2]).add(1.5, alpha=2)", ("float32", [4.0, 5.0])),
     ("r = T.tensor([1., 2.]).add(1, alpha=2.5)", ("float32", [3.5, 4.5])),
     ("y = T.tensor([1, 2]); r = y.add_(1, alpha=2.5)", RuntimeError),
+    # other · alpha is computed in the result's dtype (uint8 200·2 wrapped to 144).
+    ("r = T.tensor([1.5, -2.5]).add(T.tensor([200, 3], dtype=T.uint8), alpha=2)",
+     ("float32", [401.5, 3.5])),
+    ("r = T.tensor([7, -3], dtype=T.int32).add(T.tensor([-100, 3], dtype=T.int8), alpha=2)",
+     ("int32", [-193, 3])),
+    ("r = T.tensor([7, -3], dtype=T.int32).add(T.tensor([True, False]), alpha=2)",
+     ("int32", [9, -3])),
+    ("r = T.tensor([7, -3], dtype=T.int16).sub(T.tensor([100, 3], dtype=T.int8), alpha=3)",
+     ("int16", [-293, -12])),
     ("y = T.tensor([1, 2]); r = y.sub_(T.tensor([1, 1]), alpha=3)", ("int64", [-2, -1])),
 ]
 
