@@ -468,3 +468,15 @@ ACCUMULATION = [
 @pytest.mark.parametrize("code,expected", ACCUMULATION)
 def test_accumulation_width_matches_pytorch(code, expected, device):
     check(code, expected, device)
+
+
+def test_half_sigmoid_and_softmax_round_once_like_pytorch():
+    if torch is None:
+        pytest.skip("needs torch")
+    a = (np.random.default_rng(0).standard_normal((50, 40)) * 3).astype(np.float16)
+    for name, args in (("sigmoid", ()), ("softmax", (1,))):
+        ours = getattr(mg.tensor(a), name)(*args)
+        theirs = getattr(torch.from_numpy(a), name)(*args).numpy()
+        assert ours.dtype == mg.float16
+        np.testing.assert_allclose(ours.numpy().astype(np.float64), theirs.astype(np.float64),
+                                   atol=2.5e-4, rtol=0)
