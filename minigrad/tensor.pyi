@@ -252,22 +252,22 @@ class Tensor:
     def softmax(self, dim=..., dtype=...) -> Any: ...  # minigrad/ops/softmax.py:softmax
     def log_softmax(self, dim=..., dtype=...) -> Any: ...  # minigrad/ops/softmax.py:log_softmax
     def logsumexp(self, dim, keepdim=...) -> Any: ...  # minigrad/ops/softmax.py:logsumexp
-    def reshape(self, *shape) -> Any: ...  # minigrad/ops/shape.py:reshape
-    def view(self, *shape) -> Any: ...  # minigrad/ops/shape.py:view
+    def reshape(self, *sizes, shape=...) -> Any: ...  # minigrad/ops/shape.py:reshape
+    def view(self, *sizes, size=..., dtype=...) -> Any: ...  # minigrad/ops/shape.py:view
     def view_as(self, other) -> Any: ...  # minigrad/ops/shape.py:view_as
     def reshape_as(self, other) -> Any: ...  # minigrad/ops/shape.py:reshape_as
     def flatten(self, start_dim=..., end_dim=...) -> Any: ...  # minigrad/ops/shape.py:flatten
     def unflatten(self, dim, sizes) -> Any: ...  # minigrad/ops/shape.py:unflatten
     def squeeze(self, dim=...) -> Any: ...  # minigrad/ops/shape.py:squeeze
     def unsqueeze(self, dim) -> Any: ...  # minigrad/ops/shape.py:unsqueeze
-    def permute(self, *dims) -> Any: ...  # minigrad/ops/shape.py:permute
+    def permute(self, *args, dims=...) -> Any: ...  # minigrad/ops/shape.py:permute
     def transpose(self, dim0, dim1) -> Any: ...  # minigrad/ops/shape.py:transpose
     def swapaxes(self, dim0, dim1) -> Any: ...  # minigrad/ops/shape.py:transpose
     def swapdims(self, dim0, dim1) -> Any: ...  # minigrad/ops/shape.py:transpose
     def t(self) -> Any: ...  # minigrad/ops/shape.py:t
     def movedim(self, source, destination) -> Any: ...  # minigrad/ops/shape.py:movedim
     def broadcast_to(self, size) -> Any: ...  # minigrad/ops/broadcast.py:broadcast_to
-    def expand(self, *sizes) -> Any: ...  # minigrad/ops/broadcast.py:expand
+    def expand(self, *sizes, size=...) -> Any: ...  # minigrad/ops/broadcast.py:expand
     def expand_as(self, other) -> Any: ...  # minigrad/ops/broadcast.py:expand_as
     def sum_to_size(self, *size) -> Any: ...  # minigrad/ops/broadcast.py:sum_to_size
     def split(self, split_size_or_sections, dim=...) -> Any: ...  # minigrad/ops/joining.py:split
@@ -281,11 +281,11 @@ class Tensor:
     def masked_fill(self, mask, value) -> Any: ...  # minigrad/ops/masking.py:masked_fill
     def tril(self, diagonal=...) -> Any: ...  # minigrad/ops/masking.py:tril
     def triu(self, diagonal=...) -> Any: ...  # minigrad/ops/masking.py:triu
-    def flip(self, *dims) -> Any: ...  # minigrad/ops/rearrange.py:flip
+    def flip(self, *args, dims=...) -> Any: ...  # minigrad/ops/rearrange.py:flip
     def fliplr(self) -> Any: ...  # minigrad/ops/rearrange.py:fliplr
     def flipud(self) -> Any: ...  # minigrad/ops/rearrange.py:flipud
     def roll(self, shifts, dims=...) -> Any: ...  # minigrad/ops/rearrange.py:roll
-    def repeat(self, *repeats) -> Any: ...  # minigrad/ops/rearrange.py:repeat
+    def repeat(self, *sizes, repeats=...) -> Any: ...  # minigrad/ops/rearrange.py:repeat
     def tile(self, *dims) -> Any: ...  # minigrad/ops/rearrange.py:tile
     def repeat_interleave(self, repeats=..., dim=..., *, output_size=...) -> Any: ...  # minigrad/ops/rearrange.py:repeat_interleave
     def diag(self, diagonal=...) -> Any: ...  # minigrad/ops/rearrange.py:diag

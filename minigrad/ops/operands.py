@@ -105,6 +105,17 @@ def _promote_general(values, op, dtype):
     return out
 
 
+def sizes_argument(args, keyword, op, name):
+    """The sizes/dims of a ``*args`` op that PyTorch also accepts by keyword
+    (``x.reshape(shape=(6,))``, ``x.permute(dims=(1, 0))``): ``args`` unless the keyword was
+    given, in which case it is returned as a one-element tuple holding it."""
+    if keyword is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    return (tuple(keyword),) if isinstance(keyword, (tuple, list)) else (keyword,)
+
+
 def broadcast_shapes(*shapes):
     """The broadcast shape, or RuntimeError naming both shapes like PyTorch."""
     try:

@@ -11,6 +11,7 @@ import operator
 from .. import dtypes
 from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
+from .operands import sizes_argument
 
 
 def _mark_view(out, base):
@@ -81,15 +82,19 @@ def _shape_args(shape, name="shape"):
     return tuple(out)
 
 
-def reshape(input, *shape):
+def reshape(input, *sizes, shape=None):
+    shape = sizes_argument(sizes, shape, "reshape", "shape")
     shape = _infer_shape(_shape_args(shape), input.numel(), input.shape)
     if shape == tuple(input.shape):
         return input
     return _mark_view(Reshape.apply(input, shape), input)
 
 
-def view(input, *shape):
+def view(input, *sizes, size=None, dtype=None):
     """Like reshape, but refuses (as PyTorch does) when the strides make a copy necessary."""
+    if dtype is not None and not sizes and size is None:
+        return view_dtype(input, dtype)
+    shape = sizes_argument(sizes, size, "view", "size")
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
         return view_dtype(input, shape[0])
     shape = _infer_shape(_shape_args(shape), input.numel(), input.shape)
@@ -197,7 +202,8 @@ def unsqueeze(input, dim):
     return reshape(input, tuple(shape))
 
 
-def permute(input, *dims):
+def permute(input, *args, dims=None):
+    dims = sizes_argument(args, dims, "permute", "dims")
     dims = tuple(_normalize_dim(d, input.ndim) for d in _shape_args(dims, "dims"))
     if sorted(dims) != list(range(input.ndim)):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "

@@ -480,3 +480,23 @@ def test_half_sigmoid_and_softmax_round_once_like_pytorch():
         assert ours.dtype == mg.float16
         np.testing.assert_allclose(ours.numpy().astype(np.float64), theirs.astype(np.float64),
                                    atol=2.5e-4, rtol=0)
+
+
+# ---------------------------------------------------------------------- sizes by keyword
+KEYWORD_SIZES = [
+    ("r = T.arange(6.).view(size=(3, 2))", ("float32", [[0., 1.], [2., 3.], [4., 5.]])),
+    ("r = T.arange(6.).view(dtype=T.int32).dtype == T.int32", True),
+    ("r = T.arange(6.).reshape(shape=(2, 3))", ("float32", [[0., 1., 2.], [3., 4., 5.]])),
+    ("r = T.reshape(T.arange(4.), shape=(2, 2))", ("float32", [[0., 1.], [2., 3.]])),
+    ("r = T.arange(6.).reshape(2, 3).permute(dims=(1, 0))", ("float32", [[0., 3.], [1., 4.], [2., 5.]])),
+    ("r = T.arange(2.).expand(size=(2, 2))", ("float32", [[0., 1.], [0., 1.]])),
+    ("r = T.arange(3.).flip(dims=[0])", ("float32", [2., 1., 0.])),
+    ("r = T.flip(T.arange(3.), dims=(0,))", ("float32", [2., 1., 0.])),
+    ("r = T.arange(2.).repeat(repeats=(2,))", ("float32", [0., 1., 0., 1.])),
+    ("r = T.arange(6.).reshape(2, 3, shape=(6,))", TypeError),
+]
+
+
+@pytest.mark.parametrize("code,expected", KEYWORD_SIZES)
+def test_sizes_and_dims_by_keyword(code, expected, device):
+    check(code, expected, device)
