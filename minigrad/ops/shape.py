@@ -233,10 +233,25 @@ def t(input):
 
 
 def movedim(input, source, destination):
-    src, dst = _normalize_dim(source, input.ndim), _normalize_dim(destination, input.ndim)
-    dims = [d for d in range(input.ndim) if d != src]
-    dims.insert(dst, src)
-    return permute(input, *dims)
+    """Move dim(s) ``source`` to position(s) ``destination`` (ints or equal-length sequences),
+    the other dims keeping their order."""
+    many = isinstance(source, (tuple, list)) or isinstance(destination, (tuple, list))
+    sources = list(source) if isinstance(source, (tuple, list)) else [source]
+    destinations = list(destination) if isinstance(destination, (tuple, list)) else [destination]
+    if many and len(sources) != len(destinations):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({sources} dims) "
+                           f"should contain the same number of dims as destination "
+                           f"({destinations} dims)")
+    src = [_normalize_dim(operator.index(d), input.ndim) for d in sources]
+    dst = [_normalize_dim(operator.index(d), input.ndim) for d in destinations]
+    for name, given, normalized in (("source", sources, src), ("destination", destinations, dst)):
+        if len(set(normalized)) != len(normalized):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    order = [None] * input.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(input.ndim) if d not in src)
+    return permute(input, *[o if o is not None else next(rest) for o in order])
 
 
 def transpose_2d(self):

@@ -500,3 +500,20 @@ KEYWORD_SIZES = [
 @pytest.mark.parametrize("code,expected", KEYWORD_SIZES)
 def test_sizes_and_dims_by_keyword(code, expected, device):
     check(code, expected, device)
+
+
+@pytest.mark.parametrize("source,destination", [(0, 2), (-1, 0), ((0, 1), (2, 0)), ((0,), (1,)),
+                                                ([2, 0], [0, 1]), ((0, 1, 2), (2, 1, 0)),
+                                                ((1, 2), (0, 1))])
+def test_movedim_with_sequences(source, destination, device):
+    a = np.arange(24.0).reshape(2, 3, 4)
+    out = mg.tensor(a, device=device).movedim(source, destination)
+    expected = np.moveaxis(a, source, destination)
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out.cpu().numpy(), expected)
+
+
+@pytest.mark.parametrize("source,destination", [((0, 0), (1, 0)), ((0, 1), (1,)), ((0, 1), (1, 1))])
+def test_movedim_refuses_repeated_or_unmatched_dims(source, destination, device):
+    with pytest.raises(RuntimeError, match="movedim"):
+        mg.zeros(2, 3, 4, device=device).movedim(source, destination)
