@@ -321,6 +321,10 @@ def getitem(self, key):
 
 def setitem(self, key, value):
     """t[key] = value, recorded as IndexPut through the core's in-place machinery."""
+    if not getattr(getattr(self.array, "flags", None), "writeable", True):  # an expand()ed view
+        raise RuntimeError(f"unsupported operation: more than one element of the written-to "
+                           f"tensor (shape {list(self.shape)}) refers to a single memory location. "
+                           f"Please clone() the tensor before performing the operation.")
     index_key = parse_key(self.shape, key, self.xp)
     target = tuple(index_key.result_shape(self.shape))
     if isinstance(value, Tensor):

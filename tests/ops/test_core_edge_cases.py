@@ -517,3 +517,13 @@ def test_movedim_with_sequences(source, destination, device):
 def test_movedim_refuses_repeated_or_unmatched_dims(source, destination, device):
     with pytest.raises(RuntimeError, match="movedim"):
         mg.zeros(2, 3, 4, device=device).movedim(source, destination)
+
+
+def test_setitem_on_an_expanded_view_is_a_runtime_error_and_changes_nothing(device):
+    # PyTorch writes through to the base here; minigrad's expanded views are read-only, so it
+    # refuses with PyTorch's internal-overlap RuntimeError (it was numpy's ValueError).
+    base = mg.arange(3.0, device=device)
+    view = base.expand(2, 3)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        view[0] = 5.0
+    assert base.tolist() == [0.0, 1.0, 2.0]
