@@ -152,12 +152,14 @@ class Tensor:
     def ge(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
     def logical_and(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def logical_or(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
+    def logical_xor(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def logical_not(self) -> Any: ...  # minigrad/ops/arithmetic.py:logical_not
     def bitwise_and(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def bitwise_or(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def bitwise_xor(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def bitwise_not(self) -> Any: ...  # minigrad/ops/arithmetic.py:bitwise_not
     def positive(self) -> Any: ...  # minigrad/ops/arithmetic.py:positive
+    def true_divide(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:true_divide
     def exp(self) -> Any: ...  # minigrad/ops/pointwise.py:exp
     def exp2(self) -> Any: ...  # minigrad/ops/pointwise.py:exp2
     def expm1(self) -> Any: ...  # minigrad/ops/pointwise.py:expm1
@@ -266,6 +268,8 @@ class Tensor:
     def swapdims(self, dim0, dim1) -> Any: ...  # minigrad/ops/shape.py:transpose
     def t(self) -> Any: ...  # minigrad/ops/shape.py:t
     def movedim(self, source, destination) -> Any: ...  # minigrad/ops/shape.py:movedim
+    def moveaxis(self, source, destination) -> Any: ...  # minigrad/ops/shape.py:movedim
+    def ravel(self) -> Any: ...  # minigrad/ops/shape.py:ravel
     def broadcast_to(self, size) -> Any: ...  # minigrad/ops/broadcast.py:broadcast_to
     def expand(self, *sizes, size=...) -> Any: ...  # minigrad/ops/broadcast.py:expand
     def expand_as(self, other) -> Any: ...  # minigrad/ops/broadcast.py:expand_as
@@ -324,6 +328,8 @@ class Tensor:
     def matmul(self, other) -> Any: ...  # minigrad/ops/linalg.py:matmul
     def mm(self, mat2) -> Any: ...  # minigrad/ops/linalg.py:mm
     def bmm(self, mat2) -> Any: ...  # minigrad/ops/linalg.py:bmm
+    def dot(self, tensor) -> Any: ...  # minigrad/ops/linalg.py:dot
+    def outer(self, vec2) -> Any: ...  # minigrad/ops/linalg.py:outer
     def to(self, *args, **kwargs) -> Any: ...  # minigrad/ops/conversion.py:to
     def clone(self, memory_format=...) -> Any: ...  # minigrad/ops/conversion.py:clone
     def contiguous(self, memory_format=...) -> Any: ...  # minigrad/ops/conversion.py:contiguous

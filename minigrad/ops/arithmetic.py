@@ -337,6 +337,12 @@ logical_or = _logical("logical_or", "logical_or")
 bitwise_and = _logical("bitwise_and", "bitwise_and")
 bitwise_or = _logical("bitwise_or", "bitwise_or")
 bitwise_xor = _logical("bitwise_xor", "bitwise_xor")
+logical_xor = _logical("logical_xor", "logical_xor")
+
+
+def true_divide(input, other):
+    """``div`` without a rounding mode (PyTorch's alias): integers give the default float."""
+    return div(input, other)
 
 
 def logical_not(input):

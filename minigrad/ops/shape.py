@@ -254,6 +254,9 @@ def movedim(input, source, destination):
     return permute(input, *[o if o is not None else next(rest) for o in order])
 
 
+moveaxis = movedim
+
+
 def transpose_2d(self):
     """``Tensor.T``: the transpose of a 2-D tensor."""
     if self.ndim != 2:
@@ -273,3 +276,8 @@ def matrix_transpose(self):
 
 
 swapaxes = swapdims = transpose
+
+
+def ravel(input):
+    """The elements as a 1-D tensor (a view when the layout allows, like ``reshape(-1)``)."""
+    return reshape(input, -1)

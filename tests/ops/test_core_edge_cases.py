@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.autograd import gradcheck
 
 try:
     import torch
@@ -527,3 +528,38 @@ def test_setitem_on_an_expanded_view_is_a_runtime_error_and_changes_nothing(devi
     with pytest.raises(RuntimeError, match="single memory location"):
         view[0] = 5.0
     assert base.tolist() == [0.0, 1.0, 2.0]
+
+
+# ---------------------------------------------------------------------- aliases PyTorch has
+ALIASES = [
+    ("r = T.dot(T.tensor([1., 2.]), T.tensor([3., 4.]))", ("float32", 11.0)),
+    ("r = T.tensor([1, 2]).dot(T.tensor([3, 4]))", ("int64", 11)),
+    ("r = T.dot(T.tensor([1., 2.]), T.tensor([3, 4]))", RuntimeError),
+    ("r = T.dot(T.ones(2, 2), T.ones(2))", RuntimeError),
+    ("r = T.dot(T.ones(2), T.ones(3))", RuntimeError),
+    ("r = T.dot(T.tensor([True]), T.tensor([True]))", NotImplementedError),
+    ("r = T.outer(T.tensor([1., 2.]), T.tensor([1, 2, 3]))", ("float32", [[1., 2., 3.], [2., 4., 6.]])),
+    ("r = T.outer(T.ones(2, 2), T.ones(2))", RuntimeError),
+    ("r = T.logical_xor(T.tensor([0., 1., 2.]), T.tensor([0, 0, 3]))", ("bool", [False, True, False])),
+    ("r = T.tensor([True, False]).logical_xor(T.tensor([True, True]))", ("bool", [False, True])),
+    ("r = T.bitwise_and(T.tensor([5, 6]), 3)", ("int64", [1, 2])),
+    ("r = T.bitwise_or(T.tensor([5, 6]), 3)", ("int64", [7, 7])),
+    ("r = T.bitwise_xor(T.tensor([5, 6]), 3)", ("int64", [6, 5])),
+    ("r = T.true_divide(T.tensor([1, 2]), 2)", ("float32", [0.5, 1.0])),
+    ("r = T.tensor([1, 2]).true_divide(T.tensor(4))", ("float32", [0.25, 0.5])),
+    ("r = T.moveaxis(T.arange(6.).reshape(2, 3), 0, 1)", ("float32", [[0., 3.], [1., 4.], [2., 5.]])),
+    ("r = T.arange(6.).reshape(2, 3).t().ravel()", ("float32", [0., 3., 1., 4., 2., 5.])),
+    ("r = T.ravel(T.tensor(2.))", ("float32", [2.0])),
+]
+
+
+@pytest.mark.parametrize("code,expected", ALIASES)
+def test_aliases_pytorch_has(code, expected, device):
+    check(code, expected, device)
+
+
+def test_dot_and_outer_gradients(device):
+    a = mg.tensor([1.0, -2.0, 0.5], dtype=mg.float64, requires_grad=True, device=device)
+    b = mg.tensor([0.3, 2.0, -1.0], dtype=mg.float64, requires_grad=True, device=device)
+    assert gradcheck(mg.dot, (a, b))
+    assert gradcheck(mg.outer, (a, b))
