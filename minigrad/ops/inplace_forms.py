@@ -21,8 +21,7 @@ from . import (arithmetic, pointwise, pointwise_binary, pointwise_inverse, point
                rounding, shape)
 from .inplace import _Apply, copy_
 
-__all__ = ["addcmul", "addcdiv", "logical_xor", "negative", "true_divide", "bitwise_and",
-           "bitwise_or", "bitwise_xor", "rsub"]
+__all__ = ["addcmul", "addcdiv", "negative", "rsub"]
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
@@ -40,26 +39,13 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * (tensor1 / tensor2)
 
 
-def logical_xor(input, other):
-    """(input ≠ 0) XOR (other ≠ 0), a bool tensor."""
-    return arithmetic.ne(arithmetic.logical_not(input), arithmetic.logical_not(other))
-
-
 def negative(input):
     return arithmetic.neg(input)
-
-
-def true_divide(dividend, divisor):
-    return arithmetic.div(dividend, divisor)
 
 
 def rsub(input, other, alpha=1):
     """other − alpha·input (``torch.rsub``)."""
     return arithmetic.sub(other, input * alpha if alpha != 1 else input)
-
-
-bitwise_and, bitwise_or, bitwise_xor = (arithmetic.bitwise_and, arithmetic.bitwise_or,
-                                        arithmetic.bitwise_xor)
 
 
 def _written_back(self, result, name):
@@ -137,9 +123,9 @@ def _build_methods():
         for name in names:
             if hasattr(module, name):
                 table[name + "_"] = inplace_form(getattr(module, name), name + "_")
-    for name, function in (("negative", negative), ("logical_xor", logical_xor),
+    for name, function in (("negative", negative), ("logical_xor", arithmetic.logical_xor),
                            ("addcmul", addcmul), ("addcdiv", addcdiv),
-                           ("true_divide", true_divide)):
+                           ("true_divide", arithmetic.true_divide)):
         table[name + "_"] = inplace_form(function, name + "_")
     return table
 

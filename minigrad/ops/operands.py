@@ -112,8 +112,21 @@ def _promote_general(values, op, dtype):
         if isinstance(v, Tensor):
             out.append(v if v.dtype == target else v.to(target))
         else:
+            if target.kind in "iu" and isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                v = dtypes.cast_scalar(int(v), target)  # wraps like PyTorch: uint8 + 300 is 44+x
             out.append(Tensor._wrap(xp.asarray(v, dtype=target)))
     return out
+
+
+def sizes_argument(args, keyword, op, name):
+    """The sizes/dims of a ``*args`` op that PyTorch also accepts by keyword
+    (``x.reshape(shape=(6,))``, ``x.permute(dims=(1, 0))``): ``args`` unless the keyword was
+    given, in which case it is returned as a one-element tuple holding it."""
+    if keyword is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    return (tuple(keyword),) if isinstance(keyword, (tuple, list)) else (keyword,)
 
 
 def broadcast_shapes(*shapes):
