@@ -474,33 +474,33 @@ class Tensor:
     def bitwise_not_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_not_
     def logical_and_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logical_and_
     def logical_or_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logical_or_
-    def erfc_(self) -> Any: ...  # minigrad/ops/pointwise.py:erfc
-    def asinh_(self) -> Any: ...  # minigrad/ops/pointwise.py:asinh
-    def acosh_(self) -> Any: ...  # minigrad/ops/pointwise.py:acosh
-    def atanh_(self) -> Any: ...  # minigrad/ops/pointwise.py:atanh
-    def arcsin_(self) -> Any: ...  # minigrad/ops/pointwise.py:asin
-    def arccos_(self) -> Any: ...  # minigrad/ops/pointwise.py:acos
-    def arctan_(self) -> Any: ...  # minigrad/ops/pointwise.py:atan
-    def arcsinh_(self) -> Any: ...  # minigrad/ops/pointwise.py:asinh
-    def arccosh_(self) -> Any: ...  # minigrad/ops/pointwise.py:acosh
-    def arctanh_(self) -> Any: ...  # minigrad/ops/pointwise.py:atanh
-    def deg2rad_(self) -> Any: ...  # minigrad/ops/pointwise_inverse.py:deg2rad
-    def rad2deg_(self) -> Any: ...  # minigrad/ops/pointwise_inverse.py:rad2deg
-    def arctan2_(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:atan2
-    def copysign_(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:copysign
-    def xlogy_(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:xlogy
-    def logaddexp_(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:logaddexp
-    def absolute_(self) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:abs
-    def fix_(self) -> Any: ...  # minigrad/ops/rounding.py:trunc
-    def fmod_(self, other) -> Any: ...  # minigrad/ops/rounding.py:fmod
-    def eq_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
-    def ne_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
-    def lt_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
-    def le_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
-    def gt_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
-    def ge_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
-    def negative_(self) -> Any: ...  # minigrad/ops/inplace_forms.py:negative
-    def logical_xor_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
-    def addcmul_(self, tensor1, tensor2, *, value=...) -> Any: ...  # minigrad/ops/inplace_forms.py:addcmul
-    def addcdiv_(self, tensor1, tensor2, *, value=...) -> Any: ...  # minigrad/ops/inplace_forms.py:addcdiv
-    def true_divide_(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:true_divide
+    def erfc_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:erfc_
+    def asinh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:asinh_
+    def acosh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:acosh_
+    def atanh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:atanh_
+    def arcsin_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arcsin_
+    def arccos_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arccos_
+    def arctan_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arctan_
+    def arcsinh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arcsinh_
+    def arccosh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arccosh_
+    def arctanh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arctanh_
+    def deg2rad_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:deg2rad_
+    def rad2deg_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:rad2deg_
+    def arctan2_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arctan2_
+    def copysign_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:copysign_
+    def xlogy_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:xlogy_
+    def logaddexp_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logaddexp_
+    def absolute_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:absolute_
+    def fix_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:fix_
+    def fmod_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:fmod_
+    def eq_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:eq_
+    def ne_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:ne_
+    def lt_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:lt_
+    def le_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:le_
+    def gt_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:gt_
+    def ge_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:ge_
+    def negative_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:negative_
+    def logical_xor_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logical_xor_
+    def addcmul_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:addcmul_
+    def addcdiv_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:addcdiv_
+    def true_divide_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:true_divide_
