@@ -22,7 +22,7 @@ Not yet: double buffering / cp.async, float4 loads, an int32 pointer signature (
 from numba import cuda, float32
 
 from ..catalogue import CATALOGUE, get_array_module
-from ._launch import SIMULATED, configured
+from ._launch import SIMULATED, configured, kernel_jit
 
 # Production tiles (256 threads, 8×8 outputs each) and the simulator's tiny ones.
 GPU_TILES = dict(BM=128, BN=128, BK=8, TM=8, TN=8)
@@ -45,7 +45,7 @@ def make_sgemm(BM=128, BN=128, BK=8, TM=8, TN=8, trans_a=False, trans_b=False):
     threads_m, threads_n = BM // TM, BN // TN
     threads = threads_m * threads_n
 
-    @cuda.jit
+    @kernel_jit(threads)
     def sgemm(a, b, c):
         m_size = c.shape[1]
         n_size = c.shape[2]
@@ -123,7 +123,6 @@ def make_sgemm(BM=128, BN=128, BK=8, TM=8, TN=8, trans_a=False, trans_b=False):
 
     sgemm.tiles = dict(BM=BM, BN=BN, BK=BK, TM=TM, TN=TN)
     sgemm.transposed = (trans_a, trans_b)
-    sgemm.threads = threads
     return sgemm
 
 

@@ -19,7 +19,7 @@ import math
 from numba import cuda, float32
 
 from ..catalogue import CATALOGUE, get_array_module
-from ._launch import SIMULATED, configured, make_block_reductions
+from ._launch import SIMULATED, configured, kernel_jit, make_block_reductions
 
 GPU_THREADS = 256
 SIMULATOR_THREADS = 4
@@ -34,7 +34,7 @@ def make_layer_norm_forward(threads=256):
     flag is 0), ``mean, rstd (R,)``."""
     _, block_sum = make_block_reductions(threads)
 
-    @cuda.jit
+    @kernel_jit(threads)
     def layer_norm_forward_rows(x, weight, bias, has_weight, has_bias, eps, y, mean, rstd):
         scratch = cuda.shared.array(threads, float32)
         r = cuda.blockIdx.x
@@ -62,7 +62,6 @@ def make_layer_norm_forward(threads=256):
             mean[r] = mu
             rstd[r] = rs
 
-    layer_norm_forward_rows.threads = threads
     return layer_norm_forward_rows
 
 
@@ -71,7 +70,7 @@ def make_layer_norm_backward(threads=256):
     row per block (shapes as the forward's)."""
     _, block_sum = make_block_reductions(threads)
 
-    @cuda.jit
+    @kernel_jit(threads)
     def layer_norm_backward_rows(dy, x, weight, has_weight, mean, rstd, dx):
         scratch = cuda.shared.array(threads, float32)
         r = cuda.blockIdx.x
@@ -97,15 +96,14 @@ def make_layer_norm_backward(threads=256):
             x_hat = (x[r, j] - mu) * rs
             dx[r, j] = rs * (g - mean_g - x_hat * mean_gx)
 
-    layer_norm_backward_rows.threads = threads
     return layer_norm_backward_rows
 
 
-def make_layer_norm_param_grads():
+def make_layer_norm_param_grads(threads=128):
     """``kernel[⌈n/threads⌉, threads](dy, x, mean, rstd, dweight, dbias)``: one thread per
     column ``j`` sums ``dy·x̂`` and ``dy`` over the rows in order."""
 
-    @cuda.jit
+    @kernel_jit(threads)
     def layer_norm_param_grads(dy, x, mean, rstd, dweight, dbias):
         j = cuda.grid(1)
         if j >= x.shape[1]:
@@ -165,15 +163,15 @@ def layer_norm_forward_rows(x, weight, bias, eps, kernel=None):
     return y, mean, rstd
 
 
-def layer_norm_backward_rows(dy, x, weight, mean, rstd, kernel=None, grads_kernel=None,
-                             column_threads=None):
+def layer_norm_backward_rows(dy, x, weight, mean, rstd, kernel=None, grads_kernel=None):
     """``(dx, dweight, dbias)`` for float32 rows: ``dy, x (R, n)``, ``weight (n,)`` or None,
     ``mean, rstd (R,)``; ``dweight`` is None when ``weight`` is."""
     xp = get_array_module(dy, x, weight, mean, rstd)
     kernel = kernel or _cached("backward", make_layer_norm_backward, _row_threads())
-    grads_kernel = grads_kernel or _cached("grads", make_layer_norm_param_grads)
-    column_threads = column_threads or (SIMULATOR_COLUMN_THREADS if SIMULATED
-                                        else GPU_COLUMN_THREADS)
+    grads_kernel = grads_kernel or _cached(
+        "grads", make_layer_norm_param_grads,
+        SIMULATOR_COLUMN_THREADS if SIMULATED else GPU_COLUMN_THREADS)
+    column_threads = grads_kernel.threads
     dy = xp.ascontiguousarray(dy)
     x = xp.ascontiguousarray(x)
     mean = xp.ascontiguousarray(mean).reshape(-1)

@@ -18,7 +18,7 @@ import math
 from numba import cuda, float32
 
 from ..catalogue import CATALOGUE, get_array_module
-from ._launch import NEG_INF, SIMULATED, configured, make_block_reductions
+from ._launch import NEG_INF, SIMULATED, configured, kernel_jit, make_block_reductions
 
 GPU_THREADS = 256
 SIMULATOR_THREADS = 4
@@ -30,7 +30,7 @@ def make_softmax(threads=256, log=False):
     C-contiguous float32 ``x (R, C)`` into ``out (R, C)``, one block per row."""
     block_max, block_sum = make_block_reductions(threads)
 
-    @cuda.jit
+    @kernel_jit(threads)
     def softmax_rows(x, out):
         scratch = cuda.shared.array(threads, float32)
         r = cuda.blockIdx.x
@@ -53,7 +53,6 @@ def make_softmax(threads=256, log=False):
             for j in range(t, cols, threads):
                 out[r, j] = math.exp(x[r, j] - m) * scale
 
-    softmax_rows.threads = threads
     return softmax_rows
 
 
