@@ -114,6 +114,11 @@ def resources(kernel, signature, arch="sm_90", ptxas=None):
     return row
 
 
+def _version(ptxas):
+    done = subprocess.run([ptxas, "--version"], capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="sm_90")
@@ -135,7 +140,8 @@ def main(argv=None):
         print(" | ".join(str(row.get(column, "-")) for column in header))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump(dict(arch=args.arch, ptxas=ptxas, rows=rows), handle, indent=1)
+            json.dump(dict(arch=args.arch, ptxas=ptxas and _version(ptxas),
+                           numba_cuda=cuda.implementation, rows=rows), handle, indent=1)
     return rows
 
 

@@ -94,6 +94,7 @@ def configured(kernel, grid, block, xp):
     """``kernel[grid, block]`` on the current CuPy stream when ``xp`` is CuPy (so the launch
     orders with CuPy's own work), on the default stream otherwise (the simulator)."""
     if xp.__name__ == "cupy":
-        stream = cuda.external_stream(xp.cuda.get_current_stream().ptr)
-        return kernel[grid, block, stream]
+        pointer = xp.cuda.get_current_stream().ptr
+        if pointer:                       # 0 is the legacy default stream: numba's default too
+            return kernel[grid, block, cuda.external_stream(pointer)]
     return kernel[grid, block]

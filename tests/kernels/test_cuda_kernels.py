@@ -279,3 +279,29 @@ def test_layer_norm_accepts_float32_only():
     assert not cuda_norm.accepts_forward(x.astype(np.float64), None, None, 1, 1e-5)
     assert not cuda_norm.accepts_forward(x, np.ones(3), None, 1, 1e-5)
     assert not cuda_norm.accepts_forward(x, None, None, 3, 1e-5)
+
+
+# ------------------------------------------------------------------------- production sizes
+def test_row_kernels_at_production_block_size_on_one_ragged_row():
+    """One row of 300 (not a multiple of 256) through the 256-thread kernels the wrappers
+    launch on a GPU: the reduction tree at its real depth (~0.4 s simulated each)."""
+    rng = np.random.default_rng(9)
+    x, dy, w = rand(rng, 1, 300, scale=10.0), rand(rng, 1, 300), rand(rng, 300)
+    out = poisoned(x.shape)
+    threads = cuda_softmax.GPU_THREADS
+    cuda_softmax.make_softmax(threads, True)[1, threads](to_device(x), out)
+    np.testing.assert_allclose(to_host(out), float64_softmax(x, 1, True), **F32)
+
+    threads = cuda_norm.GPU_THREADS
+    y, mean, rstd = poisoned(x.shape), poisoned((1,)), poisoned((1,))
+    cuda_norm.make_layer_norm_forward(threads)[1, threads](
+        to_device(x), to_device(w), to_device(w), 1, 0, np.float32(1e-5), y, mean, rstd)
+    y64, mean64, rstd64 = float64_layer_norm(x, w, None, 1e-5)
+    np.testing.assert_allclose(to_host(y), y64, **F32)
+    dx = poisoned(x.shape)
+    cuda_norm.make_layer_norm_backward(threads)[1, threads](
+        to_device(dy), to_device(x), to_device(w), 1, mean, rstd, dx)
+    want = CATALOGUE.reference_impl("layer_norm_backward")(
+        dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64),
+        mean64[:, None], rstd64[:, None], 1)[0]
+    np.testing.assert_allclose(to_host(dx), want, rtol=1e-4, atol=1e-4)
