@@ -31,6 +31,11 @@ BATCHED = float32[:, :, ::1]
 REGISTERS_PER_SM = 65536
 
 
+# Registers per thread each family's launch plan assumes: the SGEMM wants 2 blocks of 256
+# threads per SM (≤ 128), the memory-bound row kernels full occupancy, 2048 threads (≤ 32).
+REGISTER_BUDGET = dict(sgemm=128, row=32)
+
+
 def production_kernels():
     """``[(name, kernel, signature, threads, shared_bytes)]``: each kernel at the sizes the
     wrappers launch on a GPU, with the resources its launch configuration assumes."""
@@ -116,7 +121,8 @@ def resources(kernel, signature, arch="sm_90", ptxas=None):
 
 def _version(ptxas):
     done = subprocess.run([ptxas, "--version"], capture_output=True, text=True)
-    return done.stdout.strip().splitlines()[-1]
+    lines = done.stdout.strip().splitlines()
+    return next((line for line in lines if "release" in line), lines[-1] if lines else "?")
 
 
 def main(argv=None):
@@ -130,10 +136,11 @@ def main(argv=None):
     ptxas = None if args.no_ptxas else find_ptxas()
     rows = []
     for name, kernel, signature, threads, shared in production_kernels():
-        row = dict(kernel=name, threads=threads, expected_shared=shared)
+        row = dict(kernel=name, threads=threads, expected_shared=shared,
+                   register_budget=REGISTER_BUDGET["sgemm" if name.startswith("sgemm") else "row"])
         row.update(resources(kernel, signature, args.arch, ptxas))
         rows.append(row)
-    header = ("kernel", "threads", "registers", "shared", "expected_shared", "stack",
+    header = ("kernel", "threads", "registers", "register_budget", "shared", "expected_shared", "stack",
               "spill_stores", "spill_loads", "fp64_instructions", "compile_s")
     print(" | ".join(header))
     for row in rows:

@@ -76,7 +76,7 @@ NEG_INF = float32(-math.inf)
 def kernel_jit(threads):
     """``cuda.jit`` for a kernel always launched with ``threads`` threads per block: on a
     GPU it passes ``launch_bounds=(threads,)`` (ptxas then budgets registers for that block
-    size: the 128×128 SGEMM drops from 205 to 148 registers, no spills); the simulator
+    size: it took the first 128×128 SGEMM from 205 to 148 registers, no spills); the simulator
     rejects the keyword, so there it is plain ``cuda.jit``.  The bound is kept on the
     kernel as ``.launch_bounds`` for ``_compile`` to pass to ``compile_ptx``."""
     def decorate(function):

@@ -3,8 +3,9 @@
 ``kernels/cuda/_compile.py`` runs in a subprocess with the simulator switched off (this
 process runs under it, see ``tests/conftest.py``): ``numba.cuda.compile_ptx`` type-checks
 and compiles every kernel, and ``ptxas -v`` reports its resources.  Asserted: no spills,
-no stack frame, no float64 instructions, the static shared memory the launch assumes, and
-registers × threads within one SM's 64 K registers.  Slow-marked: it needs numba-cuda's
+no stack frame, no float64 instructions, the static shared memory the launch assumes,
+registers × threads within one SM's 64 K registers, and registers within the budget the
+occupancy plan assumes (``_compile.REGISTER_BUDGET``).  Slow-marked: it needs numba-cuda's
 CUDA 13.0 toolkit wheels (``pip install "numba-cuda[cu13]" "cuda-toolkit[nvvm,nvrtc,cudart]==13.0.*"
 "nvidia-nvjitlink==13.0.*"``, GPU.md) and takes ~10 s; without them it skips, saying why.
 The parser is tested on a fixed ptxas transcript in the default run.
@@ -82,3 +83,4 @@ def test_every_kernel_compiles_for_sm90_without_spills(compiled):
         assert row["stack"] == 0, f"{name} has a local-memory stack frame: {row}"
         assert row["shared"] == row["expected_shared"], f"{name} shared memory: {row}"
         assert row["registers"] * row["threads"] <= 65536, f"{name} cannot launch: {row}"
+        assert row["registers"] <= row["register_budget"], f"{name} loses occupancy: {row}"
