@@ -59,7 +59,7 @@ def production_kernels():
                     (ROWS, ROWS, VECTOR, int64, VECTOR, VECTOR, ROWS), threads, 4 * threads))
     kernels.append(("layer_norm_param_grads", normalization.make_layer_norm_param_grads(
         normalization.GPU_COLUMN_THREADS),
-                    (ROWS, ROWS, VECTOR, VECTOR, VECTOR, VECTOR),
+                    (ROWS, ROWS, VECTOR, VECTOR, ROWS, ROWS),
                     normalization.GPU_COLUMN_THREADS, 0))
     return kernels
 

@@ -10,8 +10,9 @@ Backward, one block per row for dx (with x̂ = (x − μ)·rstd, g = dy·γ):
 
     dx = rstd·(g − mean(g) − x̂·mean(g·x̂))
 
-and a second kernel, one thread per column walking the rows in order (deterministic, no
-atomics), for dγ = Σ_rows dy·x̂ and dβ = Σ_rows dy.  Absent γ/β are passed as 1-element
+and a second kernel for dγ = Σ_rows dy·x̂ and dβ = Σ_rows dy: one thread per (column, row
+group) walks its group's rows in order into a ``(G, n)`` partial buffer, which is then summed
+over the groups (deterministic, no atomics).  Absent γ/β are passed as 1-element
 arrays with a flag, so one compiled kernel serves every combination.  float32 only.
 """
 import math
@@ -25,6 +26,10 @@ GPU_THREADS = 256
 SIMULATOR_THREADS = 4
 GPU_COLUMN_THREADS = 128
 SIMULATOR_COLUMN_THREADS = 4
+# Row groups of the dγ/dβ kernel (partial sums per group, then summed): enough blocks to
+# fill an H100's 132 SMs at n = 768.
+GPU_ROW_GROUPS = 128
+SIMULATOR_ROW_GROUPS = 2
 MAX_GRID_X = 2**31 - 1
 
 
@@ -100,22 +105,27 @@ def make_layer_norm_backward(threads=256):
 
 
 def make_layer_norm_param_grads(threads=128):
-    """``kernel[⌈n/threads⌉, threads](dy, x, mean, rstd, dweight, dbias)``: one thread per
-    column ``j`` sums ``dy·x̂`` and ``dy`` over the rows in order."""
+    """``kernel[(⌈n/threads⌉, G), threads](dy, x, mean, rstd, dweight_part, dbias_part)``:
+    thread ``(j, g)`` sums ``dy·x̂`` and ``dy`` of column ``j`` over rows ``g, g + G, …`` in
+    order into ``dweight_part[g, j]``, ``dbias_part[g, j]`` (``(G, n)``); the caller sums
+    the ``G`` partial rows.  ``G`` row groups give ``G·n`` threads instead of ``n``, and
+    the result is deterministic (no atomics)."""
 
     @kernel_jit(threads)
-    def layer_norm_param_grads(dy, x, mean, rstd, dweight, dbias):
-        j = cuda.grid(1)
+    def layer_norm_param_grads(dy, x, mean, rstd, dweight_part, dbias_part):
+        j = cuda.blockIdx.x * threads + cuda.threadIdx.x
         if j >= x.shape[1]:
             return
+        g = cuda.blockIdx.y
+        groups = cuda.gridDim.y
         sum_w = float32(0.0)
         sum_b = float32(0.0)
-        for r in range(x.shape[0]):
-            g = dy[r, j]
-            sum_w += g * ((x[r, j] - mean[r]) * rstd[r])
-            sum_b += g
-        dweight[j] = sum_w
-        dbias[j] = sum_b
+        for r in range(g, x.shape[0], groups):
+            d = dy[r, j]
+            sum_w += d * ((x[r, j] - mean[r]) * rstd[r])
+            sum_b += d
+        dweight_part[g, j] = sum_w
+        dbias_part[g, j] = sum_b
 
     return layer_norm_param_grads
 
@@ -178,11 +188,14 @@ def layer_norm_backward_rows(dy, x, weight, mean, rstd, kernel=None, grads_kerne
     rstd = xp.ascontiguousarray(rstd).reshape(-1)
     w, has_w = _flat_or_dummy(weight, xp)
     dx = xp.empty_like(x)
-    dweight = xp.empty(x.shape[1], dtype=xp.float32)
-    dbias = xp.empty(x.shape[1], dtype=xp.float32)
+    groups = min(x.shape[0], SIMULATOR_ROW_GROUPS if SIMULATED else GPU_ROW_GROUPS)
+    dweight_part = xp.empty((groups, x.shape[1]), dtype=xp.float32)
+    dbias_part = xp.empty((groups, x.shape[1]), dtype=xp.float32)
     configured(kernel, x.shape[0], kernel.threads, xp)(dy, x, w, has_w, mean, rstd, dx)
-    blocks = (x.shape[1] + column_threads - 1) // column_threads
-    configured(grads_kernel, blocks, column_threads, xp)(dy, x, mean, rstd, dweight, dbias)
+    blocks = ((x.shape[1] + column_threads - 1) // column_threads, groups)
+    configured(grads_kernel, blocks, column_threads, xp)(dy, x, mean, rstd, dweight_part,
+                                                         dbias_part)
+    dweight, dbias = dweight_part.sum(axis=0), dbias_part.sum(axis=0)
     return dx, (dweight if weight is not None else None), dbias
 
 

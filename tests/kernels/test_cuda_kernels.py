@@ -261,16 +261,20 @@ def test_layer_norm_backward_wrapper_matches_the_reference(with_weight):
         np.testing.assert_allclose(to_host(g), e, rtol=1e-4, atol=1e-4)
 
 
-def test_layer_norm_param_grads_kernel_with_ragged_column_blocks():
+@pytest.mark.parametrize("groups", [1, 3])
+def test_layer_norm_param_grads_kernel_with_ragged_column_blocks_and_row_groups(groups):
     rng = np.random.default_rng(8)
-    dy, x = rand(rng, 4, 9), rand(rng, 4, 9)
+    dy, x = rand(rng, 5, 9), rand(rng, 5, 9)
     mean = x.mean(axis=1).astype(np.float32)
     rstd = (1 / np.sqrt(x.var(axis=1) + 1e-5)).astype(np.float32)
-    dw, db = poisoned((9,)), poisoned((9,))
-    cuda_norm.make_layer_norm_param_grads(4)[3, 4](*map(to_device, (dy, x, mean, rstd)), dw, db)
+    dw, db = poisoned((groups, 9)), poisoned((groups, 9))
+    cuda_norm.make_layer_norm_param_grads(4)[(3, groups), 4](
+        *map(to_device, (dy, x, mean, rstd)), dw, db)
     x_hat = (x.astype(np.float64) - mean[:, None]) * rstd[:, None]
-    np.testing.assert_allclose(to_host(dw), (dy * x_hat).sum(axis=0), **F32)
-    np.testing.assert_allclose(to_host(db), dy.astype(np.float64).sum(axis=0), **F32)
+    for g in range(groups):                  # group g holds rows g, g + groups, ...
+        np.testing.assert_allclose(to_host(dw)[g], (dy * x_hat)[g::groups].sum(axis=0), **F32)
+        np.testing.assert_allclose(to_host(db)[g], dy[g::groups].astype(np.float64).sum(axis=0),
+                                   **F32)
 
 
 def test_layer_norm_accepts_float32_only():
