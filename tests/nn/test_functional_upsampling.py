@@ -218,3 +218,37 @@ def test_kept_sizes_under_a_scale_factor_match_torch(shape, scale, mode, device)
     ours = F.interpolate(mg.tensor(x, device=device), scale_factor=scale, mode=mode)
     theirs = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=scale, mode=mode)
     np.testing.assert_array_equal(ours.cpu().numpy(), theirs.numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([1, 3, 5]), st.integers(1, 12), st.integers(1, 12), st.booleans(),
+       st.one_of(st.tuples(st.integers(1, 15), st.integers(1, 15)).map(lambda s: {"size": s}),
+                 st.tuples(st.sampled_from([0.25, 0.5, 0.7, 1.3, 2.0, 3.0]),
+                           st.sampled_from([0.5, 1.7, 2.0])).map(lambda f: {"scale_factor": f})),
+       st.integers(0, 2 ** 16))
+def test_bilinear_uint8_matches_torch_exactly(device, channels, h, w, align_corners, kwargs, seed):
+    """uint8 bilinear is ATen's int16 fixed-point two-pass resampler: equal to the last bit
+    (rounding the float result instead is off by one on many pixels)."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(seed).integers(0, 256, (2, channels, h, w)).astype(np.uint8)
+    try:
+        expected = torch.nn.functional.interpolate(torch.from_numpy(x), mode="bilinear",
+                                                   align_corners=align_corners, **kwargs)
+    except RuntimeError:
+        return      # a scale_factor that gives an empty output
+    out = F.interpolate(mg.tensor(x, device=device), mode="bilinear",
+                        align_corners=align_corners, **kwargs)
+    assert out.dtype == mg.uint8
+    np.testing.assert_array_equal(out.cpu().numpy(), expected.numpy())
+
+
+def test_bilinear_uint8_tinygrad_case(device):
+    """tinygrad's TestOpsUint8.test_interpolate_bilinear: 64×64 → 10×10, 3 channels."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).integers(0, 256, (2, 3, 64, 64)).astype(np.uint8)
+    expected = torch.nn.functional.interpolate(torch.from_numpy(x), size=(10, 10), mode="bilinear")
+    out = F.interpolate(mg.tensor(x, device=device), size=(10, 10), mode="bilinear")
+    np.testing.assert_array_equal(out.cpu().numpy(), expected.numpy())
+    rounded = torch.nn.functional.interpolate(torch.from_numpy(x).double(), size=(10, 10),
+                                              mode="bilinear").round().to(torch.uint8)
+    assert (rounded != expected).any()      # the fixed-point rule is what is being tested

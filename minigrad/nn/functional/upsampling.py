@@ -18,6 +18,14 @@ so each dim is one gather (``Index``) and, for linear, one blend; the gradient i
 gathers' scatter-add (PyTorch's upsample backward), exact and differentiable again.
 'area' is adaptive average pooling.  Sizes: out = size, or ⌊in · scale_factor⌋.
 
+bilinear on uint8 (forward only) is ATen's fixed-point resampler (Pillow's): per dim, the
+output j reads the inputs i ∈ [xmin, xmin + 2) of the triangle filter around the center
+c = scale·(j + ½ − δ) (δ = ½ with align_corners, else 0), xmin = max(⌊c − ½ + δ⌋, 0),
+weights w_i = max(1 − |i − c + ½ − δ|, 0) / Σ w, rounded to int16 at the precision P
+(the largest P ≤ 22 with 0.5 + max(w)·2^P < 2^15), and
+y = clamp((Σ w_i x_i + 2^(P−1)) >> P, 0, 255): width first, then height, the intermediate
+image rounded to uint8 (so values can differ by one from rounding the float result).
+
 ``pixel_shuffle(x, r)``: (*, C·r², H, W) → (*, C, H·r, W·r), a reshape and a permute;
 ``channel_shuffle(x, g)``: channel c·(C/g) + j moves to j·g + c (ShuffleNet), likewise.
 """
@@ -29,6 +37,7 @@ import numpy as np
 
 from ...ops.indexing import Index, IndexKey
 from ...ops.operands import check_tensor
+from ...tensor import Tensor
 from .pooling import adaptive_avg_pool2d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
@@ -158,6 +167,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"input")
     output_size, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor,
                                             mode)
+    if input.dtype == np.uint8 and mode == "bilinear":
+        return _bilinear_uint8(input, output_size, scales, align_corners)
     if input.dtype.kind != "f" and mode != "nearest" and mode != "nearest-exact":
         raise NotImplementedError(f"interpolate: mode '{mode}' is not implemented for dtype "
                                   f"{input.dtype}")
@@ -180,6 +191,52 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         low, high = _take(out, axis, i0), _take(out, axis, i1)
         out = low * (1 - weight) + high * weight
     return out
+
+
+def _int16_weights(in_size, out_size, scale, align_corners):
+    """ATen's compute_index_ranges_int16_weights for the triangle filter (no antialias):
+    first input index, int16 weights (out, 2) and their precision P (bits)."""
+    if align_corners:
+        s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        s = 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
+    delta = 0.5 if align_corners else 0.0
+    xmin = np.zeros(out_size, dtype=np.int64)
+    weights = np.zeros((out_size, 2))
+    for j in range(out_size):
+        center = s * (j + 0.5 - delta)
+        xmin[j] = max(int(center - 1.0 + 0.5 + delta), 0)    # int(): C++'s truncation
+        size = min(max(min(int(center + 1.0 + 0.5 + delta), in_size) - xmin[j], 0), 2)
+        w = [max(0.0, 1.0 - abs(i + xmin[j] - center + 0.5 - delta)) for i in range(size)]
+        if sum(w) != 0.0:
+            weights[j, :size] = np.array(w) / sum(w)
+    wt_max = weights.max()
+    precision = 0
+    while precision < 22 and int(0.5 + wt_max * (1 << (precision + 1))) < (1 << 15):
+        precision += 1
+    scaled = weights * (1 << precision)
+    rounded = np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5))
+    return np.minimum(xmin, in_size - 1), rounded.astype(np.int64), precision
+
+
+def _bilinear_uint8(input, output_size, scales, align_corners):
+    """uint8 bilinear resize of (N, C, H, W), width pass then height pass (module docstring)."""
+    xp = input.xp
+    out = input.array.astype(xp.int64)
+    for axis, out_size, scale in ((3, output_size[1], scales[1]), (2, output_size[0], scales[0])):
+        in_size = out.shape[axis]
+        if in_size == out_size:
+            continue
+        xmin, weights, precision = _int16_weights(in_size, out_size, scale, align_corners)
+        shape = [1] * 4
+        shape[axis] = out_size
+        acc = xp.full(out.shape[:axis] + (out_size,) + out.shape[axis + 1:], 1 << (precision - 1),
+                      dtype=xp.int64)
+        for i in range(2):
+            index = xp.asarray(np.minimum(xmin + i, in_size - 1))
+            acc += xp.take(out, index, axis=axis) * xp.asarray(weights[:, i].reshape(shape))
+        out = xp.clip(acc >> precision, 0, 255)
+    return Tensor._wrap(out.astype(xp.uint8))
 
 
 def _area(input, output_size):
