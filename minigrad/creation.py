@@ -216,7 +216,8 @@ def rand_like(input, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
+def randint(low, high=None, size=None, dtype=None, device=None, generator=None,
+            requires_grad=False):
     """Integers uniform on [low, high); ``randint(high, size)`` as in PyTorch."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         high, size = None, high
@@ -233,7 +234,7 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
             raise RuntimeError(f"randint: [{low}, {high}) is out of bounds for {dtype}")
     array = (generator or _generator).integers(low, high, size=_size((tuple(size),)))
     array = array.astype(dtype)
-    return _finish(move_array(array, as_device(device)), False)
+    return _finish(move_array(array, as_device(device)), requires_grad)
 
 
 def randperm(n, dtype=None, device=None, generator=None):
