@@ -216,15 +216,20 @@ def rand_like(input, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, generator=None,
+def randint(low=None, high=None, size=None, dtype=None, device=None, generator=None,
             requires_grad=False):
-    """Integers uniform on [low, high); ``randint(high, size)`` as in PyTorch."""
+    """Integers uniform on [low, high); ``randint(high, size)`` and
+    ``randint(high=, size=)`` (low 0) as in PyTorch."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         high, size = None, high
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high is None:
+        if low is None:
+            raise TypeError("randint() missing required argument 'high'")
         low, high = 0, low
+    elif low is None:
+        low = 0
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dtype = dtypes.as_dtype(dtype) or dtypes.int64

@@ -366,3 +366,17 @@ def test_randint_requires_grad_argument(device):
         torch.randint(3, (2,), requires_grad=True)
     with pytest.raises(RuntimeError):
         mg.randint(3, (2,), requires_grad=True, device=device)
+
+
+def test_randint_high_and_size_by_keyword(device):
+    """``torch.randint(high=1, size=...)`` (low defaults to 0), as tinygrad's tests call it."""
+    torch = torch_or_skip()
+    ours = mg.randint(high=4, size=(50,), device=device)
+    same_as_torch(ours, torch.randint(high=4, size=(50,)), values=False)
+    values = ours.cpu().numpy()
+    assert values.min() >= 0 and values.max() < 4
+    assert (mg.randint(low=2, high=3, size=(5,), device=device).cpu().numpy() == 2).all()
+    with pytest.raises(TypeError):
+        torch.randint(size=(3,))
+    with pytest.raises(TypeError):
+        mg.randint(size=(3,))
