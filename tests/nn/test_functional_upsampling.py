@@ -1,4 +1,4 @@
-"""F.interpolate (nearest, nearest-exact, linear, bilinear, trilinear, area; align_corners
+"""F.interpolate (nearest, nearest-exact, linear, bilinear, trilinear, bicubic, area; align_corners
 both ways; size and scale_factor), pixel_shuffle/unshuffle, max_unpool2d/1d and their
 layers: values (float32 bit-exact for nearest) and gradients against PyTorch in float64 on
 hypothesis-drawn sizes, gradcheck, errors."""
@@ -13,7 +13,7 @@ from minigrad.autograd.gradcheck import gradcheck, gradgradcheck
 from tests.nn.parity import leaf, run_both
 
 MODES = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "linear": (3,), "bilinear": (4,),
-         "trilinear": (5,), "area": (3, 4)}
+         "trilinear": (5,), "bicubic": (4,), "area": (3, 4)}
 
 
 @st.composite
@@ -32,7 +32,7 @@ def interpolation_case(draw):
         kwargs = {"scale_factor": factors}
         if mode != "area" and draw(st.booleans()):
             kwargs["recompute_scale_factor"] = True
-    if mode in ("linear", "bilinear", "trilinear"):
+    if mode in ("linear", "bilinear", "trilinear", "bicubic"):
         kwargs["align_corners"] = draw(st.booleans())
     kwargs["mode"] = mode
     return (draw(st.integers(1, 2)), 2) + spatial, kwargs
@@ -48,6 +48,10 @@ def test_interpolate_matches_torch(device, case, seed):
             and not kwargs.get("recompute_scale_factor")
             and any(int(n * f) == n and f != 1.0 for n, f in zip(shape[2:], scales))):
         # PyTorch's own forward and backward disagree here (test_kept_sizes_… below)
+        kwargs = dict(kwargs, recompute_scale_factor=True)
+    if (kwargs["mode"] == "bicubic" and scales and not kwargs.get("recompute_scale_factor")
+            and all(int(n * f) == n for n, f in zip(shape[2:], scales))):
+        # likewise (test_bicubic_kept_size_with_scale_factor_resamples)
         kwargs = dict(kwargs, recompute_scale_factor=True)
     x = leaf(np.random.default_rng(seed).standard_normal(shape), device=device)
     run_both(torch, lambda t: F.interpolate(t, **kwargs),
@@ -93,8 +97,34 @@ def test_interpolate_errors_match_torch():
         F.interpolate(x, size=3, mode="linear")
     with pytest.raises(NotImplementedError, match="Got 3D input, but bilinear mode needs 4D"):
         F.interpolate(mg.randn(1, 2, 3), size=3, mode="bilinear")
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        F.interpolate(x, size=3, mode="bicubic")
+    with pytest.raises(NotImplementedError, match=r"\(got 3D\) for the modes: .* \(got bicubic\)"):
+        F.interpolate(mg.randn(1, 2, 3), size=3, mode="bicubic")
+
+
+def test_bicubic_kept_size_with_scale_factor_resamples(device):
+    """Unlike the linear modes, bicubic does not copy a dim whose size a scale_factor keeps
+    (⌊3 · 1.3⌋ = 3 reads the input at s = (j + ½)/1.3 − ½).  PyTorch's backward does copy
+    the gradient when every size is kept (its own gradcheck fails there); minigrad's
+    gradient is the true one."""
+    torch = pytest.importorskip("torch")
+    x = leaf(np.random.default_rng(7).standard_normal((1, 2, 3, 5)), device=device)
+    fn = lambda t: F.interpolate(t, scale_factor=(1.3, 1.0), mode="bicubic")  # noqa: E731
+    out = fn(x)
+    expected = torch.nn.functional.interpolate(torch.from_numpy(x.detach().cpu().numpy()),
+                                               scale_factor=(1.3, 1.0), mode="bicubic")
+    np.testing.assert_allclose(out.detach().cpu().numpy(), expected.numpy(), rtol=1e-12,
+                               atol=1e-12)
+    assert not np.allclose(out.detach().cpu().numpy(), x.detach().cpu().numpy())
+    assert gradcheck(fn, (x,))
+    x32 = mg.randn(1, 1, 4, 4, device=device)
+    assert F.interpolate(x32, scale_factor=2, mode="bicubic").dtype == mg.float32
+
+
+def test_bicubic_gradcheck(device):
+    x = leaf(np.random.default_rng(8).standard_normal((1, 1, 3, 4)), device=device)
+    fn = lambda t: F.interpolate(t, size=(5, 3), mode="bicubic", align_corners=True)  # noqa
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
 
 
 @pytest.mark.parametrize("shape,r", [((1, 8, 2, 3), 2), ((2, 3, 9, 2, 2), 3), ((4, 1, 1), 2)])
@@ -228,7 +258,10 @@ def test_kept_sizes_under_a_scale_factor_match_torch(shape, scale, mode, device)
        st.integers(0, 2 ** 16))
 def test_bilinear_uint8_matches_torch_exactly(device, channels, h, w, align_corners, kwargs, seed):
     """uint8 bilinear is ATen's int16 fixed-point two-pass resampler: equal to the last bit
-    (rounding the float result instead is off by one on many pixels)."""
+    (rounding the float result instead is off by one on many pixels).  PyTorch 2.13's
+    generic uint8 kernel (more than 4 channels) is wrong for an output of width 1 (e.g.
+    (5, 2, 2) → (3, 1) is off by up to 114 from the float result), so that case is left out;
+    minigrad gives the fixed-point values there too."""
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(seed).integers(0, 256, (2, channels, h, w)).astype(np.uint8)
     try:
@@ -236,6 +269,8 @@ def test_bilinear_uint8_matches_torch_exactly(device, channels, h, w, align_corn
                                                    align_corners=align_corners, **kwargs)
     except RuntimeError:
         return      # a scale_factor that gives an empty output
+    if channels > 4 and expected.shape[-1] == 1:
+        return
     out = F.interpolate(mg.tensor(x, device=device), mode="bilinear",
                         align_corners=align_corners, **kwargs)
     assert out.dtype == mg.uint8

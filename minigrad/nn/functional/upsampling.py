@@ -1,5 +1,5 @@
 """Resampling: ``F.interpolate`` (modes nearest, nearest-exact, linear, bilinear,
-trilinear, area), ``F.upsample*`` and ``F.pixel_shuffle``/``pixel_unshuffle``.
+trilinear, bicubic, area), ``F.upsample*`` and ``F.pixel_shuffle``/``pixel_unshuffle``.
 
 Every interpolation mode here is separable: the output along one spatial dim of size
 ``out`` reads the input dim of size ``in`` at source positions computed per output index
@@ -13,6 +13,11 @@ float32 scale for every dtype; linear modes use the input's float type):
     linear          s = j·scale (align_corners) or max(scale(j + ½) − ½, 0);
                     i₀ = ⌊s⌋, i₁ = min(i₀ + 1, in − 1), λ = s − i₀;
                     y = (1 − λ) x[i₀] + λ x[i₁]      (a dim with out = in is copied)
+    bicubic         s = j·scale (align_corners) or scale(j + ½) − ½ (not clamped);
+                    i = ⌊s⌋, t = s − i; y = Σ_{k<4} c_k(t) x[clamp(i − 1 + k, 0, in − 1)]
+                    with Keys' cubic (A = −0.75): c₀ = K₂(t + 1), c₁ = K₁(t), c₂ = K₁(1 − t),
+                    c₃ = K₂(2 − t), K₁(x) = ((A + 2)x − (A + 3))x² + 1,
+                    K₂(x) = ((Ax − 5A)x + 8A)x − 4A   (every dim, even when out = in)
 
 so each dim is one gather (``Index``) and, for linear, one blend; the gradient is the
 gathers' scatter-add (PyTorch's upsample backward), exact and differentiable again.
@@ -151,9 +156,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                              "linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if mode == "bicubic":
-        raise NotImplementedError("interpolate: mode='bicubic' is not supported by minigrad "
-                                  "(nearest, nearest-exact, linear, bilinear, trilinear, area are)")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported by minigrad")
     if input.ndim not in (3, 4, 5):
@@ -161,6 +163,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"(got {input.ndim}D) for the modes: nearest | linear | "
                                   f"bilinear | bicubic | trilinear | area | nearest-exact "
                                   f"(got {mode})")
+    if mode == "bicubic" and input.ndim != 4:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
+                                  f"(got {input.ndim}D) for the modes: nearest | linear | "
+                                  f"bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got bicubic)")
     if mode in _LINEAR and input.ndim != _LINEAR[mode]:
         wanted = _LINEAR[mode]
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {wanted}D "
@@ -182,6 +189,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             out = _take(out, axis, _nearest_index(in_size, out_size, scale,
                                                   mode == "nearest-exact", shortcuts))
             continue
+        if mode == "bicubic":
+            taps, coefficients = _cubic_weights(in_size, out_size, scale, align_corners,
+                                                input.dtype)
+            shape = [1] * input.ndim
+            shape[axis] = out_size
+            terms = [_take(out, axis, index) * out.xp.asarray(c.reshape(shape))
+                     for index, c in zip(taps, coefficients)]
+            out = terms[0] + terms[1] + terms[2] + terms[3]
+            continue
         if in_size == out_size:     # PyTorch copies a dim whose size is kept, whatever the scale
             continue
         i0, i1, lam = _linear_weights(in_size, out_size, scale, align_corners, input.dtype)
@@ -191,6 +207,28 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         low, high = _take(out, axis, i0), _take(out, axis, i1)
         out = low * (1 - weight) + high * weight
     return out
+
+
+def _cubic_weights(in_size, out_size, scale, align_corners, dtype):
+    """ATen's bicubic taps along one dim: 4 clamped source indices and their Keys
+    coefficients (A = −0.75), each (out,), in ``dtype`` arithmetic."""
+    real = np.dtype(dtype).type
+    if align_corners:
+        s = real(in_size - 1) / real(out_size - 1) if out_size > 1 else real(0)
+    elif scale is not None and scale > 0:
+        s = real(1.0 / scale)
+    else:
+        s = real(in_size) / real(out_size)
+    j = np.arange(out_size).astype(dtype)
+    src = s * j if align_corners else s * (j + real(0.5)) - real(0.5)
+    base = np.floor(src)
+    t = (src - base).astype(dtype)
+    a = real(-0.75)
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1                    # noqa: E731
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a               # noqa: E731
+    coefficients = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    taps = [np.clip(base.astype(np.int64) - 1 + k, 0, in_size - 1) for k in range(4)]
+    return taps, [c.astype(dtype) for c in coefficients]
 
 
 def _int16_weights(in_size, out_size, scale, align_corners):
