@@ -164,3 +164,58 @@ def test_errors_match_torch(device, op, x_shape, w_shape, kwargs, message):
     with pytest.raises(RuntimeError) as ours:
         getattr(F, op)(*[t.to(device) for t in args(mg)], **kwargs)
     assert message in str(ours.value)
+
+
+@st.composite
+def max_pool3d_case(draw):
+    k, dilation = draw(triple(1, 3)), draw(triple(1, 2))
+    stride = draw(st.one_of(st.none(), triple(1, 3)))
+    padding = tuple(draw(st.integers(0, k[a] // 2)) for a in range(3))
+    sizes = tuple(dilation[a] * (k[a] - 1) + 1 + draw(st.integers(0, 3)) for a in range(3))
+    return ((draw(st.integers(1, 2)), 2) + sizes,
+            dict(kernel_size=k, stride=stride, padding=padding, dilation=dilation,
+                 ceil_mode=draw(st.booleans())))
+
+
+@settings(max_examples=40, deadline=None)
+@given(max_pool3d_case(), st.booleans(), st.integers(0, 2 ** 16))
+def test_max_pool3d_matches_torch_values_indices_gradients(device, case, ties, seed):
+    """Values, int64 flat D·H·W indices and gradients; ``ties`` draws small integers so
+    windows share their maximum and the first one in (depth, row, column) order must win."""
+    torch = pytest.importorskip("torch")
+    x_shape, kw = case
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, 3, x_shape) if ties else rng.standard_normal(x_shape)
+    x = leaf(data, device=device)
+    values, indices = F.max_pool3d(x, return_indices=True, **kw)
+    expected, expected_indices = torch.nn.functional.max_pool3d(
+        torch.from_numpy(np.array(data, dtype=np.float64)), return_indices=True, **kw)
+    assert indices.dtype == mg.int64
+    np.testing.assert_array_equal(indices.cpu().numpy(), expected_indices.numpy())
+    run_both(torch, lambda x: F.max_pool3d(x, **kw),
+             lambda x: torch.nn.functional.max_pool3d(x, **kw), [x], seed)
+
+
+@pytest.mark.parametrize("output_size", [2, (3, 1, None), (5, 4, 7), 1])
+@pytest.mark.parametrize("shape", [(2, 3, 7, 6, 8), (3, 5, 4, 6)])
+def test_adaptive_avg_pool3d_matches_torch(device, output_size, shape):
+    torch = pytest.importorskip("torch")
+    x = leaf(np.random.default_rng(6).standard_normal(shape), device=device)
+    run_both(torch, lambda x: F.adaptive_avg_pool3d(x, output_size),
+             lambda x: torch.nn.functional.adaptive_avg_pool3d(x, output_size), [x])
+    assert F.adaptive_avg_pool3d(mg.randn(1, 2, 3, 4, 5, device=device), 2).dtype == mg.float32
+
+
+def test_max_and_adaptive_pool3d_errors():
+    torch = pytest.importorskip("torch")
+    for lib, fn in ((torch, torch.nn.functional), (mg, F)):
+        with pytest.raises(RuntimeError, match="non-empty 4D or 5D"):
+            fn.max_pool3d(lib.zeros(2, 3, 4), 2)
+        with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel "
+                                               "size, but got pad=2, kernel_size=2"):
+            fn.max_pool3d(lib.zeros(1, 2, 3, 4, 4), 2, padding=2)
+        with pytest.raises(RuntimeError, match=r"Given input size: \(2x1x4x4\). Calculated "
+                                               r"output size: \(2x0x2x2\)"):
+            fn.max_pool3d(lib.zeros(1, 2, 1, 4, 4), 2)
+        with pytest.raises(RuntimeError, match=r"Expected 4D or 5D tensor, but got \[2, 3, 4\]"):
+            fn.adaptive_avg_pool3d(lib.zeros(2, 3, 4), 2)

@@ -48,3 +48,18 @@ def test_avg_pool3d_module_matches_torch(device):
     assert repr(ours) == repr(theirs)
     x = leaf(np.random.default_rng(4).standard_normal((2, 3, 4, 5, 6)), device=device)
     run_both(torch, ours, theirs, [x])
+
+
+def test_max_pool3d_and_adaptive_avg_pool3d_modules_match_torch(device):
+    torch = pytest.importorskip("torch")
+    x = leaf(np.random.default_rng(7).standard_normal((2, 3, 5, 6, 7)), device=device)
+    ours, theirs = nn.MaxPool3d(3, 2, 1, ceil_mode=True), torch.nn.MaxPool3d(3, 2, 1, ceil_mode=True)
+    assert repr(ours) == repr(theirs)
+    run_both(torch, ours, theirs, [x])
+    values, indices = nn.MaxPool3d(2, return_indices=True)(x)
+    expected = torch.nn.MaxPool3d(2, return_indices=True)(torch.from_numpy(x.detach().cpu().numpy()))
+    np.testing.assert_array_equal(indices.cpu().numpy(), expected[1].numpy())
+    x = leaf(np.random.default_rng(8).standard_normal((2, 3, 5, 6, 7)), device=device)
+    ours, theirs = nn.AdaptiveAvgPool3d((2, None, 3)), torch.nn.AdaptiveAvgPool3d((2, None, 3))
+    assert repr(ours) == repr(theirs)
+    run_both(torch, ours, theirs, [x])

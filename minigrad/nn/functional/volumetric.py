@@ -1,4 +1,5 @@
-"""``F.conv3d``, ``F.conv_transpose3d``, ``F.avg_pool3d``: the 3-D (volumetric) layers, built
+"""``F.conv3d``, ``F.conv_transpose3d``, ``F.avg_pool3d``, ``F.max_pool3d``,
+``F.adaptive_avg_pool3d``: the 3-D (volumetric) layers, built
 from the 2-D ones by splitting the depth axis, so values and gradients (of any order) are
 those of ``conv2d``/``conv_transpose2d``/``avg_pool2d`` composed with slicing and sums.
 
@@ -25,18 +26,30 @@ The divisor is separable: per axis, a window starting at i = o·s − p counts
 min(i + k, L + p) − i cells (``count_include_pad``) or min(i + k, L) − max(i, 0) cells,
 and the 3-D divisor is the product of the three (PyTorch's rule, also in ceil mode);
 ``divisor_override`` replaces it.  dx: dy / divisor spread evenly over each window.
+
+max_pool3d — y[n, c, t, a, b] = max_u m[n, c, t·s_d − p_d + u·d_d, a, b] where m is
+max_pool2d of every depth plane and planes outside the input are −∞; the first maximal
+depth tap wins (``max(dim)``), so, with max_pool2d's first maximum in each plane, the
+gradient goes to the first maximum in (depth, row, column) order, as PyTorch's.  Indices:
+flat positions d·H·W + h·W + w in each (D·H·W) volume.
+
+adaptive_avg_pool3d — y = x ×_D R_D ×_H R_H ×_W R_W with R = adaptive_pool_matrix (row a
+averages PyTorch's window [⌊a·in/out⌋, ⌈(a+1)·in/out⌉)); adaptive windows are separable.
 """
 import numbers
 
 import numpy as np
 
 from ...ops.operands import check_same_device, check_tensor
+from ...ops.pooling import adaptive_average_pool2d, adaptive_pool_matrix
+from ...ops.joining import stack
 from ...tensor import Tensor
 from .conv import conv2d, conv_transpose2d, same_padding
 from .padding import pad
-from .pooling import _output_size, avg_pool2d
+from .pooling import _output_size, avg_pool2d, max_pool2d_with_indices
 
-__all__ = ["conv3d", "conv_transpose3d", "avg_pool3d"]
+__all__ = ["conv3d", "conv_transpose3d", "avg_pool3d", "max_pool3d", "max_pool3d_with_indices",
+           "adaptive_avg_pool3d"]
 
 
 def int_triple(value, name, op):
@@ -246,3 +259,82 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
         divisor = counts[0][:, None, None] * counts[1][None, :, None] * counts[2][None, None, :]
         out = out / Tensor._wrap(out.xp.asarray(divisor, dtype=out.dtype))
     return out if input.ndim == 5 else out.squeeze(0)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """``(values, indices)`` of 3-D max pooling; indices are int64 flat positions in each
+    (D·H·W) input volume."""
+    op = "max_pool3d"
+    check_tensor(input, op)
+    if input.ndim not in (4, 5) or any(v == 0 for v in input.shape[-4:]):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    k = int_triple(kernel_size, "kernel_size", op)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
+        else int_triple(stride, "stride", op)
+    p, d = int_triple(padding, "padding", op), int_triple(dilation, "dilation", op)
+    if min(k) <= 0:
+        raise RuntimeError("kernel_size must be greater than zero")
+    if min(s) <= 0:
+        raise RuntimeError("stride should not be zero")
+    if min(d) <= 0:
+        raise RuntimeError("dilation should be greater than zero")
+    bad = [a for a in range(3) if p[a] < 0 or p[a] > k[a] // 2]
+    if bad:
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                           f"pad={p[bad[0]]}, kernel_size={k[bad[0]]} and dilation={d[bad[0]]}")
+    batched = input if input.ndim == 5 else input.unsqueeze(0)
+    n, c, depth, h, w = batched.shape
+    outs = [_output_size(size, k[a], s[a], p[a], d[a], ceil_mode)
+            for a, size in enumerate((depth, h, w))]
+    if min(outs) < 1:
+        raise RuntimeError(f"Given input size: ({c}x{depth}x{h}x{w}). Calculated output size: "
+                           f"({c}x{outs[0]}x{outs[1]}x{outs[2]}). Output size is too small")
+    planes, plane_index = max_pool2d_with_indices(batched.reshape(n, c * depth, h, w), k[1:],
+                                                  s[1:], p[1:], d[1:], ceil_mode)
+    planes = planes.reshape(n, c, depth, outs[1], outs[2]).permute(0, 1, 3, 4, 2)
+    reach = (outs[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1
+    planes = pad(planes, (p[0], max(0, reach - depth - p[0])), value=float("-inf"))
+    last = s[0] * (outs[0] - 1) + 1
+    taps = stack([planes[..., u * d[0]:u * d[0] + last:s[0]] for u in range(k[0])])
+    values, tap = taps.max(dim=0)
+    values = values.permute(0, 1, 4, 2, 3)
+    xp = values.xp
+    source = (xp.arange(outs[0]) * s[0] - p[0])[:, None, None] \
+        + tap.array.transpose(0, 1, 4, 2, 3) * d[0]
+    plane_index = plane_index.array.reshape(n, c, depth, outs[1], outs[2])
+    indices = source * (h * w) + xp.take_along_axis(plane_index, source, axis=2)
+    indices = Tensor._wrap(indices.astype(xp.int64))
+    if input.ndim == 4:
+        values, indices = values.squeeze(0), indices.squeeze(0)
+    return values, indices
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """3-D max pooling of (N, C, D, H, W) or (C, D, H, W); ``(values, indices)`` with
+    ``return_indices``."""
+    values, indices = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation,
+                                              ceil_mode)
+    return (values, indices) if return_indices else values
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Average over PyTorch's adaptive windows along D, H and W; ``output_size``: int or
+    triple, None keeping that input size."""
+    check_tensor(input, "adaptive_avg_pool3d")
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got "
+                           f"{list(input.shape)}")
+    sizes = tuple(input.shape[-3:])
+    if output_size is None or isinstance(output_size, (tuple, list)):
+        given = (None,) * 3 if output_size is None else tuple(output_size)
+        if len(given) != 3:
+            raise RuntimeError(f"adaptive_avg_pool3d: output_size must be 3, but got "
+                               f"{len(given)}")
+    else:
+        given = (output_size,) * 3
+    outs = tuple(sizes[a] if v is None else int(v) for a, v in enumerate(given))
+    out = adaptive_average_pool2d(input, outs[1:])           # (..., D, OH, OW)
+    rows = Tensor._wrap(adaptive_pool_matrix(sizes[0], outs[0], out.xp, out.dtype))
+    return (out.transpose(-3, -1) @ rows.T).transpose(-3, -1)

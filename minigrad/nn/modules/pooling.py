@@ -11,7 +11,8 @@ from ..module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "MaxUnpool2d", "MaxUnpool1d",
            "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
-           "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d", "AvgPool3d"]
+           "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d", "AvgPool3d", "MaxPool3d",
+           "AdaptiveAvgPool3d"]
 
 
 class MaxPool2d(Module):
@@ -157,6 +158,22 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
 
     def forward(self, input):
         return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Mean over the windows that tile (D, H, W) into ``output_size`` cells."""
+
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class MaxPool3d(MaxPool2d):
+    """Max over kd×kh×kw windows: (N, C, D, H, W) → (N, C, OD, OH, OW); indices flat in
+    each D·H·W volume."""
+
+    def forward(self, input):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
 class AdaptiveMaxPool2d(Module):
