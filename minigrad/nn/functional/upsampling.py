@@ -23,6 +23,13 @@ so each dim is one gather (``Index``) and, for linear, one blend; the gradient i
 gathers' scatter-add (PyTorch's upsample backward), exact and differentiable again.
 'area' is adaptive average pooling.  Sizes: out = size, or ⌊in · scale_factor⌋.
 
+antialias=True (bilinear, bicubic; float): each kept-size dim is copied, each other one is
+multiplied by a dense (out, in) matrix whose row j holds ATen's antialiasing filter around
+c = scale·(j + ½) with support r = (1 for bilinear, 2 for bicubic)·max(scale, 1), taps
+i ∈ [max(⌊c − r + ½⌋, 0), min(⌊c + r + ½⌋, in)), weights f((i − c + ½)/max(scale, 1))
+normalised to sum 1 (f: the triangle, or Keys' cubic with A = −0.5 as in Pillow); the
+gradient is the transposed matrix.
+
 bilinear on uint8 (forward only) is ATen's fixed-point resampler (Pillow's): per dim, the
 output j reads the inputs i ∈ [xmin, xmin + 2) of the triangle filter around the center
 c = scale·(j + ½ − δ) (δ = ½ with align_corners, else 0), xmin = max(⌊c − ½ + δ⌋, 0),
@@ -156,8 +163,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                              "linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by minigrad")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes "
+                         "and requires a 4-D tensor as input")
     if input.ndim not in (3, 4, 5):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.ndim}D) for the modes: nearest | linear | "
@@ -174,6 +182,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"input")
     output_size, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor,
                                             mode)
+    if antialias and input.dtype.kind == "f":
+        return _antialiased(input, output_size, scales, align_corners, mode)
+    if antialias:
+        raise NotImplementedError(f"interpolate: antialias=True is not implemented for dtype "
+                                  f"{input.dtype} in minigrad")
     if input.dtype == np.uint8 and mode == "bilinear":
         return _bilinear_uint8(input, output_size, scales, align_corners)
     if input.dtype.kind != "f" and mode != "nearest" and mode != "nearest-exact":
@@ -229,6 +242,51 @@ def _cubic_weights(in_size, out_size, scale, align_corners, dtype):
     coefficients = [far(t + 1), near(t), near(1 - t), far(2 - t)]
     taps = [np.clip(base.astype(np.int64) - 1 + k, 0, in_size - 1) for k in range(4)]
     return taps, [c.astype(dtype) for c in coefficients]
+
+
+def _aa_filter(mode, x):
+    """ATen's antialiasing filters: the triangle (bilinear) or Keys' cubic, A = −0.5."""
+    x = abs(x)
+    if mode == "bilinear":
+        return max(0.0, 1.0 - x)
+    a = -0.5
+    if x < 1.0:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a if x < 2.0 else 0.0
+
+
+def _aa_matrix(in_size, out_size, scale, align_corners, mode):
+    """(out, in) antialiased resampling matrix of one dim (module docstring)."""
+    if align_corners:
+        s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        s = 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
+    half = 1.0 if mode == "bilinear" else 2.0
+    support = half * s if s >= 1.0 else half
+    widest = int(math.ceil(support)) * 2 + 1
+    invscale = 1.0 / s if s >= 1.0 else 1.0
+    matrix = np.zeros((out_size, in_size))
+    for j in range(out_size):
+        center = s * (j + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        size = min(max(min(int(center + support + 0.5), in_size) - lo, 0), widest)
+        w = np.array([_aa_filter(mode, (i + lo - center + 0.5) * invscale) for i in range(size)])
+        if size and w.sum() != 0.0:
+            matrix[j, lo:lo + size] = w / w.sum()
+    return matrix
+
+
+def _antialiased(input, output_size, scales, align_corners, mode):
+    """antialias=True resize of (N, C, H, W): one matrix product per resized dim."""
+    out = input
+    for d, (out_size, scale) in enumerate(zip(output_size, scales)):
+        axis = d + 2
+        if input.shape[axis] == out_size:
+            continue
+        matrix = _aa_matrix(input.shape[axis], out_size, scale, align_corners, mode)
+        weights = Tensor._wrap(out.xp.asarray(matrix.T, dtype=out.dtype))
+        out = (out.transpose(axis, -1) @ weights).transpose(axis, -1)
+    return out
 
 
 def _int16_weights(in_size, out_size, scale, align_corners):
