@@ -219,3 +219,34 @@ def test_max_and_adaptive_pool3d_errors():
             fn.max_pool3d(lib.zeros(1, 2, 1, 4, 4), 2)
         with pytest.raises(RuntimeError, match=r"Expected 4D or 5D tensor, but got \[2, 3, 4\]"):
             fn.adaptive_avg_pool3d(lib.zeros(2, 3, 4), 2)
+
+
+@pytest.mark.parametrize("norm_type,kwargs", [
+    (2.0, {"kernel_size": 2}), (1.5, {"kernel_size": (3, 2, 2), "stride": (1, 2, 2),
+                                      "ceil_mode": True}),
+    (float("inf"), {"kernel_size": 2}), (-float("inf"), {"kernel_size": (2, 1, 3)})])
+def test_lp_pool3d_matches_torch(device, norm_type, kwargs):
+    torch = pytest.importorskip("torch")
+    data = np.abs(np.random.default_rng(9).standard_normal((2, 3, 5, 6, 7))) + 0.1
+    x = leaf(data, device=device)
+    run_both(torch, lambda x: F.lp_pool3d(x, norm_type, **kwargs),
+             lambda x: torch.nn.functional.lp_pool3d(x, norm_type, **kwargs), [x])
+
+
+@pytest.mark.parametrize("shape,output_size", [((2, 3, 4, 6, 6), None),
+                                               ((2, 3, 5, 6, 7), (5, 6, 7)),
+                                               ((3, 5, 6, 7), [5, 6, 7]),
+                                               ((1, 3, 5, 6, 7), [1, 3, 5, 6, 7])])
+def test_max_unpool3d_inverts_max_pool3d_like_torch(device, shape, output_size):
+    torch = pytest.importorskip("torch")
+    values, indices = torch.nn.functional.max_pool3d(
+        torch.from_numpy(np.random.default_rng(10).standard_normal(shape)), 2,
+        return_indices=True)
+    v = leaf(values.numpy(), device=device)
+    index = mg.tensor(indices.numpy(), device=device)
+    out = run_both(torch, lambda v: F.max_unpool3d(v, index, 2, output_size=output_size),
+                   lambda v: torch.nn.functional.max_unpool3d(v, indices, 2,
+                                                             output_size=output_size), [v])
+    assert tuple(out.shape[-3:]) == tuple(shape[-3:])
+    with pytest.raises(RuntimeError, match="Input to max_unpooling3d should be a 4d or 5d"):
+        F.max_unpool3d(mg.zeros(2, 3, 4, device=device), mg.zeros(2, 3, 4, dtype=mg.int64), 2)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import minigrad as mg
 import minigrad.nn as nn
 from tests.nn.parity import assert_same_state_layout, compare_modules, leaf, run_both
 
@@ -63,3 +64,17 @@ def test_max_pool3d_and_adaptive_avg_pool3d_modules_match_torch(device):
     ours, theirs = nn.AdaptiveAvgPool3d((2, None, 3)), torch.nn.AdaptiveAvgPool3d((2, None, 3))
     assert repr(ours) == repr(theirs)
     run_both(torch, ours, theirs, [x])
+
+
+def test_lp_pool3d_and_max_unpool3d_modules_match_torch(device):
+    torch = pytest.importorskip("torch")
+    data = np.abs(np.random.default_rng(11).standard_normal((2, 3, 4, 6, 6))) + 0.1
+    ours, theirs = nn.LPPool3d(2, 2), torch.nn.LPPool3d(2, 2)
+    assert repr(ours) == repr(theirs)
+    run_both(torch, ours, theirs, [leaf(data, device=device)])
+    values, indices = torch.nn.MaxPool3d(2, return_indices=True)(torch.from_numpy(data))
+    ours, theirs = nn.MaxUnpool3d(2), torch.nn.MaxUnpool3d(2)
+    assert repr(ours) == repr(theirs)
+    index = mg.tensor(indices.numpy(), device=device)
+    run_both(torch, lambda v: ours(v, index), lambda v: theirs(v, indices),
+             [leaf(values.numpy(), device=device)])

@@ -5,7 +5,7 @@ layer functions, one family per module.
 ``activation``     relu gelu sigmoid tanh silu leaky_relu elu softplus softmax …
 ``linear``         linear
 ``conv``           conv1d conv2d conv_transpose1d conv_transpose2d
-``volumetric``     conv3d conv_transpose3d avg_pool3d max_pool3d adaptive_avg_pool3d (from 2-D)
+``volumetric``     conv3d conv_transpose3d avg_pool3d max_pool3d adaptive_avg_pool3d lp_pool3d …
 ``pooling``        max_pool2d avg_pool2d adaptive_avg_pool2d max_unpool2d/1d
 ``upsampling``     interpolate pixel_shuffle pixel_unshuffle
 ``fold``           unfold (im2col) fold (col2im)

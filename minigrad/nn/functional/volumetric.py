@@ -33,6 +33,10 @@ depth tap wins (``max(dim)``), so, with max_pool2d's first maximum in each plane
 gradient goes to the first maximum in (depth, row, column) order, as PyTorch's.  Indices:
 flat positions d·H·W + h·W + w in each (D·H·W) volume.
 
+lp_pool3d — (sign(s)·relu(|s|)·kd·kh·kw)^(1/p) of the window means s = avg_pool3d(x^p)
+(PyTorch's formula; p = ±∞ is max pooling of ±|x|).  max_unpool3d — max_unpool2d of the
+(D, H·W) view: the flat D·H·W indices are flat indices of that plane.
+
 adaptive_avg_pool3d — y = x ×_D R_D ×_H R_H ×_W R_W with R = adaptive_pool_matrix (row a
 averages PyTorch's window [⌊a·in/out⌋, ⌈(a+1)·in/out⌉)); adaptive windows are separable.
 """
@@ -46,10 +50,11 @@ from ...ops.joining import stack
 from ...tensor import Tensor
 from .conv import conv2d, conv_transpose2d, same_padding
 from .padding import pad
-from .pooling import _output_size, avg_pool2d, max_pool2d_with_indices
+from .pooling import (_lp_finish, _max_unpool, _output_size, _tuple, _unpool_output_size,
+                      avg_pool2d, max_pool2d_with_indices)
 
 __all__ = ["conv3d", "conv_transpose3d", "avg_pool3d", "max_pool3d", "max_pool3d_with_indices",
-           "adaptive_avg_pool3d"]
+           "adaptive_avg_pool3d", "lp_pool3d", "max_unpool3d"]
 
 
 def int_triple(value, name, op):
@@ -338,3 +343,32 @@ def adaptive_avg_pool3d(input, output_size):
     out = adaptive_average_pool2d(input, outs[1:])           # (..., D, OH, OW)
     rows = Tensor._wrap(adaptive_pool_matrix(sizes[0], outs[0], out.xp, out.dtype))
     return (out.transpose(-3, -1) @ rows.T).transpose(-3, -1)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling (Σ_window x^p)^(1/p) over kd×kh×kw windows."""
+    k = int_triple(kernel_size, "kernel_size", "lp_pool3d")
+    if norm_type == float("inf"):
+        return max_pool3d(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool3d(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool3d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return _lp_finish(out, norm_type, k[0] * k[1] * k[2])
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool3d``: each value written at its arg-max position in
+    a zero (N, C, OD, OH, OW) volume, OD = (D − 1)s + k − 2p unless ``output_size`` picks
+    another size within one stride."""
+    check_tensor(input, "max_unpool3d")
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"Input to max_unpooling3d should be a 4d or 5d Tensor, but got a "
+                           f"tensor with {input.ndim} dimensions.")
+    kernel_size = _tuple(kernel_size, 3)
+    stride = _tuple(stride, 3) if stride is not None else kernel_size
+    padding = _tuple(padding, 3)
+    size = _unpool_output_size(input, kernel_size, stride, padding, output_size)
+    lead = tuple(input.shape[:-3])
+    plane = lambda t: t.reshape(lead + (t.shape[-3], t.shape[-2] * t.shape[-1]))  # noqa: E731
+    out = _max_unpool(plane(input), plane(indices), [size[0], size[1] * size[2]], "max_unpool3d")
+    return out.reshape(lead + tuple(size))

@@ -12,7 +12,7 @@ from ..module import Module
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "MaxUnpool2d", "MaxUnpool1d",
            "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
            "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d", "AvgPool3d", "MaxPool3d",
-           "AdaptiveAvgPool3d"]
+           "AdaptiveAvgPool3d", "LPPool3d", "MaxUnpool3d"]
 
 
 class MaxPool2d(Module):
@@ -221,3 +221,25 @@ class LPPool1d(LPPool2d):
     def forward(self, input):
         return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride,
                            self.ceil_mode)
+
+
+class LPPool3d(LPPool2d):
+    """Power-average pooling over kd×kh×kw windows."""
+
+    def forward(self, input):
+        return F.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride,
+                           self.ceil_mode)
+
+
+class MaxUnpool3d(MaxUnpool2d):
+    """The partial inverse of MaxPool3d (indices flat in each D·H·W volume)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        Module.__init__(self)
+        self.kernel_size = _tuple(kernel_size, 3)
+        self.stride = _tuple(stride if stride is not None else kernel_size, 3)
+        self.padding = _tuple(padding, 3)
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
