@@ -250,3 +250,20 @@ def test_max_unpool3d_inverts_max_pool3d_like_torch(device, shape, output_size):
     assert tuple(out.shape[-3:]) == tuple(shape[-3:])
     with pytest.raises(RuntimeError, match="Input to max_unpooling3d should be a 4d or 5d"):
         F.max_unpool3d(mg.zeros(2, 3, 4, device=device), mg.zeros(2, 3, 4, dtype=mg.int64), 2)
+
+
+@pytest.mark.parametrize("output_size", [2, (3, 1, None), (5, 4, 7), (7, 6, 8)])
+@pytest.mark.parametrize("shape", [(2, 3, 7, 6, 8), (3, 7, 6, 8)])
+@pytest.mark.parametrize("ties", [False, True])
+def test_adaptive_max_pool3d_matches_torch(device, output_size, shape, ties):
+    """Values, flat D·H·W indices (first maximum on ties) and gradients."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    data = rng.integers(0, 3, shape).astype(float) if ties else rng.standard_normal(shape)
+    x = leaf(data, device=device)
+    _, indices = F.adaptive_max_pool3d(x, output_size, return_indices=True)
+    _, expected = torch.nn.functional.adaptive_max_pool3d(torch.from_numpy(data), output_size,
+                                                          return_indices=True)
+    np.testing.assert_array_equal(indices.cpu().numpy(), expected.numpy())
+    run_both(torch, lambda x: F.adaptive_max_pool3d(x, output_size),
+             lambda x: torch.nn.functional.adaptive_max_pool3d(x, output_size), [x])

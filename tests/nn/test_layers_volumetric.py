@@ -78,3 +78,11 @@ def test_lp_pool3d_and_max_unpool3d_modules_match_torch(device):
     index = mg.tensor(indices.numpy(), device=device)
     run_both(torch, lambda v: ours(v, index), lambda v: theirs(v, indices),
              [leaf(values.numpy(), device=device)])
+
+
+def test_adaptive_max_pool3d_module_matches_torch(device):
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.AdaptiveMaxPool3d((2, None, 3)), torch.nn.AdaptiveMaxPool3d((2, None, 3))
+    assert repr(ours) == repr(theirs)
+    x = leaf(np.random.default_rng(13).standard_normal((2, 3, 5, 6, 7)), device=device)
+    run_both(torch, ours, theirs, [x])

@@ -37,6 +37,10 @@ lp_pool3d — (sign(s)·relu(|s|)·kd·kh·kw)^(1/p) of the window means s = avg
 (PyTorch's formula; p = ±∞ is max pooling of ±|x|).  max_unpool3d — max_unpool2d of the
 (D, H·W) view: the flat D·H·W indices are flat indices of that plane.
 
+adaptive_max_pool3d — adaptive_max_pool2d's arg-max in every depth plane, then the first
+maximal plane of each adaptive depth window [⌊a·D/OD⌋, ⌈(a+1)·D/OD⌉); the values are a
+gather at the flat D·H·W indices, so the gradient goes to that one voxel, as in PyTorch.
+
 adaptive_avg_pool3d — y = x ×_D R_D ×_H R_H ×_W R_W with R = adaptive_pool_matrix (row a
 averages PyTorch's window [⌊a·in/out⌋, ⌈(a+1)·in/out⌉)); adaptive windows are separable.
 """
@@ -45,16 +49,17 @@ import numbers
 import numpy as np
 
 from ...ops.operands import check_same_device, check_tensor
-from ...ops.pooling import adaptive_average_pool2d, adaptive_pool_matrix
+from ...ops.pooling import PlaneGather, adaptive_average_pool2d, adaptive_pool_matrix
 from ...ops.joining import stack
 from ...tensor import Tensor
 from .conv import conv2d, conv_transpose2d, same_padding
 from .padding import pad
 from .pooling import (_lp_finish, _max_unpool, _output_size, _tuple, _unpool_output_size,
-                      avg_pool2d, max_pool2d_with_indices)
+                      adaptive_max_pool2d_with_indices, avg_pool2d, max_pool2d_with_indices)
 
 __all__ = ["conv3d", "conv_transpose3d", "avg_pool3d", "max_pool3d", "max_pool3d_with_indices",
-           "adaptive_avg_pool3d", "lp_pool3d", "max_unpool3d"]
+           "adaptive_avg_pool3d", "lp_pool3d", "max_unpool3d",
+           "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices"]
 
 
 def int_triple(value, name, op):
@@ -372,3 +377,46 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
     plane = lambda t: t.reshape(lead + (t.shape[-3], t.shape[-2] * t.shape[-1]))  # noqa: E731
     out = _max_unpool(plane(input), plane(indices), [size[0], size[1] * size[2]], "max_unpool3d")
     return out.reshape(lead + tuple(size))
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """``(values, indices)`` of 3-D adaptive max pooling; indices flat in each D·H·W
+    volume (the first maximum in (depth, row, column) order)."""
+    op = "adaptive_max_pool3d"
+    check_tensor(input, op)
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"{op}(): Expected 4D or 5D tensor, but got: {list(input.shape)}")
+    for d in range(1, input.ndim):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with "
+                               f"dimension {d} being empty")
+    given = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * 3
+    sizes = tuple(input.shape[-3 + a] if v is None else int(v) for a, v in enumerate(given))
+    batched = input if input.ndim == 5 else input.unsqueeze(0)
+    n, c, depth, h, w = batched.shape
+    planes, plane_index = adaptive_max_pool2d_with_indices(
+        batched.detach().reshape(n, c * depth, h, w), sizes[1:])
+    xp = planes.xp
+    values = planes.array.reshape(n, c, depth, sizes[1], sizes[2])
+    plane_index = plane_index.array.reshape(n, c, depth, sizes[1], sizes[2])
+    flat = []
+    for a in range(sizes[0]):
+        start, end = (a * depth) // sizes[0], -((-(a + 1) * depth) // sizes[0])
+        chosen = start + values[:, :, start:end].argmax(axis=2)[:, :, None]
+        flat.append(chosen[:, :, 0] * (h * w)
+                    + xp.take_along_axis(plane_index, chosen, axis=2)[:, :, 0])
+    flat = xp.stack(flat, axis=2).astype(xp.int64)          # (N, C, OD, OH, OW)
+    gather = Tensor._wrap(flat.reshape(n, c, sizes[0], sizes[1] * sizes[2]))
+    out = PlaneGather.apply(batched.reshape(n, c, depth, h * w), gather)
+    out, indices = out.reshape(n, c, *sizes), Tensor._wrap(flat)
+    if input.ndim == 4:
+        out, indices = out.squeeze(0), indices.squeeze(0)
+    return out, indices
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over PyTorch's adaptive windows along D, H, W; with ``return_indices`` also the
+    arg-max positions."""
+    values, indices = adaptive_max_pool3d_with_indices(input, output_size)
+    return (values, indices) if return_indices else values

@@ -12,7 +12,8 @@ from ..module import Module
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "MaxUnpool2d", "MaxUnpool1d",
            "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
            "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d", "AvgPool3d", "MaxPool3d",
-           "AdaptiveAvgPool3d", "LPPool3d", "MaxUnpool3d"]
+           "AdaptiveAvgPool3d", "LPPool3d", "MaxUnpool3d",
+           "AdaptiveMaxPool3d"]
 
 
 class MaxPool2d(Module):
@@ -243,3 +244,10 @@ class MaxUnpool3d(MaxUnpool2d):
     def forward(self, input, indices, output_size=None):
         return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """Max over the windows that tile (D, H, W) into ``output_size`` cells."""
+
+    def forward(self, input):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)
