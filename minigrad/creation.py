@@ -194,14 +194,20 @@ def rand_like(input, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
-    """Integers uniform on [low, high); ``randint(high, size)`` as in PyTorch."""
+def randint(low=None, high=None, size=None, dtype=None, device=None, generator=None,
+            requires_grad=False):
+    """Integers uniform on [low, high); ``randint(high, size)`` and
+    ``randint(high=, size=)`` (low 0) as in PyTorch."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         high, size = None, high
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high is None:
+        if low is None:
+            raise TypeError("randint() missing required argument 'high'")
         low, high = 0, low
+    elif low is None:
+        low = 0
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dtype = dtypes.as_dtype(dtype) or dtypes.int64
@@ -211,7 +217,7 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
             raise RuntimeError(f"randint: [{low}, {high}) is out of bounds for {dtype}")
     array = random.numpy_generator(generator).integers(low, high, size=_size((tuple(size),)))
     array = array.astype(dtype)
-    return _finish(move_array(array, as_device(device)), False)
+    return _finish(move_array(array, as_device(device)), requires_grad)
 
 
 def randperm(n, dtype=None, device=None, generator=None):
