@@ -29,7 +29,8 @@ def _host(t):
 
 
 def _wrap(array, device):
-    return Tensor._wrap(move_array(np.ascontiguousarray(array), device))
+    array = np.asarray(array)
+    return Tensor._wrap(move_array(np.ascontiguousarray(array).reshape(array.shape), device))
 
 
 def bincount(input, weights=None, minlength=0):
@@ -49,7 +50,9 @@ def bincount(input, weights=None, minlength=0):
         if weights.ndim != 1 or weights.shape[0] != input.shape[0]:
             raise RuntimeError("weights should be 1-d and have the same length as input")
         kind = weights.array.dtype
-        out_dtype = kind if kind.kind == "f" else np.float64
+        # (PyTorch: an empty input gives int64 counts, weights or not)
+        out_dtype = np.int64 if not array.size else \
+            kind if kind.kind == "f" else np.float64
         counts = np.bincount(array.astype(np.int64), _host(weights).astype(np.float64),
                              minlength=minlength).astype(out_dtype)
     else:
@@ -158,7 +161,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         axis = _normalize_dim(dim, input.ndim)
         work = array
     n = work.shape[axis]
-    moved = np.moveaxis(work, axis, 0).reshape(n, -1)
+    moved = np.moveaxis(work, axis, 0).reshape(n, -1) if n else np.zeros((0, 1))
     if n:
         change = np.r_[True, (moved[1:] != moved[:-1]).any(axis=1)]
     else:
@@ -215,7 +218,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
                                f"fweights with {fweights.dtype} dtype")
         if (_host(fweights) < 0).any():
             raise RuntimeError("cov(): fweights cannot be negative")
-        w = fweights.to(x.dtype)
+        w = fweights
     if aweights is not None:
         if aweights.ndim > 1 or aweights.shape[0] != observations:
             raise RuntimeError(f"cov(): expected aweights to have one dimension and the same "
@@ -226,7 +229,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
                                f"got aweights with {aweights.dtype} dtype")
         if (_host(aweights) < 0).any():
             raise RuntimeError("cov(): aweights cannot be negative")
-        aw = aweights.to(x.dtype)
+        aw = aweights
         w = aw if w is None else w * aw
     if w is None:
         w_sum = float(observations)
@@ -248,7 +251,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     xm = x - avg.unsqueeze(1)
     xw = xm if w is None else xm * w
     c = (xw @ xm.t()) / norm
-    return reshape(c, ()) if input.ndim < 2 else c
+    return c.squeeze()
 
 
 def corrcoef(input):

@@ -79,8 +79,10 @@ def _median(input, dim, keepdim, op, ignore_nan):
     if dim is None:
         check_tensor(input, op)
         if input.numel() == 0:
-            return Tensor._wrap(input.xp.full((), np.nan, dtype=input.dtype)) \
-                if input.dtype.kind == "f" else reshape(input.sum(), ())
+            if input.dtype.kind != "f":   # (PyTorch returns an uninitialised integer here)
+                raise RuntimeError(f"{op}(): cannot take the median of an empty "
+                                   f"{input.dtype} tensor")
+            return Tensor._wrap(input.xp.full((), np.nan, dtype=input.dtype))
         flat = input.array.reshape(-1)
         position = int(to_host(_positions(flat, 0, input.xp, ignore_nan))[0])
         return EvenSelect.apply(input, position)
