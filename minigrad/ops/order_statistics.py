@@ -142,10 +142,10 @@ def _quantile(input, q, dim, keepdim, interpolation, op):
         axis = _normalize_dim(operator.index(dim), input.ndim)
         rows = movedim(reshape(input, (1,)) if input.ndim == 0 else input, axis, -1)
         out_shape = list(input.shape)
-        if keepdim:
-            out_shape[axis] = 1 if input.ndim else out_shape[axis]
-        else:
-            out_shape.pop(axis) if input.ndim else None
+        if input.ndim and keepdim:
+            out_shape[axis] = 1
+        elif input.ndim:
+            out_shape.pop(axis)
         out_shape = tuple(out_shape)
         if rows.shape[-1] == 0:
             raise IndexError(f"{op}(): Expected reduction dim {axis} to have non-zero size.")
@@ -195,7 +195,9 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 
 def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: along ``dim``, the most frequent value (the smallest among
-    equally frequent ones) and the position of its last occurrence."""
+    equally frequent ones) and the position of its last occurrence (PyTorch's index agrees
+    for rows of up to 16 entries; beyond, its unstable sort picks any occurrence). NaN
+    entries each count once."""
     axis = _reduce_check(input, dim, "mode")
     rows = reshape(input, (1,)) if input.ndim == 0 else input
     array = np.moveaxis(to_host(rows.array), axis, -1)

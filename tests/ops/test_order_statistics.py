@@ -142,3 +142,28 @@ def test_mode_gradient_and_default_dim(device):
     check_grad(out.values, x, expected.values, t)
     with pytest.raises(IndexError):
         mg.mode(mg.zeros(2, 0, device=device), 1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=40))
+def test_mode_hypothesis_values_match_torch(values):
+    a = np.array(values, dtype=np.int64)
+    out, expected = mg.mode(mg.tensor(a)), torch.mode(torch.tensor(a))
+    assert int(out.values) == int(expected.values)
+    assert a[int(out.indices)] == int(out.values)
+    if len(a) <= 16:   # beyond, PyTorch's unstable sort returns any occurrence
+        assert int(out.indices) == int(expected.indices) == np.flatnonzero(a == a[int(out.indices)])[-1]
+
+
+def test_zero_dim_inputs(device):
+    x = mg.tensor(2., requires_grad=True, device=device)
+    t = torch.tensor(2., requires_grad=True)
+    for keepdim in (False, True):
+        y = mg.quantile(x, mg.tensor([0.3, 0.6], device=device), 0, keepdim)
+        ty = torch.quantile(t, torch.tensor([0.3, 0.6]), 0, keepdim)
+        assert_close(y, ty.detach().numpy())
+        assert_close(mg.nanquantile(x, 0.3, None, keepdim), torch.nanquantile(t, 0.3, None, keepdim).detach().numpy())
+        out, expected = mg.mode(x, 0, keepdim), torch.mode(t, 0, keepdim)
+        assert out.values.shape == () and int(out.indices) == int(expected.indices) == 0
+    assert mg.quantile(mg.ones(2, 3, device=device), 0.2, None, True).shape == (1, 1)
+    assert float(mg.median(x)) == 2.
