@@ -319,6 +319,7 @@ class Tensor:
     def mode(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/order_statistics.py:mode
     def bincount(self, weights=..., minlength=...) -> Any: ...  # minigrad/ops/counting.py:bincount
     def histc(self, bins=..., min=..., max=...) -> Any: ...  # minigrad/ops/counting.py:histc
+    def histogram(self, bins, *, range=..., weight=..., density=...) -> Any: ...  # minigrad/ops/counting.py:histogram
     def unique_consecutive(self, return_inverse=..., return_counts=..., dim=...) -> Any: ...  # minigrad/ops/counting.py:unique_consecutive
     def signbit(self) -> Any: ...  # minigrad/ops/counting.py:signbit
     def sgn(self) -> Any: ...  # minigrad/ops/counting.py:sgn

@@ -62,7 +62,7 @@ SAME_NAME = {
                   "masked_select"),
     "sorting": ("sort", "argsort", "msort", "topk", "kthvalue", "unique"),
     "order_statistics": ("median", "nanmedian", "quantile", "nanquantile", "mode"),
-    "counting": ("bincount", "histc", "unique_consecutive", "signbit", "sgn", "cov",
+    "counting": ("bincount", "histc", "histogram", "unique_consecutive", "signbit", "sgn", "cov",
                  "corrcoef"),
     "cumulative": ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"),
     "scatter": ("scatter", "scatter_", "scatter_add", "scatter_add_", "scatter_reduce",

@@ -9,8 +9,8 @@ compositions of differentiable ops:
     cov = (xm · w) xmᵀ / (Σ w − correction · Σ(w · aweights) / Σ w)   (or Σ w − correction)
     corrcoef = cov / (√diag ⊗ √diag), clipped to [−1, 1].
 """
-import numbers
 import warnings
+from collections import namedtuple
 
 import numpy as np
 
@@ -20,7 +20,10 @@ from ..tensor import Tensor, _normalize_dim
 from .operands import check_tensor
 from .shape import reshape
 
-__all__ = ["bincount", "histc", "searchsorted", "bucketize", "isin", "unique_consecutive",
+# PyTorch's ``torch.return_types.histogram``.
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+__all__ = ["bincount", "histc", "histogram", "searchsorted", "bucketize", "isin", "unique_consecutive",
            "signbit", "sgn", "cov", "corrcoef"]
 
 
@@ -84,6 +87,61 @@ def histc(input, bins=100, min=0, max=0):
     pos = np.minimum(pos, bins - 1)
     counts = np.bincount(pos, minlength=bins).astype(array.dtype)
     return _wrap(counts, input.device)
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """``(hist, bin_edges)``: a histogram of input over ``bins`` equal bins spanning
+    ``range`` (the data's min..max by default; ±0.5 around a single value) or over the
+    given 1-D tensor of increasing edges; the last bin includes its right edge. ``weight``
+    sums weights instead of counting; ``density`` normalises to unit area."""
+    check_tensor(input, "histogram")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f'"histogramdd" not implemented for '
+                                  f"'{dtypes.scalar_type_name(input.dtype)}'")
+    array = _host(input).reshape(-1)
+    if isinstance(bins, Tensor):
+        if bins.dtype != input.dtype:
+            raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should have "
+                               f"the same dtype, but got input with dtype "
+                               f"{dtypes.c_type_name(input.dtype)} and bins for dimension 0 "
+                               f"with dtype {dtypes.c_type_name(bins.dtype)}")
+        edges = _host(bins).astype(np.float64)
+    else:
+        count = int(bins)
+        if count <= 0:
+            raise RuntimeError("torch.histogramdd(): bins must be > 0, but got "
+                               f"{count} for dimension 0")
+        if range is not None:
+            lo, hi = float(range[0]), float(range[1])
+            if lo > hi:
+                raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got "
+                                   f"min {lo:g} max {hi:g} for dimension 0")
+        elif array.size:
+            lo, hi = float(array.min()), float(array.max())
+        else:
+            lo, hi = 0.0, 0.0
+        if lo == hi:
+            lo, hi = (0.0, 1.0) if not array.size and range is None else (lo - 0.5, hi + 0.5)
+        edges = np.linspace(lo, hi, count + 1)
+    w = None
+    if weight is not None:
+        check_tensor(weight, "histogram")
+        if tuple(weight.shape) != tuple(input.shape):
+            raise RuntimeError(f"torch.histogramdd: if weight tensor is provided it should "
+                               f"have the same shape as the input tensor excluding its "
+                               f"innermost dimension, but got input with shape "
+                               f"{list(input.shape)} and weight with shape "
+                               f"{list(weight.shape)}")
+        w = _host(weight).reshape(-1).astype(np.float64)
+    hist, _ = np.histogram(array.astype(np.float64), bins=edges, weights=w)
+    hist = hist.astype(np.float64)
+    if density:
+        total = hist.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):   # 0/0 = NaN, as PyTorch
+            hist = hist / (total * np.diff(edges))
+    device = input.device
+    return histogram_result(_wrap(hist.astype(array.dtype), device),
+                            _wrap(edges.astype(array.dtype), device))
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,

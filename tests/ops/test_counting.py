@@ -191,3 +191,32 @@ def test_cov_gradcheck_dtypes_and_errors(device):
         mg.cov(mg.zeros(2, 3, device=device), aweights=mg.tensor([1., -1., 1.]))
     with pytest.warns(UserWarning, match="degrees of freedom"):
         mg.cov(mg.tensor([1., 2.], device=device), correction=2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-5, 5, width=32), max_size=12), st.integers(1, 6),
+       st.sampled_from([None, (-2.0, 3.0), (1.0, 1.0)]), st.booleans(), st.booleans())
+def test_histogram_matches_torch(values, bins, range_, weighted, density):
+    a = np.array(values, dtype=np.float64)
+    w = np.linspace(0.5, 2.0, len(a)) if weighted else None
+    out = mg.histogram(mg.tensor(a), bins, range=range_, density=density,
+                       weight=None if w is None else mg.tensor(w))
+    expected = torch.histogram(torch.tensor(a), bins, range=range_, density=density,
+                               weight=None if w is None else torch.tensor(w))
+    assert out._fields == ("hist", "bin_edges")
+    assert_close(out.bin_edges, expected.bin_edges.numpy(), rtol=1e-12, atol=1e-12)
+    assert_close(out.hist, expected.hist.numpy(), rtol=1e-10, atol=1e-12, equal_nan=True)
+
+
+def test_histogram_edges_tensor_method_and_errors(device):
+    x = mg.tensor([1., 2., 1., 4.], device=device)
+    out = x.histogram(mg.tensor([0., 1.5, 5.], device=device))
+    expected = torch.tensor([1., 2., 1., 4.]).histogram(torch.tensor([0., 1.5, 5.]))
+    same(out.hist, expected.hist)
+    same(out.bin_edges, expected.bin_edges)
+    with pytest.raises(NotImplementedError, match="'Long'"):
+        mg.histogram(mg.tensor([1, 2], device=device), 3)
+    with pytest.raises(RuntimeError, match="min should not exceed max"):
+        mg.histogram(x, 3, range=(2., 1.))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        mg.histogram(x.double(), mg.tensor([0., 1.], device=device))
