@@ -304,6 +304,19 @@ class Tensor:
     def topk(self, k, dim=..., largest=..., sorted=...) -> Any: ...  # minigrad/ops/sorting.py:topk
     def kthvalue(self, k, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/sorting.py:kthvalue
     def unique(self, sorted=..., return_inverse=..., return_counts=..., dim=...) -> Any: ...  # minigrad/ops/sorting.py:unique
+    def median(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/order_statistics.py:median
+    def nanmedian(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/order_statistics.py:nanmedian
+    def quantile(self, q, dim=..., keepdim=..., *, interpolation=...) -> Any: ...  # minigrad/ops/order_statistics.py:quantile
+    def nanquantile(self, q, dim=..., keepdim=..., *, interpolation=...) -> Any: ...  # minigrad/ops/order_statistics.py:nanquantile
+    def mode(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/order_statistics.py:mode
+    def bincount(self, weights=..., minlength=...) -> Any: ...  # minigrad/ops/counting.py:bincount
+    def histc(self, bins=..., min=..., max=...) -> Any: ...  # minigrad/ops/counting.py:histc
+    def histogram(self, bins, *, range=..., weight=..., density=...) -> Any: ...  # minigrad/ops/counting.py:histogram
+    def unique_consecutive(self, return_inverse=..., return_counts=..., dim=...) -> Any: ...  # minigrad/ops/counting.py:unique_consecutive
+    def signbit(self) -> Any: ...  # minigrad/ops/counting.py:signbit
+    def sgn(self) -> Any: ...  # minigrad/ops/counting.py:sgn
+    def cov(self, *, correction=..., fweights=..., aweights=...) -> Any: ...  # minigrad/ops/counting.py:cov
+    def corrcoef(self) -> Any: ...  # minigrad/ops/counting.py:corrcoef
     def cumsum(self, dim, *, dtype=...) -> Any: ...  # minigrad/ops/cumulative.py:cumsum
     def cumprod(self, dim, *, dtype=...) -> Any: ...  # minigrad/ops/cumulative.py:cumprod
     def cummax(self, dim) -> Any: ...  # minigrad/ops/cumulative.py:cummax
