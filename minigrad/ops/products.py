@@ -247,7 +247,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
                                            input.shape[:dim] + (1,) + input.shape[dim + 1:])
              for p in (prepend, input, append) if p is not None]
     x = cat(parts, dim) if len(parts) > 1 else input
-    boolean = x.dtype == dtypes.bool if hasattr(dtypes, "bool") else False
+    boolean = x.dtype == dtypes.bool_
     for _ in range(n):
         length = x.shape[dim]
         if length == 0:
@@ -264,7 +264,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     check_tensor(x2, "cdist", "x2")
     if x1.ndim < 2 or x2.ndim < 2:
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D")
-    if not x1.dtype.is_floating_point or not x2.dtype.is_floating_point:
+    if not dtypes.is_floating(x1.dtype) or not dtypes.is_floating(x2.dtype):
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
@@ -284,23 +284,17 @@ def dist(input, other, p=2):
 
 
 def float_power(input, exponent):
-    """input ** exponent in double precision (float64, or complex128 if either is complex)."""
-    values = [v for v in (input, exponent) if isinstance(v, Tensor)]
-    complex_ = any(v.dtype.is_complex for v in values) or \
-        any(isinstance(v, complex) for v in (input, exponent))
-    target = dtypes.complex128 if complex_ else dtypes.float64
-    cast = [to(v, target) if isinstance(v, Tensor) else v for v in (input, exponent)]
+    """input ** exponent computed in float64 (minigrad has no complex dtypes)."""
+    cast = [to(v, dtypes.float64) if isinstance(v, Tensor) else v for v in (input, exponent)]
     return pow(*cast)
 
 
 def _fpick(input, other, compare, op):
     check_tensor(input, op)
     check_tensor(other, op, "other")
-    if input.dtype.is_complex or other.dtype.is_complex:
-        raise RuntimeError(f"{op} not implemented for complex tensors.")
     a, b = promote(input, other, op=op)
     take_a = compare(a, b)
-    if a.dtype.is_floating_point:
+    if dtypes.is_floating(a.dtype):
         take_a = logical_or(take_a, isnan(b))
     return where(take_a, a, b)
 
@@ -321,7 +315,7 @@ def logit(input, eps=None, *, out=None):
     """log(z / (1 − z)) with z = clamp(input, eps, 1 − eps) when eps is given; integer
     inputs become the default float dtype."""
     check_tensor(input, "logit")
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+    if not dtypes.is_floating(input.dtype):
         input = to(input, dtypes.get_default_dtype())
     z = input if eps is None else clamp(input, eps, 1 - eps)
     return log(div(z, sub(1, z)))
@@ -334,8 +328,6 @@ def heaviside(input, values, *, out=None):
     check_tensor(values, "heaviside", "values")
     if input.dtype != values.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
-    if input.dtype.is_complex:
-        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     x, v = input.detach(), values.detach()
     positive = to(gt(x, 0), x.dtype)
     return where(eq(x, 0), v, positive)

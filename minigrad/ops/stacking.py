@@ -9,6 +9,7 @@ composition of the constituent VJPs and double backward works wherever theirs do
 import itertools
 import numbers
 
+from .. import dtypes
 from ..tensor import Size, Tensor, _normalize_dim
 from .conversion import clone
 from .joining import cat, stack, narrow
@@ -109,7 +110,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     dim = _normalize_dim(dim, input.ndim)
     size = input.shape[dim]
     if isinstance(indices_or_sections, Tensor):
-        if indices_or_sections.dtype.is_floating_point or indices_or_sections.ndim > 1:
+        if dtypes.is_floating(indices_or_sections.dtype) or indices_or_sections.ndim > 1:
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to have "
                                "integer dtype and to be a 0-D or 1-D tensor")
         values = indices_or_sections.tolist()
@@ -226,8 +227,6 @@ def combinations(input, r=2, with_replacement=False):
         return _zeros(input, (0,), input.array.dtype)
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     rows = list(pick(range(input.shape[0]), r))
-    if not rows:
-        return _zeros(input, (0, r), input.array.dtype)
     cols = [Tensor._wrap(input.xp.asarray([row[j] for row in rows], dtype="int64"))
             for j in range(r)]
     return stack([index_select(input, 0, c) for c in cols], 1)
@@ -265,7 +264,7 @@ def take(input, index):
     """input.flatten()[index], shaped like ``index`` (negative indices count from the end)."""
     check_tensor(input, "take")
     check_tensor(index, "take", "index")
-    if index.dtype.is_floating_point or index.dtype.is_complex or str(index.dtype).endswith("bool"):
+    if dtypes.is_floating(index.dtype) or str(index.dtype).endswith("bool"):
         raise RuntimeError(f"take(): Expected a long tensor for index, but got {index.dtype}")
     n = input.numel()
     flat_index = index.array.reshape(-1).astype("int64")
