@@ -42,6 +42,9 @@ def _scaled_sum(input, product, beta, alpha):
 
 def _need(t, ndim, name, op):
     check_tensor(t, op, name)
+    if op in ("addbmm", "baddbmm") and t.ndim < ndim:
+        # PyTorch reads size(2) of a batch before checking its rank
+        _normalize_dim(2, t.ndim)
     if t.ndim != ndim:
         raise RuntimeError(f"{name} must be a {ndim}D tensor")
 
@@ -189,12 +192,8 @@ def cross(input, other, dim=None, *, out=None):
 
 
 def linalg_cross(input, other, *, dim=-1, out=None):
-    """torch.linalg.cross: the cross product along ``dim`` (default -1), inputs broadcast."""
-    check_tensor(input, "linalg.cross")
-    check_tensor(other, "linalg.cross", "other")
-    if input.ndim != other.ndim:
-        shape = broadcast_shapes(input.shape, other.shape)
-        input, other = broadcast_to(input, shape), broadcast_to(other, shape)
+    """torch.linalg.cross: the cross product along ``dim`` (default -1); the inputs must have
+    the same number of dimensions and broadcast."""
     return _cross(input, other, dim, "linalg.cross")
 
 
@@ -243,6 +242,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     dim = _normalize_dim(dim, input.ndim)
+    if n == 0:  # PyTorch returns the input unchanged, ignoring prepend/append
+        return input
     parts = [p if p.ndim else broadcast_to(reshape(p, (1,) * input.ndim),
                                            input.shape[:dim] + (1,) + input.shape[dim + 1:])
              for p in (prepend, input, append) if p is not None]
