@@ -288,3 +288,17 @@ def test_gradcheck_compositions(device):
     assert gradgradcheck(lambda a, b: mg.linalg.cross(a, b), (leaf(2, 3), leaf(2, 3, seed=1)))
     assert gradcheck(lambda a, b: mg.cdist(a, b), (leaf(3, 2), leaf(4, 2, seed=1)))
     assert gradgradcheck(lambda a, b: mg.kron(a, b), (leaf(2, 2), leaf(2, 1, seed=1)))
+
+
+def test_float32_stays_float32_and_cdist_zero_distance(device):
+    f = lambda *s: mg.tensor(r(*s), dtype=mg.float32, device=device)
+    outs = [mg.addmm(f(2, 2), f(2, 3), f(3, 2), beta=0.5, alpha=2), mg.inner(f(3), f(3)),
+            mg.kron(f(2), f(2)), mg.tensordot(f(2, 3), f(3, 2), 1), mg.cdist(f(2, 3), f(4, 3)),
+            mg.dist(f(3), f(3)), mg.linalg.cross(f(3), f(3)), mg.diff(f(4)),
+            mg.fmax(f(2), f(2)), mg.logit(f(2), 0.1), mg.linalg.multi_dot([f(3), f(3, 2)])]
+    assert all(o.dtype == mg.float32 for o in outs)
+    with pytest.warns(UserWarning, match="chain_matmul is deprecated"):
+        mg.chain_matmul(f(2, 2), f(2, 2))
+    same = r(2, 3)
+    compare(lambda a, b: mg.cdist(a, b), lambda a, b: torch.cdist(a, b),
+            [same, np.concatenate([same, r(1, 3, seed=4)])], device=device)
