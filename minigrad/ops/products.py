@@ -31,6 +31,11 @@ __all__ = ["inner", "mv", "addmm", "addmv", "addbmm", "baddbmm", "addr", "kron",
            "float_power", "fmax", "fmin", "logit", "heaviside"]
 
 
+
+def _no_out(out, op):
+    if out is not None:
+        raise TypeError(f"{op}(): the out= argument is not supported by minigrad")
+
 def _scaled_sum(input, product, beta, alpha):
     """β·input + α·product, with input ignored (NaN not propagated) when β = 0."""
     product = product if alpha == 1 else mul(product, alpha)
@@ -51,6 +56,7 @@ def _need(t, ndim, name, op):
 
 def mv(input, vec, *, out=None):
     """input @ vec for an (n, m) matrix and an (m,) vector."""
+    _no_out(out, "mv")
     check_tensor(input, "mv")
     check_tensor(vec, "mv", "vec")
     if input.ndim != 2 or vec.ndim != 1:
@@ -63,6 +69,7 @@ def mv(input, vec, *, out=None):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """β·input + α·(mat1 @ mat2), input broadcast to (n, p)."""
+    _no_out(out, "addmm")
     _need(mat1, 2, "mat1", "addmm")
     _need(mat2, 2, "mat2", "addmm")
     return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
@@ -70,11 +77,13 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """β·input + α·(mat @ vec)."""
+    _no_out(out, "addmv")
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """β·input + α·Σ_b batch1[b] @ batch2[b]."""
+    _no_out(out, "addbmm")
     _need(batch1, 3, "batch1", "addbmm")
     _need(batch2, 3, "batch2", "addbmm")
     return _scaled_sum(input, reduce_sum(bmm(batch1, batch2), 0), beta, alpha)
@@ -82,6 +91,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """β·input + α·(batch1 @ batch2), batched."""
+    _no_out(out, "baddbmm")
     _need(batch1, 3, "batch1", "baddbmm")
     _need(batch2, 3, "batch2", "baddbmm")
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
@@ -89,6 +99,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """β·input + α·outer(vec1, vec2)."""
+    _no_out(out, "addr")
     for name, v in (("vec1", vec1), ("vec2", vec2)):
         check_tensor(v, "addr", name)
         if v.ndim != 1:
@@ -99,6 +110,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
 def tensordot(a, b, dims=2, out=None):
     """Σ over the paired dims: an int n pairs a's last n dims with b's first n; a pair of
     lists names them. Result shape: a's free dims then b's free dims."""
+    _no_out(out, "tensordot")
     check_tensor(a, "tensordot", "a")
     check_tensor(b, "tensordot", "b")
     if isinstance(dims, Tensor):
@@ -135,6 +147,7 @@ def tensordot(a, b, dims=2, out=None):
 
 def inner(input, other, *, out=None):
     """Σ over the last dims: shape input.shape[:-1] + other.shape[:-1]; a 0-d operand scales."""
+    _no_out(out, "inner")
     check_tensor(input, "inner")
     check_tensor(other, "inner", "other")
     if input.ndim == 0 or other.ndim == 0:
@@ -148,6 +161,7 @@ def inner(input, other, *, out=None):
 def kron(input, other, *, out=None):
     """Kronecker product: result[i·B + j] = input[i]·other[j] per dim (ranks padded with
     leading 1s)."""
+    _no_out(out, "kron")
     check_tensor(input, "kron")
     check_tensor(other, "kron", "other")
     n = max(input.ndim, other.ndim)
@@ -183,6 +197,7 @@ def _cross(input, other, dim, op):
 def cross(input, other, dim=None, *, out=None):
     """The 3-vector cross product along ``dim`` (default: the first dim of size 3, with
     PyTorch's deprecation warning)."""
+    _no_out(out, "cross")
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
                       "Please either pass the dim explicitly or simply use torch.linalg.cross."
@@ -194,11 +209,13 @@ def cross(input, other, dim=None, *, out=None):
 def linalg_cross(input, other, *, dim=-1, out=None):
     """torch.linalg.cross: the cross product along ``dim`` (default -1); the inputs must have
     the same number of dimensions and broadcast."""
+    _no_out(out, "linalg.cross")
     return _cross(input, other, dim, "linalg.cross")
 
 
 def chain_matmul(*matrices, out=None):
     """The product of 2-d matrices, left to right."""
+    _no_out(out, "chain_matmul")
     if not matrices:
         raise RuntimeError("chain_matmul(): Expected one or more matrices")
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
@@ -214,6 +231,7 @@ def chain_matmul(*matrices, out=None):
 def multi_dot(tensors, *, out=None):
     """torch.linalg.multi_dot: the product of matrices; the first may be 1-d (a row) and the
     last 1-d (a column), those dims are dropped from the result."""
+    _no_out(out, "linalg.multi_dot")
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
@@ -306,18 +324,21 @@ def _fpick(input, other, compare, op):
 def fmax(input, other, *, out=None):
     """Elementwise maximum ignoring NaN (NaN only where both are NaN); ties send the
     gradient to ``input``."""
+    _no_out(out, "fmax")
     return _fpick(input, other, ge, "fmax")
 
 
 def fmin(input, other, *, out=None):
     """Elementwise minimum ignoring NaN (NaN only where both are NaN); ties send the
     gradient to ``input``."""
+    _no_out(out, "fmin")
     return _fpick(input, other, lambda a, b: ge(b, a), "fmin")
 
 
 def logit(input, eps=None, *, out=None):
     """log(z / (1 − z)) with z = clamp(input, eps, 1 − eps) when eps is given; integer
     inputs become the default float dtype."""
+    _no_out(out, "logit")
     check_tensor(input, "logit")
     if not dtypes.is_floating(input.dtype):
         input = to(input, dtypes.get_default_dtype())
@@ -328,6 +349,7 @@ def logit(input, eps=None, *, out=None):
 def heaviside(input, values, *, out=None):
     """0 where input < 0, 1 where input > 0, ``values`` where input == 0 (same dtype only;
     not differentiable, as in PyTorch)."""
+    _no_out(out, "heaviside")
     check_tensor(input, "heaviside")
     check_tensor(values, "heaviside", "values")
     if input.dtype != values.dtype:

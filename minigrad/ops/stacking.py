@@ -24,6 +24,11 @@ __all__ = ["hstack", "vstack", "row_stack", "dstack", "column_stack", "atleast_1
            "broadcast_shapes"]
 
 
+
+def _no_out(out, op):
+    if out is not None:
+        raise TypeError(f"{op}(): the out= argument is not supported by minigrad")
+
 def _atleast(tensors, fix, op):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         return tuple(_atleast(tuple(tensors[0]), fix, op))
@@ -75,27 +80,32 @@ def _sequence(tensors, op):
 
 def hstack(tensors, *, out=None):
     """cat(atleast_1d(tᵢ)) along dim 0 when the first is 1-d, else along dim 1."""
+    _no_out(out, "hstack")
     tensors = [atleast_1d(t) for t in _sequence(tensors, "hstack")]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors, *, out=None):
     """cat(atleast_2d(tᵢ), dim=0)."""
+    _no_out(out, "vstack")
     return cat([atleast_2d(t) for t in _sequence(tensors, "vstack")], 0)
 
 
 def row_stack(tensors, *, out=None):
     """Alias of ``vstack``."""
+    _no_out(out, "row_stack")
     return vstack(tensors)
 
 
 def dstack(tensors, *, out=None):
     """cat(atleast_3d(tᵢ), dim=2)."""
+    _no_out(out, "dstack")
     return cat([atleast_3d(t) for t in _sequence(tensors, "dstack")], 2)
 
 
 def column_stack(tensors, *, out=None):
     """0-d and 1-d tensors become columns (n, 1); then cat along dim 1."""
+    _no_out(out, "column_stack")
     tensors = _sequence(tensors, "column_stack")
     return cat([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors], 1)
 

@@ -302,3 +302,12 @@ def test_float32_stays_float32_and_cdist_zero_distance(device):
     same = r(2, 3)
     compare(lambda a, b: mg.cdist(a, b), lambda a, b: torch.cdist(a, b),
             [same, np.concatenate([same, r(1, 3, seed=4)])], device=device)
+
+
+def test_out_argument_is_refused():
+    for call in (lambda o: mg.addmm(mg.zeros(2, 2), mg.zeros(2, 2), mg.zeros(2, 2), out=o),
+                 lambda o: mg.kron(mg.zeros(2), mg.zeros(2), out=o),
+                 lambda o: mg.hstack([mg.zeros(2)], out=o),
+                 lambda o: mg.linalg.multi_dot([mg.zeros(2, 2), mg.zeros(2, 2)], out=o)):
+        with pytest.raises(TypeError, match="out="):
+            call(mg.zeros(2, 2))
