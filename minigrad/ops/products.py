@@ -32,6 +32,14 @@ __all__ = ["inner", "mv", "addmm", "addmv", "addbmm", "baddbmm", "addr", "kron",
 
 
 
+def _same_dtype(op, *tensors):
+    """PyTorch's matmul-family kernels take one dtype (no promotion): RuntimeError naming them."""
+    kinds = [t.dtype for t in tensors]
+    if any(k != kinds[0] for k in kinds):
+        raise RuntimeError(f"{op}: input tensors must have the same dtype, but got "
+                           + ", ".join(str(k) for k in kinds))
+
+
 def _no_out(out, op):
     if out is not None:
         raise TypeError(f"{op}(): the out= argument is not supported by minigrad")
@@ -61,6 +69,7 @@ def mv(input, vec, *, out=None):
     check_tensor(vec, "mv", "vec")
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    _same_dtype("mv", input, vec)
     if input.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0]}), mat "
                            f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
@@ -72,12 +81,15 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     _no_out(out, "addmm")
     _need(mat1, 2, "mat1", "addmm")
     _need(mat2, 2, "mat2", "addmm")
+    _same_dtype("addmm", input, mat1, mat2)
     return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """β·input + α·(mat @ vec)."""
     _no_out(out, "addmv")
+    check_tensor(input, "addmv")
+    _same_dtype("addmv", input, mat, vec)
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
@@ -86,6 +98,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     _no_out(out, "addbmm")
     _need(batch1, 3, "batch1", "addbmm")
     _need(batch2, 3, "batch2", "addbmm")
+    _same_dtype("addbmm", input, batch1, batch2)
     return _scaled_sum(input, reduce_sum(bmm(batch1, batch2), 0), beta, alpha)
 
 
@@ -94,6 +107,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     _no_out(out, "baddbmm")
     _need(batch1, 3, "batch1", "baddbmm")
     _need(batch2, 3, "batch2", "baddbmm")
+    _same_dtype("baddbmm", input, batch1, batch2)
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
@@ -113,6 +127,7 @@ def tensordot(a, b, dims=2, out=None):
     _no_out(out, "tensordot")
     check_tensor(a, "tensordot", "a")
     check_tensor(b, "tensordot", "b")
+    _same_dtype("tensordot", a, b)
     if isinstance(dims, Tensor):
         dims = dims.tolist()
     if isinstance(dims, numbers.Integral):
@@ -152,6 +167,7 @@ def inner(input, other, *, out=None):
     check_tensor(other, "inner", "other")
     if input.ndim == 0 or other.ndim == 0:
         return mul(input, other)
+    _same_dtype("inner", input, other)
     if input.shape[-1] != other.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
                            f"got shapes {list(input.shape)} and {list(other.shape)}")
@@ -177,6 +193,7 @@ def _cross(input, other, dim, op):
     check_tensor(other, op, "other")
     if input.ndim != other.ndim:
         raise RuntimeError(f"{op}: inputs must have the same number of dimensions.")
+    _same_dtype(op, input, other)
     shape = broadcast_shapes(input.shape, other.shape)
     if dim is None:
         dim = next((i for i, s in enumerate(shape) if s == 3), None)
@@ -225,6 +242,7 @@ def chain_matmul(*matrices, out=None):
         check_tensor(m, "chain_matmul")
         if m.ndim != 2:
             raise RuntimeError(f"Tensor dimension is {m.ndim}, expected 2 instead.")
+    _same_dtype("chain_matmul", *matrices)
     return functools.reduce(mm, matrices) if len(matrices) > 1 else matrices[0].clone()
 
 
@@ -243,6 +261,7 @@ def multi_dot(tensors, *, out=None):
             raise RuntimeError(
                 f"multi_dot(): the {which} tensor must be 1D or 2D but got {t.ndim}D" if which
                 else f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    _same_dtype("multi_dot()", *tensors)
     first, last = tensors[0], tensors[-1]
     row, col = first.ndim == 1, last.ndim == 1
     tensors[0] = reshape(first, (1, -1)) if row else first
@@ -265,9 +284,11 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     dim = _normalize_dim(dim, input.ndim)
     if n == 0:  # PyTorch returns the input unchanged, ignoring prepend/append
         return input
-    parts = [p if p.ndim else broadcast_to(reshape(p, (1,) * input.ndim),
-                                           input.shape[:dim] + (1,) + input.shape[dim + 1:])
-             for p in (prepend, input, append) if p is not None]
+    for p in (prepend, append):
+        if p is not None and p.ndim != input.ndim:
+            raise RuntimeError("diff expects prepend or append to be the same dimension as "
+                               "input")
+    parts = [p for p in (prepend, input, append) if p is not None]
     x = cat(parts, dim) if len(parts) > 1 else input
     boolean = x.dtype == dtypes.bool_
     for _ in range(n):
@@ -288,6 +309,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D")
     if not dtypes.is_floating(x1.dtype) or not dtypes.is_floating(x2.dtype):
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}")
+    _same_dtype("cdist", x1, x2)
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
                            f"{x1.shape[-1]} X2: {x2.shape[-1]}")

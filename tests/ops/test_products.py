@@ -311,3 +311,24 @@ def test_out_argument_is_refused():
                  lambda o: mg.linalg.multi_dot([mg.zeros(2, 2), mg.zeros(2, 2)], out=o)):
         with pytest.raises(TypeError, match="out="):
             call(mg.zeros(2, 2))
+
+
+def test_matmul_family_refuses_mixed_dtypes():
+    f, d = "float32", "float64"
+    cases = [("mv", [(2, 2), (2,)], [d, f]), ("addmm", [(2, 2)] * 3, [d, f, f]),
+             ("addmv", [(2,), (2, 2), (2,)], [d, f, f]), ("addbmm", [(2, 2), (1, 2, 2), (1, 2, 2)], [f, f, d]),
+             ("baddbmm", [(1, 2, 2)] * 3, [d, f, f]), ("tensordot", [(2, 2)] * 2, [f, d]),
+             ("inner", [(2,), (2,)], [f, d]), ("cdist", [(2, 2)] * 2, [f, d])]
+    for name, shapes, kinds in cases:
+        for lib in (mg, torch):
+            args = [lib.ones(*s, dtype=getattr(lib, k)) for s, k in zip(shapes, kinds)]
+            with pytest.raises(RuntimeError):
+                getattr(lib, name)(*args)
+    for lib in (mg, torch):
+        with pytest.raises(RuntimeError):
+            lib.linalg.cross(lib.ones(3), lib.ones(3, dtype=lib.float64))
+        with pytest.raises(RuntimeError):
+            lib.linalg.multi_dot([lib.ones(2, 2), lib.ones(2, 2, dtype=lib.float64)])
+        with pytest.raises(RuntimeError):
+            lib.diff(lib.ones(3), prepend=lib.tensor(0.0))
+    assert mg.addr(mg.ones(2, 2, dtype=mg.float64), mg.ones(2), mg.ones(2)).dtype == mg.float64
