@@ -1,7 +1,8 @@
 """``minigrad.linalg``, PyTorch's ``torch.linalg`` namespace: the norms (``vector_norm``,
-``matrix_norm``, ``norm``) and ``matmul``. The functions live with their op families in
+``matrix_norm``, ``norm``), ``matmul``, ``cross`` and ``multi_dot``. The functions live with their op families in
 ``minigrad/ops/``; this module only names them as PyTorch does."""
 from .ops.linalg import matmul
+from .ops.products import linalg_cross as cross, multi_dot
 from .ops.norms import linalg_norm as norm, matrix_norm, vector_norm
 
-__all__ = ["matmul", "matrix_norm", "norm", "vector_norm"]
+__all__ = ["cross", "multi_dot", "matmul", "matrix_norm", "norm", "vector_norm"]

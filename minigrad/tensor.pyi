@@ -341,6 +341,29 @@ class Tensor:
     def bmm(self, mat2) -> Any: ...  # minigrad/ops/linalg.py:bmm
     def dot(self, tensor) -> Any: ...  # minigrad/ops/linalg.py:dot
     def outer(self, vec2) -> Any: ...  # minigrad/ops/linalg.py:outer
+    def tensor_split(self, indices_or_sections, dim=...) -> Any: ...  # minigrad/ops/stacking.py:tensor_split
+    def hsplit(self, indices_or_sections) -> Any: ...  # minigrad/ops/stacking.py:hsplit
+    def vsplit(self, indices_or_sections) -> Any: ...  # minigrad/ops/stacking.py:vsplit
+    def dsplit(self, indices_or_sections) -> Any: ...  # minigrad/ops/stacking.py:dsplit
+    def rot90(self, k=..., dims=...) -> Any: ...  # minigrad/ops/stacking.py:rot90
+    def diagflat(self, offset=...) -> Any: ...  # minigrad/ops/stacking.py:diagflat
+    def take(self, index) -> Any: ...  # minigrad/ops/stacking.py:take
+    def inner(self, other, *, out=...) -> Any: ...  # minigrad/ops/products.py:inner
+    def mv(self, vec, *, out=...) -> Any: ...  # minigrad/ops/products.py:mv
+    def addmm(self, mat1, mat2, *, beta=..., alpha=..., out=...) -> Any: ...  # minigrad/ops/products.py:addmm
+    def addmv(self, mat, vec, *, beta=..., alpha=..., out=...) -> Any: ...  # minigrad/ops/products.py:addmv
+    def addbmm(self, batch1, batch2, *, beta=..., alpha=..., out=...) -> Any: ...  # minigrad/ops/products.py:addbmm
+    def baddbmm(self, batch1, batch2, *, beta=..., alpha=..., out=...) -> Any: ...  # minigrad/ops/products.py:baddbmm
+    def addr(self, vec1, vec2, *, beta=..., alpha=..., out=...) -> Any: ...  # minigrad/ops/products.py:addr
+    def kron(self, other, *, out=...) -> Any: ...  # minigrad/ops/products.py:kron
+    def cross(self, other, dim=..., *, out=...) -> Any: ...  # minigrad/ops/products.py:cross
+    def diff(self, n=..., dim=..., prepend=..., append=...) -> Any: ...  # minigrad/ops/products.py:diff
+    def dist(self, other, p=...) -> Any: ...  # minigrad/ops/products.py:dist
+    def float_power(self, exponent) -> Any: ...  # minigrad/ops/products.py:float_power
+    def fmax(self, other, *, out=...) -> Any: ...  # minigrad/ops/products.py:fmax
+    def fmin(self, other, *, out=...) -> Any: ...  # minigrad/ops/products.py:fmin
+    def logit(self, eps=..., *, out=...) -> Any: ...  # minigrad/ops/products.py:logit
+    def heaviside(self, values, *, out=...) -> Any: ...  # minigrad/ops/products.py:heaviside
     def to(self, *args, **kwargs) -> Any: ...  # minigrad/ops/conversion.py:to
     def clone(self, memory_format=...) -> Any: ...  # minigrad/ops/conversion.py:clone
     def contiguous(self, memory_format=...) -> Any: ...  # minigrad/ops/conversion.py:contiguous

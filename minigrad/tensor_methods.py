@@ -22,8 +22,8 @@ from . import creation, tensor_types
 from .autograd import functional as autograd_functional, hooks as autograd_hooks
 from .ops.operands import accept_numpy_names
 from .ops import (arithmetic, conversion, indexing, inplace, inplace_forms, linalg, logic,
-                  pointwise_piecewise,
-                  rounding, shape, sparse)
+                  pointwise_piecewise, products,
+                  rounding, shape, sparse, stacking)
 from .tensor import Tensor
 
 SAME_NAME = {
@@ -69,6 +69,9 @@ SAME_NAME = {
                 "scatter_reduce_", "index_add", "index_add_", "index_copy", "index_copy_",
                 "index_fill", "index_fill_", "masked_scatter", "masked_scatter_"),
     "linalg": ("matmul", "mm", "bmm", "dot", "outer"),
+    "stacking": ("tensor_split", "hsplit", "vsplit", "dsplit", "rot90", "diagflat", "take"),
+    "products": ("inner", "mv", "addmm", "addmv", "addbmm", "baddbmm", "addr", "kron", "cross",
+                 "diff", "dist", "float_power", "fmax", "fmin", "logit", "heaviside"),
     "conversion": ("to", "clone", "contiguous"),
     "sampling": ("multinomial", "bernoulli", "normal_", "uniform_", "bernoulli_"),
     "inplace": ("add_", "sub_", "mul_", "div_", "clamp_", "masked_fill_", "fill_", "zero_",

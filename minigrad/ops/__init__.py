@@ -19,7 +19,8 @@ from .linalg import matmul, mm, bmm, dot, outer
 _FAMILIES = ("pointwise", "pointwise_inverse", "pointwise_binary", "reduction", "statistics",
              "norms", "logic", "einsum", "softmax", "indexing", "masking", "joining", "inplace",
              "convolution", "pooling", "rearrange", "sorting", "cumulative", "scatter", "sparse",
-             "sampling", "inplace_forms", "order_statistics", "counting")
+             "sampling", "inplace_forms", "order_statistics", "counting", "stacking",
+             "products")
 for _name in _FAMILIES:
     _module = importlib.import_module(f".{_name}", __name__)
     globals().update({n: getattr(_module, n) for n in _module.__all__})
