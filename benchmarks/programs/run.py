@@ -130,15 +130,15 @@ PROGRAMS = [
             "--dry-run (1 batch), 50 words"),
     Program("dcgan", EX, "dcgan",
             [Step("main.py", ["--dataset", "fake", "--niter", "1", "--manualSeed", "1",
-                              "--imageSize", "32"])],
+                              "--ngf", "16", "--ndf", "16"])],
             r"Loss_D: ([\d.]+) Loss_G: ([\d.]+)", "Loss_D {0}, Loss_G {1}",
             "ConvTranspose2d, BatchNorm2d, BCELoss, two Adam optimizers, weights_init on .data",
-            "FakeData, 1 epoch of 16 batches, 32x32"),
+            "FakeData, 1 epoch of 16 batches, ngf=ndf=16"),
     Program("gat", EX, "gat",
-            [Step("main.py", ["--epochs", "40", "--val-every", "20"])],
+            [Step("main.py", ["--epochs", "5", "--val-every", "5"])],
             r"Test set results: loss ([\d.]+) accuracy ([\d.]+)", "test acc {1}, loss {0}",
             "graph attention: sparse @ dense, LeakyReLU, masked softmax, Adam weight decay",
-            "40 epochs", data="cora_synthetic",
+            "5 epochs", data="cora_synthetic",
             note="Cora needs a network download (no registry ships it): run on a synthetic "
                  "graph in Cora's file format (2708 nodes, 1433 features, 7 classes)"),
     Program("reinforce", EX, "reinforcement_learning",
@@ -280,9 +280,12 @@ def _first_blocker(stderr: str, run_dir: Path) -> str:
     where = ""
     for i, line in enumerate(tb):
         m = _FRAME.match(line)
-        if m and str(run_dir) in m.group(1):
+        # the innermost frame of the program's code (or of torchvision's resnet.py)
+        if m and str(FETCHED) in m.group(1):
             src = tb[i + 1].strip() if i + 1 < len(tb) and not _FRAME.match(tb[i + 1]) else ""
-            where = f"{Path(m.group(1)).relative_to(run_dir)}:{m.group(2)} `{src}`"
+            path = Path(m.group(1))
+            path = path.relative_to(run_dir if run_dir in path.parents else FETCHED)
+            where = f"{path}:{m.group(2)} `{src}`"
     return f"{exc.strip()[:300]}" + (f" at {where}" if where else "")
 
 

@@ -17,6 +17,8 @@ aliased to minigrad and PyTorch tensors when it is not: both backends see identi
   torchvision wheel into the git-ignored ``_fetched/`` by ``run.py --prepare``), executed
   under the alias with small stand-ins for its weight-registry helpers.
 """
+import importlib
+
 from . import datasets, transforms, utils
 
 __version__ = "0.0-minigrad-shim"
@@ -24,6 +26,6 @@ __version__ = "0.0-minigrad-shim"
 
 def __getattr__(name):
     if name == "models":
-        from . import models   # resnet.py is only needed by programs that ask for models
-        return models
+        # resnet.py is only needed by programs that ask for models
+        return importlib.import_module(__name__ + ".models")
     raise AttributeError(f"module 'torchvision' (minigrad shim) has no attribute {name!r}")

@@ -16,6 +16,15 @@ class Weights:
 
 
 class WeightsEnum(enum.Enum):
+    @classmethod
+    def verify(cls, obj):
+        if isinstance(obj, str):
+            obj = cls[obj.replace(cls.__name__ + ".", "")]
+        elif obj is not None and not isinstance(obj, cls):
+            raise TypeError(f"Invalid Weight class provided; expected {cls.__name__} "
+                            f"but received {obj.__class__.__name__}.")
+        return obj
+
     def get_state_dict(self, *args, **kwargs):
         raise RuntimeError("pretrained weights need a download (not available in the shim)")
 
