@@ -5,8 +5,10 @@ in the same script, from the same initial weights and the same batch order.
     python -m benchmarks.reproduce_seeds --table        # results/*.json → docs/reproduction.md
 
 EXPERIMENT is a registry name: ``mlp`` (seed 004), ``binary-mlp`` (seed 002), ``cnn``
-(seed 001), ``resnet-small`` (seed 000's residual design on Fashion-MNIST) or ``gpt``
-(character GPT on Shakespeare). The recipe (optimizer, lr, batch size, epochs,
+(seed 001), ``resnet-small`` (seed 000's residual design on Fashion-MNIST), ``gpt``
+(character GPT on Shakespeare) or ``transformer`` (seed 003's encoder-decoder at the seed's
+size, Shakespeare line → next line over a 10,000-word vocabulary; ``--pairs``,
+``--eval-pairs`` and ``--max-len`` size it, see ``run_seq2seq``). The recipe (optimizer, lr, batch size, epochs,
 normalisation, validation split, schedule) comes from ``models/registry.py``; the PyTorch
 twin from ``benchmarks/torch_twins.py`` receives minigrad's initial weights. Each run writes
 ``benchmarks/results/reproduce/EXPERIMENT.json`` with per-epoch loss, accuracy and seconds.
@@ -22,12 +24,16 @@ if __name__ == "__main__":  # BLAS fixes its thread pool when numpy loads
     for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[_var] = _threads
 
+import re  # noqa: E402
+from collections import Counter  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 import minigrad as mg  # noqa: E402
 from minigrad.datasets import MNIST, FashionMNIST, Shakespeare  # noqa: E402
 from minigrad_models.mlp import odd_digit_target  # noqa: E402
-from minigrad_models.registry import get_spec  # noqa: E402
+from minigrad_models.registry import TRANSFORMER_SEED_SIZE, get_spec  # noqa: E402
+from minigrad_models.train.data import seq2seq_tensors  # noqa: E402
 
 RESULTS = os.path.join("benchmarks", "results", "reproduce")
 DATASETS = {"mnist": MNIST, "fashion-mnist": FashionMNIST, "mnist-binary": MNIST}
@@ -53,6 +59,32 @@ def image_arrays(dataset, normalize, val_split, seed):
     return (x[train], y[train]), (x[val], y[val]), (x_test, y_test)
 
 
+WORD = re.compile(r"[a-z]+(?:'[a-z]+)*|[^\sa-z]")
+SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
+
+
+def words(line):
+    """Lower-cased word tokens of a line: letter runs with inner apostrophes ("o'er",
+    "i'll") and every other non-space character (punctuation, digits) on its own."""
+    return WORD.findall(line.lower())
+
+
+def word_vocabulary(pairs, size):
+    """``size`` symbols: the 4 specials (pad 0, bos 1, eos 2, unk 3), then the
+    ``size − 4`` most frequent words of the pairs' lines (ties by first appearance)."""
+    counts = Counter(t for pair in pairs for line in pair for t in words(line))
+    return list(SPECIALS) + [w for w, _ in counts.most_common(size - len(SPECIALS))]
+
+
+def word_pair_arrays(pairs, stoi, max_len):
+    """``seq2seq_tensors`` over word tokens, words outside the vocabulary as ``<unk>``:
+    ``src (N, max_len)``, ``tgt_in (N, max_len + 1)``, ``tgt_out (N, max_len + 1)``."""
+    def known(line):
+        return [t if t in stoi else "<unk>" for t in words(line)]
+    return seq2seq_tensors([(known(a), known(b)) for a, b in pairs], stoi, max_len,
+                           stoi["<pad>"], stoi["<bos>"], stoi["<eos>"])
+
+
 # ---------------------------------------------------------------- the two libraries
 def make_optimizer(lib, params, recipe):
     name = recipe["optimizer"]
@@ -76,13 +108,19 @@ class Side:
         self.scheduler = (lib.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, total_steps)
                           if recipe.get("schedule") == "cosine" else None)
         self.clip = recipe.get("grad_clip")
+        self.pad_id = None   # seq2seq: the padding id the loss ignores
         self.seconds = 0.0
 
     def tensor(self, array):
         return self.lib.tensor(array) if self.lib is mg else self.lib.from_numpy(np.ascontiguousarray(array))
 
-    def loss(self, x, y):
+    def loss(self, x, y, reduction="mean"):
         F = self.lib.nn.functional
+        if self.task == "seq2seq":   # x = (src, tgt_in), y = tgt_out; padding not scored
+            logits = self.model(self.tensor(x[0]), self.tensor(x[1]))
+            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                   self.tensor(y).reshape(-1), ignore_index=self.pad_id,
+                                   reduction=reduction), logits
         if self.task == "binary":
             logits = self.model(self.tensor(x))
             return F.binary_cross_entropy_with_logits(logits, self.tensor(y.astype(np.float32)[:, None]))
@@ -97,6 +135,8 @@ class Side:
         self.model.train()
         self.optimizer.zero_grad()
         loss = self.loss(x, y)
+        if self.task == "seq2seq":
+            loss = loss[0]
         loss.backward()
         if self.clip:
             self.lib.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
@@ -107,9 +147,20 @@ class Side:
         return float(loss.item())
 
     def evaluate(self, x, y, batch=500):
-        """Accuracy for image tasks, mean loss for language modelling."""
+        """Accuracy for image tasks, mean loss for language modelling, ``(mean loss, token
+        accuracy)`` over the non-pad target tokens for seq2seq (x = (src, tgt_in))."""
         self.model.eval()
         with self.lib.no_grad():
+            if self.task == "seq2seq":
+                total = correct = count = 0
+                for i in range(0, len(y), batch):
+                    rows = slice(i, i + batch)
+                    loss, logits = self.loss((x[0][rows], x[1][rows]), y[rows], "sum")
+                    keep = y[rows] != self.pad_id
+                    total += float(loss.item())
+                    correct += int((logits.numpy().argmax(-1)[keep] == y[rows][keep]).sum())
+                    count += int(keep.sum())
+                return total / count, correct / count
             if self.task == "lm":
                 return float(np.mean([self.loss(x[i:i + batch], y[i:i + batch]).item()
                                       for i in range(0, len(x), batch)]))
@@ -132,6 +183,12 @@ def torch_twin(name, mg_model):
         model = twins.torch_seed_cnn()
     elif name == "resnet-small":
         model = twins.TorchSmallResNet()
+    elif name == "transformer":
+        layer = mg_model.transformer.encoder.layers[0]
+        model = twins.TorchSeq2Seq(
+            mg_model.src_embedding.num_embeddings, mg_model.tgt_embedding.num_embeddings,
+            mg_model.d_model, layer.self_attn.num_heads, len(mg_model.transformer.encoder.layers),
+            layer.linear1.out_features, mg_model.max_len, mg_model.pad_idx)
     else:
         c = mg_model.config
         model = twins.TorchGPT(c.vocab_size, c.block_size, c.n_layer, c.n_head, c.n_embd)
@@ -216,11 +273,86 @@ def run_gpt(name, spec, iters, seed, eval_windows=256):
     return {"dataset": "shakespeare", "iters": iters, "history": history}
 
 
+def run_seq2seq(name, spec, epochs, seed, pairs, eval_pairs, max_len, vocab_size=10_000,
+                size=None):
+    """Seed 003's Transformer on Shakespeare: a spoken line → the next line, word-level.
+
+    The seed's data is unspecified but its vocabulary is 10,000; the character pipeline of
+    ``models/train/data.py`` has 78 symbols, so this run tokenises words instead
+    (``words``) and keeps the 9,996 most frequent words of the training split's lines plus
+    pad/bos/eos/unk: exactly 10,000 symbols (the split has ~24,000 word types). ``pairs``
+    random training pairs (seeded) are trained on for ``epochs`` epochs in the recipe's
+    batches; ``eval_pairs`` evenly spaced pairs of the held-out split (the text's last
+    10%) are scored after each epoch: mean cross-entropy and accuracy over the non-pad
+    target tokens (eos included, teacher forcing). Lines are cut to ``max_len`` words.
+    Dropout is 0 (the seed's default is 0.1) so both libraries follow one trajectory."""
+    import torch
+    recipe = spec.recipe
+    train_ds, test_ds = Shakespeare(train=True, download=True), Shakespeare(train=False, download=True)
+    train_pairs, test_pairs = train_ds.line_pairs(), test_ds.line_pairs()
+    itos = word_vocabulary(train_pairs, vocab_size)
+    stoi = {w: i for i, w in enumerate(itos)}
+    rng = np.random.default_rng(seed)
+    chosen = [train_pairs[i] for i in rng.permutation(len(train_pairs))[:pairs]]
+    held_out = [test_pairs[i] for i in np.arange(eval_pairs) * len(test_pairs) // eval_pairs]
+    src, tgt_in, tgt_out = word_pair_arrays(chosen, stoi, max_len)
+    test_src, test_in, test_out = word_pair_arrays(held_out, stoi, max_len)
+    pad = stoi["<pad>"]
+    test_tokens = test_out[test_out != pad]
+    unk_rate = float(np.mean(test_tokens == stoi["<unk>"]))
+    batch = recipe["batch_size"]
+    steps_per_epoch = -(-len(src) // batch)
+    mg.manual_seed(seed)
+    torch.manual_seed(seed)
+    shape = {**TRANSFORMER_SEED_SIZE, **(size or {}), "dropout": 0.0}
+    model = spec.build(vocab_size=len(itos), size="seed", max_len=max_len + 1, pad_idx=pad,
+                       **shape)
+    sides = {"minigrad": Side(mg, model, recipe, spec.task, steps_per_epoch * epochs),
+             "pytorch": Side(torch, torch_twin(name, model), recipe, spec.task, steps_per_epoch * epochs)}
+    for side in sides.values():
+        side.pad_id = pad
+    history = {k: [] for k in sides}
+    first_step = {}
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(len(src))
+        totals = {k: 0.0 for k in sides}
+        before = {k: s.seconds for k, s in sides.items()}
+        for first in range(0, len(order), batch):
+            idx = order[first:first + batch]
+            for k, side in sides.items():
+                loss = side.step((src[idx], tgt_in[idx]), tgt_out[idx])
+                first_step.setdefault(k, loss)
+                totals[k] += loss
+        for k, side in sides.items():
+            test_loss, test_accuracy = side.evaluate((test_src, test_in), test_out, batch=128)
+            record = {"epoch": epoch, "train_loss": totals[k] / steps_per_epoch,
+                      "seconds": side.seconds - before[k], "test_loss": test_loss,
+                      "test_accuracy": test_accuracy}
+            history[k].append(record)
+            print(f"[{name}] {k:8s} epoch {epoch}: loss {record['train_loss']:.4f}  test loss "
+                  f"{test_loss:.4f}  token acc {test_accuracy:.4f}  {record['seconds']:.1f} s",
+                  flush=True)
+    setup = {"vocab_size": len(itos), "tokens": "lower-cased words and punctuation",
+             "max_len": max_len, "train_pairs": len(src), "test_pairs": len(test_src),
+             "test_tokens": int(len(test_tokens)), "test_unk_rate": unk_rate,
+             "model": shape, "parameters": int(sum(p.numel() for p in model.parameters())),
+             "first_step_loss": first_step}
+    return {"dataset": "shakespeare-words", "epochs": epochs, "setup": setup,
+            "history": history}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("experiment", nargs="?", choices=["mlp", "binary-mlp", "cnn", "resnet-small", "gpt"])
+    parser.add_argument("experiment", nargs="?",
+                        choices=["mlp", "binary-mlp", "cnn", "resnet-small", "gpt", "transformer"])
     parser.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
     parser.add_argument("--iters", type=int, default=None, help="gpt only; default: the recipe's")
+    parser.add_argument("--pairs", type=int, default=1600,
+                        help="transformer only: training (line, next line) pairs")
+    parser.add_argument("--eval-pairs", type=int, default=512,
+                        help="transformer only: held-out pairs scored after each epoch")
+    parser.add_argument("--max-len", type=int, default=12,
+                        help="transformer only: words kept per line")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", default="1", help="--threads=N (read before numpy loads)")
     parser.add_argument("--table", action="store_true", help="write docs/reproduction.md from results")
@@ -235,6 +367,9 @@ def main(argv=None):
     start = time.time()
     if args.experiment == "gpt":
         result = run_gpt(args.experiment, spec, args.iters or spec.recipe["iters"], args.seed)
+    elif args.experiment == "transformer":
+        result = run_seq2seq(args.experiment, spec, args.epochs or spec.recipe["epochs"],
+                             args.seed, args.pairs, args.eval_pairs, args.max_len)
     else:
         result = run_images(args.experiment, spec, args.epochs or spec.recipe["epochs"], args.seed)
     result.update(experiment=args.experiment, recipe={k: v for k, v in spec.recipe.items()},

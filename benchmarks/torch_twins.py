@@ -156,9 +156,14 @@ class TorchCharRNN(tnn.Module):
 
 
 class TorchSeq2Seq(tnn.Module):
-    def __init__(self, src_vocab, tgt_vocab, d_model, nhead, num_layers, ff, max_len):
+    """``pad_idx`` as ``models.transformer.Seq2SeqTransformer``'s: when set, padded source and
+    target positions are masked out of attention (key padding masks; the causal mask is then
+    boolean too, so all masks are one kind)."""
+
+    def __init__(self, src_vocab, tgt_vocab, d_model, nhead, num_layers, ff, max_len,
+                 pad_idx=None):
         super().__init__()
-        self.d_model = d_model
+        self.d_model, self.pad_idx = d_model, pad_idx
         self.src_embedding = tnn.Embedding(src_vocab, d_model)
         self.tgt_embedding = tnn.Embedding(tgt_vocab, d_model)
         self.transformer = tnn.Transformer(d_model, nhead, num_layers, num_layers, ff, 0.0,
@@ -174,8 +179,14 @@ class TorchSeq2Seq(tnn.Module):
         scale = math.sqrt(self.d_model)
         s = self.src_embedding(src) * scale + self.pe[:src.shape[1]]
         t = self.tgt_embedding(tgt) * scale + self.pe[:tgt.shape[1]]
-        mask = tnn.Transformer.generate_square_subsequent_mask(tgt.shape[1])
-        return self.generator(self.transformer(s, t, tgt_mask=mask, tgt_is_causal=True))
+        if self.pad_idx is None:
+            mask = tnn.Transformer.generate_square_subsequent_mask(tgt.shape[1])
+            return self.generator(self.transformer(s, t, tgt_mask=mask, tgt_is_causal=True))
+        mask = torch.ones(tgt.shape[1], tgt.shape[1], dtype=torch.bool).triu(1)
+        src_pad, tgt_pad = src == self.pad_idx, tgt == self.pad_idx
+        return self.generator(self.transformer(
+            s, t, tgt_mask=mask, tgt_is_causal=True, src_key_padding_mask=src_pad,
+            tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad))
 
 
 class TorchGPT(tnn.Module):

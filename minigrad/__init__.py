@@ -10,7 +10,8 @@ from .dtypes import (float16, float32, float64, int8, uint8, int16, int32, int64
                      get_default_dtype, set_default_dtype)
 from .device import Device as device, cuda_is_available
 from .tensor import Tensor, Size
-from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from .autograd.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
+                                  inference_mode, is_inference_mode_enabled)
 from .threads import set_num_threads, get_num_threads
 from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, zeros_like,
                        ones_like, empty_like, full_like, randn, rand, randn_like, rand_like,
@@ -19,6 +20,9 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
 from . import ops
 from .ops import *  # noqa: F401,F403  (the functional forms: mg.exp, mg.cat, ...)
 from . import autograd
+from . import linalg
+from .tensor_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,
+                           ShortTensor, CharTensor, ByteTensor, BoolTensor)
 from . import tensor_methods
 tensor_methods.bind(Tensor)   # Tensor's operators and op methods, from one table
 

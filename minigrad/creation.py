@@ -97,16 +97,28 @@ def _make(fill, size, dtype, device, requires_grad, default=None):
     return _finish(fill(xp, _size(size), dtype), requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _make(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad)
+def _sizes(op, args, size):
+    """The size given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=``."""
+    if size is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument 'size'")
+    return (size,)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _make(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad)
+def zeros(*args, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, d: xp.zeros(s, dtype=d), _sizes("zeros", args, size), dtype,
+                 device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _make(lambda xp, s, d: xp.empty(s, dtype=d), size, dtype, device, requires_grad)
+def ones(*args, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, d: xp.ones(s, dtype=d), _sizes("ones", args, size), dtype,
+                 device, requires_grad)
+
+
+def empty(*args, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, d: xp.empty(s, dtype=d), _sizes("empty", args, size), dtype,
+                 device, requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -141,6 +153,38 @@ def empty_like(input, dtype=None, device=None, requires_grad=False):
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
     return full(input.shape, fill_value, dtype=dtype or input.dtype,
                 device=device or input.device, requires_grad=requires_grad)
+
+
+# ``Tensor.new_*``: creation with the tensor's dtype and device as defaults (never its graph).
+def new_zeros(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+    return zeros(*args, size=size, dtype=dtype or self.dtype, device=device or self.device,
+                 requires_grad=requires_grad)
+
+
+def new_ones(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+    return ones(*args, size=size, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+def new_empty(self, *args, size=None, dtype=None, device=None, requires_grad=False):
+    return empty(*args, size=size, dtype=dtype or self.dtype, device=device or self.device,
+                 requires_grad=requires_grad)
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"new_full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A copy of ``data`` (no graph) with this tensor's dtype and device unless given."""
+    if isinstance(data, Tensor):
+        data = data.detach()
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
 
 
 def _random(sample, size, dtype, device, requires_grad, generator=None):
@@ -219,11 +263,33 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    if int(steps) < 0:
-        raise RuntimeError(f"number of steps must be non-negative (got {steps})")
+    """``steps`` values from start to end, by PyTorch's scalar kernel: step = (end − start) /
+    (steps − 1) in float64 for float64 outputs and for integer outputs (whose start and end
+    are first truncated to integers), in float32 otherwise; the first half counted up from
+    start, the second down from end, then cast (integers truncate). bool raises. (PyTorch's
+    vectorized CPU path rounds some values differently, by one unit in the last place, or
+    by one for integer outputs, depending on the CPU's vector width.)"""
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
+    if dtype == dtypes.bool_:
+        raise NotImplementedError("\"linspace_cpu\" not implemented for 'Bool'")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    if dtype.kind in "iu":
+        start, end, compute = builtins.int(start), builtins.int(end), np.dtype(np.float64)
+    else:
+        compute = np.dtype(np.float64) if dtype == dtypes.float64 else np.dtype(np.float32)
     xp = as_device(device).xp
-    return _finish(xp.linspace(start, end, int(steps)).astype(dtype), requires_grad)
+    first, last = compute.type(start), compute.type(end)
+    index = xp.arange(steps, dtype=compute)
+    step = (last - first) / compute.type(max(steps - 1, 1))
+    values = xp.where(index < steps // 2, first + step * index,
+                      last - step * (compute.type(steps - 1) - index))
+    if steps == 1:
+        values = xp.full(1, first)
+    return _finish(values.astype(dtype), requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):

@@ -26,15 +26,16 @@ members, referred to by manifest nodes (pickle's persistent ids). Loading follow
 naming the global; ``load(f, weights_only=False)`` is the user's opt-in to unpickling a
 file they trust (unpickling can run arbitrary code).
 
-``load`` opens the zip with ``np.load(allow_pickle=False)`` and rebuilds the tree from the
-manifest: it never executes anything from the file. A truncated or corrupt file raises
-RuntimeError; an object array (the way a pickle would hide inside an npz) raises
+``load`` reads the zip's ``.npy`` members without pickle and rebuilds the tree from the
+manifest: it never executes anything from the file. A truncated, corrupt or hostile file
+(compressed members, sizes that disagree, headers claiming more than the file holds)
+raises RuntimeError naming the file and the member, before anything is allocated at the
+file's word; an object array (the way a pickle would hide inside an npz) raises
 ``pickle.UnpicklingError``, as PyTorch's ``weights_only`` loader does for unsafe content.
 A file in the manifest-only form loads the same with either ``weights_only``.
 
-Writes are atomic: the archive goes to a temporary file in the destination's directory,
-is flushed to disk, and replaces the destination with ``os.replace`` only when complete,
-so a crash mid-write leaves any previous checkpoint intact.
+Writes are atomic and follow PyTorch's permissions and symlinks; temporary files of killed
+writers are cleaned up (see ``minigrad._checkpoint_io``).
 """
 import _compat_pickle
 import codecs
@@ -42,7 +43,7 @@ import io
 import json
 import os
 import pickle
-import tempfile
+import pickletools
 import zipfile
 from collections import Counter, OrderedDict
 
@@ -51,13 +52,15 @@ import numpy as np
 import contextlib
 
 from . import dtypes
+from ._checkpoint_io import ARRAY_KINDS, CorruptCheckpoint, atomic_write, open_archive
+from ._checkpoint_io import open_regular_file
 from .tensor import Tensor, Size
 from .device import Device, as_device, move_array, to_host
 from .nn.parameter import Parameter
 
 _MANIFEST = "__manifest__"
 _FORMAT = "minigrad-npz-1"
-_ARRAY_KINDS = "biufcUS"   # numeric, bool and fixed-width strings: no pickle needed
+_ARRAY_KINDS = ARRAY_KINDS   # numeric, bool and fixed-width strings: no pickle needed
 _KEY_TAGS = {"none", "bool", "int", "float", "str", "tuple"}
 _PICKLE = "__pickle__"
 DEFAULT_PROTOCOL = 2
@@ -197,23 +200,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=DEFAULT_PROTOCOL,
         buffer = io.BytesIO()   # build it whole first, so a failure writes nothing to f
         _write_archive(buffer, arrays, manifest)
         f.write(buffer.getvalue())
-        return
-    path = os.fspath(f)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as tmp_file:
-            _write_archive(tmp_file, arrays, manifest)
-            tmp_file.flush()
-            os.fsync(tmp_file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    else:
+        atomic_write(f, lambda handle: _write_archive(handle, arrays, manifest))
 
 
 # ---------------------------------------------------------------------- safe globals
@@ -257,13 +245,45 @@ def safe_globals(safe_globals):
         _safe_globals.update(saved)
 
 
+def _refuse_unbounded(name, args):
+    """A few bytes of pickle must not build an object of any size: refuse a ``range``
+    argument (pickle passes every real container's elements, never a range) and an
+    integer size for ``bytearray`` (pickle passes its bytes)."""
+    for arg in args:
+        if isinstance(arg, range) or (name == "bytearray" and isinstance(arg, int)):
+            raise pickle.UnpicklingError(
+                f"Weights only load failed: the file calls {name}({type(arg).__name__}), "
+                "which builds an object far larger than the file; no pickle of a real "
+                f"{name} does that")
+
+
+def _bounded(build):
+    def guarded(*args, **kwargs):
+        _refuse_unbounded(build.__name__, (*args, *kwargs.values()))
+        return build(*args, **kwargs)
+    guarded.__name__ = guarded.__qualname__ = build.__name__
+    return guarded
+
+
+class _BoundedSize(Size):
+    """``Size`` for pickle's NEWOBJ (which needs a class) with ``_refuse_unbounded``."""
+
+    def __new__(cls, *args):
+        _refuse_unbounded("Size", args)
+        return Size(*args)
+
+
 def _default_safe_globals():
     """What a ``weights_only`` load always allows: containers and minigrad's plain values
-    (no class here runs code of the file's choosing when rebuilt)."""
+    (no class here runs code of the file's choosing when rebuilt; none builds more than
+    the file holds)."""
     allowed = {OrderedDict, Counter, set, frozenset, complex, slice, range, bytearray, Size,
                Device, np.dtype}
     names = {_global_name(obj): obj for obj in allowed}
-    names["builtins.set"], names["builtins.frozenset"] = set, frozenset
+    for consumer in (Counter, set, frozenset, bytearray):    # those that iterate or size
+        names[_global_name(consumer)] = _bounded(consumer)
+    names[_global_name(Size)] = _BoundedSize
+    names["builtins.set"], names["builtins.frozenset"] = _bounded(set), _bounded(frozenset)
     names["_codecs.encode"] = codecs.encode      # how protocol 2 writes bytes
     for dtype in dtypes._SUPPORTED:        # numpy pickles a dtype as numpy.dtype + its class
         names[_global_name(type(np.dtype(dtype)))] = type(np.dtype(dtype))
@@ -280,9 +300,14 @@ class _Unpickler(pickle.Unpickler):
         self.loaded = {}
 
     def persistent_load(self, pid):
-        serial, node = json.loads(pid)
-        if serial not in self.loaded:     # a tensor met twice (tied weights) loads once
-            self.loaded[serial] = self.decoder.decode(node)
+        try:
+            serial, node = json.loads(pid)
+            if serial not in self.loaded:     # a tensor met twice (tied weights) loads once
+                self.loaded[serial] = self.decoder.decode(node)
+        except pickle.UnpicklingError:
+            raise
+        except Exception as e:      # the archive's fault, not the unpickled code's
+            raise _FromArchive(e) from e
         return self.loaded[serial]
 
     def find_class(self, module, name):
@@ -309,24 +334,31 @@ class _Unpickler(pickle.Unpickler):
         return allowed
 
 
-def _read_member(archive, name):
-    """One array of the archive; an object array (pickled data) is refused."""
-    try:
-        return archive[name]
-    except ValueError as e:
-        if "allow_pickle" in str(e) or "Object arrays" in str(e):
-            raise pickle.UnpicklingError(
-                f"minigrad.load refused array {name}: it is an object array, which only "
-                "pickle can read, and minigrad never unpickles") from None
-        raise
+_Corrupt = CorruptCheckpoint     # raised inside load for a malformed file; RuntimeError
 
 
-class _Corrupt(Exception):
-    """Raised inside load for a malformed file; reported as RuntimeError."""
+class _FromArchive(Exception):
+    """Carries an error of the archive (a corrupt member) out through the unpickler."""
 
 
 class _FromPickle(Exception):
     """Carries an error raised while unpickling out of load's corruption handler."""
+
+
+def _check_weights_only_pickle(data):
+    """Read a pickle's opcodes before the C unpickler runs them: it must be whole, and
+    its memo indices ones it could fill (``LONG_BINPUT 2**31`` alone makes the C
+    unpickler allocate and zero a 32 GB memo)."""
+    try:
+        for opcode, arg, position in pickletools.genops(data):
+            if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT") and not 0 <= arg <= len(data):
+                raise pickle.UnpicklingError(
+                    f"Weights only load failed: the pickle ({len(data)} bytes) stores memo "
+                    f"entry {arg} at byte {position}; no pickle of that size needs more "
+                    f"than {len(data)} entries")
+    except ValueError as e:         # truncated, or an unknown opcode
+        raise pickle.UnpicklingError(f"Weights only load failed: the pickle is corrupt: "
+                                     f"{e}") from None
 
 
 class _Decoder:
@@ -342,7 +374,7 @@ class _Decoder:
             name = f"a{index}"
             if name not in self.archive.files:
                 raise _Corrupt(f"corrupt checkpoint: array {name} is missing")
-            self._arrays[index] = _read_member(self.archive, name)
+            self._arrays[index] = self.archive.read(name)
         return self._arrays[index]
 
     def device(self, saved):
@@ -384,10 +416,14 @@ class _Decoder:
             data = self.array(node["a"])
             if self.pickled is None or data.dtype != np.uint8 or data.ndim != 1:
                 raise _Corrupt("corrupt manifest: a pickle node inside a pickle")
+            if self.pickled:        # weights_only
+                _check_weights_only_pickle(data.tobytes())
             unpickler = _Unpickler(io.BytesIO(data.tobytes()), self, self.pickled)
             self.pickled = None
             try:
                 return unpickler.load()
+            except _FromArchive as e:
+                raise e.args[0] from None
             except Exception as e:      # the unpickled code's own error, not corruption
                 raise _FromPickle(e) from e
         if tag in ("list", "tuple", "size"):
@@ -424,21 +460,23 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise RuntimeError("Can not safely load weights when explicit pickle_module is "
                            "specified")
     if hasattr(f, "read"):
-        data = f.read()
-        source = io.BytesIO(data)
+        source = contextlib.nullcontext(io.BytesIO(f.read()))
         name = getattr(f, "name", "<file object>")
     else:
         name = os.fspath(f)
-        with open(name, "rb") as handle:   # a missing file raises FileNotFoundError here
-            source = io.BytesIO(handle.read())
+        # FileNotFoundError, IsADirectoryError; a FIFO or device is refused, not waited on
+        source = open_regular_file(name)
+    with source as handle:
+        return _load_archive(handle, name, map_location, weights_only)
+
+
+def _load_archive(handle, name, map_location, weights_only):
     try:
-        archive = np.load(source, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise _Corrupt("not an npz archive")
-        with archive:
+        archive = open_archive(handle)
+        with contextlib.closing(archive):
             if _MANIFEST not in archive.files:
                 raise _Corrupt("no minigrad manifest")
-            raw = _read_member(archive, _MANIFEST)
+            raw = archive.read(_MANIFEST)
             if raw.dtype != np.uint8 or raw.ndim != 1:
                 raise _Corrupt("the manifest is not a uint8 vector")
             manifest = json.loads(raw.tobytes().decode("utf-8"))
@@ -447,7 +485,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             return _Decoder(archive, map_location, weights_only).decode(manifest["root"])
     except _FromPickle as e:
         raise e.args[0] from None
-    except (_Corrupt, zipfile.BadZipFile, EOFError, ValueError, KeyError, TypeError,
+    except _Corrupt as e:
+        raise RuntimeError(f"minigrad.load: {name} is not a valid minigrad checkpoint: "
+                           f"{e}") from e
+    except (zipfile.BadZipFile, EOFError, ValueError, KeyError, TypeError, OSError,
             AttributeError, UnicodeDecodeError, RecursionError) as e:
         raise RuntimeError(f"minigrad.load: {name} is not a valid minigrad checkpoint "
                            f"(truncated or corrupt?): {type(e).__name__}: {e}") from e

@@ -110,7 +110,8 @@ class Size(tuple):
 
 class Tensor:
     __slots__ = ("array", "_requires_grad", "_grad", "grad_fn", "_output_slot", "_retains_grad",
-                 "_version_counter", "_base", "_grad_accumulator", "_hooks", "__weakref__")
+                 "_version_counter", "_base", "_view_version", "_grad_accumulator", "_hooks",
+                 "__weakref__")
     # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor).
     __array_ufunc__ = None
     __array_priority__ = 1000

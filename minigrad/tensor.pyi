@@ -99,6 +99,7 @@ class Tensor:
     _requires_grad: Any
     _retains_grad: Any
     _version_counter: Any
+    _view_version: Any
     array: Any
     grad_fn: Any
     # ---- bound from minigrad/tensor_methods.py
@@ -106,10 +107,20 @@ class Tensor:
     def T(self) -> Tensor: ...
     @property  # minigrad/ops/shape.py:matrix_transpose
     def mT(self) -> Tensor: ...
+    @property  # minigrad/tensor_types.py:always_false
+    def is_sparse(self) -> bool: ...
+    @property  # minigrad/tensor_types.py:always_false
+    def is_quantized(self) -> bool: ...
+    @property  # minigrad/tensor_types.py:always_false
+    def is_meta(self) -> bool: ...
+    @property  # minigrad/tensor_types.py:always_false
+    def is_xpu(self) -> bool: ...
+    @property  # minigrad/tensor_types.py:always_false
+    def is_mps(self) -> bool: ...
     def add(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:add
     def sub(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:sub
     def mul(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:mul
-    def div(self, other, rounding_mode=...) -> Any: ...  # minigrad/ops/arithmetic.py:div
+    def div(self, other, *, rounding_mode=...) -> Any: ...  # minigrad/ops/arithmetic.py:div
     def neg(self) -> Any: ...  # minigrad/ops/arithmetic.py:neg
     def pow(self, exponent) -> Any: ...  # minigrad/ops/arithmetic.py:pow
     def eq(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
@@ -146,6 +157,29 @@ class Tensor:
     def sigmoid(self) -> Any: ...  # minigrad/ops/pointwise.py:sigmoid
     def erf(self) -> Any: ...  # minigrad/ops/pointwise.py:erf
     def erfc(self) -> Any: ...  # minigrad/ops/pointwise.py:erfc
+    def asin(self) -> Any: ...  # minigrad/ops/pointwise.py:asin
+    def acos(self) -> Any: ...  # minigrad/ops/pointwise.py:acos
+    def atan(self) -> Any: ...  # minigrad/ops/pointwise.py:atan
+    def asinh(self) -> Any: ...  # minigrad/ops/pointwise.py:asinh
+    def acosh(self) -> Any: ...  # minigrad/ops/pointwise.py:acosh
+    def atanh(self) -> Any: ...  # minigrad/ops/pointwise.py:atanh
+    def arcsin(self) -> Any: ...  # minigrad/ops/pointwise.py:asin
+    def arccos(self) -> Any: ...  # minigrad/ops/pointwise.py:acos
+    def arctan(self) -> Any: ...  # minigrad/ops/pointwise.py:atan
+    def arcsinh(self) -> Any: ...  # minigrad/ops/pointwise.py:asinh
+    def arccosh(self) -> Any: ...  # minigrad/ops/pointwise.py:acosh
+    def arctanh(self) -> Any: ...  # minigrad/ops/pointwise.py:atanh
+    def sinc(self) -> Any: ...  # minigrad/ops/pointwise.py:sinc
+    def deg2rad(self) -> Any: ...  # minigrad/ops/pointwise_inverse.py:deg2rad
+    def rad2deg(self) -> Any: ...  # minigrad/ops/pointwise_inverse.py:rad2deg
+    def atan2(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:atan2
+    def arctan2(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:atan2
+    def hypot(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:hypot
+    def logaddexp(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:logaddexp
+    def logaddexp2(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:logaddexp2
+    def xlogy(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:xlogy
+    def copysign(self, other) -> Any: ...  # minigrad/ops/pointwise_binary.py:copysign
+    def lerp(self, end, weight) -> Any: ...  # minigrad/ops/pointwise_binary.py:lerp
     def maximum(self, other) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:maximum
     def minimum(self, other) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:minimum
     def clamp(self, min=..., max=...) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:clamp
@@ -182,6 +216,18 @@ class Tensor:
     def amin(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/reduction.py:amin
     def argmax(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/reduction.py:argmax
     def argmin(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/reduction.py:argmin
+    def nansum(self, dim=..., keepdim=..., *, dtype=...) -> Any: ...  # minigrad/ops/statistics.py:nansum
+    def nanmean(self, dim=..., keepdim=..., *, dtype=...) -> Any: ...  # minigrad/ops/statistics.py:nanmean
+    def aminmax(self, *, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/statistics.py:aminmax
+    def norm(self, p=..., dim=..., keepdim=..., out=..., dtype=...) -> Any: ...  # minigrad/ops/norms.py:norm
+    def isclose(self, other, rtol=..., atol=..., equal_nan=...) -> Any: ...  # minigrad/ops/logic.py:isclose
+    def allclose(self, other, rtol=..., atol=..., equal_nan=...) -> Any: ...  # minigrad/ops/logic.py:allclose
+    def equal(self, other) -> Any: ...  # minigrad/ops/logic.py:equal
+    def all(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/logic.py:all
+    def any(self, dim=..., keepdim=...) -> Any: ...  # minigrad/ops/logic.py:any
+    def count_nonzero(self, dim=...) -> Any: ...  # minigrad/ops/logic.py:count_nonzero
+    def bitwise_left_shift(self, other) -> Any: ...  # minigrad/ops/logic.py:bitwise_left_shift
+    def bitwise_right_shift(self, other) -> Any: ...  # minigrad/ops/logic.py:bitwise_right_shift
     def softmax(self, dim=..., dtype=...) -> Any: ...  # minigrad/ops/softmax.py:softmax
     def log_softmax(self, dim=..., dtype=...) -> Any: ...  # minigrad/ops/softmax.py:log_softmax
     def logsumexp(self, dim, keepdim=...) -> Any: ...  # minigrad/ops/softmax.py:logsumexp
@@ -269,6 +315,7 @@ class Tensor:
     def fill_(self, value) -> Any: ...  # minigrad/ops/inplace.py:fill_
     def zero_(self) -> Any: ...  # minigrad/ops/inplace.py:zero_
     def copy_(self, src, non_blocking=...) -> Any: ...  # minigrad/ops/inplace.py:copy_
+    def lerp_(self, end, weight) -> Any: ...  # minigrad/ops/inplace.py:lerp_
     def __add__(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:add
     def __radd__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:radd
     def __iadd__(self, other, alpha=...) -> Any: ...  # minigrad/ops/inplace.py:add_
@@ -278,7 +325,7 @@ class Tensor:
     def __mul__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:mul
     def __rmul__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:rmul
     def __imul__(self, other) -> Any: ...  # minigrad/ops/inplace.py:mul_
-    def __truediv__(self, other, rounding_mode=...) -> Any: ...  # minigrad/ops/arithmetic.py:div
+    def __truediv__(self, other, *, rounding_mode=...) -> Any: ...  # minigrad/ops/arithmetic.py:div
     def __rtruediv__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:rtruediv
     def __itruediv__(self, other) -> Any: ...  # minigrad/ops/inplace.py:div_
     def __floordiv__(self, other) -> Any: ...  # minigrad/ops/rounding.py:floor_divide
@@ -296,6 +343,13 @@ class Tensor:
     def __and__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def __or__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def __xor__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
+    def __rand__(self, other) -> Any: ...  # minigrad/ops/logic.py:_reflected
+    def __ror__(self, other) -> Any: ...  # minigrad/ops/logic.py:_reflected
+    def __rxor__(self, other) -> Any: ...  # minigrad/ops/logic.py:_reflected
+    def __lshift__(self, other) -> Any: ...  # minigrad/ops/logic.py:bitwise_left_shift
+    def __rlshift__(self, other) -> Any: ...  # minigrad/ops/logic.py:_reflected
+    def __rshift__(self, other) -> Any: ...  # minigrad/ops/logic.py:bitwise_right_shift
+    def __rrshift__(self, other) -> Any: ...  # minigrad/ops/logic.py:_reflected
     def __eq__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
     def __ne__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
     def __lt__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
@@ -304,9 +358,17 @@ class Tensor:
     def __ge__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
     def __getitem__(self, key) -> Any: ...  # minigrad/ops/indexing.py:getitem
     def __setitem__(self, key, value) -> Any: ...  # minigrad/ops/indexing.py:setitem
+    def __format__(self, format_spec) -> Any: ...  # minigrad/ops/conversion.py:format_tensor
     def backward(self, gradient=..., retain_graph=..., create_graph=..., inputs=...) -> Any: ...  # minigrad/autograd/functional.py:tensor_backward
     def where(self, condition, other) -> Any: ...  # minigrad/ops/pointwise_piecewise.py:where_method
     def clip_(self, min=..., max=...) -> Any: ...  # minigrad/ops/inplace.py:clamp_
     def to_sparse(self, sparse_dim=..., *, layout=...) -> Any: ...  # minigrad/ops/sparse.py:to_sparse
     def register_hook(self, hook) -> Any: ...  # minigrad/autograd/hooks.py:register_hook
     def register_post_accumulate_grad_hook(self, hook) -> Any: ...  # minigrad/autograd/hooks.py:register_post_accumulate_grad_hook
+    def type(self, dtype=..., non_blocking=...) -> Any: ...  # minigrad/tensor_types.py:tensor_type
+    def nelement(self) -> Any: ...  # minigrad/tensor.py:Tensor.numel
+    def new_zeros(self, *args, size=..., dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_zeros
+    def new_ones(self, *args, size=..., dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_ones
+    def new_empty(self, *args, size=..., dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_empty
+    def new_full(self, size, fill_value, *, dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_full
+    def new_tensor(self, data, dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_tensor

@@ -18,9 +18,12 @@
 """
 import importlib
 
+from . import creation, tensor_types
 from .autograd import functional as autograd_functional, hooks as autograd_hooks
-from .ops import (arithmetic, indexing, inplace, linalg, pointwise_piecewise, rounding,
-                  shape, sparse)
+from .ops.operands import accept_numpy_names
+from .ops import (arithmetic, conversion, indexing, inplace, linalg, logic, pointwise_piecewise,
+                  rounding, shape, sparse)
+from .tensor import Tensor
 
 SAME_NAME = {
     "arithmetic": ("add", "sub", "mul", "div", "neg", "pow", "eq", "ne", "lt", "le", "gt", "ge",
@@ -29,6 +32,11 @@ SAME_NAME = {
     "pointwise": ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
                 "reciprocal", "square", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid",
                 "erf", "erfc"),
+    "pointwise_inverse": ("asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos",
+                          "arctan", "arcsinh", "arccosh", "arctanh", "sinc", "deg2rad",
+                          "rad2deg"),
+    "pointwise_binary": ("atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "xlogy",
+                         "copysign", "lerp"),
     "pointwise_piecewise": ("maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_max",
                           "abs", "absolute", "relu"),
     "rounding": ("floor_divide", "remainder", "fmod", "floor", "ceil", "trunc", "fix", "round",
@@ -36,6 +44,10 @@ SAME_NAME = {
                "isneginf"),
     "reduction": ("sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
                 "argmin"),
+    "statistics": ("nansum", "nanmean", "aminmax"),
+    "norms": ("norm",),
+    "logic": ("isclose", "allclose", "equal", "all", "any", "count_nonzero",
+              "bitwise_left_shift", "bitwise_right_shift"),
     "softmax": ("softmax", "log_softmax", "logsumexp"),
     "shape": ("reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze",
             "unsqueeze", "permute", "transpose", "swapaxes", "swapdims", "t", "movedim"),
@@ -54,7 +66,7 @@ SAME_NAME = {
     "linalg": ("matmul", "mm", "bmm"),
     "conversion": ("to", "clone", "contiguous"),
     "inplace": ("add_", "sub_", "mul_", "div_", "clamp_", "masked_fill_", "fill_", "zero_",
-              "copy_"),
+              "copy_", "lerp_"),
 }
 
 OPERATORS = {
@@ -71,6 +83,9 @@ OPERATORS = {
     "__abs__": pointwise_piecewise.abs, "__invert__": arithmetic.bitwise_not,
     "__and__": arithmetic.bitwise_and, "__or__": arithmetic.bitwise_or,
     "__xor__": arithmetic.bitwise_xor,
+    "__rand__": logic.rand, "__ror__": logic.ror, "__rxor__": logic.rxor,
+    "__lshift__": logic.bitwise_left_shift, "__rlshift__": logic.rlshift,
+    "__rshift__": logic.bitwise_right_shift, "__rrshift__": logic.rrshift,
     "__eq__": arithmetic.comparison_operator(arithmetic.eq),
     "__ne__": arithmetic.comparison_operator(arithmetic.ne),
     "__lt__": arithmetic.comparison_operator(arithmetic.lt),
@@ -78,6 +93,7 @@ OPERATORS = {
     "__gt__": arithmetic.comparison_operator(arithmetic.gt),
     "__ge__": arithmetic.comparison_operator(arithmetic.ge),
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
+    "__format__": conversion.format_tensor,
 }
 
 OTHER_NAMES = {
@@ -87,9 +103,16 @@ OTHER_NAMES = {
     "to_sparse": sparse.to_sparse,
     "register_hook": autograd_hooks.register_hook,
     "register_post_accumulate_grad_hook": autograd_hooks.register_post_accumulate_grad_hook,
+    "type": tensor_types.tensor_type,
+    "nelement": Tensor.numel,
+    "new_zeros": creation.new_zeros, "new_ones": creation.new_ones,
+    "new_empty": creation.new_empty, "new_full": creation.new_full,
+    "new_tensor": creation.new_tensor,
 }
 
-PROPERTIES = {"T": shape.transpose_2d, "mT": shape.matrix_transpose}
+PROPERTIES = {"T": shape.transpose_2d, "mT": shape.matrix_transpose,
+              **{name: tensor_types.always_false
+                 for name in ("is_sparse", "is_quantized", "is_meta", "is_xpu", "is_mps")}}
 
 
 def methods():
@@ -97,7 +120,7 @@ def methods():
     table = {}
     for family, names in SAME_NAME.items():
         module = importlib.import_module(f"{__package__}.ops.{family}")
-        table.update((name, getattr(module, name)) for name in names)
+        table.update((name, accept_numpy_names(getattr(module, name))) for name in names)
     table.update(OPERATORS)
     table.update(OTHER_NAMES)
     return table

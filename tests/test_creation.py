@@ -265,8 +265,38 @@ def test_linspace_matches_torch(args, kwargs, device):
 
 
 def test_linspace_negative_steps_raises():
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="number of steps must be non-negative"):
         mg.linspace(0, 1, -1)
+
+
+@pytest.mark.parametrize("args, dtype", [
+    ((0, 10, 4), "int64"), ((-5, 10, 7), "int64"), ((10, -5, 7), "int32"), ((0, 255, 7), "uint8"),
+    ((0.5, 10.7, 5), "int64"), ((-0.5, 5, 4), "int64"), ((0, 7, 5), "int8"), ((3, 3, 4), "int16"),
+    ((0, 1, 1), "int64"), ((0, 100, 7), "float32"), ((-3.3, 7.1, 11), "float32"),
+    ((0, 1, 5), "float16"), ((-1, 1, 3), "float64")])
+def test_linspace_integer_and_float_rules_match_torch(args, dtype, device):
+    """Integer outputs truncate start and end first and each value (linspace(0.5, 10.7, 5)
+    is [0, 2, 5, 7, 10], not numpy's rounding of the float range)."""
+    torch = torch_or_skip()
+    ours = mg.linspace(*args, dtype=getattr(mg, dtype), device=device)
+    theirs = torch.linspace(*args, dtype=getattr(torch, dtype))
+    same_as_torch(ours, theirs)
+    if dtype[0] in "iu":
+        assert ours.tolist() == theirs.tolist()
+
+
+def test_linspace_raises_where_torch_raises(device):
+    torch = torch_or_skip()
+    with pytest.raises(NotImplementedError, match="\"linspace_cpu\" not implemented for 'Bool'"):
+        torch.linspace(0, 1, 3, dtype=torch.bool)
+    with pytest.raises(NotImplementedError, match="\"linspace_cpu\" not implemented for 'Bool'"):
+        mg.linspace(0, 1, 3, dtype=mg.bool, device=device)
+    with pytest.raises(TypeError):
+        torch.linspace(0, 1, 2.5)
+    with pytest.raises(TypeError, match="argument 'steps' must be int, not float"):
+        mg.linspace(0, 1, 2.5, device=device)
+    same_as_torch(mg.linspace(mg.tensor(0.0), mg.tensor(1.0), 3, device=device),
+                  torch.linspace(torch.tensor(0.0), torch.tensor(1.0), 3))
 
 
 @pytest.mark.parametrize("args,kwargs", [((3,), {}), ((2, 3), {}), ((3, 2), {}), ((0,), {}),

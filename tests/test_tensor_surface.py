@@ -44,6 +44,7 @@ def _parameters(function, first="self"):
 
 
 def _where(function):
+    function = inspect.unwrap(function)  # past accept_numpy_names' alias wrapper
     path = Path(inspect.getsourcefile(function)).resolve().relative_to(ROOT)
     return f"{path}:{function.__qualname__.split('.<locals>')[0]}"
 
@@ -84,7 +85,8 @@ def render_stub():
     lines += _class_lines(mg.Tensor, table, properties)
     lines.append("    # ---- bound from minigrad/tensor_methods.py")
     for name, getter in properties.items():
-        lines += [f"    @property  # {_where(getter)}", f"    def {name}(self) -> Tensor: ..."]
+        returns = getattr(getter.__annotations__.get("return"), "__name__", "Tensor")
+        lines += [f"    @property  # {_where(getter)}", f"    def {name}(self) -> {returns}: ..."]
     for name, function in table.items():
         lines.append(f"    def {name}({_parameters(function)}) -> Any: ...  # {_where(function)}")
     return "\n".join(lines) + "\n"

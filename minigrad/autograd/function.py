@@ -27,143 +27,13 @@ place before backward raises.
 """
 import sys
 import weakref
-from typing import NamedTuple
 
 from .. import dtypes
 from ..tensor import Tensor, VersionCounter
-from .handle import RemovableHandle, new_table
+from .handle import RemovableHandle
+from .graph import (AccumulateGrad, Edge, Hooks, SavedTensor,  # noqa: F401 (re-exported)
+                    gradient_edge, hooks_of)
 from .grad_mode import is_grad_enabled, no_grad
-
-
-class Edge(NamedTuple):
-    """Where a gradient flows: output ``slot`` of graph node ``node`` (a Function, or the
-    AccumulateGrad of a leaf)."""
-    node: object
-    slot: int
-
-
-class SavedTensor:
-    """A tensor saved for backward, with the version it had when saved.
-
-    Outputs are saved as their array plus a weak reference: holding the output Tensor
-    strongly would make a reference cycle (output → grad_fn → saved output). For the same
-    reason the record does not hold its node: the node passes itself to ``unpack``, and when
-    the output object is gone an equivalent Tensor is rebuilt on that node and ``slot``.
-    A graph dropped without backward is then freed by reference counting alone.
-    """
-
-    __slots__ = ("tensor", "weak_output", "array", "version_counter", "version", "slot",
-                 "requires_grad")
-
-    def __init__(self, tensor, slot=None):
-        self.slot = slot
-        if slot is None:     # an input: hold it (the common case, written out)
-            self.tensor, self.weak_output, self.array = tensor, None, None
-            counter = self.version_counter = tensor._version_counter
-            self.version = counter.value
-        else:
-            self.track(tensor)
-
-    @property
-    def is_output(self):
-        return self.slot is not None
-
-    def track(self, tensor):
-        """Follow ``tensor`` (an output, or the tensor an in-place op rebound it to)."""
-        self.version_counter = tensor._version_counter
-        self.version = tensor._version_counter.value
-        if self.slot is not None:
-            self.tensor, self.weak_output, self.array = None, weakref.ref(tensor), tensor.array
-            self.requires_grad = tensor.requires_grad
-
-    def unpack(self, node=None):
-        """The saved tensor; ``node`` is the owner, needed to rebuild a dropped output."""
-        if self.version_counter.value != self.version:
-            t = self.tensor if self.tensor is not None else self.weak_output()
-            desc = (f"[{type(t).__name__} of shape {tuple(t.shape)}, dtype {t.dtype}]"
-                    if t is not None else "an output")
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: {desc} is at version {self.version_counter.value}; "
-                f"expected version {self.version} instead.")
-        if self.tensor is not None:
-            return self.tensor
-        out = self.weak_output()
-        if out is None:
-            out = Tensor._from_node(self.array, node, self.slot, self.requires_grad,
-                                    self.version_counter)
-        return out
-
-
-class Hooks:
-    """The hooks of one node (or leaf): ``tensor_pre`` {output slot: table of tensor
-    hooks}, ``pre`` and ``post`` node hooks, ``post_accumulate`` (leaves)."""
-
-    __slots__ = ("tensor_pre", "pre", "post", "post_accumulate")
-
-    def __init__(self):
-        self.tensor_pre = {}
-        self.pre = new_table()
-        self.post = new_table()
-        self.post_accumulate = new_table()
-
-
-def hooks_of(owner):
-    hooks = owner._hooks
-    if hooks is None:
-        hooks = owner._hooks = Hooks()
-    return hooks
-
-
-class AccumulateGrad:
-    """The graph node of a leaf that requires grad: gradients flowing into its slot 0 end
-    up in ``variable.grad`` (PyTorch's name). One per leaf while any graph uses it: the
-    node holds the leaf, the leaf holds the node weakly."""
-
-    __slots__ = ("variable", "__weakref__")
-    next_edges = ()
-
-    def __init__(self, variable):
-        self.variable = variable
-
-    @property
-    def output_meta(self):
-        v = self.variable.array
-        return ((v.shape, v.dtype, type(v)),)
-
-    @property
-    def next_functions(self):
-        return ()
-
-    def release(self):
-        pass
-
-    @property
-    def _hooks(self):
-        """A leaf's hooks are kept on the leaf (this node is created lazily)."""
-        return self.variable._hooks
-
-    def name(self):
-        return "AccumulateGrad"
-
-    def __repr__(self):
-        return f"<AccumulateGrad object at {hex(id(self))}>"
-
-
-_new_edge = tuple.__new__
-
-
-def gradient_edge(tensor):
-    """The edge a tensor's gradient flows into: its producer's output slot, or its leaf
-    accumulator (created on first use, then shared by every graph that uses the leaf)."""
-    if tensor.grad_fn is not None:
-        return _new_edge(Edge, (tensor.grad_fn, tensor._output_slot))
-    ref = tensor._grad_accumulator
-    accumulator = ref() if ref is not None else None
-    if accumulator is None:
-        accumulator = AccumulateGrad(tensor)
-        tensor._grad_accumulator = weakref.ref(accumulator)
-    return _new_edge(Edge, (accumulator, 0))      # Edge(accumulator, 0), without __new__'s call
 
 
 class Function:
@@ -173,7 +43,8 @@ class Function:
     next_edges = ()          # per Tensor input: an Edge, or None when it needs no gradient
     needs_input_grad = ()    # per Tensor input: whether it needs a gradient
     output_meta = ()         # per output: (shape, dtype, array type)
-    outputs = ()             # weak references to the output Tensors
+    _output = None           # a single output's weak reference (the common case) ...
+    _outputs = ()            # ... or one per output of a multi-output node
     generation = 0
     _recording = False       # set by apply when this node joins the graph
     _saved = ()
@@ -213,6 +84,11 @@ class Function:
 
     def mark_non_differentiable(self, *slots):
         self._non_differentiable = set(slots)
+
+    @property
+    def outputs(self):
+        """Weak references to the output Tensors, one per output slot."""
+        return (self._output,) if self._output is not None else self._outputs
 
     # ------------------------------------------------------------------ graph API
     @property
@@ -304,6 +180,8 @@ class Function:
             if not t._requires_grad:
                 edges.append(None)
                 continue
+            if t._base is not None and t._view_version != t._version_counter.value:
+                refresh_view(t)
             edge = gradient_edge(t)
             edges.append(edge)
             if t.grad_fn is not None and t.grad_fn.generation >= generation:
@@ -312,12 +190,16 @@ class Function:
         self.generation = generation
         if len(outputs) == 1:      # the common case, without generator expressions
             data = outputs[0].array
-            self.output_meta = ((data.shape, data.dtype, type(data)),)
-            self.outputs = (weakref.ref(outputs[0]),)
+            key = (data.shape, data.dtype, type(data))
+            meta = _SHARED_META.get(key)
+            if meta is None:
+                meta = _share_meta(key)
+            self.output_meta = meta
+            self._output = weakref.ref(outputs[0])
         else:
             self.output_meta = tuple((o.array.shape, o.array.dtype, type(o.array))
                                      for o in outputs)
-            self.outputs = tuple(weakref.ref(o) for o in outputs)
+            self._outputs = tuple(weakref.ref(o) for o in outputs)
         for slot, o in enumerate(outputs):
             if o._requires_grad:
                 o.grad_fn, o._output_slot = self, slot
@@ -344,9 +226,13 @@ class Function:
         if record and target.grad_fn is None and target.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
-        if record and target._base is not None and target._base.requires_grad:
-            raise RuntimeError("minigrad does not support in-place operations on a view of a "
-                               "tensor that requires grad; use the out-of-place form")
+        region = None
+        if record and target._base is not None:
+            base = target._base
+            if base.requires_grad and base.grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
+            region = Region.locate(target.array, base.array)
         if record:
             source = Tensor._from_node(target.array.copy(), target.grad_fn, target._output_slot,
                                        target.requires_grad, VersionCounter())
@@ -369,7 +255,9 @@ class Function:
                                f"type {target.dtype}")
         target.array[...] = result.array
         target._version_counter.value += 1
-        if record:
+        if region is not None:
+            _rebase_view(target, result, region)
+        elif record:
             result.grad_fn._rebind_output(target)
         return target
 
@@ -377,11 +265,135 @@ class Function:
         """Make ``tensor`` (written in place) this node's only output, in place of the
         temporary the op produced: its grad_fn, the weak output, and saved-output records."""
         tensor.grad_fn, tensor._output_slot, tensor._requires_grad = self, 0, True
-        self.outputs = (weakref.ref(tensor),)
+        self._output, self._outputs = weakref.ref(tensor), ()
         for record in self._saved_output_records:
             record.track(tensor)
+
+
+# One ``output_meta`` tuple per (shape, dtype, array type), shared by every single-output
+# node that produces it: each distinct Python object in a graph is more work for the cycle
+# collector, whose full passes dominated the cost of long graphs.
+_SHARED_META = {}
+
+
+def _share_meta(key):
+    if len(_SHARED_META) > 4096:     # shapes that keep changing: start over
+        _SHARED_META.clear()
+    meta = _SHARED_META[key] = (key,)
+    return meta
 
 
 def _array_module(array_type):
     """numpy or cupy, from an array type recorded in ``output_meta``."""
     return sys.modules[array_type.__module__.split(".")[0]]
+
+
+# ---------------------------------------------------------------------- in place on a view
+class Region:
+    """Where a view lies inside its base, in elements: ``shape``, ``strides`` and ``offset``
+    into a C-contiguous array of the base's shape (the layout every gradient is given)."""
+
+    def __init__(self, base_shape, shape, strides, offset):
+        self.base_shape, self.shape, self.strides, self.offset = base_shape, shape, strides, offset
+
+    @classmethod
+    def locate(cls, view, base):
+        """The region of ``view`` (an array sharing ``base``'s memory) in ``base``."""
+        if not base.flags.c_contiguous:
+            raise RuntimeError("in-place operation on a view of a non-contiguous tensor that "
+                               "is part of a graph; call .contiguous() on the base first")
+        size = base.itemsize
+        offset = _address(view) - _address(base)
+        return cls(base.shape, view.shape, tuple(s // size for s in view.strides), offset // size)
+
+    def of(self, array):
+        """The region as a view of ``array`` (shape ``base_shape``)."""
+        flat = array.reshape(-1) if array.flags.c_contiguous else array.copy().reshape(-1)
+        xp = _array_module(type(array))
+        return xp.lib.stride_tricks.as_strided(
+            flat[self.offset:], self.shape, tuple(s * array.itemsize for s in self.strides))
+
+
+def _address(array):
+    interface = getattr(array, "__array_interface__", None)
+    return interface["data"][0] if interface is not None else array.data.ptr
+
+
+class ViewOfBase(Function):
+    """y = R(x), the region R of base x, as a view;  dx = zeros(x.shape) with R ← dy."""
+
+    def forward(self, base, region):
+        self.region = region
+        return region.of(base.array)
+
+    def backward(self, dy):
+        return PlaceInRegion.apply(dy, self.region)
+
+
+class PlaceInRegion(Function):
+    """y = zeros(base shape) with R ← x;  dx = R(dy)  (the adjoint of ViewOfBase)."""
+
+    def forward(self, x, region):
+        self.region = region
+        out = x.xp.zeros(region.base_shape, dtype=x.dtype)
+        region.of(out)[...] = x.array
+        return out
+
+    def backward(self, dy):
+        return Tensor._wrap(self.region.of(dy.array).copy()) if not is_grad_enabled() \
+            else ViewOfBase.apply(dy, self.region) * 1
+
+
+class ZeroRegion(Function):
+    """y = x with R set to 0;  dx = dy with R set to 0 (a self-adjoint projection)."""
+
+    def forward(self, x, region):
+        self.region = region
+        out = x.array.copy()
+        region.of(out)[...] = 0
+        return out
+
+    def backward(self, dy):
+        return ZeroRegion.apply(dy, self.region)
+
+
+class CopySlices(Function):
+    """PyTorch's CopySlices: base after an in-place op on its view, y = base_before with R ← v
+    (already written in memory, so forward returns base's array as it is);
+    d base_before = dy with R zeroed,  dv = R(dy)."""
+
+    def forward(self, base_before, value, region, written):
+        self.region = region
+        return written
+
+    def backward(self, dy):
+        return ZeroRegion.apply(dy, self.region), ViewOfBase.apply(dy, self.region) * 1
+
+
+def refresh_view(view):
+    """A view whose base was written in place after the view got its grad_fn (through
+    another view, or directly) is re-derived from the base as it is now, ViewOfBase(base),
+    as PyTorch regenerates a stale view's grad_fn."""
+    base = view._base
+    view._view_version = view._version_counter.value
+    if base.requires_grad and is_grad_enabled():
+        ViewOfBase.apply(base, Region.locate(view.array, base.array)).grad_fn._rebind_output(view)
+
+
+def current_edge(tensor):
+    """``gradient_edge`` of a tensor about to be used, after refreshing a stale view."""
+    if tensor._base is not None and tensor._view_version != tensor._version_counter.value:
+        refresh_view(tensor)
+    return gradient_edge(tensor)
+
+
+def _rebase_view(view, result, region):
+    """After ``view`` was written with ``result`` (the op's recorded output): the base now
+    comes from CopySlices(base before, result), and the view is a ViewOfBase of it."""
+    base = view._base
+    before = Tensor._from_node(base.array, base.grad_fn, base._output_slot, base.requires_grad,
+                               VersionCounter())
+    CopySlices.apply(before, result, region, base.array).grad_fn._rebind_output(base)
+    ViewOfBase.apply(base, region).grad_fn._rebind_output(view)
+    view._view_version = view._version_counter.value
+

@@ -8,7 +8,7 @@ stop there). ``Tensor.backward`` is ``tensor_backward`` below (bound by
 """
 from ..tensor import Tensor
 from .engine import accumulate, execute, reaching
-from .function import AccumulateGrad, Edge, gradient_edge
+from .function import AccumulateGrad, Edge, current_edge, gradient_edge
 
 
 def seed_gradient(output, gradient, index=0):
@@ -109,7 +109,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             raise RuntimeError("backward() received an empty list of inputs")
     if retain_graph is None:
         retain_graph = create_graph
-    execute([gradient_edge(t) for t in tensors], seeds, Accumulate(create_graph, inputs),
+    execute([current_edge(t) for t in tensors], seeds, Accumulate(create_graph, inputs),
             retain_graph=retain_graph, create_graph=create_graph)
 
 
@@ -119,7 +119,7 @@ def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, 
         return backward((self,), None if gradient is None else (gradient,),
                         retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
     # The common case, ``loss.backward()``, without backward()'s tuple handling.
-    execute((gradient_edge(self),), (seed_gradient(self, gradient),), Accumulate(create_graph),
+    execute((current_edge(self),), (seed_gradient(self, gradient),), Accumulate(create_graph),
             retain_graph=create_graph if retain_graph is None else retain_graph,
             create_graph=create_graph)
 
@@ -166,7 +166,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     edges = [gradient_edge(t) for t in inputs]
     capture = Capture(edges)
-    execute([gradient_edge(t) for t in outputs], seeds, capture, retain_graph=retain_graph,
+    execute([current_edge(t) for t in outputs], seeds, capture, retain_graph=retain_graph,
             create_graph=create_graph)
     results = []
     for t, edge in zip(inputs, edges):

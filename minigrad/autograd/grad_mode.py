@@ -1,6 +1,7 @@
 """Grad mode: whether new operations are recorded for backward.
 
-``no_grad`` and ``enable_grad`` work as context managers and as decorators, like PyTorch's.
+``no_grad``, ``enable_grad`` and ``inference_mode`` work as context managers and as
+decorators, like PyTorch's.
 """
 import functools
 import threading
@@ -59,3 +60,45 @@ class set_grad_enabled(_GradModeContext):
 
     def __call__(self, fn):
         raise TypeError("set_grad_enabled is not usable as a decorator without arguments")
+
+
+def is_inference_mode_enabled():
+    return getattr(_state, "inference", False)
+
+
+class inference_mode(_GradModeContext):
+    """PyTorch's ``inference_mode(mode=True)``: no graph is recorded inside (minigrad has no
+    separate inference tensors, so it is ``no_grad`` plus the flag
+    ``is_inference_mode_enabled`` reports); ``inference_mode(False)`` records again. Usable
+    as ``@inference_mode``, ``@inference_mode()`` and ``with inference_mode():``."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):                   # @inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._previous = (is_grad_enabled(), is_inference_mode_enabled())
+        # As c10::InferenceMode(mode): grad mode becomes ``not mode`` (so inference_mode(False)
+        # re-enables recording even inside no_grad), the flag becomes ``mode``.
+        set_grad_enabled_flag(not self.mode)
+        _state.inference = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        set_grad_enabled_flag(self._previous[0])
+        _state.inference = self._previous[1]
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+

@@ -8,7 +8,7 @@ parameters, buffers and submodules), ``state_dict.py`` (loading weights, all or 
 """
 from .parameter import Parameter
 from .module import Module
-from .containers import Sequential, ModuleList, ModuleDict
+from .containers import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
 from . import init, utils
 
 from . import functional

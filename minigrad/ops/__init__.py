@@ -1,6 +1,9 @@
 """The op catalogue, one family per module. Importing this package attaches every op's
 method to Tensor; the functional forms are re-exported by ``minigrad``."""
 import importlib
+from types import ModuleType as _ModuleType
+
+from .operands import accept_numpy_names as _accept_numpy_names
 
 from .broadcast import sum_to, broadcast_to, expand, broadcast_tensors
 from .conversion import clone, contiguous
@@ -12,12 +15,17 @@ from .linalg import matmul, mm, bmm
 
 # Each family module lists its public functions in __all__ (convolution and pooling are
 # reached through nn.functional, as in PyTorch).
-_FAMILIES = ("pointwise", "reduction", "softmax", "indexing", "masking", "joining", "inplace",
-             "convolution", "pooling", "rearrange", "sorting", "cumulative", "scatter",
-             "sparse")
+_FAMILIES = ("pointwise", "pointwise_inverse", "pointwise_binary", "reduction", "statistics",
+             "norms", "logic", "einsum", "softmax", "indexing", "masking", "joining", "inplace",
+             "convolution", "pooling", "rearrange", "sorting", "cumulative", "scatter", "sparse")
 for _name in _FAMILIES:
     _module = importlib.import_module(f".{_name}", __name__)
     globals().update({n: getattr(_module, n) for n in _module.__all__})
 
-# (the family module ``sparse`` stays out: ``minigrad.sparse`` is the torch.sparse namespace)
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("importlib", "sparse")]
+# (``minigrad.sparse`` is the torch.sparse namespace, not the family module ``sparse``)
+# The functions only: the family modules themselves are not re-exported (``minigrad.linalg``
+# is the torch.linalg namespace, not ``minigrad.ops.linalg``).
+__all__ = [n for n, v in globals().items()
+           if not n.startswith("_") and not isinstance(v, _ModuleType)]
+# PyTorch's numpy-style keywords (axis=, keepdims=) on the public functions.
+globals().update({n: _accept_numpy_names(globals()[n]) for n in __all__})

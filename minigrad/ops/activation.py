@@ -1,10 +1,13 @@
-"""Smooth activations on top of the pointwise ops: elu, silu, gelu (exact and tanh), softplus.
+"""Smooth activations on top of the pointwise ops: elu (and its scaled forms selu, celu),
+mish, silu, gelu (exact and tanh), softplus.
 
 They are not in ``torch.``'s namespace, so they are not Tensor methods; ``nn.functional``
 gives them their public names. Each Function states f and f′; backward is written in
 Tensor ops so second derivatives work.
 """
 import math
+
+import numpy as np
 
 import minigrad_kernels as kernels
 
@@ -16,19 +19,53 @@ __all__ = []
 
 
 class Elu(PointwiseFunction):
-    """z = x for x > 0, α(eˣ − 1) otherwise;  dx = dz, or α eˣ dz where x ≤ 0 (α dz at 0;
-    dz at nan, as in PyTorch)."""
+    """z = s·x for x > 0, α s (e^(c x) − 1) otherwise (scale s, input_scale c; elu is
+    s = c = 1, selu s = 1.0507…, α = 1.6732…, celu(α) c = 1/α);
+    dx = s dz, or α s c e^(c x) dz where x ≤ 0 (at 0 too; dz at nan, as in PyTorch).
+    ``backward_input_scale`` is c as PyTorch's derivative formula sees it: for celu it is
+    1/float32(α), not 1/α, and gradients match PyTorch's only with that rounding."""
 
-    def forward(self, x, alpha):
+    def forward(self, x, alpha, scale=1.0, input_scale=1.0, backward_input_scale=None,
+                from_result=False):
+        # In place (from_result) PyTorch differentiates from the output:
+        # dx = c dz (y + α s) where y ≤ 0, which rounds differently from α s c e^(c x).
+        self.from_result = from_result
+        if from_result:
+            self.save_outputs_for_backward()
+        else:
+            self.save_for_backward(x)
+        self.alpha, self.scale = alpha, scale
+        self.input_scale = input_scale if backward_input_scale is None else backward_input_scale
+        negative = x.xp.expm1(x.xp.minimum(x.array, 0) * input_scale) * (alpha * scale)
+        positive = x.array * scale if scale != 1.0 else x.array
+        return x.xp.where(x.array > 0, positive, negative).astype(x.dtype, copy=False)
+
+    def backward(self, dz):
+        positive = dz * self.scale if self.scale != 1.0 else dz
+        if self.from_result:
+            (y,) = self.saved_outputs
+            slope = (y + self.alpha * self.scale) * self.input_scale
+            return Where.apply(Tensor._wrap(y.array <= 0), dz * slope, positive)
+        (x,) = self.saved_tensors
+        # no inf in the branch not taken: the exponent sees min(x, 0)
+        slope = exp(clamp(x, max=0.0) * self.input_scale) * (self.alpha * self.scale
+                                                               * self.input_scale)
+        return Where.apply(Tensor._wrap(x.array <= 0), dz * slope, positive)
+
+
+class Mish(PointwiseFunction):
+    """z = x tanh(softplus(x)), softplus(x) = log(1 + eˣ);
+    dx = dz (t + x σ(x)(1 − t²)) with t = tanh(softplus(x)) (PyTorch's mish_backward)."""
+
+    def forward(self, x):
         self.save_for_backward(x)
-        self.alpha = alpha
-        negative = x.xp.expm1(x.xp.minimum(x.array, 0)) * alpha
-        return x.xp.where(x.array > 0, x.array, negative).astype(x.dtype, copy=False)
+        xp = x.xp
+        return (x.array * xp.tanh(xp.log1p(xp.exp(x.array)))).astype(x.dtype, copy=False)
 
     def backward(self, dz):
         (x,) = self.saved_tensors
-        slope = exp(clamp(x, max=0.0)) * self.alpha      # no inf in the branch not taken
-        return Where.apply(Tensor._wrap(x.array <= 0), dz * slope, dz)
+        t = tanh(Softplus.apply(x, 1.0, float("inf")))
+        return dz * (t + x * sigmoid(x) * (1.0 - t * t))
 
 
 class Silu(PointwiseFunction):
@@ -105,4 +142,29 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 def elu(input, alpha=1.0, inplace=False):
     """x for x > 0, else α(eˣ − 1) (``F.elu``)."""
-    return apply_activation(Elu, input, "elu", alpha, inplace=inplace)
+    return apply_activation(Elu, input, "elu", alpha, 1.0, 1.0, None, inplace, inplace=inplace)
+
+
+#: SELU's constants (Klambauer et al. 2017), as PyTorch spells them.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale·(x for x > 0, else α(eˣ − 1)) with SELU's fixed α and scale (``F.selu``)."""
+    return apply_activation(Elu, input, "selu", SELU_ALPHA, SELU_SCALE, 1.0, None, inplace,
+                            inplace=inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """x for x > 0, else α(e^(x/α) − 1) (``F.celu``); α = 0 is an error, as in PyTorch."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    # PyTorch's celu derivative uses 1.0 / alpha.toFloat() (derivatives.yaml)
+    return apply_activation(Elu, input, "celu", alpha, 1.0, 1.0 / alpha,
+                            1.0 / float(np.float32(alpha)), inplace, inplace=inplace)
+
+
+def mish(input, inplace=False):
+    """x·tanh(softplus(x)) (``F.mish``)."""
+    return apply_activation(Mish, input, "mish", inplace=inplace)

@@ -10,11 +10,11 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..autograd.function import Function
-from ..dtypes import get_default_dtype
+from ..dtypes import get_default_dtype, scalar_type_name
 from .broadcast import sum_to
 from .operands import promote, broadcast_shapes, result_dtype
 from .pointwise import log, trunc
-from .pointwise_piecewise import where
+from .pointwise_piecewise import PointwiseFunction, where
 from .rounding import floor_divide
 from .sparse import SparseCOOTensor
 
@@ -107,10 +107,10 @@ class PowScalar(Function):
         return dz * (n * a ** (n - 1)) if n != 1 else dz
 
 
-class Pow(Function):
+class Pow(PointwiseFunction):
     """z = aᵇ (both tensors);  da = sum_to(dz ⊙ b aᵇ⁻¹),  db = sum_to(dz ⊙ aᵇ ln a).
-    Where b = 0, da = 0 (not 0·0⁻¹ = nan); where a = 0 the ln a term is taken as 0
-    (PyTorch's conventions)."""
+    Where b = 0, da = 0 (not 0·0⁻¹ = nan); where a = 0 and b ≥ 0, db = 0, while a = 0 and
+    b < 0 give db = ∞·(−∞) = −∞ (PyTorch's conventions)."""
 
     def forward(self, a, b):
         self.input_shapes = a.array.shape, b.array.shape
@@ -125,8 +125,10 @@ class Pow(Function):
         if self.needs_input_grad[0]:
             da = sum_to(where(b == 0, 0.0, dz * b * a ** (b - 1)), self.input_shapes[0])
         if self.needs_input_grad[1]:
-            safe_log = where(a == 0, 0.0, log(where(a == 0, 1.0, a)))
-            db = sum_to(dz * z * safe_log, self.input_shapes[1])
+            # 0 where a = 0 and b ≥ 0 (z·ln a would be 0·(−∞)); for a = 0, b < 0 it is
+            # ∞·(−∞) = −∞, PyTorch's values.
+            skip = (a == 0) & (b >= 0)
+            db = sum_to(dz * where(skip, 0.0, z * log(where(skip, 1.0, a))), self.input_shapes[1])
         return da, db
 
 
@@ -181,7 +183,10 @@ def mul(input, other):
     return _binary(Mul, input, other, "mul")
 
 
-def div(input, other, rounding_mode=None):
+def div(input, other, *, rounding_mode=None):
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                           f"found '{rounding_mode}'")
     if rounding_mode is not None:
         return floor_divide(input, other) if rounding_mode == "floor" else _trunc_div(input, other)
     a, b = promote(input, other, op="div")
@@ -279,6 +284,9 @@ ge = _compare("ge", "greater_equal")
 def _logical(name, ufunc_name):
     def logical(input, other):
         a, b = promote(input, other, op=name)
+        if name.startswith("bitwise") and a.dtype.kind == "f":
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                      f"'{scalar_type_name(a.dtype)}'")
         return Tensor._wrap(getattr(a.xp, ufunc_name)(a.array, b.array))
     logical.__name__ = name
     return logical

@@ -1,4 +1,5 @@
-"""Copies and conversions: ``to`` (dtype and device), ``clone``, ``contiguous``.
+"""Copies and conversions: ``to`` (dtype and device), ``clone``, ``contiguous``, and
+``format(t, spec)`` of a 0-d tensor (``f"{loss:.4f}"``).
 
 All are differentiable: a cast's VJP casts the gradient back, a device move's VJP moves it
 back, and a copy's VJP is the identity.
@@ -95,3 +96,11 @@ def clone(input, memory_format=None):
 
 def contiguous(input, memory_format=None):
     return input if input.array.flags.c_contiguous else Clone.apply(input)
+
+
+def format_tensor(self, format_spec):
+    """``Tensor.__format__``: a 0-d tensor formats as its Python number (``f"{t:.2f}"``);
+    any other tensor only with an empty spec (its repr), else TypeError, as in PyTorch."""
+    if self.ndim == 0:
+        return self.item().__format__(format_spec)
+    return object.__format__(self, format_spec)

@@ -90,7 +90,7 @@ def _index_array(item):
         array = to_host(item.array)
     elif isinstance(item, np.ndarray) or hasattr(item, "__cuda_array_interface__"):
         array = to_host(item)
-    elif isinstance(item, (list, tuple)):
+    elif isinstance(item, (list, tuple, range)):
         array = np.asarray(item)
         if array.size == 0 and array.dtype.kind == "f":
             array = array.astype(np.int64)

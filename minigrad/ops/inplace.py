@@ -1,4 +1,4 @@
-"""In-place ops: ``add_ sub_ mul_ div_ pow_ clamp_ masked_fill_ fill_ zero_ copy_``.
+"""In-place ops: ``add_ sub_ mul_ div_ pow_ clamp_ masked_fill_ fill_ zero_ copy_ lerp_``.
 
 Each is its out-of-place twin written back into the tensor's own array
 (``Function.apply_inplace``): the tensor's version counter goes up by one, so any node that
@@ -15,6 +15,8 @@ from .arithmetic import Add, Sub, Mul, Div, check_sub_operands
 from .broadcast import sum_to, broadcast_to
 from .masking import MaskedFill, masked_fill_operands
 from .operands import check_tensor, promote, result_dtype
+from .operands import broadcast_shapes
+from .pointwise_binary import Lerp, lerp_operands
 from .pointwise_piecewise import clamp
 from .. import dtypes
 from ..dtypes import category
@@ -124,3 +126,14 @@ def copy_(self, src, non_blocking=False):
         raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                            f"{list(src.shape)}") from None
     return Copy.apply_inplace(self, src)
+
+
+def lerp_(self, end, weight):
+    """self ← self + weight·(end − self) (``ema.lerp_(param, 1 − decay)``); end and weight
+    must broadcast to self's shape."""
+    operands = lerp_operands(self, end, weight)
+    shape = broadcast_shapes(*(t.shape for t in operands))
+    if tuple(shape) != tuple(self.shape):
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                           f"shape {list(shape)}")
+    return Lerp.apply_inplace(*operands)

@@ -11,12 +11,14 @@ which outrank Python/numpy scalars, and a lower rank only lifts the *category*. 
 another dtype are cast with the differentiable ``to`` (so their gradient comes back in
 their own dtype); scalars become 0-d constant tensors.
 """
+import functools
+import inspect
 import numbers
 
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, VersionCounter
 
 
 def _kind(value):
@@ -64,6 +66,11 @@ def result_dtype(*values):
     return dtypes.result_type(*operands)
 
 
+# The version counter of the operand tensors ``promote`` wraps Python numbers in: they never
+# reach the user, so nothing writes them, and one shared counter spares an object per op.
+_NEVER_WRITTEN = VersionCounter()
+
+
 def promote(*values, op="op", dtype=None):
     if dtype is None and len(values) == 2:
         a, b = values
@@ -75,10 +82,10 @@ def promote(*values, op="op", dtype=None):
                     return a, b
             elif type(b) in (float, int) and a.array.dtype.kind == "f":
                 return a, Tensor._wrap(np.asarray(b, dtype=a.array.dtype) if type(a.array) is np.ndarray
-                                       else a.xp.asarray(b, dtype=a.array.dtype))
+                                       else a.xp.asarray(b, dtype=a.array.dtype), False, _NEVER_WRITTEN)
         elif type(a) in (float, int) and isinstance(b, Tensor) and b.array.dtype.kind == "f":
             return Tensor._wrap(np.asarray(a, dtype=b.array.dtype) if type(b.array) is np.ndarray
-                                else b.xp.asarray(a, dtype=b.array.dtype)), b
+                                else b.xp.asarray(a, dtype=b.array.dtype), False, _NEVER_WRITTEN), b
     return _promote_general(values, op, dtype)
 
 
@@ -110,3 +117,38 @@ def broadcast_shapes(*shapes):
         raise RuntimeError(f"The size of tensor a {tuple(a)} must match the size of tensor b "
                            f"{tuple(b)} (shapes {', '.join(str(tuple(s)) for s in shapes)} "
                            f"are not broadcastable)") from None
+
+
+# PyTorch's functions written in Python take only ``dim`` (``torch.split``, ``torch.norm``).
+_DIM_ONLY = frozenset({"split", "norm"})
+
+
+def accept_numpy_names(function):
+    """``function`` also accepting numpy's keyword names ``axis=`` for ``dim=`` and
+    ``keepdims=`` for ``keepdim=``, as PyTorch's argument parser does for every native op
+    (``torch.sum(x, axis=0, keepdims=True)``, ``t.max(axis=1)``); ``function`` itself when it
+    has neither parameter or PyTorch does not alias it. Applied once to the public surface:
+    ``minigrad``'s functions (``ops/__init__.py``) and Tensor's methods (the table)."""
+    return _aliased(function) if callable(function) else function
+
+
+@functools.cache  # one wrapper per function: mg.sum and Tensor.sum are the same object
+def _aliased(function):
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return function
+    if function.__name__ in _DIM_ONLY or ("dim" not in parameters and "keepdim" not in parameters):
+        return function
+
+    @functools.wraps(function)
+    def aliased(*args, **kwargs):
+        if "axis" in kwargs or "keepdims" in kwargs:
+            for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if numpy_name in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{function.__name__}() got multiple values for argument "
+                                        f"'{name}' (as '{numpy_name}')")
+                    kwargs[name] = kwargs.pop(numpy_name)
+        return function(*args, **kwargs)
+    return aliased

@@ -17,7 +17,9 @@ fixed indices is the gather at the same indices:
     PlaneGather(g, idx):    d(dy)[n, c, k] = g[n, c, idx[n, c, k]]
 
 so MaxPool2d → PlaneScatter → PlaneGather → PlaneScatter … is closed under
-differentiation (the indices are constants: max pooling is piecewise linear).
+differentiation (the indices are constants: max pooling is piecewise linear).  Max
+unpooling writes values at such indices (``MaxUnpool2d``) and reads its gradient back with
+PlaneGather.
 
 Average pooling is linear, y = A x, with backward Aᵀ dy (``AvgPool2dBackward``) whose own
 VJP is A again.  Adaptive average pooling is separable: output cell (a, b) averages rows
@@ -91,6 +93,26 @@ class PlaneGather(Function):
 
     def backward(self, dy):
         return PlaneScatter.apply(dy, self.indices, self.x_shape), None
+
+
+class MaxUnpool2d(Function):
+    """Max unpooling, the (partial) inverse of MaxPool2d: y = zeros of out_shape with
+    y[n, c, idx[n, c, k]] = v[n, c, k] written (not added: a repeated index keeps one value,
+    the last, as PyTorch's CPU kernel).  v, idx (N, C, H, W) → (N, C, OH, OW).
+    VJP (PyTorch's): dv = PlaneGather(dy, idx), the gradient read back at each index."""
+
+    def forward(self, v, indices, out_shape):
+        self.indices = indices
+        n, c, oh, ow = out_shape
+        xp = v.xp
+        planes = xp.zeros((n * c, oh * ow), dtype=v.dtype)
+        flat = indices.array.reshape(n * c, -1)
+        rows = xp.arange(n * c).reshape(-1, 1)
+        planes[rows, flat] = v.array.reshape(n * c, -1)
+        return planes.reshape(tuple(out_shape))
+
+    def backward(self, dy):
+        return PlaneGather.apply(dy, self.indices), None
 
 
 class AvgPool2d(Function):

@@ -6,7 +6,8 @@ the gradient: reshape ↔ reshape back, permute(p) ↔ permute(argsort p). Outpu
 memory with their input are *views*: they share its version counter, so an in-place write
 through either is seen by a saved copy of the other.
 """
-from ..tensor import _normalize_dim
+from .. import dtypes
+from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
 
 
@@ -14,6 +15,7 @@ def _mark_view(out, base):
     if out.array is not base.array and out.xp.may_share_memory(out.array, base.array):
         out._version_counter = base._version_counter
         out._base = base._base if base._base is not None else base
+        out._view_version = base._version_counter.value   # see autograd's refresh_view
     return out
 
 
@@ -78,7 +80,7 @@ def reshape(input, *shape):
 def view(input, *shape):
     """Like reshape, but refuses (as PyTorch does) when the strides make a copy necessary."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return input.to(shape[0])  # view(dtype) is not supported as a reinterpretation
+        return view_dtype(input, shape[0])
     shape = _infer_shape(_shape_args(shape), input.numel(), input.shape)
     try:
         input.xp.reshape(input.array, shape, copy=False)
@@ -88,6 +90,53 @@ def view(input, *shape):
                            f"one dimension spans across two contiguous subspaces. Use .reshape(...) "
                            f"instead.") from None
     return reshape(input, shape)
+
+
+def _storage_offset(array):
+    """Elements between the start of the memory an array views and its first element
+    (PyTorch's ``storage_offset()``)."""
+    root = array
+    while getattr(root, "base", None) is not None and hasattr(root.base, "dtype"):
+        root = root.base
+
+    def address(a):
+        return a.__array_interface__["data"][0] if hasattr(a, "__array_interface__") else a.data.ptr
+    return (address(array) - address(root)) // array.itemsize
+
+
+def view_dtype(input, dtype):
+    """``view(dtype)``: the same memory read as ``dtype`` (bits reinterpreted, no copy), as in
+    PyTorch. With a smaller element size the last dim grows by the ratio, with a larger one
+    it shrinks (it must divide, and the last dim must be contiguous). Not differentiable."""
+    dtype = dtypes.as_dtype(dtype)
+    old, new = input.dtype.itemsize, dtype.itemsize
+    if old != new:
+        what = (f"to view {dtypes.scalar_type_name(input.dtype)} as "
+                f"{dtypes.scalar_type_name(dtype)} (different element sizes)")
+        if input.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        ratio = new // old
+        if new > old:  # PyTorch's order of checks
+            if input.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got "
+                                   f"{input.shape[-1]}")
+            offset = _storage_offset(input.array)
+            if offset % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, "
+                                   f"but got {offset}")
+        if input.stride(-1) != 1 and input.shape[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {input.stride(-1)}")
+        if new > old:
+            for d in range(input.ndim - 1):
+                if input.stride(d) % ratio:
+                    raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} {what}, "
+                                       f"but got {input.stride(d)}")
+    array = input.array
+    if old != new and array.shape[-1] == 1 and not array.flags.c_contiguous:
+        # a size-1 last dim has no stride to speak of: give numpy a contiguous one to regroup
+        array = input.xp.lib.stride_tricks.as_strided(
+            array, array.shape, array.strides[:-1] + (old,))
+    return _mark_view(Tensor._wrap(array.view(dtype)), input)
 
 
 def view_as(input, other):

@@ -117,6 +117,41 @@ def test_seq2seq_matches_torch_twin(device):
 
 
 @needs_torch
+def test_seq2seq_with_padding_matches_torch_twin(device):
+    """pad_idx on both sides: key padding masks on source, target and memory; the loss
+    ignores padded targets, so outputs at real positions and every gradient must agree."""
+    torch.manual_seed(1)
+    pad = 0
+    model = Seq2SeqTransformer(13, 17, d_model=16, nhead=4, num_layers=2, dim_feedforward=32,
+                               dropout=0.0, max_len=40, pad_idx=pad)
+    twin = TorchSeq2Seq(13, 17, 16, 4, 2, 32, 40, pad_idx=pad)
+    copy_weights(twin, model)
+    model.to(device)
+    rng = np.random.default_rng(1)
+    src, tgt = rng.integers(1, 13, (3, 9)), rng.integers(1, 17, (3, 6))
+    src[0, 5:], src[2, 7:], tgt[1, 3:], tgt[2, 5:] = pad, pad, pad, pad
+    target = np.where(tgt == pad, pad, rng.integers(1, 17, tgt.shape))
+    logits = model(mg.tensor(src, device=device), mg.tensor(tgt, device=device))
+    t_logits = twin(torch.from_numpy(src), torch.from_numpy(tgt))
+    keep = tgt != pad
+    np.testing.assert_allclose(logits.detach().cpu().numpy()[keep], t_logits.detach().numpy()[keep],
+                               rtol=1e-4, atol=1e-5)
+    # padding changes the real positions' outputs (the masks are not no-ops)
+    unmasked = TorchSeq2Seq(13, 17, 16, 4, 2, 32, 40)
+    unmasked.load_state_dict(twin.state_dict())
+    assert not np.allclose(unmasked(torch.from_numpy(src), torch.from_numpy(tgt)).detach().numpy()[keep],
+                           t_logits.detach().numpy()[keep], atol=1e-4)
+    loss = F.cross_entropy(logits.reshape(-1, 17), mg.tensor(target.reshape(-1), device=device),
+                           ignore_index=pad)
+    t_loss = TF.cross_entropy(t_logits.reshape(-1, 17), torch.from_numpy(target.reshape(-1)),
+                              ignore_index=pad)
+    np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-5)
+    loss.backward()
+    t_loss.backward()
+    assert_grads_close(model, twin, rtol=1e-3, atol=1e-5)
+
+
+@needs_torch
 def test_seq2seq_seed_size_count():
     """Seed 003's size: vocab 10000, d_model 512, 8 heads, 2 + 2 layers."""
     twin = torch.nn.Transformer(512, 8, 2, 2, 2048, batch_first=True)

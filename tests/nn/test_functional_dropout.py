@@ -1,10 +1,13 @@
 """F.dropout and channel dropout: keep-rate and scaling statistics, mean preservation,
 gradient = the same scaled mask, reproducibility under manual_seed, evaluation identity,
 p = 0 / p = 1, in-place form, and the probability check."""
+import warnings
+
 import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.nn as nn
 import minigrad.nn.functional as F
 from tests.nn.parity import leaf
 
@@ -61,11 +64,52 @@ def test_channel_dropout_zeroes_whole_channels(device):
     assert 0 < (per_channel == 0).all(-1).mean() < 1
     y1 = F.dropout1d(mg.ones(4, 6, 5, device=device), 0.5).cpu().numpy()
     assert ((y1 == 0).all(-1) | (y1 == 2.0).all(-1)).all()
-    with pytest.raises(RuntimeError, match="Expected 3D or 4D input"):
-        F.dropout2d(mg.ones(3, 3, device=device), 0.5)
+    with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input"):
+        F.dropout1d(mg.ones(3, 3, 3, 3, device=device), 0.5)
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5])
 def test_probability_out_of_range(p, device):
     with pytest.raises(ValueError, match=f"dropout probability has to be between 0 and 1, but got {p}"):
         F.dropout(mg.randn(3, device=device), p)
+
+
+@pytest.mark.parametrize("op,shape,mask_dims,warns", [
+    ("dropout2d", (40, 30), 2, 1),            # 2-D: a warning, then elementwise dropout
+    ("dropout2d", (20, 30, 5), 2, 1),         # 3-D: read as (N, C, L), with a warning
+    ("dropout2d", (6, 8, 3, 3), 2, 0),
+    ("dropout2d", (4, 5, 2, 2, 2), 2, 1),     # 5-D: first two dims drawn
+    ("dropout3d", (6, 8, 2, 2, 2), 2, 0),
+    ("dropout3d", (10, 2, 3, 4), 1, 0),       # unbatched (C, D, H, W)
+    ("dropout3d", (30, 20), 1, 1),            # 2-D: unbatched, one draw per row
+    ("dropout1d", (12, 7), 1, 0),             # unbatched (C, L)
+    ("dropout1d", (5, 12, 7), 2, 0)])
+def test_feature_dropout_masks_and_warnings_match_torch(op, shape, mask_dims, warns, device):
+    """Which dims get their own draw, and the UserWarnings, as PyTorch (torch only warns for
+    dropout2d/3d on other ranks)."""
+    torch = pytest.importorskip("torch")
+    mg.manual_seed(3)
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        y = getattr(F, op)(mg.ones(*shape, device=device), 0.5).cpu().numpy()
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        getattr(torch.nn.functional, op)(torch.ones(*shape), 0.5)
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+    assert all(w.category is UserWarning for w in ours) and len(ours) == warns
+    per_draw = y.reshape(shape[:mask_dims] + (-1,))
+    assert ((per_draw == 0).all(-1) | (per_draw == 2.0).all(-1)).all()
+    assert 0 < (per_draw == 0).all(-1).mean() < 1
+
+
+def test_dropout2d_module_on_2d_input_warns_and_evaluates(device):
+    m = nn.Dropout2d(0.5)
+    with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
+        m(mg.ones(4, 3, device=device))
+    m.eval()
+    x = mg.ones(4, 3, device=device)
+    with pytest.warns(UserWarning):
+        assert m(x) is x
+    with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"), \
+            pytest.warns(UserWarning, match="Received a 1-D input"):
+        F.dropout2d(mg.ones(4, device=device))

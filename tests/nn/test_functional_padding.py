@@ -3,7 +3,7 @@ value), reflect, replicate and circular modes, gradients accumulating where pixe
 read twice, second derivatives of constant padding, and PyTorch's errors."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import minigrad as mg
 import minigrad.nn.functional as F
@@ -79,3 +79,48 @@ def test_errors(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert message in str(info.value)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from([1, 2, 3]), st.data(), st.integers(0, 2 ** 16))
+def test_circular_with_negative_padding_matches_torch(device, dims, data, seed):
+    """PyTorch crops by the negative pads first and wraps what is left (not the uncropped
+    input).  Where that leaves fewer entries than a positive pad needs (PyTorch fails on an
+    overlapping copy, or returns uninitialised memory when nothing is left) minigrad raises."""
+    torch = pytest.importorskip("torch")
+    shape = (2, 2) + tuple(data.draw(st.integers(1, 5)) for _ in range(dims))
+    pad, valid = [], True
+    for i in range(dims):
+        size = shape[-1 - i]
+        left, right = (data.draw(st.integers(-size, size)) for _ in range(2))
+        if size + left + right <= 0:
+            right = 1 - size - left
+        kept = size + min(left, 0) + min(right, 0)
+        valid &= kept > 0 and left <= kept and right <= kept
+        pad += [left, right]
+    x = leaf(np.random.default_rng(seed).standard_normal(shape), device=device)
+    if not valid:
+        with pytest.raises(RuntimeError, match="wrapping around more than once"):
+            F.pad(x, pad, mode="circular")
+        return
+    run_both(torch, lambda t: F.pad(t, pad, mode="circular"),
+             lambda t: torch.nn.functional.pad(t, pad, mode="circular"), [x], seed)
+
+
+@pytest.mark.parametrize("pad,expected", [((-1, 2), [1, 2, 3, 1, 2]), ((2, -1), [1, 2, 0, 1, 2]),
+                                          ((-2, 1), [2, 3, 2]), ((1, -2), [1, 0, 1]),
+                                          ((-1, -1), [1, 2]), ((0, 0), [0, 1, 2, 3])])
+def test_circular_negative_padding_examples(pad, expected):
+    """x = [0, 1, 2, 3]: (−1, 2) crops to [1, 2, 3] and wraps it: [1, 2, 3, 1, 2]."""
+    x = mg.tensor([[[0.0, 1.0, 2.0, 3.0]]])
+    assert F.pad(x, pad, mode="circular").tolist() == [[expected]]
+
+
+def test_one_dim_reflect_and_replicate_to_nothing_raise_as_torch():
+    x = mg.randn(1, 1, 3)
+    for mode in ("reflect", "replicate"):
+        with pytest.raises(RuntimeError, match="input \\(W: 3\\) is too small. Calculated output "
+                                               "W: 0"):
+            F.pad(x, (-1, -2), mode=mode)
+    assert F.pad(mg.randn(1, 1, 3, 4), (0, 0, -3, 0), mode="replicate").shape == (1, 1, 0, 4)
+    assert F.pad(x, (1, -4), mode="circular").shape == (1, 1, 0)

@@ -2,6 +2,8 @@
 values and gradients against PyTorch on hypothesis-drawn broadcastable shapes, zero-size
 and non-contiguous operands, gradcheck/gradgradcheck in float64, dtypes, and errors."""
 import operator
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -300,3 +302,38 @@ def test_division_by_zero_gives_inf_and_nan_like_torch(device):
     with np.errstate(divide="ignore", invalid="ignore"):
         ours = mg.tensor(x, device=device) / mg.tensor([0.0, 0.0, 0.0], device=device)
     np.testing.assert_array_equal(ours.cpu().numpy(), (torch.tensor(x) / 0.0).numpy())
+
+
+# ---------------------------------------------------------------------- issue 10 regressions
+@pytest.mark.parametrize("mode", ["bad", "true", "Floor", "TRUNC", ""])
+def test_div_unknown_rounding_mode_raises_like_torch(mode, device):
+    torch = pytest.importorskip("torch")
+    message = ("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+               f"'{mode}'")
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        torch.div(torch.ones(2), 2, rounding_mode=mode)
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        mg.div(mg.ones(2, device=device), 2, rounding_mode=mode)
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        mg.ones(2, device=device).div(2, rounding_mode=mode)
+
+
+def test_pow_gradients_at_base_zero_match_torch(device):
+    """d/de 0**e is 0 for e ≥ 0 and ∞·ln 0 = −∞ for e < 0 (PyTorch's masked_fill), for a
+    tensor base and a Python-number base; no numpy warning escapes."""
+    torch = pytest.importorskip("torch")
+    bases = [0.0, 0.0, 0.0, 0.0, 0.0, -0.0, -1.0, -1.0, 0.0, 2.0, 0.0]
+    exponents = [2.0, 0.0, -1.0, 0.5, -0.5, 2.0, 2.0, 0.5, -2.0, 0.0, 1.0]
+    a = mg.tensor(bases, dtype=mg.float64, device=device, requires_grad=True)
+    b = mg.tensor(exponents, dtype=mg.float64, device=device, requires_grad=True)
+    ta = torch.tensor(bases, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(exponents, dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        da, db = mg.autograd.grad((a ** b).sum(), [a, b])
+        (dr,) = mg.autograd.grad((0.0 ** b).sum(), [b])
+    tda, tdb = torch.autograd.grad((ta ** tb).sum(), [ta, tb])
+    (tdr,) = torch.autograd.grad((0.0 ** tb).sum(), [tb])
+    for mine, theirs in ((da, tda), (db, tdb), (dr, tdr)):
+        np.testing.assert_array_equal(mine.cpu().numpy(), theirs.numpy())
+    assert db.tolist()[2] == -np.inf

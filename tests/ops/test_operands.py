@@ -32,3 +32,57 @@ def test_int_pair_raises_the_callers_message(value, shown):
     with pytest.raises(RuntimeError) as info:
         int_pair(value, "stride", "max_pool2d", MESSAGE)
     assert str(info.value) == f"max_pool2d: bad {shown}"
+
+
+# ---------------------------------------------------------------------- axis= / keepdims=
+# (function name, extra positional args) of ops PyTorch's parser gives numpy's keywords.
+AXIS_OPS = [("sum", ()), ("mean", ()), ("var", ()), ("std", ()), ("prod", ()), ("amax", ()),
+            ("amin", ()), ("argmax", ()), ("argmin", ()), ("logsumexp", ()), ("all", ()),
+            ("any", ()), ("nansum", ()), ("nanmean", ()), ("max", ()), ("min", ()),
+            ("std_mean", ()), ("var_mean", ()), ("aminmax", ())]
+
+
+def _values(result):
+    if isinstance(result, tuple):
+        return [_values(r) for r in result]
+    return np.round(np.asarray(result.tolist(), dtype=np.float64), 12).tolist()
+
+
+@pytest.mark.parametrize("name, extra", AXIS_OPS)
+def test_axis_and_keepdims_alias_dim_and_keepdim_like_torch(name, extra):
+    torch = pytest.importorskip("torch")
+    a = np.arange(6.0).reshape(2, 3) % 4
+    x, tx = mg.tensor(a), torch.tensor(a)
+    for target, t in ((mg, torch), (x, tx)):
+        if target is x and not hasattr(tx, name):  # torch.std_mean has no method form
+            continue
+        mine = getattr(target if target is mg else x, name)
+        theirs = getattr(t if t is torch else tx, name)
+        args = (x,) if target is mg else ()
+        targs = (tx,) if t is torch else ()
+        expected = _values(theirs(*targs, axis=1, keepdims=True))
+        assert _values(mine(*args, axis=1, keepdims=True)) == expected
+        assert _values(mine(*args, dim=1, keepdim=True)) == expected
+
+
+def test_axis_alias_on_dim_taking_ops_and_errors():
+    torch = pytest.importorskip("torch")
+    x = mg.arange(6.0).reshape(2, 3)
+    tx = torch.arange(6.0).reshape(2, 3)
+    assert mg.cat([x, x], axis=1).shape == torch.cat([tx, tx], axis=1).shape
+    assert mg.stack([x, x], axis=2).shape == torch.stack([tx, tx], axis=2).shape
+    assert x.unsqueeze(axis=1).shape == tx.unsqueeze(axis=1).shape
+    np.testing.assert_allclose(x.softmax(axis=0).tolist(), tx.softmax(axis=0).tolist(), rtol=1e-6)
+    assert mg.count_nonzero(x, axis=0).tolist() == torch.count_nonzero(tx, axis=0).tolist()
+    assert mg.index_select(x, axis=1, index=mg.tensor([2])).tolist() == [[2.0], [5.0]]
+    with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
+        mg.sum(x, dim=0, axis=1)
+    with pytest.raises(TypeError):
+        mg.sum(x, 0, axis=1)
+    # torch.norm and torch.split are Python functions in PyTorch: dim only there too
+    with pytest.raises(TypeError):
+        torch.norm(tx, axis=1)
+    with pytest.raises(TypeError):
+        mg.norm(x, axis=1)
+    with pytest.raises(TypeError):
+        mg.split(x, 1, axis=1)

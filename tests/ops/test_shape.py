@@ -1,6 +1,8 @@
 """Shape ops (reshape/view, flatten, squeeze/unsqueeze, transpose/permute/.T/.mT,
 expand/broadcast_to): values and gradients against PyTorch, gradcheck in float64, view
 semantics (memory and version counter shared with the base) and PyTorch's errors."""
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -100,12 +102,46 @@ def test_view_shares_memory_with_base(device):
     assert x._version == v._version == 1
 
 
-@pytest.mark.xfail(strict=True, reason="view(dtype) casts the values instead of reinterpreting "
-                                       "the bits as PyTorch does")
 def test_view_dtype_reinterprets_bits(device):
     torch = pytest.importorskip("torch")
     expected = torch.tensor([1.0, 2.0]).view(torch.int32)
     assert mg.tensor([1.0, 2.0], device=device).view(mg.int32).tolist() == expected.tolist()
+    assert mg.tensor([0.5], device=device).view(mg.int32).tolist() == [1056964608]
+
+
+VIEW_DTYPES = ["float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"]
+
+
+@pytest.mark.parametrize("target", VIEW_DTYPES)
+@pytest.mark.parametrize("source", ["float32", "float64", "int16", "uint8"])
+@pytest.mark.parametrize("layout", ["contiguous", "0-d", "transposed", "column", "offset", "rows"])
+def test_view_dtype_matches_torch_shapes_values_and_errors(source, target, layout, device):
+    torch = pytest.importorskip("torch")
+    base = np.arange(1, 25).reshape(4, 6).astype(source) if source != "uint8" else \
+        np.arange(24, dtype=np.uint8).reshape(4, 6)
+    pick = {"contiguous": lambda t: t, "0-d": lambda t: t[1, 2], "transposed": lambda t: t.t(),
+            "column": lambda t: t[:, 2:3], "offset": lambda t: t[:, 1:5], "rows": lambda t: t[::2]}
+    x = pick[layout](mg.from_numpy(base.copy()).to(device))
+    tx = pick[layout](torch.from_numpy(base.copy()))
+    tdtype = getattr(torch, target)
+    try:
+        expected = tx.view(tdtype)
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match=re.escape(str(error).split(",")[0])):
+            x.view(getattr(mg, target))
+        return
+    got = x.view(getattr(mg, target))
+    assert tuple(got.shape) == tuple(expected.shape) and str(got.dtype) == target
+    np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
+
+
+def test_view_dtype_shares_memory_and_is_not_differentiable(device):
+    x = mg.ones(2, device=device, requires_grad=True)
+    assert not x.view(mg.float32).requires_grad and not x.view(mg.float16).requires_grad
+    y = mg.ones(2, device=device)
+    v = y.view(mg.int32)
+    v[0] = 0
+    assert y.tolist() == [0.0, 1.0] and y._version == v._version == 1
 
 
 # ---------------------------------------------------------------------- flatten
@@ -313,8 +349,6 @@ def test_clone_and_contiguous_copy_do_not_share_the_version(device):
     assert c.tolist() == [[2.0] * 3] * 2 and t.tolist() == [[2.0] * 2] * 3
 
 
-@pytest.mark.xfail(strict=True, reason="in-place ops on a view of a tensor that requires grad are "
-                                       "refused (PyTorch rebases the view's history instead)")
 def test_inplace_through_view_of_tensor_requiring_grad(device):
     x = mg.ones(2, 3, requires_grad=True, device=device)
     base = x * 2.0

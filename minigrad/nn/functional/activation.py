@@ -15,18 +15,36 @@ this module gives them the ``nn.functional`` names, argument lists and ``inplace
     gelu(x)        = x Φ(x)  (or the tanh approximation) f′ = Φ + x φ
     softplus(x)    = log(1 + e^(βx))/β, x above the threshold      f′ = σ(βx)
     logsigmoid(x)  = −softplus(−x)                      f′ = σ(−x)
+    selu(x)        = s·elu(x, α), fixed s, α             f′ = s or s α eˣ
+    celu(x)        = x if x > 0 else α(e^(x/α) − 1)     f′ = 1 or e^(x/α)
+    mish(x)        = x tanh(softplus(x))                f′ = t + x σ(x)(1 − t²)
+    hardswish(x)   = x relu6(x + 3)/6                   f′ = 0, x/3 + ½, 1
+    hardsigmoid(x) = relu6(x + 3)/6                     f′ = 1/6 inside (−3, 3)
+    softsign(x)    = x/(1 + |x|)                        f′ = 1/(1 + |x|)²
+    tanhshrink(x)  = x − tanh x                         f′ = tanh² x
+    soft/hardshrink, threshold: piecewise linear (``ops/activation_hard.py``)
+    prelu(x, w)    = x if x > 0 else w_c x  (per channel)   dx = 1 or w_c; dw_c = Σ x [x ≤ 0]
+    glu(x)         = a σ(b), (a, b) the halves of x along ``dim``
+    rrelu(x)       = x if x > 0 else r x, r ~ U(lower, upper) per element in training,
+                     r = (lower + upper)/2 in evaluation          dx = 1 or r
     softmax(x)     = eˣ/Σ eˣ (max-shifted)              VJP y ⊙ (dy − Σ dy ⊙ y)
     log_softmax(x) = x − logsumexp(x)                   VJP dy − softmax(x) Σ dy
 
 (ReLU max(0, x), sigmoid 1/(1 + e⁻ˣ), tanh (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ) in exact arithmetic).
 """
-from ...ops import activation as smooth, pointwise
+from ...ops import activation as smooth, activation_hard as hard, pointwise
 from ...ops import pointwise_piecewise
+from ... import creation
+from ...ops.joining import chunk
+from ...tensor import Tensor
 from ...ops.operands import check_tensor
 from ...ops.softmax import softmax as _softmax, log_softmax as _log_softmax
 
 __all__ = ["relu", "relu_", "relu6", "hardtanh", "leaky_relu", "elu", "sigmoid", "tanh", "silu",
-           "gelu", "softplus", "logsigmoid", "softmax", "log_softmax", "softmin"]
+           "gelu", "softplus", "logsigmoid", "softmax", "log_softmax", "softmin", "selu", "celu",
+           "mish", "hardswish", "hardsigmoid", "softsign", "tanhshrink", "softshrink",
+           "hardshrink", "threshold", "threshold_", "prelu", "glu", "hardtanh_", "elu_",
+           "leaky_relu_", "selu_", "celu_", "rrelu", "rrelu_"]
 
 
 def relu(input, inplace=False):
@@ -114,3 +132,139 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     return _softmax(-input, dim)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place hardtanh."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    """In-place elu."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """In-place leaky_relu."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def selu(input, inplace=False):
+    """scale·elu(x, α) with α = 1.6732…, scale = 1.0507… (self-normalising)."""
+    return smooth.selu(input, inplace)
+
+
+def selu_(input):
+    """In-place selu."""
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """x for x > 0, else α(e^(x/α) − 1) (continuously differentiable elu)."""
+    return smooth.celu(input, alpha, inplace)
+
+
+def celu_(input, alpha=1.0):
+    """In-place celu."""
+    return celu(input, alpha, inplace=True)
+
+
+def mish(input, inplace=False):
+    """x·tanh(softplus(x))."""
+    return smooth.mish(input, inplace)
+
+
+def hardswish(input, inplace=False):
+    """x·relu6(x + 3)/6."""
+    return hard.hardswish(input, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3)/6."""
+    return hard.hardsigmoid(input, inplace)
+
+
+def softsign(input):
+    """x / (1 + |x|); integer input gives a float result."""
+    check_tensor(input, "softsign")
+    return input / (pointwise.abs(input) + 1)
+
+
+def tanhshrink(input):
+    """x − tanh(x)."""
+    check_tensor(input, "tanhshrink")
+    return input - pointwise.tanh(input)
+
+
+def softshrink(input, lambd=0.5):
+    """x − λ above λ, x + λ below −λ, 0 on [−λ, λ]."""
+    return hard.softshrink(input, lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    """x outside [−λ, λ], 0 inside."""
+    return hard.hardshrink(input, lambd)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else ``value``."""
+    return hard.threshold(input, threshold, value, inplace)
+
+
+def threshold_(input, threshold, value):
+    """In-place threshold."""
+    return hard.threshold(input, threshold, value, inplace=True)
+
+
+def prelu(input, weight):
+    """x for x > 0, else w_c·x with one learned slope per channel (dim 1), or a single
+    slope (``weight`` of one element)."""
+    check_tensor(input, "prelu")
+    check_tensor(weight, "prelu", "weight")
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                           f"parameter numbers = {weight.numel()} and channel size = {channels}.")
+    if weight.numel() == 1:
+        slope = weight.reshape(())
+    else:
+        slope = weight.reshape((channels,) + (1,) * (input.ndim - 2))
+    return pointwise.where(input > 0, input, slope * input)
+
+
+def glu(input, dim=-1):
+    """a·σ(b) where a, b are the first and second halves of ``input`` along ``dim``."""
+    check_tensor(input, "glu")
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    if not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{-input.ndim}, {input.ndim - 1}], but got {dim})")
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.ndim} "
+                           f"is size {input.shape[dim]}")
+    a, b = chunk(input, 2, dim)
+    return a * pointwise.sigmoid(b)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: in training each x ≤ 0 is scaled by its own r ~ U(lower,
+    upper) (a constant to autograd, so dx = r dy there); in evaluation leaky_relu with
+    slope (lower + upper)/2."""
+    check_tensor(input, "rrelu")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"rrelu is not implemented for dtype {input.dtype}")
+    uniform = creation.rand(tuple(input.shape), dtype=input.dtype, device=input.device)
+    slope = uniform.array * (upper - lower) + lower
+    noise = Tensor._wrap(input.xp.where(input.array <= 0, slope, 1).astype(input.dtype))
+    return input.mul_(noise) if inplace else input * noise
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """In-place rrelu."""
+    return rrelu(input, lower, upper, training, inplace=True)

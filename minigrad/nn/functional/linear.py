@@ -1,4 +1,4 @@
-"""The affine map ``F.linear``: y = x Wᵀ + b.
+"""The affine map ``F.linear``: y = x Wᵀ + b (and the bilinear form ``F.bilinear``).
 
 Shapes: x (*, in), W (out, in), b (out,) → y (*, out), with any number of leading dims.
 It is a composite of two differentiable ops, so its VJP is theirs:
@@ -12,7 +12,7 @@ batch convention; with δ = ∂J/∂Z its gradients are (docs/seeds.md#errata-00
 from ...ops.linalg import Linear, matmul
 from ...ops.operands import check_tensor
 
-__all__ = ["linear"]
+__all__ = ["linear", "bilinear"]
 
 
 def linear(input, weight, bias=None):
@@ -51,3 +51,33 @@ def _fits_one_node(input, weight, bias):
         return False
     return bias is None or (tuple(bias.shape) == tuple(weight.shape[:1])
                             and bias.dtype == input.dtype and bias.device == input.device)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_o = Σ_ij x1_i W[o, i, j] x2_j + b_o;  x1 (*, I), x2 (*, J) with equal leading dims,
+    W (O, I, J), b (O,) → y (*, O).  Two broadcast matmuls: (x1 W) then (· x2), so the VJP
+    is theirs: dx1 = Σ_o dy_o W[o] x2, dx2 = Σ_o dy_o W[o]ᵀ x1, dW[o] = Σ dy_o x1 x2ᵀ."""
+    for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
+        check_tensor(t, "bilinear", name)
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, got {weight.ndim}")
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and "
+                           f"{input2.ndim}")
+    for d in range(input1.ndim - 1):
+        if input1.shape[d] != input2.shape[d]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {d}: got "
+                               f"{input1.shape[d]} and {input2.shape[d]}")
+    if input1.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got "
+                           f"{input1.shape[-1]} but expected {weight.shape[1]}")
+    if input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got "
+                           f"{input2.shape[-1]} but expected {weight.shape[2]}")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight.shape[0]):
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got "
+                           f"{bias.shape[-1] if bias.ndim else 1} but expected {weight.shape[0]}")
+    left = matmul(input1.unsqueeze(-2).unsqueeze(-3), weight)        # (*, O, 1, J)
+    out = matmul(left, input2.unsqueeze(-2).unsqueeze(-1))             # (*, O, 1, 1)
+    out = out.squeeze(-1).squeeze(-1)
+    return out + bias if bias is not None else out

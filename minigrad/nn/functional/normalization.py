@@ -1,6 +1,7 @@
-"""Normalisation: ``F.batch_norm``, ``F.layer_norm`` (and ``F.group_norm``).
+"""Normalisation: ``F.batch_norm``, ``F.layer_norm``, ``F.group_norm``, ``F.instance_norm``
+and ``F.local_response_norm``.
 
-All three standardise x over a set of axes A and then apply a per-feature affine map:
+The first four standardise x over a set of axes A and then apply a per-feature affine map:
 
     μ = mean_A(x),   σ² = mean_A((x − μ)²)   (biased),   x̂ = (x − μ)/√(σ² + ε),
     y = γ x̂ + β.
@@ -11,6 +12,13 @@ batch_norm  A = every axis but the channel axis 1 (batch and spatial), γ, β of
             (the *unbiased* variance, n = |A|, as PyTorch); in evaluation x̂ uses r_μ, r_σ².
 layer_norm  A = the last len(normalized_shape) axes, γ, β of that shape.
 group_norm  A = each group of C/G channels together with the spatial axes.
+instance_norm  A = the spatial axes of each (sample, channel); running statistics (C,)
+            are updated with the batch-average of the per-instance statistics (PyTorch
+            runs batch_norm on an (1, N·C, *) view and averages the N updated copies).
+
+local_response_norm divides by a power of the local energy across channels:
+    y_c = x_c / (k + α/n Σ_{c' ∈ window(c)} x_{c'}²)^β,   window = [c − ⌊n/2⌋, c + ⌊(n−1)/2⌋]
+(zero-padded at the ends), an average pool of x² along the channel axis.
 
 batch_norm and group_norm are composites of mean/var/rsqrt, so their VJP is autograd's.
 layer_norm is one Function over the ``kernels.layer_norm_forward/backward`` entry points
@@ -25,8 +33,10 @@ from ...autograd.grad_mode import no_grad
 from ...ops.normalization import LayerNorm, standardise
 from ...ops.operands import check_tensor
 from ...ops.pointwise import rsqrt
+from .padding import pad
+from .pooling import avg_pool2d
 
-__all__ = ["batch_norm", "layer_norm", "group_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]
 
 
 def _affine(x, weight, bias, shape):
@@ -123,3 +133,58 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     normalised, _, _ = standardise(grouped, (2,), eps)
     shape = (1, channels) + (1,) * (input.ndim - 2)
     return _affine(normalised.reshape(input.shape), weight, bias, shape)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample over its spatial positions (input (N, C, *));
+    with ``use_input_stats=False`` use ``running_mean``/``running_var`` (C,) instead."""
+    check_tensor(input, "instance_norm")
+    if input.ndim < 2:
+        raise ValueError(f"instance_norm: expected at least 2D input (got {input.ndim}D input)")
+    n, channels = input.shape[:2]
+    spatial = tuple(range(2, input.ndim))
+    count = 1
+    for size in input.shape[2:]:
+        count *= size
+    shape = (1, channels) + (1,) * len(spatial)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {t.numel()}")
+    if use_input_stats:
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                             f"size {input.size()}")
+        normalised, mean, var = standardise(input, spatial, eps)
+        with no_grad():
+            if running_mean is not None:
+                batch_mean = mean.detach().reshape(n, channels).mean(0)
+                running_mean.mul_(1 - momentum).add_(batch_mean * momentum)
+            if running_var is not None:
+                unbiased = var.detach().reshape(n, channels) * (count / (count - 1))
+                running_var.mul_(1 - momentum).add_(unbiased.mean(0) * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        mean = running_mean.detach().reshape(shape)
+        normalised = (input - mean) * rsqrt(running_var.detach().reshape(shape) + eps)
+    return _affine(normalised, weight, bias, shape)
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """x_c / (k + α · mean of x² over ``size`` neighbouring channels)^β, input (N, C, *)."""
+    check_tensor(input, "local_response_norm")
+    dim = input.ndim
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality                          input "
+                         f"(got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    sizes = tuple(input.shape)
+    div = (input * input).reshape(sizes[0], 1, sizes[1], -1)
+    div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(div, (size, 1), stride=1).squeeze(1).reshape(sizes)
+    div = (div * alpha + k) ** beta
+    return input / div

@@ -8,7 +8,8 @@ s + l + r entries; output position j (counted from −l) reads
     constant   x[j] for 0 ≤ j < s, else value
     reflect    x[|j|] mirrored at both ends without repeating the edge (l, r < s)
     replicate  x[clamp(j, 0, s − 1)]
-    circular   x[j mod s]
+    circular   c[j mod m], c = x cropped by the negative pads (m its length): PyTorch
+               crops first and wraps what is left, so the wrapped values come from c
 
 Constant padding is the Function ``ConstantPad`` (``minigrad/ops/padding.py``); its VJP is
 constant padding of dy by (−l, −r) with zeros (crop what was added, zero-fill what was
@@ -29,6 +30,12 @@ _MODES = ("constant", "reflect", "replicate", "circular")
 
 def _padded_index(xp, size, left, right, mode):
     """Source positions of the s + l + r outputs along one dim, for a non-constant mode."""
+    if mode == "circular":
+        start = max(-left, 0)
+        kept = size + min(left, 0) + min(right, 0)
+        if size + left + right == 0:
+            return xp.arange(0)
+        return start + xp.arange(-max(left, 0), kept + max(right, 0)) % kept
     j = xp.arange(-left, size + right)
     if mode == "reflect":
         j = xp.abs(j)
@@ -81,12 +88,22 @@ def pad(input, pad, mode="constant", value=None):
             raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
                                f"input dimension, but got: padding ({left}, {right}) at dimension "
                                f"{d} of input {list(input.shape)}")
+        if mode in ("reflect", "replicate") and len(pairs) == 1 and size + left + right == 0:
+            raise RuntimeError(f"input (W: {size}) is too small. Calculated output W: 0")
         if mode in ("replicate", "circular") and size == 0 and (left > 0 or right > 0):
             raise RuntimeError(f"{mode} padding of an empty dimension {d} of input "
                                f"{list(input.shape)}")
         if mode == "circular" and (left > size or right > size):
             raise RuntimeError(f"Padding value causes wrapping around more than once: padding "
                                f"({left}, {right}) at dimension {d} of input {list(input.shape)}")
+        kept = size + min(left, 0) + min(right, 0)
+        if mode == "circular" and size + left + right and (kept <= 0 or left > kept
+                                                            or right > kept):
+            # PyTorch returns uninitialised memory (kept ≤ 0) or fails on an overlapping copy
+            raise RuntimeError(f"Padding value causes wrapping around more than once: circular "
+                               f"padding ({left}, {right}) at dimension {d} of input "
+                               f"{list(input.shape)} wraps the {max(kept, 0)} entries left after "
+                               f"cropping by the negative padding")
     if mode == "constant":
         return ConstantPad.apply(input, dims, pairs, 0 if value is None else value)
     out = input

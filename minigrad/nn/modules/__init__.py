@@ -1,18 +1,22 @@
 """The layer modules of ``minigrad.nn``, one family per file (each a thin Module around the
 ``nn.functional`` form, with PyTorch's constructor arguments, parameter names and shapes,
 default initialisation and ``extra_repr``)."""
-from . import activation, conv, dropout, linear, loss, normalization, pooling, sparse
+from . import (activation, conv, dropout, linear, loss, loss_more, normalization, padding,
+               pooling, sparse, upsampling)
 from .activation import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
+from .loss_more import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
 
-__all__ = [name for module in (activation, conv, dropout, linear, loss, normalization, pooling,
-                               sparse)
+__all__ = [name for module in (activation, conv, dropout, linear, loss, loss_more, normalization,
+                               padding, pooling, sparse, upsampling)
            for name in module.__all__]
 
 from . import attention, rnn, rnn_cell, transformer  # noqa: E402

@@ -1,9 +1,10 @@
-"""``Dropout`` (and the channel-wise ``Dropout1d/2d``): inverted dropout while training,
+"""``Dropout`` (and the channel-wise ``Dropout1d/2d/3d``): inverted dropout while training,
 the identity in evaluation (``model.eval()``).  See ``nn/functional/dropout.py``."""
 from .. import functional as F
 from ..module import Module
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+           "FeatureAlphaDropout"]
 
 
 class _DropoutNd(Module):
@@ -36,3 +37,24 @@ class Dropout2d(_DropoutNd):
 
     def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Drops whole channels of (N, C, D, H, W) input (one draw per (n, c)) in training."""
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """Alpha dropout (keeps SELU's zero mean, unit variance) in training."""
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels in training."""
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)
