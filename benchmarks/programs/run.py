@@ -536,7 +536,8 @@ def table() -> str:
 def write_doc() -> None:
     recs = list(_records())
     runs = sum(1 for _, rec in recs if rec.get("minigrad", {}).get("ok"))
-    versions = sorted({(rec.get("torch_version"), rec.get("minigrad_commit")) for _, rec in recs})
+    versions = sorted({(str(rec.get("torch_version") or "?"), str(rec.get("minigrad_commit") or "?"))
+                       for _, rec in recs})
     text = DOC_TEMPLATE.format(
         table=table(), runs=runs, total=len(recs),
         versions="; ".join(f"PyTorch {t}, minigrad at {c}" for t, c in versions))
