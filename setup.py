@@ -25,8 +25,11 @@ setup(
     install_requires=["numpy>=1.26", "numba>=0.59", "tbb>=2021.6", "threadpoolctl>=3.1",
                       "tqdm>=4.60", "matplotlib>=3.7"],
     extras_require={
-        # The GPU backend (kernels/cuda/) and its arrays.
-        "gpu": ["cupy-cuda13x>=14", "numba-cuda>=0.20"],
+        # The GPU backend (kernels/cuda/) and its arrays.  numba-cuda's [cu13] toolkit is
+        # pinned to 13.0: an unpinned one emits PTX newer than a CUDA 13.0 ptxas/driver
+        # reads (GPU.md); the compile tests (tests/kernels/test_cuda_compile.py) need it.
+        "gpu": ["cupy-cuda13x>=14", "numba-cuda[cu13]>=0.30",
+                "cuda-toolkit[nvvm,nvrtc,cudart]==13.0.*", "nvidia-nvjitlink==13.0.*"],
         # torch is the test oracle only; always this exact CPU-wheel pin (a looser spec
         # pulls a multi-GB CUDA build).
         "test": ["pytest>=7", "hypothesis>=6.80", "torch==2.13.0"],

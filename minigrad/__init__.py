@@ -17,6 +17,8 @@ from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, 
                        ones_like, empty_like, full_like, randn, rand, randn_like, rand_like,
                        randint, randperm, arange, linspace, eye, manual_seed, is_tensor,
                        get_rng_state, set_rng_state)
+from . import random
+from .random import Generator, default_generator, seed, initial_seed
 from . import ops
 from .ops import *  # noqa: F401,F403  (the functional forms: mg.exp, mg.cat, ...)
 from . import autograd
@@ -36,7 +38,12 @@ int = int32
 long = int64
 from . import cuda  # noqa: E402
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
+from . import version  # noqa: E402
+from .type_info import (finfo, iinfo, promote_types, result_type, can_cast,  # noqa: E402
+                        is_floating_point, is_nonzero, numel, dtype,
+                        set_float32_matmul_precision, get_float32_matmul_precision)
+from .printing import set_printoptions, get_printoptions  # noqa: E402
 
 # Checkpoints and the packages built on the tensor core (imported last: they use all of it).
 from .serialization import save, load  # noqa: E402

@@ -3,10 +3,10 @@ forms, ``arange``, ``linspace``, ``eye``, and the seeded random constructors.
 
 Rules (PyTorch's): Python floats become the default float dtype (float32), Python ints
 int64, bools bool; numpy arrays keep their dtype; ``requires_grad=True`` on an integer
-dtype raises. Random numbers come from one numpy Generator that ``manual_seed`` resets.
+dtype raises. Random numbers come from ``random.py``'s generators (``generator=``, or the global one
+that ``manual_seed`` resets).
 """
 import builtins
-import json
 import math
 import numbers
 
@@ -14,36 +14,14 @@ import numpy as np
 
 from . import dtypes
 from .device import as_device, move_array
+from . import random
+from .random import manual_seed, get_rng_state, set_rng_state  # noqa: F401
 from .tensor import Tensor, to_array  # noqa: F401  (to_array is part of creation's API)
 
-_generator = np.random.default_rng()
-
-
-def manual_seed(seed):
-    """Seed minigrad's global generator (and return it, as torch does)."""
-    global _generator
-    _generator = np.random.default_rng(int(seed))
-    return _generator
-
-
 def default_generator():
-    return _generator
-
-
-def get_rng_state():
-    """The global generator's state as a uint8 tensor (PyTorch's ByteTensor convention), so
-    it can be saved with ``minigrad.save`` and restored with ``set_rng_state``."""
-    encoded = json.dumps(_generator.bit_generator.state).encode()
-    return Tensor._wrap(np.frombuffer(encoded, dtype=np.uint8).copy())
-
-
-def set_rng_state(new_state):
-    """Restore a state returned by ``get_rng_state``."""
-    array = new_state.numpy() if isinstance(new_state, Tensor) else np.asarray(new_state)
-    if array.dtype != np.uint8 or array.ndim != 1:
-        raise TypeError(f"set_rng_state expects the uint8 tensor get_rng_state returns, got "
-                        f"dtype {array.dtype} and shape {tuple(array.shape)}")
-    _generator.bit_generator.state = json.loads(array.tobytes().decode())
+    """The numpy Generator behind ``minigrad.default_generator`` (reseeded in place by
+    ``manual_seed``), for code that draws with numpy's API directly."""
+    return random.default_generator._numpy
 
 
 def _finish(array, requires_grad):
@@ -192,7 +170,7 @@ def _random(sample, size, dtype, device, requires_grad, generator=None):
     dtype = dtypes.as_dtype(dtype) or dtypes.get_default_dtype()
     if not dtypes.is_floating(dtype):
         raise RuntimeError(f"random floating-point sampling is not implemented for dtype {dtype}")
-    array = sample(generator or _generator, _size(size)).astype(dtype)
+    array = sample(random.numpy_generator(generator), _size(size)).astype(dtype)
     return _finish(move_array(array, as_device(device)), requires_grad)
 
 
@@ -216,14 +194,20 @@ def rand_like(input, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
-    """Integers uniform on [low, high); ``randint(high, size)`` as in PyTorch."""
+def randint(low=None, high=None, size=None, dtype=None, device=None, generator=None,
+            requires_grad=False):
+    """Integers uniform on [low, high); ``randint(high, size)`` and
+    ``randint(high=, size=)`` (low 0) as in PyTorch."""
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
         high, size = None, high
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     if high is None:
+        if low is None:
+            raise TypeError("randint() missing required argument 'high'")
         low, high = 0, low
+    elif low is None:
+        low = 0
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dtype = dtypes.as_dtype(dtype) or dtypes.int64
@@ -231,13 +215,13 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None):
         info = np.iinfo(dtype)
         if low < info.min or high - 1 > info.max:
             raise RuntimeError(f"randint: [{low}, {high}) is out of bounds for {dtype}")
-    array = (generator or _generator).integers(low, high, size=_size((tuple(size),)))
+    array = random.numpy_generator(generator).integers(low, high, size=_size((tuple(size),)))
     array = array.astype(dtype)
-    return _finish(move_array(array, as_device(device)), False)
+    return _finish(move_array(array, as_device(device)), requires_grad)
 
 
 def randperm(n, dtype=None, device=None, generator=None):
-    array = (generator or _generator).permutation(n).astype(dtypes.as_dtype(dtype) or dtypes.int64)
+    array = random.numpy_generator(generator).permutation(n).astype(dtypes.as_dtype(dtype) or dtypes.int64)
     return _finish(move_array(array, as_device(device)), False)
 
 

@@ -1,5 +1,6 @@
 """``minigrad.cuda``: the little of ``torch.cuda`` that device-agnostic code calls."""
 from .device import cuda_is_available, _probe_cupy  # noqa: F401
+from .random import _check_seed
 
 
 def is_available():
@@ -18,5 +19,13 @@ def synchronize():
 
 
 def manual_seed(seed):
-    """Random numbers are drawn on the host from minigrad's generator, so this is a no-op
-    kept for code written for PyTorch; seed with ``minigrad.manual_seed``."""
+    """Random numbers for CUDA tensors are drawn on the host from minigrad's generators
+    (``minigrad.random``), so there is no CUDA generator to seed: like PyTorch's on a
+    machine without a GPU, this does nothing (and returns None). Seed with
+    ``minigrad.manual_seed``, which covers CUDA tensors too."""
+    _check_seed(seed)
+
+
+def manual_seed_all(seed):
+    """``manual_seed`` for every GPU: nothing to do, as there (returns None)."""
+    _check_seed(seed)

@@ -41,9 +41,10 @@ def check_representable(values, dtype):
         return
     info = np.iinfo(dtype)
     low = -builtins.int(info.max) if dtype.kind == "u" else builtins.int(info.min)
-    if values.dtype.kind == "f":
+    if values.dtype.kind == "f":  # floats: only the dtype's own range (-1.0 is no uint8)
         with np.errstate(invalid="ignore"):
-            bad = not (np.isfinite(values).all() and values.min() >= low and values.max() <= info.max)
+            bad = not (np.isfinite(values).all() and values.min() >= builtins.int(info.min)
+                       and values.max() <= info.max)
     else:
         bad = builtins.int(values.min()) < low or builtins.int(values.max()) > info.max
     if bad:

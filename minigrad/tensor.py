@@ -15,6 +15,8 @@ bound onto the class from one table, ``minigrad/tensor_methods.py`` (DeZero's
 ``setup_variable`` idea); ``tensor.pyi`` beside this file lists the whole surface for
 editors and type checkers.
 """
+import math
+
 import numpy as np
 
 from . import dtypes
@@ -86,6 +88,12 @@ def _holds_a_float(data):
     if isinstance(data, (list, tuple)):
         return any(_holds_a_float(d) for d in data)
     return isinstance(data, (float, np.floating))
+
+
+# ``minigrad.set_printoptions`` (printing.py) updates this table in place; ``__repr__``
+# reads it.
+PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
+                 "sci_mode": None}
 
 
 class VersionCounter:
@@ -228,6 +236,31 @@ class Tensor:
     def is_floating_point(self):
         return self.array.dtype.kind == "f"
 
+    def is_complex(self):
+        return self.array.dtype.kind == "c"
+
+    def is_signed(self):
+        return self.array.dtype.kind in "if"
+
+    def ndimension(self):
+        return self.array.ndim
+
+    @property
+    def itemsize(self):
+        return self.array.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self.array.dtype.itemsize
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    def get_device(self):
+        """The CUDA device index, or -1 for a CPU tensor (PyTorch's convention)."""
+        return -1 if self.device.type == "cpu" else (self.device.index or 0)
+
     def is_contiguous(self):
         return bool(self.array.flags.c_contiguous)
 
@@ -356,12 +389,7 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self):
-        values = np.asarray(self.detach().numpy(force=True))
-        finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
-        # PyTorch's style: "1., 2." for integral floats, otherwise four fixed decimals.
-        fixed = values.dtype.kind == "f" and bool((finite != np.round(finite)).any())
-        body = np.array2string(values, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="fixed" if fixed else "maxprec")
+        body = _tensor_str(np.asarray(self.detach().numpy(force=True)), indent=len("tensor("))
         extras = []
         if self.numel() == 0 and self.ndim != 1:
             extras.append(f"size={tuple(self.shape)}")
@@ -375,7 +403,19 @@ class Tensor:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        # PyTorch's _add_suffixes: a suffix that would pass column 80 starts a new line (its
+        # width measured as PyTorch's "torch.<dtype>", so both break their lines alike).
+        text = "tensor(" + body
+        last_line = len(text) - text.rfind("\n") + 1
+        for extra in extras:
+            width = len(extra.replace("minigrad.", "torch."))
+            if last_line + width + 2 > PRINT_OPTIONS['linewidth']:
+                text += ",\n" + " " * len("tensor(") + extra
+                last_line = len("tensor(") + width
+            else:
+                text += ", " + extra
+                last_line += width + 2
+        return text + ")"
 
     # ------------------------------------------------------------------ devices and dtypes
     def cpu(self):
@@ -402,8 +442,142 @@ class Tensor:
     def bool(self):
         return self.to(dtypes.bool_)
 
+    def byte(self):
+        return self.to(dtypes.uint8)
+
+    def char(self):
+        return self.to(dtypes.int8)
+
+    def short(self):
+        return self.to(dtypes.int16)
+
+    # ------------------------------------------------------------------ storage questions
+    def data_ptr(self):
+        """The address of the first element (numpy's or CuPy's pointer)."""
+        interface = getattr(self.array, "__array_interface__", None)
+        return interface["data"][0] if interface is not None else self.array.data.ptr
+
+    def storage_offset(self):
+        """Elements between the start of the base's storage and this view's first element."""
+        base = self._base
+        if base is None:
+            return 0
+        return (self.data_ptr() - base.data_ptr()) // self.array.itemsize
+
+    def is_pinned(self):
+        return False
+
+    def pin_memory(self, device=None):
+        """No pinned memory without CUDA: PyTorch raises, and so does minigrad."""
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+
+    def is_shared(self):
+        return False
+
+    def share_memory_(self):
+        """A no-op on numpy arrays (worker processes receive copies); returns self."""
+        return self
+
     def type_as(self, other):
         return self.to(other.dtype)
+
+
+# ---------------------------------------------------------------------- repr (torch/_tensor_str.py)
+
+
+def _summarized(values):
+    """The edge items PyTorch's formatter looks at when a tensor is summarised."""
+    if values.ndim == 0:
+        return values
+    if values.shape[0] > 2 * PRINT_OPTIONS['edgeitems']:
+        rows = [*range(PRINT_OPTIONS['edgeitems']), *range(values.shape[0] - PRINT_OPTIONS['edgeitems'], values.shape[0])]
+    else:
+        rows = range(values.shape[0])
+    if values.ndim == 1:
+        return values[list(rows)]
+    return np.stack([_summarized(values[i]) for i in rows])
+
+
+class _Formatter:
+    """PyTorch's ``_Formatter``: one element width for the whole tensor; floats print as
+    ``1.`` when every finite non-zero value is integral, with 4 decimals otherwise, and in
+    scientific notation when the finite non-zero magnitudes span more than 1000× (or exceed
+    1e8, or, for non-integral values, fall below 1e-4)."""
+
+    def __init__(self, values):
+        self.floating = values.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.max_width = True, False, 1
+        flat = values.reshape(-1)
+        if not self.floating:
+            for value in flat.tolist():
+                self.max_width = max(self.max_width, len(f"{value}"))
+            return
+        flat = flat.astype(np.float64)
+        finite = flat[np.isfinite(flat) & (flat != 0)]
+        if finite.size == 0:
+            return
+        magnitude = np.abs(finite)
+        low, high = magnitude.min(), magnitude.max()
+        self.int_mode = bool((finite == np.ceil(finite)).all())
+        if self.int_mode:
+            self.sci_mode = high / low > 1000.0 or high > 1.0e8
+        else:
+            self.sci_mode = high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4
+        if PRINT_OPTIONS["sci_mode"] is not None:         # set_printoptions(sci_mode=...)
+            self.sci_mode = PRINT_OPTIONS["sci_mode"]
+        for value in finite.tolist():
+            digits = PRINT_OPTIONS["precision"]
+            text = (f"{value:.{digits}e}" if self.sci_mode else f"{value:.0f}." if
+                    self.int_mode else f"{value:.{digits}f}")
+            self.max_width = max(self.max_width, len(text))
+
+    def format(self, value):
+        if not self.floating:
+            text = f"{value}"
+        elif self.sci_mode:
+            text = f"{value:{self.max_width}.{PRINT_OPTIONS['precision']}e}"
+        elif self.int_mode:
+            text = f"{value:.0f}" + ("" if math.isinf(value) or math.isnan(value) else ".")
+        else:
+            text = f"{value:.{PRINT_OPTIONS['precision']}f}"
+        return (self.max_width - len(text)) * " " + text
+
+
+def _vector_str(values, indent, summarize, formatter):
+    per_line = max(1, int(math.floor((PRINT_OPTIONS['linewidth'] - indent) / (formatter.max_width + 2))))
+    if summarize and values.shape[0] > 2 * PRINT_OPTIONS['edgeitems']:
+        data = ([formatter.format(v) for v in values[:PRINT_OPTIONS['edgeitems']].tolist()] + [" ..."] +
+                [formatter.format(v) for v in values[-PRINT_OPTIONS['edgeitems']:].tolist()])
+    else:
+        data = [formatter.format(v) for v in values.tolist()]
+    lines = [", ".join(data[i:i + per_line]) for i in range(0, len(data), per_line)]
+    return "[" + ("," + "\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _nested_str(values, indent, summarize, formatter):
+    if values.ndim == 0:
+        return formatter.format(values.item())
+    if values.ndim == 1:
+        return _vector_str(values, indent, summarize, formatter)
+    if summarize and values.shape[0] > 2 * PRINT_OPTIONS['edgeitems']:
+        rows = [_nested_str(values[i], indent + 1, summarize, formatter) for i in range(PRINT_OPTIONS['edgeitems'])]
+        rows += ["..."] + [_nested_str(values[i], indent + 1, summarize, formatter)
+                           for i in range(values.shape[0] - PRINT_OPTIONS['edgeitems'], values.shape[0])]
+    else:
+        rows = [_nested_str(values[i], indent + 1, summarize, formatter)
+                for i in range(values.shape[0])]
+    return "[" + ("," + "\n" * (values.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+
+
+def _tensor_str(values, indent):
+    """The body of ``repr(t)`` laid out as PyTorch's ``_tensor_str`` lays it out."""
+    if values.size == 0:
+        return "[]"
+    summarize = values.size > PRINT_OPTIONS['threshold']
+    if values.dtype == np.float16:
+        values = values.astype(np.float32)
+    formatter = _Formatter(_summarized(values) if summarize else values)
+    return _nested_str(values, indent, summarize, formatter)
 
 
 def _normalize_dim(dim, ndim):

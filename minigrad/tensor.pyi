@@ -9,6 +9,14 @@ def _array_from_python(data) -> Any: ...
 
 def _holds_a_float(data) -> Any: ...
 
+def _summarized(values) -> Any: ...
+
+def _vector_str(values, indent, summarize, formatter) -> Any: ...
+
+def _nested_str(values, indent, summarize, formatter) -> Any: ...
+
+def _tensor_str(values, indent) -> Any: ...
+
 def _normalize_dim(dim, ndim) -> Any: ...
 
 class VersionCounter:
@@ -57,6 +65,16 @@ class Tensor:
     def numel(self) -> Any: ...
     def element_size(self) -> Any: ...
     def is_floating_point(self) -> Any: ...
+    def is_complex(self) -> Any: ...
+    def is_signed(self) -> Any: ...
+    def ndimension(self) -> Any: ...
+    @property
+    def itemsize(self) -> Any: ...
+    @property
+    def nbytes(self) -> Any: ...
+    @property
+    def is_cpu(self) -> Any: ...
+    def get_device(self) -> Any: ...
     def is_contiguous(self) -> Any: ...
     def stride(self, dim=...) -> Any: ...
     @property
@@ -90,6 +108,15 @@ class Tensor:
     def long(self) -> Any: ...
     def int(self) -> Any: ...
     def bool(self) -> Any: ...
+    def byte(self) -> Any: ...
+    def char(self) -> Any: ...
+    def short(self) -> Any: ...
+    def data_ptr(self) -> Any: ...
+    def storage_offset(self) -> Any: ...
+    def is_pinned(self) -> Any: ...
+    def pin_memory(self, device=...) -> Any: ...
+    def is_shared(self) -> Any: ...
+    def share_memory_(self) -> Any: ...
     def type_as(self, other) -> Any: ...
     _base: Any
     _grad: Any
@@ -131,12 +158,14 @@ class Tensor:
     def ge(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_compare
     def logical_and(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def logical_or(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
+    def logical_xor(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def logical_not(self) -> Any: ...  # minigrad/ops/arithmetic.py:logical_not
     def bitwise_and(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def bitwise_or(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def bitwise_xor(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:_logical
     def bitwise_not(self) -> Any: ...  # minigrad/ops/arithmetic.py:bitwise_not
     def positive(self) -> Any: ...  # minigrad/ops/arithmetic.py:positive
+    def true_divide(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:true_divide
     def exp(self) -> Any: ...  # minigrad/ops/pointwise.py:exp
     def exp2(self) -> Any: ...  # minigrad/ops/pointwise.py:exp2
     def expm1(self) -> Any: ...  # minigrad/ops/pointwise.py:expm1
@@ -231,22 +260,24 @@ class Tensor:
     def softmax(self, dim=..., dtype=...) -> Any: ...  # minigrad/ops/softmax.py:softmax
     def log_softmax(self, dim=..., dtype=...) -> Any: ...  # minigrad/ops/softmax.py:log_softmax
     def logsumexp(self, dim, keepdim=...) -> Any: ...  # minigrad/ops/softmax.py:logsumexp
-    def reshape(self, *shape) -> Any: ...  # minigrad/ops/shape.py:reshape
-    def view(self, *shape) -> Any: ...  # minigrad/ops/shape.py:view
+    def reshape(self, *sizes, shape=...) -> Any: ...  # minigrad/ops/shape.py:reshape
+    def view(self, *sizes, size=..., dtype=...) -> Any: ...  # minigrad/ops/shape.py:view
     def view_as(self, other) -> Any: ...  # minigrad/ops/shape.py:view_as
     def reshape_as(self, other) -> Any: ...  # minigrad/ops/shape.py:reshape_as
     def flatten(self, start_dim=..., end_dim=...) -> Any: ...  # minigrad/ops/shape.py:flatten
     def unflatten(self, dim, sizes) -> Any: ...  # minigrad/ops/shape.py:unflatten
     def squeeze(self, dim=...) -> Any: ...  # minigrad/ops/shape.py:squeeze
     def unsqueeze(self, dim) -> Any: ...  # minigrad/ops/shape.py:unsqueeze
-    def permute(self, *dims) -> Any: ...  # minigrad/ops/shape.py:permute
+    def permute(self, *args, dims=...) -> Any: ...  # minigrad/ops/shape.py:permute
     def transpose(self, dim0, dim1) -> Any: ...  # minigrad/ops/shape.py:transpose
     def swapaxes(self, dim0, dim1) -> Any: ...  # minigrad/ops/shape.py:transpose
     def swapdims(self, dim0, dim1) -> Any: ...  # minigrad/ops/shape.py:transpose
     def t(self) -> Any: ...  # minigrad/ops/shape.py:t
     def movedim(self, source, destination) -> Any: ...  # minigrad/ops/shape.py:movedim
+    def moveaxis(self, source, destination) -> Any: ...  # minigrad/ops/shape.py:movedim
+    def ravel(self) -> Any: ...  # minigrad/ops/shape.py:ravel
     def broadcast_to(self, size) -> Any: ...  # minigrad/ops/broadcast.py:broadcast_to
-    def expand(self, *sizes) -> Any: ...  # minigrad/ops/broadcast.py:expand
+    def expand(self, *sizes, size=...) -> Any: ...  # minigrad/ops/broadcast.py:expand
     def expand_as(self, other) -> Any: ...  # minigrad/ops/broadcast.py:expand_as
     def sum_to_size(self, *size) -> Any: ...  # minigrad/ops/broadcast.py:sum_to_size
     def split(self, split_size_or_sections, dim=...) -> Any: ...  # minigrad/ops/joining.py:split
@@ -260,11 +291,11 @@ class Tensor:
     def masked_fill(self, mask, value) -> Any: ...  # minigrad/ops/masking.py:masked_fill
     def tril(self, diagonal=...) -> Any: ...  # minigrad/ops/masking.py:tril
     def triu(self, diagonal=...) -> Any: ...  # minigrad/ops/masking.py:triu
-    def flip(self, *dims) -> Any: ...  # minigrad/ops/rearrange.py:flip
+    def flip(self, *args, dims=...) -> Any: ...  # minigrad/ops/rearrange.py:flip
     def fliplr(self) -> Any: ...  # minigrad/ops/rearrange.py:fliplr
     def flipud(self) -> Any: ...  # minigrad/ops/rearrange.py:flipud
     def roll(self, shifts, dims=...) -> Any: ...  # minigrad/ops/rearrange.py:roll
-    def repeat(self, *repeats) -> Any: ...  # minigrad/ops/rearrange.py:repeat
+    def repeat(self, *sizes, repeats=...) -> Any: ...  # minigrad/ops/rearrange.py:repeat
     def tile(self, *dims) -> Any: ...  # minigrad/ops/rearrange.py:tile
     def repeat_interleave(self, repeats=..., dim=..., *, output_size=...) -> Any: ...  # minigrad/ops/rearrange.py:repeat_interleave
     def diag(self, diagonal=...) -> Any: ...  # minigrad/ops/rearrange.py:diag
@@ -303,9 +334,16 @@ class Tensor:
     def matmul(self, other) -> Any: ...  # minigrad/ops/linalg.py:matmul
     def mm(self, mat2) -> Any: ...  # minigrad/ops/linalg.py:mm
     def bmm(self, mat2) -> Any: ...  # minigrad/ops/linalg.py:bmm
+    def dot(self, tensor) -> Any: ...  # minigrad/ops/linalg.py:dot
+    def outer(self, vec2) -> Any: ...  # minigrad/ops/linalg.py:outer
     def to(self, *args, **kwargs) -> Any: ...  # minigrad/ops/conversion.py:to
     def clone(self, memory_format=...) -> Any: ...  # minigrad/ops/conversion.py:clone
     def contiguous(self, memory_format=...) -> Any: ...  # minigrad/ops/conversion.py:contiguous
+    def multinomial(self, num_samples, replacement=..., *, generator=..., out=...) -> Any: ...  # minigrad/ops/sampling.py:multinomial
+    def bernoulli(self, p=..., *, generator=..., out=...) -> Any: ...  # minigrad/ops/sampling.py:bernoulli
+    def normal_(self, mean=..., std=..., *, generator=...) -> Any: ...  # minigrad/ops/sampling.py:normal_
+    def uniform_(self, a=..., b=..., *, generator=..., **bounds) -> Any: ...  # minigrad/ops/sampling.py:uniform_
+    def bernoulli_(self, p=..., *, generator=...) -> Any: ...  # minigrad/ops/sampling.py:bernoulli_
     def add_(self, other, alpha=...) -> Any: ...  # minigrad/ops/inplace.py:add_
     def sub_(self, other, alpha=...) -> Any: ...  # minigrad/ops/inplace.py:sub_
     def mul_(self, other) -> Any: ...  # minigrad/ops/inplace.py:mul_
@@ -316,6 +354,21 @@ class Tensor:
     def zero_(self) -> Any: ...  # minigrad/ops/inplace.py:zero_
     def copy_(self, src, non_blocking=...) -> Any: ...  # minigrad/ops/inplace.py:copy_
     def lerp_(self, end, weight) -> Any: ...  # minigrad/ops/inplace.py:lerp_
+    def pow_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:pow_
+    def floor_divide_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:floor_divide_
+    def remainder_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:remainder_
+    def bitwise_and_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_and_
+    def bitwise_or_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_or_
+    def bitwise_xor_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_xor_
+    def bitwise_left_shift_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_left_shift_
+    def bitwise_right_shift_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_right_shift_
+    def addcmul(self, tensor1, tensor2, *, value=...) -> Any: ...  # minigrad/ops/inplace_forms.py:addcmul
+    def addcdiv(self, tensor1, tensor2, *, value=...) -> Any: ...  # minigrad/ops/inplace_forms.py:addcdiv
+    def negative(self) -> Any: ...  # minigrad/ops/inplace_forms.py:negative
+    def squeeze_(self, dim=...) -> Any: ...  # minigrad/ops/inplace_forms.py:squeeze_
+    def unsqueeze_(self, dim) -> Any: ...  # minigrad/ops/inplace_forms.py:unsqueeze_
+    def t_(self) -> Any: ...  # minigrad/ops/inplace_forms.py:t_
+    def transpose_(self, dim0, dim1) -> Any: ...  # minigrad/ops/inplace_forms.py:transpose_
     def __add__(self, other, alpha=...) -> Any: ...  # minigrad/ops/arithmetic.py:add
     def __radd__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:radd
     def __iadd__(self, other, alpha=...) -> Any: ...  # minigrad/ops/inplace.py:add_
@@ -334,6 +387,14 @@ class Tensor:
     def __rmod__(self, other) -> Any: ...  # minigrad/ops/rounding.py:rmod
     def __pow__(self, exponent) -> Any: ...  # minigrad/ops/arithmetic.py:pow
     def __rpow__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:rpow
+    def __ifloordiv__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:floor_divide_
+    def __imod__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:remainder_
+    def __ipow__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:pow_
+    def __iand__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_and_
+    def __ior__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_or_
+    def __ixor__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_xor_
+    def __ilshift__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_left_shift_
+    def __irshift__(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_right_shift_
     def __matmul__(self, other) -> Any: ...  # minigrad/ops/linalg.py:matmul
     def __rmatmul__(self, other) -> Any: ...  # minigrad/ops/linalg.py:rmatmul
     def __neg__(self) -> Any: ...  # minigrad/ops/arithmetic.py:neg
@@ -356,6 +417,7 @@ class Tensor:
     def __le__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
     def __gt__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
     def __ge__(self, other) -> Any: ...  # minigrad/ops/arithmetic.py:comparison_operator
+    def __contains__(self, element) -> Any: ...  # minigrad/ops/arithmetic.py:contains
     def __getitem__(self, key) -> Any: ...  # minigrad/ops/indexing.py:getitem
     def __setitem__(self, key, value) -> Any: ...  # minigrad/ops/indexing.py:setitem
     def __format__(self, format_spec) -> Any: ...  # minigrad/ops/conversion.py:format_tensor
@@ -372,3 +434,73 @@ class Tensor:
     def new_empty(self, *args, size=..., dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_empty
     def new_full(self, size, fill_value, *, dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_full
     def new_tensor(self, data, dtype=..., device=..., requires_grad=...) -> Any: ...  # minigrad/creation.py:new_tensor
+    def exp_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:exp_
+    def exp2_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:exp2_
+    def expm1_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:expm1_
+    def log_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:log_
+    def log1p_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:log1p_
+    def log2_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:log2_
+    def log10_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:log10_
+    def sqrt_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:sqrt_
+    def rsqrt_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:rsqrt_
+    def sin_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:sin_
+    def cos_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:cos_
+    def tan_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:tan_
+    def sinh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:sinh_
+    def cosh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:cosh_
+    def tanh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:tanh_
+    def sigmoid_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:sigmoid_
+    def reciprocal_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:reciprocal_
+    def square_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:square_
+    def erf_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:erf_
+    def asin_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:asin_
+    def acos_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:acos_
+    def atan_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:atan_
+    def abs_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:abs_
+    def relu_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:relu_
+    def clamp_min_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:clamp_min_
+    def clamp_max_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:clamp_max_
+    def floor_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:floor_
+    def ceil_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:ceil_
+    def round_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:round_
+    def trunc_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:trunc_
+    def frac_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:frac_
+    def sign_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:sign_
+    def nan_to_num_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:nan_to_num_
+    def atan2_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:atan2_
+    def hypot_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:hypot_
+    def neg_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:neg_
+    def logical_not_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logical_not_
+    def bitwise_not_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:bitwise_not_
+    def logical_and_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logical_and_
+    def logical_or_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logical_or_
+    def erfc_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:erfc_
+    def asinh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:asinh_
+    def acosh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:acosh_
+    def atanh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:atanh_
+    def arcsin_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arcsin_
+    def arccos_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arccos_
+    def arctan_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arctan_
+    def arcsinh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arcsinh_
+    def arccosh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arccosh_
+    def arctanh_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arctanh_
+    def deg2rad_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:deg2rad_
+    def rad2deg_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:rad2deg_
+    def arctan2_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:arctan2_
+    def copysign_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:copysign_
+    def xlogy_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:xlogy_
+    def logaddexp_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logaddexp_
+    def absolute_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:absolute_
+    def fix_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:fix_
+    def fmod_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:fmod_
+    def eq_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:eq_
+    def ne_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:ne_
+    def lt_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:lt_
+    def le_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:le_
+    def gt_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:gt_
+    def ge_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:ge_
+    def negative_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:negative_
+    def logical_xor_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:logical_xor_
+    def addcmul_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:addcmul_
+    def addcdiv_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:addcdiv_
+    def true_divide_(self, *args, **kwargs) -> Any: ...  # minigrad/ops/inplace.py:true_divide_

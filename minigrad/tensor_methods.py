@@ -21,14 +21,15 @@ import importlib
 from . import creation, tensor_types
 from .autograd import functional as autograd_functional, hooks as autograd_hooks
 from .ops.operands import accept_numpy_names
-from .ops import (arithmetic, conversion, indexing, inplace, linalg, logic, pointwise_piecewise,
+from .ops import (arithmetic, conversion, indexing, inplace, inplace_forms, linalg, logic,
+                  pointwise_piecewise,
                   rounding, shape, sparse)
 from .tensor import Tensor
 
 SAME_NAME = {
     "arithmetic": ("add", "sub", "mul", "div", "neg", "pow", "eq", "ne", "lt", "le", "gt", "ge",
-                 "logical_and", "logical_or", "logical_not", "bitwise_and", "bitwise_or",
-                 "bitwise_xor", "bitwise_not", "positive"),
+                 "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
+                 "bitwise_or", "bitwise_xor", "bitwise_not", "positive", "true_divide"),
     "pointwise": ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
                 "reciprocal", "square", "sin", "cos", "tan", "sinh", "cosh", "tanh", "sigmoid",
                 "erf", "erfc"),
@@ -50,7 +51,8 @@ SAME_NAME = {
               "bitwise_left_shift", "bitwise_right_shift"),
     "softmax": ("softmax", "log_softmax", "logsumexp"),
     "shape": ("reshape", "view", "view_as", "reshape_as", "flatten", "unflatten", "squeeze",
-            "unsqueeze", "permute", "transpose", "swapaxes", "swapdims", "t", "movedim"),
+            "unsqueeze", "permute", "transpose", "swapaxes", "swapdims", "t", "movedim",
+            "moveaxis", "ravel"),
     "broadcast": ("broadcast_to", "expand", "expand_as", "sum_to_size"),
     "joining": ("split", "chunk", "unbind", "narrow", "select"),
     "indexing": ("gather", "index_select", "take_along_dim"),
@@ -63,10 +65,14 @@ SAME_NAME = {
     "scatter": ("scatter", "scatter_", "scatter_add", "scatter_add_", "scatter_reduce",
                 "scatter_reduce_", "index_add", "index_add_", "index_copy", "index_copy_",
                 "index_fill", "index_fill_", "masked_scatter", "masked_scatter_"),
-    "linalg": ("matmul", "mm", "bmm"),
+    "linalg": ("matmul", "mm", "bmm", "dot", "outer"),
     "conversion": ("to", "clone", "contiguous"),
+    "sampling": ("multinomial", "bernoulli", "normal_", "uniform_", "bernoulli_"),
     "inplace": ("add_", "sub_", "mul_", "div_", "clamp_", "masked_fill_", "fill_", "zero_",
-              "copy_", "lerp_"),
+              "copy_", "lerp_", "pow_", "floor_divide_", "remainder_", "bitwise_and_",
+              "bitwise_or_", "bitwise_xor_", "bitwise_left_shift_", "bitwise_right_shift_"),
+    "inplace_forms": ("addcmul", "addcdiv", "negative", "squeeze_", "unsqueeze_", "t_",
+                      "transpose_"),
 }
 
 OPERATORS = {
@@ -78,6 +84,10 @@ OPERATORS = {
     "__floordiv__": rounding.floor_divide, "__rfloordiv__": rounding.rfloordiv,
     "__mod__": rounding.remainder, "__rmod__": rounding.rmod,
     "__pow__": arithmetic.pow, "__rpow__": arithmetic.rpow,
+    "__ifloordiv__": inplace.floor_divide_, "__imod__": inplace.remainder_,
+    "__ipow__": inplace.pow_, "__iand__": inplace.bitwise_and_, "__ior__": inplace.bitwise_or_,
+    "__ixor__": inplace.bitwise_xor_, "__ilshift__": inplace.bitwise_left_shift_,
+    "__irshift__": inplace.bitwise_right_shift_,
     "__matmul__": linalg.matmul, "__rmatmul__": linalg.rmatmul,
     "__neg__": arithmetic.neg, "__pos__": arithmetic.positive,
     "__abs__": pointwise_piecewise.abs, "__invert__": arithmetic.bitwise_not,
@@ -92,6 +102,7 @@ OPERATORS = {
     "__le__": arithmetic.comparison_operator(arithmetic.le),
     "__gt__": arithmetic.comparison_operator(arithmetic.gt),
     "__ge__": arithmetic.comparison_operator(arithmetic.ge),
+    "__contains__": arithmetic.contains,
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
     "__format__": conversion.format_tensor,
 }
@@ -108,6 +119,7 @@ OTHER_NAMES = {
     "new_zeros": creation.new_zeros, "new_ones": creation.new_ones,
     "new_empty": creation.new_empty, "new_full": creation.new_full,
     "new_tensor": creation.new_tensor,
+    **inplace.WRITTEN_BACK,
 }
 
 PROPERTIES = {"T": shape.transpose_2d, "mT": shape.matrix_transpose,
@@ -123,6 +135,8 @@ def methods():
         table.update((name, accept_numpy_names(getattr(module, name))) for name in names)
     table.update(OPERATORS)
     table.update(OTHER_NAMES)
+    # exp_, sqrt_, pow_, eq_, addcmul_, …: generated from their out-of-place ops.
+    table.update((name, fn) for name, fn in inplace_forms.methods().items() if name not in table)
     return table
 
 

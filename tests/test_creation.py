@@ -351,3 +351,32 @@ def test_rng_state_round_trip_through_save_and_load(tmp_path):
     assert mg.randn(5).tolist() == first
     with pytest.raises(TypeError, match="uint8"):
         mg.set_rng_state(mg.zeros(3))
+
+
+def test_randint_requires_grad_argument(device):
+    """``torch.randint(..., requires_grad=False)`` is accepted (tinygrad's gather/scatter tests
+    pass it); a float dtype may require grad, an integer one raises as in PyTorch."""
+    torch = torch_or_skip()
+    ours = mg.randint(0, 3, size=(2, 4), requires_grad=False, device=device)
+    same_as_torch(ours, torch.randint(0, 3, size=(2, 4), requires_grad=False), values=False)
+    assert not ours.requires_grad
+    floats = mg.randint(3, (2,), dtype=mg.float32, requires_grad=True, device=device)
+    assert floats.requires_grad and floats.is_leaf and floats.dtype == mg.float32
+    with pytest.raises(RuntimeError):
+        torch.randint(3, (2,), requires_grad=True)
+    with pytest.raises(RuntimeError):
+        mg.randint(3, (2,), requires_grad=True, device=device)
+
+
+def test_randint_high_and_size_by_keyword(device):
+    """``torch.randint(high=1, size=...)`` (low defaults to 0), as tinygrad's tests call it."""
+    torch = torch_or_skip()
+    ours = mg.randint(high=4, size=(50,), device=device)
+    same_as_torch(ours, torch.randint(high=4, size=(50,)), values=False)
+    values = ours.cpu().numpy()
+    assert values.min() >= 0 and values.max() < 4
+    assert (mg.randint(low=2, high=3, size=(5,), device=device).cpu().numpy() == 2).all()
+    with pytest.raises(TypeError):
+        torch.randint(size=(3,))
+    with pytest.raises(TypeError):
+        mg.randint(size=(3,))

@@ -1,12 +1,22 @@
 """Optimised GPU kernels (numba.cuda or CuPy RawKernel); they take CuPy arrays (backend
 ``"cuda"``).
 
-How to add one (there are none yet; this package only loads what exists):
+Today: ``matmul`` (tiled SGEMM), ``softmax``/``log_softmax`` and
+``layer_norm_forward``/``layer_norm_backward``, all float32, written with numba.cuda.
+``_launch.py`` holds the shared pieces (simulator detection, shared-memory block
+reductions, ``launch_bounds``, launching on CuPy's stream); ``_compile.py`` compiles every
+kernel for ``sm_90`` and reports ``ptxas -v`` resources.  The modules import only
+``numba.cuda`` at the top and never CuPy: each wrapper allocates with its input's array
+module, so under ``NUMBA_ENABLE_CUDASIM=1`` the same wrappers take numpy arrays
+(``tests/kernels/test_cuda_kernels.py``), while dispatch still hands this backend only
+CuPy arrays.
+
+How to add one:
 
 1. Create the file named like the reference file that holds the kernel's name, e.g.
    ``cuda/attention.py`` for ``"attention_forward"`` (reference in
    ``reference/attention.py``).
-2. Import cupy / ``numba.cuda`` at the top (a machine without them skips the backend),
+2. Import ``numba.cuda`` at the top (a machine without it skips the backend),
    write the kernel as a factory with its tile/block sizes as parameters (so tests in the
    CUDA simulator can use tiny tiles, see ``GPU.md``), and register it::
 

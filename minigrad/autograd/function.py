@@ -51,6 +51,10 @@ class Function:
     _saved_outputs = ()
     _saved_output_records = ()
     _freed = False
+    # apply_inplace refuses a source that partially overlaps the target, unless the op
+    # checks overlap itself (t[key] = v writes only a region; fill_ and masked_fill_ take a
+    # 0-d value as a number, as PyTorch does).
+    overlap_checked_by_caller = False
     _non_differentiable = ()
     _hooks = None            # a Hooks once a hook is registered on this node or its outputs
     _materialize_grads = True   # missing float output gradients reach backward as zeros
@@ -222,6 +226,8 @@ class Function:
                                f"location. Please clone() the tensor before performing the "
                                f"operation.")
         others = [a for a in args if isinstance(a, Tensor)]
+        if not cls.overlap_checked_by_caller:
+            check_no_partial_overlap(target, others)
         record = is_grad_enabled() and (target.requires_grad or any(o.requires_grad for o in others))
         if record and target.grad_fn is None and target.requires_grad:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
@@ -312,6 +318,55 @@ class Region:
         xp = _array_module(type(array))
         return xp.lib.stride_tricks.as_strided(
             flat[self.offset:], self.shape, tuple(s * array.itemsize for s in self.strides))
+
+
+def _partially_overlap(a, b):
+    """Whether two dense (C- or F-contiguous) arrays share some but not all of their bytes.
+    Arrays of other layouts are not compared (PyTorch's "too hard" case)."""
+    if a is b or a.size == 0 or b.size == 0:
+        return False
+    if not ((a.flags.c_contiguous or a.flags.f_contiguous) and
+            (b.flags.c_contiguous or b.flags.f_contiguous)):
+        return False
+    start_a, start_b = _address(a), _address(b)
+    end_a, end_b = start_a + a.nbytes, start_b + b.nbytes
+    if (start_a, end_a) == (start_b, end_b):
+        # The same memory in the same layout (t.add_(t)) is fine; another layout of it
+        # (t.add_(t.t())) is a partial overlap, as PyTorch's get_overlap_status has it.
+        return tuple(a.strides) != tuple(b.strides)
+    return start_a < end_b and start_b < end_a
+
+
+def _overlap(a, b):
+    """Whether two dense arrays share any byte (the same memory included)."""
+    if a.size == 0 or b.size == 0 or not ((a.flags.c_contiguous or a.flags.f_contiguous) and
+                                          (b.flags.c_contiguous or b.flags.f_contiguous)):
+        return False
+    start_a, start_b = _address(a), _address(b)
+    return start_a < start_b + b.nbytes and start_b < start_a + a.nbytes
+
+
+def check_no_overlap(target, sources):
+    """PyTorch's assert_no_overlap for the index ops (``index_add_``, ``index_copy_``,
+    ``scatter_``): a source sharing any memory with the target, fully or in part, is refused."""
+    for source in sources:
+        if isinstance(source, Tensor) and _overlap(target.array, source.array):
+            raise RuntimeError(f"unsupported operation: some elements of the input tensor and the "
+                               f"written-to tensor refer to a single memory location (shapes "
+                               f"{list(source.shape)} and {list(target.shape)}). Please clone() "
+                               f"the tensor before performing the operation.")
+
+
+def check_no_partial_overlap(target, sources):
+    """PyTorch's refusal to write into ``target`` in place from a tensor that partially
+    overlaps it (``z[1:].add_(z[:-1])``, ``z[1:] = z[:-1]``): the result would depend on the
+    order in which elements are written, so nothing is written and a RuntimeError is raised."""
+    for source in sources:
+        if isinstance(source, Tensor) and _partially_overlap(target.array, source.array):
+            raise RuntimeError(f"unsupported operation: some elements of the input tensor and the "
+                               f"written-to tensor refer to a single memory location (shapes "
+                               f"{list(source.shape)} and {list(target.shape)}). Please clone() "
+                               f"the tensor before performing the operation.")
 
 
 def _address(array):

@@ -19,8 +19,8 @@ Xavier initialisation, as docs/seeds.md#seed-000 lists).
 Fans: for a weight of shape ``(out, in, *kernel)``, ``fan_in = in · Πkernel`` and
 ``fan_out = out · Πkernel`` (the weight is used as ``x Wᵀ``, PyTorch's layout).
 
-Samples come from minigrad's seeded generator (``mg.manual_seed``) or the numpy
-``Generator`` passed as ``generator``; they are drawn on the host in float64, then cast and
+Samples come from minigrad's seeded generator (``mg.manual_seed``) or the
+``minigrad.Generator`` (or numpy Generator) passed as ``generator``; they are drawn on the host in float64, then cast and
 copied into the tensor under ``no_grad``, so a parameter can be re-initialised and its
 version counter records the write.
 """
@@ -29,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from .. import creation
+from .. import creation, random
 from ..tensor import Tensor
 from ..autograd.grad_mode import no_grad
 
@@ -85,8 +85,7 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def _generator(generator):
-    # Looked up on every call: manual_seed replaces the module-level generator.
-    return generator if generator is not None else creation.default_generator()
+    return random.numpy_generator(generator)
 
 
 def _fill_(tensor, values):

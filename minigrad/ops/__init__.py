@@ -8,16 +8,18 @@ from .operands import accept_numpy_names as _accept_numpy_names
 from .broadcast import sum_to, broadcast_to, expand, broadcast_tensors
 from .conversion import clone, contiguous
 from .arithmetic import (add, sub, mul, div, neg, pow, eq, ne, lt, le, gt, ge, logical_and,
-                         logical_or, logical_not, bitwise_not)
+                         logical_or, logical_xor, logical_not, bitwise_not, bitwise_and,
+                         bitwise_or, bitwise_xor, true_divide)
 from .shape import (reshape, view, flatten, unflatten, squeeze, unsqueeze, permute, transpose,
-                    swapaxes, movedim, t)
-from .linalg import matmul, mm, bmm
+                    swapaxes, swapdims, movedim, moveaxis, ravel, t)
+from .linalg import matmul, mm, bmm, dot, outer
 
 # Each family module lists its public functions in __all__ (convolution and pooling are
 # reached through nn.functional, as in PyTorch).
 _FAMILIES = ("pointwise", "pointwise_inverse", "pointwise_binary", "reduction", "statistics",
              "norms", "logic", "einsum", "softmax", "indexing", "masking", "joining", "inplace",
-             "convolution", "pooling", "rearrange", "sorting", "cumulative", "scatter", "sparse")
+             "convolution", "pooling", "rearrange", "sorting", "cumulative", "scatter", "sparse",
+             "sampling", "inplace_forms")
 for _name in _FAMILIES:
     _module = importlib.import_module(f".{_name}", __name__)
     globals().update({n: getattr(_module, n) for n in _module.__all__})

@@ -116,7 +116,7 @@ class Pow(PointwiseFunction):
         self.input_shapes = a.array.shape, b.array.shape
         self.save_for_backward(a, b)
         self.save_outputs_for_backward()
-        return a.array ** b.array
+        return _int_power(a.xp, a.array, b.array) if a.array.dtype.kind in "iu" else a.array ** b.array
 
     def backward(self, dz):
         a, b = self.saved_tensors
@@ -132,16 +132,48 @@ class Pow(PointwiseFunction):
         return da, db
 
 
+def _int_power(xp, a, b):
+    """Integer aᵇ where b may be negative (numpy refuses): PyTorch gives 1 for a = 1, ±1 for
+    a = −1 and 0 for every other base (0 included)."""
+    negative = b < 0
+    if not negative.any():
+        return a ** b
+    z = a ** xp.where(negative, 0, b).astype(b.dtype, copy=False)
+    minus_one = xp.where(b % 2 == 0, 1, -1).astype(z.dtype, copy=False)
+    small = xp.where(a == 1, 1, xp.where(a == -1, minus_one, 0)).astype(z.dtype, copy=False)
+    return xp.where(negative, small, z)
+
+
 def _binary(function, a, b, op):
     a, b = promote(a, b, op=op)
     _check_broadcast(a, b)
     return function.apply(a, b)
 
 
+def scale_by_alpha(input, other, alpha):
+    """``other * alpha`` for ``add``/``sub`` (and their in-place forms) with PyTorch's
+    checks: a float alpha is refused for an integral result, a bool alpha for a non-bool
+    one; for a bool result alpha acts as a bool (``other & alpha``)."""
+    if alpha == 1 and not isinstance(alpha, (bool, np.bool_)):
+        return other
+    target = result_dtype(input, other)
+    if isinstance(alpha, (bool, np.bool_)):
+        if target.kind != "b":
+            raise RuntimeError(f"Boolean alpha only supported for Boolean results (the result "
+                               f"dtype is {target}).")
+    elif target.kind in "iub" and not isinstance(alpha, (numbers.Integral, np.integer)):
+        raise RuntimeError(f"For integral input tensors, argument alpha must not be a floating "
+                           f"point number (got alpha={alpha!r} for a {target} result).")
+    if target.kind == "b":
+        return other if alpha else other & False
+    if isinstance(other, Tensor) and other.dtype != target:
+        other = other.to(target)  # scale in the result's dtype: uint8 200 · 2 must not wrap
+    return other * (int(alpha) if isinstance(alpha, (bool, np.bool_)) else alpha)
+
+
 def add(input, other, alpha=1):
     input, other = _densify_sparse(input, other, "add")
-    if alpha != 1:
-        other = other * alpha
+    other = scale_by_alpha(input, other, alpha)
     return _binary(Add, input, other, "add")
 
 
@@ -174,8 +206,7 @@ def check_sub_operands(input, other):
 def sub(input, other, alpha=1):
     input, other = _densify_sparse(input, other, "sub")
     check_sub_operands(input, other)
-    if alpha != 1:
-        other = other * alpha
+    other = scale_by_alpha(input, other, alpha)
     return _binary(Sub, input, other, "sub")
 
 
@@ -281,6 +312,15 @@ gt = _compare("gt", "greater")
 ge = _compare("ge", "greater_equal")
 
 
+def contains(self, element):
+    """``element in t``: ``(t == element).any()`` for a Tensor (broadcast against t) or a
+    number, as PyTorch; any other element is a RuntimeError rather than a silent False."""
+    if not isinstance(element, (Tensor, numbers.Number, np.generic)):
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed "
+                           f"in a {type(element)}.")
+    return bool((eq(self, element)).array.any())
+
+
 def _logical(name, ufunc_name):
     def logical(input, other):
         a, b = promote(input, other, op=name)
@@ -297,6 +337,12 @@ logical_or = _logical("logical_or", "logical_or")
 bitwise_and = _logical("bitwise_and", "bitwise_and")
 bitwise_or = _logical("bitwise_or", "bitwise_or")
 bitwise_xor = _logical("bitwise_xor", "bitwise_xor")
+logical_xor = _logical("logical_xor", "logical_xor")
+
+
+def true_divide(input, other):
+    """``div`` without a rounding mode (PyTorch's alias): integers give the default float."""
+    return div(input, other)
 
 
 def logical_not(input):

@@ -7,7 +7,7 @@ each other's VJP, and both are Functions, so the reduction is itself differentia
 (second derivatives of broadcasting ops just work).
 """
 from ..autograd.function import Function
-from .operands import broadcast_shapes
+from .operands import broadcast_shapes, sizes_argument
 from .shape import _mark_view
 
 
@@ -74,8 +74,9 @@ def broadcast_to(input, size):
     return _mark_view(BroadcastTo.apply(input, size), input)
 
 
-def expand(input, *sizes):
+def expand(input, *sizes, size=None):
     """Like broadcast_to, where -1 keeps the existing size of that dimension."""
+    sizes = sizes_argument(sizes, size, "expand", "size")
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     lead = len(sizes) - input.ndim

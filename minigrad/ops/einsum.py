@@ -19,6 +19,7 @@ it. Because the VJP is an ``Einsum`` node too, higher derivatives work.
 """
 import string
 
+from .. import dtypes
 from ..dtypes import scalar_type_name
 from ..tensor import Tensor
 from ..autograd.function import Function
@@ -208,6 +209,13 @@ def einsum(equation, *operands):
                                    f"which does not broadcast with previously seen size "
                                    f"{sizes[label]}")
             sizes[label] = n if label not in sizes or sizes[label] == 1 else sizes[label]
+    summed = set(sizes) - set(output)
+    if summed and operands[0].dtype.kind in "biu":
+        if len(operands) == 1:  # a pure reduction sums integers and bools in int64, as sum()
+            operands = (operands[0].to(dtypes.int64),)
+        elif operands[0].dtype.kind == "b":
+            raise NotImplementedError(f"\"bmm\" not implemented for 'Bool' (einsum "
+                                      f"'{equation}' contracts bool operands)")
     prepared_terms, prepared = [], []
     for term, x in zip(terms, operands):
         keep = [j for j, (label, n) in enumerate(zip(term, x.shape))

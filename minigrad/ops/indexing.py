@@ -19,6 +19,7 @@ has shape (x.shape[1], 2) as in PyTorch (NumPy would give (2, x.shape[1])).
 """
 import numbers
 import operator
+import warnings
 
 import numpy as np
 
@@ -27,7 +28,7 @@ import minigrad_kernels as kernels
 from .. import dtypes
 from ..device import to_host
 from ..tensor import Tensor, _normalize_dim
-from ..autograd.function import Function
+from ..autograd.function import Function, check_no_partial_overlap
 from ..autograd.grad_mode import is_grad_enabled
 from .broadcast import sum_to, broadcast_to
 from .masking import masked_fill
@@ -99,8 +100,11 @@ def _index_array(item):
     if array.dtype.kind == "b" or array.dtype == np.uint8:  # uint8: PyTorch's legacy masks
         return array.astype(bool, copy=False)
     if array.dtype.kind in "iu":
+        if array.dtype not in (np.int64, np.int32) and isinstance(item, Tensor):
+            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors "
+                             f"(got {array.dtype})")
         return array.astype(np.int64, copy=False)
-    if array.dtype.kind == "f" and isinstance(item, (Tensor, np.ndarray)):
+    if array.dtype.kind in "fc" and isinstance(item, (Tensor, np.ndarray)):
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
     raise IndexError(_VALID.format(type(item).__name__))
 
@@ -131,9 +135,22 @@ def _classify(item):
     return ("array", array)
 
 
+def _sequence_as_tuple(key):
+    """PyTorch's (and old numpy's) legacy rule: a list of fewer than 32 items holding a
+    sequence, tensor, slice, ``...`` or None is read as a tuple (``x[[[0, 1]]]`` is
+    ``x[[0, 1]]``, ``x[[0, slice(None)]]`` is ``x[0, :]``)."""
+    return type(key) is list and len(key) < 32 and any(
+        isinstance(item, (Tensor, list, tuple, range, np.ndarray, slice)) or item is None
+        or item is Ellipsis for item in key)
+
+
 def parse_key(shape, key, xp=np):
     """Turn a user index into an IndexKey for a tensor of ``shape``, raising PyTorch's
     errors (out-of-range, too many indices, mask shape mismatch)."""
+    if _sequence_as_tuple(key):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated; "
+                      "use x[tuple(seq)] instead of x[seq].", UserWarning, stacklevel=3)
+        key = tuple(key)
     items = key if isinstance(key, tuple) else (key,)
     parsed = [_classify(item) for item in items]
     consumed = sum(1 if p[0] in ("int", "slice") else 0 if p[0] != "array" else
@@ -252,6 +269,7 @@ class IndexAccumulate(Function):
 class IndexPut(Function):
     """z = x with z[key] = v (v broadcast to the indexed shape);
     dx = dz with dz[key] set to 0,  dv = sum_to(dz[key], v.shape)."""
+    overlap_checked_by_caller = True  # setitem checks the written region against the value
 
     def forward(self, x, v, key):
         self.key, self.value_shape = key, v.shape
@@ -303,6 +321,10 @@ def getitem(self, key):
 
 def setitem(self, key, value):
     """t[key] = value, recorded as IndexPut through the core's in-place machinery."""
+    if not getattr(getattr(self.array, "flags", None), "writeable", True):  # an expand()ed view
+        raise RuntimeError(f"unsupported operation: more than one element of the written-to "
+                           f"tensor (shape {list(self.shape)}) refers to a single memory location. "
+                           f"Please clone() the tensor before performing the operation.")
     index_key = parse_key(self.shape, key, self.xp)
     target = tuple(index_key.result_shape(self.shape))
     if isinstance(value, Tensor):
@@ -328,10 +350,13 @@ def setitem(self, key, value):
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot "
                                f"be broadcast to indexing result of shape {list(target)}")
     elif isinstance(value, (numbers.Number, np.bool_, np.number)):
+        dtypes.check_representable(value, self.dtype)  # NaN/inf/out of range: raise, unchanged
         value = Tensor._wrap(self.xp.asarray(value).astype(self.dtype))
     else:
         raise TypeError(f"can't assign a {type(value).__name__} to a Tensor of shape "
                         f"{list(self.shape)}")
+    if index_key.advanced is None:  # a basic key writes into a view: refuse partial overlap
+        check_no_partial_overlap(Tensor._wrap(index_key.view(self.array)), [value])
     record = is_grad_enabled() and (self.requires_grad or value.requires_grad)
     if not record:
         index_key.put(self.array, value.array)

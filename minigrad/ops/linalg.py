@@ -12,6 +12,7 @@ optimised CPU/GPU kernels slot in without touching this file.
 import numpy as np
 
 import minigrad_kernels as kernels
+from ..dtypes import scalar_type_name
 from ..tensor import Tensor
 from ..autograd.function import Function
 from .broadcast import sum_to
@@ -93,6 +94,11 @@ def matmul(input, other):
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {input.dtype} != "
                            f"{other.dtype}")
     input, other = promote(input, other, op="matmul")
+    if input.dtype.kind == "b":
+        kernel = "dot" if input.ndim == other.ndim == 1 else "addmm_impl_cpu_"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool' (matmul of bool "
+                                  f"tensors of shapes {list(input.shape)} and "
+                                  f"{list(other.shape)})")
     _check_shapes(input, other)
     if input.ndim > 2 and other.ndim == 2:
         # A batch of rows against one matrix (every Linear on a sequence) is one GEMM over
@@ -115,6 +121,32 @@ def rmatmul(self, other):
     """``other @ self`` for a non-Tensor ``other``: an ndarray counts as a tensor of its own
     dtype, as in the other operators."""
     return matmul(Tensor._wrap(other) if isinstance(other, np.ndarray) else other, self)
+
+
+def dot(input, tensor):
+    """The inner product of two 1-D tensors of one dtype and length (no promotion, as PyTorch)."""
+    check_tensor(input, "dot")
+    check_tensor(tensor, "dot", "tensor")
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+    if input.dtype != tensor.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{scalar_type_name(input.dtype)} and {scalar_type_name(tensor.dtype)}")
+    if input.shape[0] != tensor.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+                           f"[{tensor.shape[0]}] to have the same number of elements, but got "
+                           f"{input.shape[0]} and {tensor.shape[0]} elements respectively")
+    return matmul(input, tensor)
+
+
+def outer(input, vec2):
+    """input[i] · vec2[j] for two 1-D tensors (promoted like ``*``)."""
+    check_tensor(input, "outer")
+    check_tensor(vec2, "outer", "vec2")
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
 def mm(input, mat2):

@@ -16,6 +16,7 @@ __all__ = ["masked_fill", "tril", "triu"]
 class MaskedFill(Function):
     """y = where(mask, value, x)  (value 0-d, mask broadcast to x.shape);
     dx = where(mask, 0, dy),  dvalue = Σ where(mask, dy, 0)."""
+    overlap_checked_by_caller = True  # the 0-d value acts as a number
 
     def forward(self, x, mask, value):
         self.save_for_backward(mask)
@@ -71,6 +72,7 @@ def masked_fill_operands(input, mask, value):
                                f"tensor with {value.ndim} dimension(s).")
         value = value.to(device=input.device, dtype=input.dtype)
     else:
+        dtypes.check_representable(value, input.dtype)  # NaN/inf/out of range: raise
         value = Tensor._wrap(input.xp.asarray(value).astype(input.dtype))
     return mask, value
 

@@ -48,6 +48,8 @@ class VectorNorm(PointwiseFunction):
         self.save_for_backward(x)
         self.save_outputs_for_backward()
         xp, a = x.xp, x.xp.abs(x.array)
+        if ord not in (INF, -INF, 0) and a.dtype.itemsize < 4:
+            a = a.astype(xp.float32)  # half accumulates in float32, as PyTorch (300² overflows)
         if ord == INF:
             y = a.max(axis=axes, keepdims=keepdim)
         elif ord == -INF:

@@ -36,6 +36,14 @@ def check_tensor(value, op, arg="input"):
         raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
 
 
+def check_floating(value, op):
+    """PyTorch's refusal of an integer or bool input to an op whose kernel exists only for
+    floating dtypes: ``NotImplementedError: "{op}" not implemented for 'int64'``."""
+    if value.dtype.kind not in "fc":
+        raise NotImplementedError(f'"{op}" not implemented for \'{value.dtype}\': pass a '
+                                  "floating point tensor")
+
+
 def int_pair(value, name, op, invalid):
     """``value`` (an int, or a tuple/list of one or two ints) as a pair of Python ints, like
     PyTorch's ``_pair`` with the checks its C++ ops apply (a bool is not an int here).
@@ -104,8 +112,21 @@ def _promote_general(values, op, dtype):
         if isinstance(v, Tensor):
             out.append(v if v.dtype == target else v.to(target))
         else:
+            if target.kind in "iu" and isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                v = dtypes.cast_scalar(int(v), target)  # wraps like PyTorch: uint8 + 300 is 44+x
             out.append(Tensor._wrap(xp.asarray(v, dtype=target)))
     return out
+
+
+def sizes_argument(args, keyword, op, name):
+    """The sizes/dims of a ``*args`` op that PyTorch also accepts by keyword
+    (``x.reshape(shape=(6,))``, ``x.permute(dims=(1, 0))``): ``args`` unless the keyword was
+    given, in which case it is returned as a one-element tuple holding it."""
+    if keyword is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    return (tuple(keyword),) if isinstance(keyword, (tuple, list)) else (keyword,)
 
 
 def broadcast_shapes(*shapes):

@@ -273,6 +273,8 @@ class Sigmoid(PointwiseFunction):
 
     def forward(self, x):
         self.save_outputs_for_backward()
+        if x.array.dtype == x.xp.float16:  # half is computed in float32 and rounded once
+            return kernels.sigmoid(x.array.astype(x.xp.float32)).astype(x.xp.float16)
         return kernels.sigmoid(x.array)
 
     def backward(self, dz):

@@ -14,12 +14,14 @@ floating-point warnings off.
 """
 import functools
 
+import numpy as np
+
 from .. import dtypes
 from ..device import quiet_floating_point
 from ..tensor import Tensor
 from ..autograd.function import Function
 from .broadcast import sum_to
-from .operands import promote, broadcast_shapes, check_same_device, check_tensor
+from .operands import promote, broadcast_shapes, check_same_device, check_tensor, result_dtype
 
 __all__ = ["where", "maximum", "minimum", "clamp", "clip", "clamp_min", "clamp_max", "abs",
            "absolute", "relu"]
@@ -178,6 +180,12 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     bounds = [v for v in (min, max) if v is not None]
+    if input.dtype.kind == "b" and all(isinstance(v, (bool, np.bool_)) for v in bounds):
+        raise NotImplementedError("\"clamp_scalar_cpu\" not implemented for 'Bool'")
+    target = result_dtype(input, *bounds)
+    for bound in bounds:  # a number bound must fit an integral result (uint8 clamp(max=300))
+        if not isinstance(bound, Tensor):
+            dtypes.check_representable(bound, target)
     values = promote(input, *bounds, op="clamp")
     broadcast_shapes(*(v.shape for v in values))
     lo = values[1] if min is not None else None

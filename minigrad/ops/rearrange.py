@@ -22,7 +22,7 @@ from ..autograd.function import Function
 from .broadcast import broadcast_to
 from .conversion import clone
 from .indexing import Index, IndexKey, index_select
-from .operands import broadcast_shapes, check_same_device, check_tensor
+from .operands import broadcast_shapes, check_same_device, check_tensor, sizes_argument
 from .reduction import sum as reduce_sum
 from .shape import _mark_view, reshape
 
@@ -76,9 +76,10 @@ class Roll(Function):
         return Roll.apply(dy, negated, self.dims)
 
 
-def flip(input, *dims):
+def flip(input, *args, dims=None):
     """Reverse the order of elements along ``dims`` (``flip(x, (0, 1))`` or ``x.flip(0, 1)``)."""
     check_tensor(input, "flip")
+    dims = sizes_argument(args, dims, "flip", "dims")
     if not dims:
         raise TypeError('flip() missing 1 required positional arguments: "dims"')
     dims = _dims_list(_sizes(dims), input.ndim, "flip")
@@ -117,9 +118,10 @@ def roll(input, shifts, dims=None):
 
 
 # ---------------------------------------------------------------------- repeat family
-def repeat(input, *repeats):
+def repeat(input, *sizes, repeats=None):
     """``Tensor.repeat(*sizes)``: tile the tensor sizes[i] times along dim i (leading sizes
     add new dims). Built as reshape → broadcast → reshape, so the VJP is ``sum_to``."""
+    repeats = sizes_argument(sizes, repeats, "repeat", "repeats")
     if not repeats:
         raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     sizes = _sizes(repeats)

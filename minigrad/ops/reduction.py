@@ -429,6 +429,8 @@ def amin(input, dim=(), keepdim=False):
 
 def _arg_extremum(op, input, dim, keepdim):
     check_tensor(input, op)
+    if input.dtype.kind == "b":
+        raise RuntimeError(f"{op}(): does not support bool input (shape {list(input.shape)})")
     xp = input.xp
     find = xp.argmax if op == "argmax" else xp.argmin
     if dim is None:

@@ -68,6 +68,8 @@ class Fmod(PointwiseFunction):
 
 def _division(function, input, other, op):
     a, b = promote(input, other, op=op)
+    if a.dtype.kind == "b":
+        raise NotImplementedError(f"\"{op}\" not implemented for 'Bool' (both operands are bool)")
     broadcast_shapes(a.shape, b.shape)
     _check_integer_divisor(a, b)
     return function.apply(a, b)
@@ -161,6 +163,9 @@ def round(input, *, decimals=0):
     """Round half to even, to ``decimals`` places (negative: tens, hundreds, ...)."""
     check_tensor(input, "round")
     if input.dtype.kind != "f":
+        if input.dtype.kind == "b" or decimals != 0:  # PyTorch has no such kernel
+            raise NotImplementedError(f"\"round\" not implemented for {input.dtype} tensors"
+                                      + (f" with decimals={decimals}" if decimals else ""))
         return _round_integers(input)
     return Round.apply(input, int(decimals))
 

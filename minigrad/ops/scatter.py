@@ -9,6 +9,7 @@ scatter_add, index_add, scatter_reduce). For scatter* the key is the gather key 
 ``dim`` (position p of index addresses [p_0, …, index[p], …]); for index_* it is
 ``[:, …, index, …]``; for masked_scatter the positions of the mask.
 """
+import numbers
 import operator
 import warnings
 
@@ -17,7 +18,7 @@ import numpy as np
 from .. import dtypes
 from ..device import device_of_array, move_array, quiet_floating_point, to_host
 from ..tensor import Tensor, _normalize_dim
-from ..autograd.function import Function
+from ..autograd.function import Function, check_no_overlap
 from .broadcast import broadcast_to
 from .indexing import Index, IndexKey, IndexPut, along_dim_key
 from .inplace import copy_
@@ -204,6 +205,8 @@ def _run(function, inplace, input, *args):
         out = _run(function, False, reshape(input, (1,)), *args)
         out = reshape(out, ())
         return copy_(input, out) if inplace else out
+    if inplace:  # PyTorch's assert_no_overlap: no source (a 0-d value aside) may share memory
+        check_no_overlap(input, [a for a in args if isinstance(a, Tensor) and a.ndim])
     return function.apply_inplace(input, *args) if inplace else function.apply(input, *args)
 
 
@@ -326,6 +329,8 @@ def _index_add(input, dim, index, source, alpha, inplace):
     check_tensor(input, "index_add")
     check_tensor(source, "index_add", "source")
     key, source = _index_key("index_add_", input, dim, index, source)
+    if input.dtype.kind in "iu" and not isinstance(alpha, numbers.Integral):
+        alpha = int(alpha)  # PyTorch casts alpha to the integral dtype (2.5 adds 2·source)
     if alpha != 1:
         source = source * alpha
     return _run(ScatterReduce, inplace, input, source, key, "sum", True)
@@ -398,6 +403,8 @@ def _masked_scatter(input, mask, source, inplace):
     if source.numel() < count:
         raise RuntimeError("Number of elements of source < number of ones in mask")
     values = Index.apply(reshape(source, (-1,)), IndexKey((slice(0, count), Ellipsis)))
+    if inplace and values.numel():  # source may be self (allowed): read it before writing
+        values = Tensor._wrap(values.array.copy()) if not values.requires_grad else values * 1
     if not shape:
         mask_array = mask_array.reshape(1)
     key = IndexKey((), tuple(input.xp.nonzero(mask_array)))

@@ -6,9 +6,12 @@ the gradient: reshape ↔ reshape back, permute(p) ↔ permute(argsort p). Outpu
 memory with their input are *views*: they share its version counter, so an in-place write
 through either is seen by a saved copy of the other.
 """
+import operator
+
 from .. import dtypes
 from ..tensor import Tensor, _normalize_dim
 from ..autograd.function import Function
+from .operands import sizes_argument
 
 
 def _mark_view(out, base):
@@ -64,21 +67,34 @@ def _infer_shape(shape, numel, input_shape):
     return tuple(shape)
 
 
-def _shape_args(shape):
+def _shape_args(shape, name="shape"):
+    """Sizes (or dims) given as ints or one tuple/list of them; PyTorch's TypeError for any
+    other element (a float size is never truncated)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    out = []
+    for position, size in enumerate(shape):
+        try:
+            out.append(operator.index(size))
+        except TypeError:
+            raise TypeError(f"argument '{name}' must be tuple of ints, but found element of type "
+                            f"{type(size).__name__} at pos {position}") from None
+    return tuple(out)
 
 
-def reshape(input, *shape):
+def reshape(input, *sizes, shape=None):
+    shape = sizes_argument(sizes, shape, "reshape", "shape")
     shape = _infer_shape(_shape_args(shape), input.numel(), input.shape)
     if shape == tuple(input.shape):
         return input
     return _mark_view(Reshape.apply(input, shape), input)
 
 
-def view(input, *shape):
+def view(input, *sizes, size=None, dtype=None):
     """Like reshape, but refuses (as PyTorch does) when the strides make a copy necessary."""
+    if dtype is not None and not sizes and size is None:
+        return view_dtype(input, dtype)
+    shape = sizes_argument(sizes, size, "view", "size")
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
         return view_dtype(input, shape[0])
     shape = _infer_shape(_shape_args(shape), input.numel(), input.shape)
@@ -186,8 +202,9 @@ def unsqueeze(input, dim):
     return reshape(input, tuple(shape))
 
 
-def permute(input, *dims):
-    dims = tuple(_normalize_dim(d, input.ndim) for d in _shape_args(dims))
+def permute(input, *args, dims=None):
+    dims = sizes_argument(args, dims, "permute", "dims")
+    dims = tuple(_normalize_dim(d, input.ndim) for d in _shape_args(dims, "dims"))
     if sorted(dims) != list(range(input.ndim)):
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
                            f"match the length of the desired ordering of dimensions i.e. input.dim() "
@@ -201,6 +218,7 @@ def permute(input, *dims):
 
 def transpose(input, dim0, dim1):
     if input.ndim == 0:
+        _normalize_dim(dim0, 0), _normalize_dim(dim1, 0)  # only 0 and -1 name a 0-d dim
         return input
     d0, d1 = _normalize_dim(dim0, input.ndim), _normalize_dim(dim1, input.ndim)
     dims = list(range(input.ndim))
@@ -215,10 +233,28 @@ def t(input):
 
 
 def movedim(input, source, destination):
-    src, dst = _normalize_dim(source, input.ndim), _normalize_dim(destination, input.ndim)
-    dims = [d for d in range(input.ndim) if d != src]
-    dims.insert(dst, src)
-    return permute(input, *dims)
+    """Move dim(s) ``source`` to position(s) ``destination`` (ints or equal-length sequences),
+    the other dims keeping their order."""
+    many = isinstance(source, (tuple, list)) or isinstance(destination, (tuple, list))
+    sources = list(source) if isinstance(source, (tuple, list)) else [source]
+    destinations = list(destination) if isinstance(destination, (tuple, list)) else [destination]
+    if many and len(sources) != len(destinations):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({sources} dims) "
+                           f"should contain the same number of dims as destination "
+                           f"({destinations} dims)")
+    src = [_normalize_dim(operator.index(d), input.ndim) for d in sources]
+    dst = [_normalize_dim(operator.index(d), input.ndim) for d in destinations]
+    for name, given, normalized in (("source", sources, src), ("destination", destinations, dst)):
+        if len(set(normalized)) != len(normalized):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    order = [None] * input.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(input.ndim) if d not in src)
+    return permute(input, *[o if o is not None else next(rest) for o in order])
+
+
+moveaxis = movedim
 
 
 def transpose_2d(self):
@@ -240,3 +276,8 @@ def matrix_transpose(self):
 
 
 swapaxes = swapdims = transpose
+
+
+def ravel(input):
+    """The elements as a 1-D tensor (a view when the layout allows, like ``reshape(-1)``)."""
+    return reshape(input, -1)

@@ -35,6 +35,8 @@ def _along_dim(kernel, xp, x, axis):
     An all −∞ slice gives NaN quietly, as in PyTorch (−∞ − (−∞) inside the kernel)."""
     if x.size == 0:
         return x.copy()
+    if x.dtype == xp.float16:  # half is computed in float32 and rounded once, as PyTorch
+        return _along_dim(kernel, xp, x.astype(xp.float32), axis).astype(xp.float16)
     with quiet_floating_point(xp, invalid="ignore"):
         if x.ndim == 0:
             return kernel(x.reshape(1), 0).reshape(())

@@ -88,6 +88,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     """``(values, indices)`` of the k largest (or smallest) entries along ``dim``, in sorted
     order (``sorted=False`` allows any order; this gives the sorted one)."""
     rows, axis, scalar = _as_rows(input, dim, "topk")
+    if input.dtype.kind == "b":
+        raise RuntimeError(f"topk does not support bool dtypes (input of shape "
+                           f"{list(input.shape)})")
     k = operator.index(k)
     if not 0 <= k <= rows.shape[axis]:
         raise RuntimeError(f"selected index k out of range (k = {k}, size {rows.shape[axis]} "

@@ -195,7 +195,6 @@ class Optimizer:
         ``no_grad``, ``_array_step(group)`` or ``_reference_step(group)`` (module docstring).
         A subclass implements both, or overrides ``step`` itself."""
         loss = self._evaluate(closure)
-        self._opt_called = True  # lets a scheduler warn when it is stepped first
         # An overflowing update is the caller's to detect (PyTorch is silent), not numpy's
         # to warn about.
         with no_grad(), np.errstate(over="ignore", invalid="ignore"):

@@ -5,7 +5,10 @@ import pytest
 
 import minigrad as mg
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:          # the oracle is optional: skip the module, never fail collection
+    pytest.skip("torch (the oracle) is not installed", allow_module_level=True)
 
 
 def _observe(L):

@@ -170,3 +170,45 @@ def test_inplace_second_derivatives(name, device):
     fn = lambda t: getattr(F, name)(t * 1.0, inplace=True, **kwargs)  # noqa: E731
     assert gradcheck(fn, (x,))
     assert gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_gumbel_softmax_samples_the_softmax_distribution(device, hard):
+    """Gumbel-max: the arg-max of (logits + g) is distributed as softmax(logits), whatever τ;
+    the output is a distribution along ``dim`` (one-hot when ``hard``), as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    mg.manual_seed(0)
+    base = np.array([1.0, 0.0, -1.0, 2.0])
+    logits = mg.tensor(np.tile(base, (4000, 1)), device=device)
+    y = F.gumbel_softmax(logits, tau=0.5, hard=hard)
+    picked = np.bincount(y.cpu().numpy().argmax(1), minlength=4) / 4000
+    expected = torch.softmax(torch.from_numpy(base), 0).numpy()
+    np.testing.assert_allclose(picked, expected, atol=0.03)
+    values = y.cpu().numpy()
+    np.testing.assert_allclose(values.sum(1), 1.0, rtol=1e-12)
+    if hard:
+        assert set(np.unique(values)) <= {0.0, 1.0}
+    y = F.gumbel_softmax(mg.randn(3, 5, dtype=mg.float32, device=device), dim=0)
+    assert y.dtype == mg.float32
+    np.testing.assert_allclose(y.cpu().numpy().sum(0), 1.0, rtol=1e-5)
+
+
+def test_gumbel_softmax_noise_tau_and_straight_through_gradient(device):
+    """With the generator reseeded, the soft sample is softmax((x − log(−log(1 − U)))/τ) for
+    the same U = rand_like(x); ``hard`` has that soft sample's gradient."""
+    x = leaf(np.random.default_rng(3).standard_normal((4, 6)), device=device)
+    weights = mg.tensor(np.random.default_rng(4).standard_normal((4, 6)), device=device)
+    mg.manual_seed(7)
+    u = mg.rand_like(x)
+    expected = mg.softmax((x - mg.log(-mg.log(1 - u))) / 0.3, 1)
+    mg.manual_seed(7)
+    soft = F.gumbel_softmax(x, tau=0.3, dim=1)
+    np.testing.assert_allclose(soft.detach().cpu().numpy(), expected.detach().cpu().numpy(),
+                               rtol=1e-12)
+    (soft_grad,) = mg.autograd.grad((soft * weights).sum(), x)
+    mg.manual_seed(7)
+    hard = F.gumbel_softmax(x, tau=0.3, hard=True, dim=1)
+    one_hot = np.eye(6)[expected.detach().cpu().numpy().argmax(1)]
+    np.testing.assert_array_equal(hard.detach().cpu().numpy(), one_hot)
+    (hard_grad,) = mg.autograd.grad((hard * weights).sum(), x)
+    np.testing.assert_allclose(hard_grad.cpu().numpy(), soft_grad.cpu().numpy(), rtol=1e-12)

@@ -118,3 +118,39 @@ def test_errors(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert message in str(info.value)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=4), st.integers(1, 3), st.booleans(),
+       st.sampled_from([None, 1e-3]), st.integers(0, 2 ** 16))
+def test_rms_norm_matches_torch(device, shape, k, with_weight, eps, seed):
+    torch = pytest.importorskip("torch")
+    k = min(k, len(shape))
+    rng = np.random.default_rng(seed)
+    x = leaf(rng.standard_normal(shape), device=device)
+    normalized = tuple(shape[len(shape) - k:])
+    w = leaf(rng.standard_normal(normalized), device=device) if with_weight else None
+    run_both(torch, lambda x, w: F.rms_norm(x, normalized, w, eps),
+             lambda x, w: torch.nn.functional.rms_norm(x, normalized, w, eps), [x, w], seed)
+
+
+def test_rms_norm_dtypes_gradgradcheck_and_errors(device):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for dtype, torch_dtype in ((mg.float16, torch.float16), (mg.float32, torch.float32)):
+        data = (rng.standard_normal((3, 5)) * 1e-3).astype(np.dtype(dtype))
+        out = F.rms_norm(mg.tensor(data, device=device), (5,))
+        expected = torch.nn.functional.rms_norm(torch.from_numpy(data), (5,))
+        assert out.dtype == dtype and expected.dtype == torch_dtype
+        np.testing.assert_allclose(out.cpu().numpy().astype(np.float64),
+                                   expected.numpy().astype(np.float64), rtol=1e-3, atol=1e-3)
+    x = leaf(rng.standard_normal((2, 3)), device=device)
+    w = leaf(rng.standard_normal(3), device=device)
+    assert gradgradcheck(lambda x, w: F.rms_norm(x, (3,), w), (x, w))
+    for lib, fn in ((torch, torch.nn.functional), (mg, F)):
+        with pytest.raises(RuntimeError, match=r"expected input with shape \[\*2, 3\], but got "
+                                               r"input of size\[2, 4\]"):
+            fn.rms_norm(lib.zeros(2, 4), (2, 3))
+        with pytest.raises(RuntimeError, match="Expected weight to be of same shape as "
+                                               "normalized_shape"):
+            fn.rms_norm(lib.zeros(2, 4), (4,), weight=lib.ones(3))

@@ -106,3 +106,17 @@ def test_layer_norm_matches_torch(args, kwargs, device):
             p.uniform_(-1, 1)
     compare_modules(torch, ours,
                     theirs, leaf(np.random.default_rng(1).standard_normal((2, 3, 4)), device=device))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"eps": 1e-3}, {"elementwise_affine": False}])
+def test_rms_norm_module_matches_torch(device, kwargs):
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.RMSNorm((3, 4), **kwargs), torch.nn.RMSNorm((3, 4), **kwargs)
+    assert repr(ours) == repr(theirs)
+    assert_same_state_layout(ours, theirs)
+    if ours.weight is not None:
+        assert (ours.weight.detach().cpu().numpy() == 1).all()
+        with torch.no_grad():
+            theirs.weight.copy_(torch.randn(3, 4))
+    x = leaf(np.random.default_rng(5).standard_normal((2, 3, 4)), device=device)
+    compare_modules(torch, ours, theirs, x)

@@ -8,7 +8,10 @@ import pytest
 import minigrad as mg
 from minigrad.nn import functional as F
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:          # the oracle is optional: skip the module, never fail collection
+    pytest.skip("torch (the oracle) is not installed", allow_module_level=True)
 
 
 def test_float32_std_of_huge_values_is_finite_like_torch():

@@ -31,7 +31,19 @@ ADAM_CASES = grid(amsgrad=[False, True], weight_decay=[0.0, 0.05], maximize=[Fal
 RMSPROP_CASES = grid(momentum=[0.0, 0.8], centered=[False, True], weight_decay=[0.0, 0.1],
                      maximize=[False, True], alpha=[0.99, 0.5]) + grid(
                          momentum=[0.0, 0.8], alpha=[0.0], weight_decay=[0.1])
+ADADELTA_CASES = grid(rho=[0.9, 0.0], weight_decay=[0.0, 0.1], maximize=[False, True],
+                      lr=[1.0, 0.5])                      # ρ = 0: add_ with alpha 1
+ADAGRAD_CASES = grid(lr_decay=[0.0, 0.2], weight_decay=[0.0, 0.1], maximize=[False, True],
+                     initial_accumulator_value=[0.0, 0.3])
+VARIANT_CASES = (
+    [("Adamax", kw) for kw in grid(weight_decay=[0.0, 0.1], maximize=[False, True])]
+    + [(name, kw) for name in ("NAdam", "RAdam")
+       for kw in grid(weight_decay=[0.0, 0.1], maximize=[False, True],
+                      decoupled_weight_decay=[False, True], betas=[(0.9, 0.999), (0.9, 0.5)])])
 CASES = ([("SGD", dict(lr=0.01, **kw)) for kw in SGD_CASES]
+         + [(name, dict(lr=0.05, **kw)) for name, kw in VARIANT_CASES]
+         + [("Adadelta", kw) for kw in ADADELTA_CASES]
+         + [("Adagrad", dict(lr=0.05, **kw)) for kw in ADAGRAD_CASES]
          + [(name, dict(lr=0.05, eps=1e-6, **kw)) for name in ("Adam", "AdamW")
             for kw in ADAM_CASES]
          + [("RMSprop", dict(lr=0.01, **kw)) for kw in RMSPROP_CASES])
@@ -90,7 +102,9 @@ def test_array_path_equals_reference(cls_name, kwargs, dtype, device):
 @pytest.mark.parametrize("cls_name,kwargs", [
     ("SGD", dict(lr=0.01, momentum=0.9, weight_decay=0.1, maximize=True)),
     ("Adam", dict(lr=0.05, weight_decay=0.1, maximize=True)),
-    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1))])
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1)),
+    ("Adadelta", dict(weight_decay=0.1, maximize=True)),
+    ("Adagrad", dict(lr=0.05, weight_decay=0.1, maximize=True))])
 def test_shared_gradient_is_read_not_written(cls_name, kwargs, device):
     fast, _, params = trajectory(cls_name, kwargs, mg.float64, device, share_grad=True)
     slow, _, _ = trajectory(cls_name, dict(kwargs, foreach=False), mg.float64, device,
@@ -121,13 +135,17 @@ def test_foreach_and_fused_select_the_array_path(flags, monkeypatch):
     (lambda p: optim.AdamW(p, capturable=True), NotImplementedError, "capturable"),
     (lambda p: optim.RMSprop(p, capturable=True), NotImplementedError, "capturable"),
     (lambda p: optim.RMSprop(p, differentiable=True), NotImplementedError, "differentiable"),
+    (lambda p: optim.Adadelta(p, capturable=True), NotImplementedError, "capturable"),
+    (lambda p: optim.Adagrad(p, differentiable=True), NotImplementedError, "differentiable"),
+    (lambda p: optim.Adagrad(p, foreach=True, fused=True), RuntimeError, "cannot be `True`"),
 ])
 def test_unsupported_modes_raise(make, error, message):
     with pytest.raises(error, match=message):
         make([nn.Parameter(mg.ones(2))])
 
 
-@pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop"])
+@pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad",
+                                      "Adamax", "NAdam", "RAdam", "LBFGS"])
 def test_group_keys_match_torch(cls_name):
     torch = pytest.importorskip("torch")
     ours = getattr(optim, cls_name)([nn.Parameter(mg.ones(2))]).state_dict()["param_groups"]
@@ -137,7 +155,11 @@ def test_group_keys_match_torch(cls_name):
 
 @pytest.mark.parametrize("cls_name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9)),
                                              ("AdamW", dict(lr=0.1, amsgrad=True)),
-                                             ("RMSprop", dict(momentum=0.5, centered=True))])
+                                             ("RMSprop", dict(momentum=0.5, centered=True)),
+                                             ("Adadelta", dict(weight_decay=0.1)),
+                                             ("Adagrad", dict(lr_decay=0.1)),
+                                             ("NAdam", dict(weight_decay=0.1)),
+                                             ("RAdam", dict(betas=(0.9, 0.5)))])
 def test_one_version_bump_per_step(cls_name, kwargs, device):
     p = nn.Parameter(mg.ones(3, device=device))
     opt = getattr(optim, cls_name)([p], **kwargs)
@@ -159,7 +181,11 @@ def test_one_version_bump_per_step(cls_name, kwargs, device):
 @pytest.mark.parametrize("cls_name,kwargs", [("SGD", dict(lr=0.01, momentum=0.9)),
                                              ("Adam", dict(lr=0.05, amsgrad=True)),
                                              ("RMSprop", dict(lr=0.01, centered=True,
-                                                              momentum=0.3))])
+                                                              momentum=0.3)),
+                                             ("Adadelta", dict(rho=0.5)),
+                                             ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
+                                             ("Adamax", dict(lr=0.05)),
+                                             ("RAdam", dict(lr=0.05, betas=(0.9, 0.5)))])
 def test_checkpoint_crosses_paths_and_predates_flags(cls_name, kwargs, device):
     """Three array-path steps, a state_dict stripped of the implementation flags (as a
     checkpoint written before they existed), loaded into a reference-path optimizer, two
@@ -180,6 +206,25 @@ def test_checkpoint_crosses_paths_and_predates_flags(cls_name, kwargs, device):
         resumed.step()
     for p, expected in zip(params, straight[-1][0]):
         np.testing.assert_array_equal(p.detach().cpu().numpy(), expected)
+
+
+def test_nadam_checkpoint_casts_mu_product_like_torch():
+    """Not in the exact-resume test above: PyTorch's load_state_dict casts every state
+    tensor but ``step`` to the parameter's dtype, NAdam's float32 ``mu_product`` included,
+    so a resumed float64 NAdam drifts from an uninterrupted one (by ~1e-11 here) in
+    PyTorch, and identically in minigrad."""
+    torch = pytest.importorskip("torch")
+    dtypes = []
+    for lib in (mg, torch):
+        p = lib.nn.Parameter(lib.ones(3, dtype=lib.float64))
+        opt = lib.optim.NAdam([p])
+        p.grad = lib.ones(3, dtype=lib.float64)
+        opt.step()
+        assert str(opt.state[p]["mu_product"].dtype).endswith("float32")
+        resumed = lib.optim.NAdam([p])
+        resumed.load_state_dict(opt.state_dict())
+        dtypes.append(str(resumed.state[p]["mu_product"].dtype).split(".")[-1])
+    assert dtypes == ["float64", "float64"]
 
 
 def _data():

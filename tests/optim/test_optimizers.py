@@ -1,4 +1,4 @@
-"""SGD, Adam, AdamW, RMSprop: every option combination, several parameter groups, follows
+"""SGD, Adam, AdamW, RMSprop, Adadelta, Adagrad, Adamax, NAdam, RAdam: every option combination, several parameter groups, follows
 PyTorch's trajectory step by step in float64; plus the Optimizer contract (groups,
 zero_grad, state_dict round trips, validation errors)."""
 import itertools
@@ -79,6 +79,21 @@ ADAM_CASES = grid(amsgrad=[False, True], weight_decay=[0.0, 0.05], maximize=[Fal
 RMSPROP_CASES = grid(momentum=[0.0, 0.8], centered=[False, True], weight_decay=[0.0, 0.1],
                      maximize=[False, True], alpha=[0.99, 0.7])
 
+ADADELTA_CASES = grid(rho=[0.9, 0.5], weight_decay=[0.0, 0.1], maximize=[False, True],
+                      lr=[1.0, 0.3])
+ADAGRAD_CASES = grid(lr_decay=[0.0, 0.2], weight_decay=[0.0, 0.1], maximize=[False, True],
+                     initial_accumulator_value=[0.0, 0.5])
+
+VARIANT_CASES = (
+    [("Adamax", kw) for kw in grid(weight_decay=[0.0, 0.1], maximize=[False, True],
+                                   betas=[(0.9, 0.999), (0.5, 0.8)])]
+    + [("NAdam", kw) for kw in grid(weight_decay=[0.0, 0.1], maximize=[False, True],
+                                    decoupled_weight_decay=[False, True],
+                                    momentum_decay=[4e-3, 0.1])]
+    + [("RAdam", kw) for kw in grid(weight_decay=[0.0, 0.1], maximize=[False, True],
+                                    decoupled_weight_decay=[False, True],
+                                    betas=[(0.9, 0.999), (0.9, 0.5)])])
+
 
 @pytest.mark.parametrize("kwargs", SGD_CASES, ids=str)
 def test_sgd_follows_torch(kwargs, device):
@@ -96,17 +111,53 @@ def test_rmsprop_follows_torch(kwargs, device):
     compare("RMSprop", dict(lr=0.01, **kwargs), device=device)
 
 
+@pytest.mark.parametrize("kwargs", ADADELTA_CASES, ids=str)
+def test_adadelta_follows_torch(kwargs, device):
+    compare("Adadelta", kwargs, rtol=1e-12, atol=1e-12, device=device)
+
+
+@pytest.mark.parametrize("kwargs", ADAGRAD_CASES, ids=str)
+def test_adagrad_follows_torch(kwargs, device):
+    compare("Adagrad", dict(lr=0.05, **kwargs), rtol=1e-12, atol=1e-12, device=device)
+
+
+@pytest.mark.parametrize("cls_name,kwargs", VARIANT_CASES, ids=str)
+def test_adam_variants_follow_torch(cls_name, kwargs, device):
+    """(RAdam with β₂ = 0.5 takes its rectified adaptive step from step 2 on; with
+    β₂ = 0.999 the first 5 steps are its plain momentum phase.)"""
+    compare(cls_name, dict(lr=0.05, **kwargs), rtol=1e-12, atol=1e-12, device=device)
+
+
+def test_adagrad_creates_state_eagerly_like_torch():
+    """PyTorch fills Adagrad's state in the constructor, for every parameter."""
+    torch = pytest.importorskip("torch")
+    ours = optim.Adagrad([nn.Parameter(mg.ones(2)), nn.Parameter(mg.ones(3))],
+                         initial_accumulator_value=0.25).state_dict()["state"]
+    theirs = torch.optim.Adagrad([torch.nn.Parameter(torch.ones(2)),
+                                  torch.nn.Parameter(torch.ones(3))],
+                                 initial_accumulator_value=0.25).state_dict()["state"]
+    assert ours.keys() == theirs.keys()
+    for i in theirs:
+        assert list(ours[i]) == list(theirs[i])
+        for key in theirs[i]:
+            np.testing.assert_array_equal(ours[i][key].numpy(), theirs[i][key].numpy())
+
+
 @pytest.mark.parametrize("cls_name,kwargs,group_kwargs", [
     ("SGD", dict(lr=0.01, momentum=0.9), dict(lr=0.1, momentum=0.5, nesterov=True)),
     ("Adam", dict(lr=0.01), dict(lr=0.1, betas=(0.8, 0.99), amsgrad=True, weight_decay=0.1)),
     ("AdamW", dict(lr=0.01), dict(weight_decay=0.5, maximize=True)),
     ("RMSprop", dict(lr=0.01), dict(centered=True, momentum=0.3, lr=0.001)),
+    ("Adadelta", dict(lr=0.5), dict(rho=0.7, weight_decay=0.2)),
+    ("Adagrad", dict(lr=0.01), dict(lr_decay=0.5, lr=0.1)),
+    ("NAdam", dict(lr=0.01), dict(momentum_decay=0.2, weight_decay=0.1)),
 ])
 def test_per_group_options_follow_torch(cls_name, kwargs, group_kwargs, device):
     compare(cls_name, kwargs, groups_kw=(((0,), {}), ((1, 2), group_kwargs)), device=device)
 
 
-@pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop"])
+@pytest.mark.parametrize("cls_name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "Adagrad",
+                                      "Adamax", "NAdam", "RAdam"])
 def test_float32_close_to_torch(cls_name, device):
     kwargs = dict(lr=0.01, momentum=0.9) if cls_name in ("SGD", "RMSprop") else dict(lr=0.01)
     compare(cls_name, kwargs, rtol=1e-4, atol=1e-5, dtype="float32", device=device)
@@ -244,6 +295,17 @@ def test_named_parameters_and_repr():
     (lambda p: optim.Adam(p, eps=-1.0), "Invalid epsilon value: -1.0"),
     (lambda p: optim.AdamW(p, lr=-1e-3), "Invalid learning rate: -0.001"),
     (lambda p: optim.RMSprop(p, alpha=-0.5), "Invalid alpha value: -0.5"),
+    (lambda p: optim.Adadelta(p, rho=1.5), "Invalid rho value: 1.5"),
+    (lambda p: optim.Adadelta(p, eps=-1.0), "Invalid epsilon value: -1.0"),
+    (lambda p: optim.Adagrad(p, lr_decay=-1), "Invalid lr_decay value: -1"),
+    (lambda p: optim.Adagrad(p, initial_accumulator_value=-1),
+     "Invalid initial_accumulator_value value: -1"),
+    (lambda p: optim.LBFGS(p, lr=-1), "Invalid learning rate: -1"),
+    (lambda p: optim.Adamax(p, betas=(1.0, 0.9)), "Invalid beta parameter at index 0: 1.0"),
+    (lambda p: optim.NAdam(p, momentum_decay=-1), "Invalid momentum_decay value: -1"),
+    (lambda p: optim.RAdam(p, weight_decay=-1), "Invalid weight_decay value: -1"),
+    (lambda p: optim.LBFGS([{"params": p}, {"params": [nn.Parameter(mg.ones(1))]}]),
+     "LBFGS doesn't support per-parameter options"),
     (lambda p: optim.SGD([], lr=0.1), "optimizer got an empty parameter list"),
     (lambda p: optim.SGD([(p[0] * 2)], lr=0.1), "can't optimize a non-leaf Tensor"),
     (lambda p: optim.SGD([{"params": p}, {"params": p}], lr=0.1),

@@ -5,6 +5,7 @@ layer functions, one family per module.
 ``activation``     relu gelu sigmoid tanh silu leaky_relu elu softplus softmax …
 ``linear``         linear
 ``conv``           conv1d conv2d conv_transpose1d conv_transpose2d
+``volumetric``     conv3d conv_transpose3d avg_pool3d max_pool3d adaptive_avg_pool3d lp_pool3d …
 ``pooling``        max_pool2d avg_pool2d adaptive_avg_pool2d max_unpool2d/1d
 ``upsampling``     interpolate pixel_shuffle pixel_unshuffle
 ``fold``           unfold (im2col) fold (col2im)
@@ -26,7 +27,8 @@ cross-entropy, layer norm, the embedding lookup); a test keeps every Function th
 """
 from . import (activation, attention, conv, distance, dropout as _dropout_module,
                fold as _fold_module, grid_sampling, linear as _linear_module, loss,
-               loss_margin, loss_regression, normalization, padding, pooling, sparse, upsampling)
+               loss_margin, loss_regression, normalization, padding, pooling, sparse, upsampling,
+               volumetric)
 from .activation import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
@@ -43,10 +45,12 @@ from .padding import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
+from .volumetric import *  # noqa: F401,F403
 
 __all__ = [name for module in (activation, attention, conv, distance, _dropout_module,
                                _fold_module, grid_sampling, _linear_module, loss, loss_margin,
-                               loss_regression, normalization, padding, pooling, sparse, upsampling)
+                               loss_regression, normalization, padding, pooling, sparse, upsampling,
+                               volumetric)
            for name in module.__all__]
 
 from . import multi_head_attention  # noqa: E402

@@ -44,7 +44,7 @@ __all__ = ["relu", "relu_", "relu6", "hardtanh", "leaky_relu", "elu", "sigmoid",
            "gelu", "softplus", "logsigmoid", "softmax", "log_softmax", "softmin", "selu", "celu",
            "mish", "hardswish", "hardsigmoid", "softsign", "tanhshrink", "softshrink",
            "hardshrink", "threshold", "threshold_", "prelu", "glu", "hardtanh_", "elu_",
-           "leaky_relu_", "selu_", "celu_", "rrelu", "rrelu_"]
+           "leaky_relu_", "selu_", "celu_", "rrelu", "rrelu_", "gumbel_softmax"]
 
 
 def relu(input, inplace=False):
@@ -268,3 +268,19 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     """In-place rrelu."""
     return rrelu(input, lower, upper, training, inplace=True)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g)/τ) along ``dim`` with Gumbel noise g = −log E, E ~ Exp(1)
+    (drawn as −log(1 − U) from the global generator).  ``hard=True`` returns the one-hot of
+    its arg-max with the soft sample's gradient (straight-through: y_hard − sg(y) + y).
+    ``eps`` is unused, as in PyTorch."""
+    check_tensor(logits, "gumbel_softmax")
+    uniform = creation.rand_like(logits)
+    gumbels = -pointwise.log(-pointwise.log(1 - uniform))
+    y_soft = _softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.argmax(dim, keepdim=True)
+    y_hard = creation.zeros_like(logits).scatter(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

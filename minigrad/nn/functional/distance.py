@@ -10,11 +10,15 @@ differentiated):
                             applied *without* gradient, as ATen's in-place clamp under
                             NoGradGuard does (so a zero vector gets gradient b̂/eps)
     pairwise_distance(a, b) ‖a − b + eps‖_p along the last dim
+    pdist(x)                ‖x_i − x_j‖_p for every row pair i < j of an (N, M) input, in
+                            row-major order of (i, j): N(N − 1)/2 values
 
 The norm is composed from existing ops; the origin is made safe by evaluating the root at
 1 where Σ|x|^p = 0 and selecting 0 there, so no inf·0 reaches the gradient.
 """
 import math
+
+import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...ops import pointwise
@@ -22,7 +26,7 @@ from ...ops.broadcast import broadcast_tensors
 from ...ops.operands import check_tensor
 from ...ops.reduction import amax
 
-__all__ = ["normalize", "cosine_similarity", "pairwise_distance"]
+__all__ = ["normalize", "cosine_similarity", "pairwise_distance", "pdist"]
 
 
 def vector_norm(x, p, dim, keepdim=False):
@@ -79,3 +83,22 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     check_tensor(x1, "pairwise_distance", "x1")
     check_tensor(x2, "pairwise_distance", "x2")
     return vector_norm(x1 - x2 + eps, p, -1, keepdim)
+
+
+def pdist(input, p=2):
+    """p-norm distances between all row pairs i < j of an (N, M) input → (N(N − 1)/2,),
+    gradient 0 where two rows coincide (as PyTorch's)."""
+    check_tensor(input, "pdist")
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if input.dtype.kind != "f":
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    first, second = np.triu_indices(input.shape[0], 1)
+    xp = input.xp
+    diff = input[xp.asarray(first)] - input[xp.asarray(second)]
+    # coinciding rows: norm of a stand-in 1 replaced by 0, so p < 1 gives no 0·∞ gradient
+    same = (diff == 0).all(dim=-1)
+    return pointwise.where(same, 0.0, vector_norm(pointwise.where(same.unsqueeze(-1), 1.0, diff),
+                                                  p, -1))

@@ -33,7 +33,7 @@ from ...ops import activation as smooth, pointwise
 from ...ops.broadcast import broadcast_tensors
 from ...ops.indexing import gather
 from ...ops.loss import BinaryCrossEntropy, CrossEntropy
-from ...ops.operands import check_tensor
+from ...ops.operands import check_floating, check_tensor
 from ...ops.softmax import log_softmax
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
@@ -134,6 +134,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """Negative log-likelihood of log-probabilities ``input`` (N, C, …) at class ids
     ``target`` (N, …): ℓ_i = −w_{t_i} input[i, t_i]."""
     check_tensor(input, "nll_loss")
+    check_floating(input, "nll_loss")
     check_tensor(target, "nll_loss", "target")
     reduction = _reduction(size_average, reduce, reduction)
     _check_class_target(input, target, weight)
@@ -169,6 +170,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """Cross-entropy between logits ``input`` (N, C, …) and class ids (N, …) or class
     probabilities (same shape as input), through log_softmax; see the module docstring."""
     check_tensor(input, "cross_entropy")
+    check_floating(input, "cross_entropy")
     check_tensor(target, "cross_entropy", "target")
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -218,6 +220,9 @@ def _elementwise_loss(op, input, target, size_average, reduce, reduction, weight
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input − target)², reduced; with ``weight`` the 'mean' is Σ w ℓ / Σ w."""
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and \
+            input.dtype.kind not in "f" and target.dtype.kind not in "f":
+        check_floating(input, "mse_cpu")
     return _elementwise_loss("mse_loss", input, target, size_average, reduce, reduction, weight,
                              lambda d: d * d)
 

@@ -29,14 +29,17 @@ statistics are constants to autograd (they are updated under ``no_grad``).
 """
 import numbers
 
+import numpy as np
+
 from ...autograd.grad_mode import no_grad
 from ...ops.normalization import LayerNorm, standardise
-from ...ops.operands import check_tensor
+from ...ops.operands import check_floating, check_tensor
 from ...ops.pointwise import rsqrt
 from .padding import pad
 from .pooling import avg_pool2d
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm",
+           "rms_norm"]
 
 
 def _affine(x, weight, bias, shape):
@@ -98,6 +101,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dims (which must equal
     ``normalized_shape``), then ``weight ⊙ x̂ + bias`` elementwise over those dims."""
     check_tensor(input, "layer_norm")
+    check_floating(input, "LayerNormKernelImpl")
     shape = _normalized_shape(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
@@ -188,3 +192,26 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     div = avg_pool2d(div, (size, 1), stride=1).squeeze(1).reshape(sizes)
     div = (div * alpha + k) ** beta
     return input / div
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """y = x / √(mean(x²) + ε) (· weight), the mean over the last ``len(normalized_shape)``
+    dims; ε defaults to the machine epsilon of the computing type.  float16 is computed in
+    float32 and cast back before the weight multiplies it, as PyTorch's composite does.
+    Gradients: those of the composing ops (pow, mean, rsqrt, mul)."""
+    check_tensor(input, "rms_norm")
+    shape = _normalized_shape(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*{', '.join(str(n) for n in shape)}], but got input of size"
+                           f"{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {list(weight.shape)} and normalized_shape = "
+                           f"{list(shape)}")
+    x = input.float() if input.dtype == np.float16 else input
+    eps = float(np.finfo(x.dtype).eps) if eps is None else eps
+    out = x * (x.pow(2).mean(dim=tuple(range(-k, 0)), keepdim=True) + eps).rsqrt()
+    out = out.to(input.dtype)
+    return out * weight if weight is not None else out

@@ -1,5 +1,5 @@
 """Resampling: ``F.interpolate`` (modes nearest, nearest-exact, linear, bilinear,
-trilinear, area), ``F.upsample*`` and ``F.pixel_shuffle``/``pixel_unshuffle``.
+trilinear, bicubic, area), ``F.upsample*`` and ``F.pixel_shuffle``/``pixel_unshuffle``.
 
 Every interpolation mode here is separable: the output along one spatial dim of size
 ``out`` reads the input dim of size ``in`` at source positions computed per output index
@@ -13,10 +13,30 @@ float32 scale for every dtype; linear modes use the input's float type):
     linear          s = j·scale (align_corners) or max(scale(j + ½) − ½, 0);
                     i₀ = ⌊s⌋, i₁ = min(i₀ + 1, in − 1), λ = s − i₀;
                     y = (1 − λ) x[i₀] + λ x[i₁]      (a dim with out = in is copied)
+    bicubic         s = j·scale (align_corners) or scale(j + ½) − ½ (not clamped);
+                    i = ⌊s⌋, t = s − i; y = Σ_{k<4} c_k(t) x[clamp(i − 1 + k, 0, in − 1)]
+                    with Keys' cubic (A = −0.75): c₀ = K₂(t + 1), c₁ = K₁(t), c₂ = K₁(1 − t),
+                    c₃ = K₂(2 − t), K₁(x) = ((A + 2)x − (A + 3))x² + 1,
+                    K₂(x) = ((Ax − 5A)x + 8A)x − 4A   (every dim, even when out = in)
 
 so each dim is one gather (``Index``) and, for linear, one blend; the gradient is the
 gathers' scatter-add (PyTorch's upsample backward), exact and differentiable again.
 'area' is adaptive average pooling.  Sizes: out = size, or ⌊in · scale_factor⌋.
+
+antialias=True (bilinear, bicubic; float): each kept-size dim is copied, each other one is
+multiplied by a dense (out, in) matrix whose row j holds ATen's antialiasing filter around
+c = scale·(j + ½) with support r = (1 for bilinear, 2 for bicubic)·max(scale, 1), taps
+i ∈ [max(⌊c − r + ½⌋, 0), min(⌊c + r + ½⌋, in)), weights f((i − c + ½)/max(scale, 1))
+normalised to sum 1 (f: the triangle, or Keys' cubic with A = −0.5 as in Pillow); the
+gradient is the transposed matrix.
+
+bilinear on uint8 (forward only) is ATen's fixed-point resampler (Pillow's): per dim, the
+output j reads the inputs i ∈ [xmin, xmin + 2) of the triangle filter around the center
+c = scale·(j + ½ − δ) (δ = ½ with align_corners, else 0), xmin = max(⌊c − ½ + δ⌋, 0),
+weights w_i = max(1 − |i − c + ½ − δ|, 0) / Σ w, rounded to int16 at the precision P
+(the largest P ≤ 22 with 0.5 + max(w)·2^P < 2^15), and
+y = clamp((Σ w_i x_i + 2^(P−1)) >> P, 0, 255): width first, then height, the intermediate
+image rounded to uint8 (so values can differ by one from rounding the float result).
 
 ``pixel_shuffle(x, r)``: (*, C·r², H, W) → (*, C, H·r, W·r), a reshape and a permute;
 ``channel_shuffle(x, g)``: channel c·(C/g) + j moves to j·g + c (ShuffleNet), likewise.
@@ -29,6 +49,7 @@ import numpy as np
 
 from ...ops.indexing import Index, IndexKey
 from ...ops.operands import check_tensor
+from ...tensor import Tensor
 from .pooling import adaptive_avg_pool2d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
@@ -142,22 +163,32 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                              "linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if mode == "bicubic":
-        raise NotImplementedError("interpolate: mode='bicubic' is not supported by minigrad "
-                                  "(nearest, nearest-exact, linear, bilinear, trilinear, area are)")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by minigrad")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes "
+                         "and requires a 4-D tensor as input")
     if input.ndim not in (3, 4, 5):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.ndim}D) for the modes: nearest | linear | "
                                   f"bilinear | bicubic | trilinear | area | nearest-exact "
                                   f"(got {mode})")
+    if mode == "bicubic" and input.ndim != 4:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
+                                  f"(got {input.ndim}D) for the modes: nearest | linear | "
+                                  f"bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got bicubic)")
     if mode in _LINEAR and input.ndim != _LINEAR[mode]:
         wanted = _LINEAR[mode]
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {wanted}D "
                                   f"input")
     output_size, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor,
                                             mode)
+    if antialias and input.dtype.kind == "f":
+        return _antialiased(input, output_size, scales, align_corners, mode)
+    if antialias:
+        raise NotImplementedError(f"interpolate: antialias=True is not implemented for dtype "
+                                  f"{input.dtype} in minigrad")
+    if input.dtype == np.uint8 and mode == "bilinear":
+        return _bilinear_uint8(input, output_size, scales, align_corners)
     if input.dtype.kind != "f" and mode != "nearest" and mode != "nearest-exact":
         raise NotImplementedError(f"interpolate: mode '{mode}' is not implemented for dtype "
                                   f"{input.dtype}")
@@ -171,6 +202,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             out = _take(out, axis, _nearest_index(in_size, out_size, scale,
                                                   mode == "nearest-exact", shortcuts))
             continue
+        if mode == "bicubic":
+            taps, coefficients = _cubic_weights(in_size, out_size, scale, align_corners,
+                                                input.dtype)
+            shape = [1] * input.ndim
+            shape[axis] = out_size
+            terms = [_take(out, axis, index) * out.xp.asarray(c.reshape(shape))
+                     for index, c in zip(taps, coefficients)]
+            out = terms[0] + terms[1] + terms[2] + terms[3]
+            continue
         if in_size == out_size:     # PyTorch copies a dim whose size is kept, whatever the scale
             continue
         i0, i1, lam = _linear_weights(in_size, out_size, scale, align_corners, input.dtype)
@@ -180,6 +220,119 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         low, high = _take(out, axis, i0), _take(out, axis, i1)
         out = low * (1 - weight) + high * weight
     return out
+
+
+def _cubic_weights(in_size, out_size, scale, align_corners, dtype):
+    """ATen's bicubic taps along one dim: 4 clamped source indices and their Keys
+    coefficients (A = −0.75), each (out,), in ``dtype`` arithmetic."""
+    real = np.dtype(dtype).type
+    if align_corners:
+        s = real(in_size - 1) / real(out_size - 1) if out_size > 1 else real(0)
+    elif scale is not None and scale > 0:
+        s = real(1.0 / scale)
+    else:
+        s = real(in_size) / real(out_size)
+    j = np.arange(out_size).astype(dtype)
+    src = s * j if align_corners else s * (j + real(0.5)) - real(0.5)
+    base = np.floor(src)
+    t = (src - base).astype(dtype)
+    a = real(-0.75)
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1                    # noqa: E731
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a               # noqa: E731
+    coefficients = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    taps = [np.clip(base.astype(np.int64) - 1 + k, 0, in_size - 1) for k in range(4)]
+    return taps, [c.astype(dtype) for c in coefficients]
+
+
+def _aa_filter(mode, x):
+    """ATen's antialiasing filters: the triangle (bilinear) or Keys' cubic, A = −0.5."""
+    x = abs(x)
+    if mode == "bilinear":
+        return max(0.0, 1.0 - x)
+    a = -0.5
+    if x < 1.0:
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+    return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a if x < 2.0 else 0.0
+
+
+def _aa_matrix(in_size, out_size, scale, align_corners, mode):
+    """(out, in) antialiased resampling matrix of one dim (module docstring)."""
+    if align_corners:
+        s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        s = 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
+    half = 1.0 if mode == "bilinear" else 2.0
+    support = half * s if s >= 1.0 else half
+    widest = int(math.ceil(support)) * 2 + 1
+    invscale = 1.0 / s if s >= 1.0 else 1.0
+    matrix = np.zeros((out_size, in_size))
+    for j in range(out_size):
+        center = s * (j + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        size = min(max(min(int(center + support + 0.5), in_size) - lo, 0), widest)
+        w = np.array([_aa_filter(mode, (i + lo - center + 0.5) * invscale) for i in range(size)])
+        if size and w.sum() != 0.0:
+            matrix[j, lo:lo + size] = w / w.sum()
+    return matrix
+
+
+def _antialiased(input, output_size, scales, align_corners, mode):
+    """antialias=True resize of (N, C, H, W): one matrix product per resized dim."""
+    out = input
+    for d, (out_size, scale) in enumerate(zip(output_size, scales)):
+        axis = d + 2
+        if input.shape[axis] == out_size:
+            continue
+        matrix = _aa_matrix(input.shape[axis], out_size, scale, align_corners, mode)
+        weights = Tensor._wrap(out.xp.asarray(matrix.T, dtype=out.dtype))
+        out = (out.transpose(axis, -1) @ weights).transpose(axis, -1)
+    return out
+
+
+def _int16_weights(in_size, out_size, scale, align_corners):
+    """ATen's compute_index_ranges_int16_weights for the triangle filter (no antialias):
+    first input index, int16 weights (out, 2) and their precision P (bits)."""
+    if align_corners:
+        s = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        s = 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
+    delta = 0.5 if align_corners else 0.0
+    xmin = np.zeros(out_size, dtype=np.int64)
+    weights = np.zeros((out_size, 2))
+    for j in range(out_size):
+        center = s * (j + 0.5 - delta)
+        xmin[j] = max(int(center - 1.0 + 0.5 + delta), 0)    # int(): C++'s truncation
+        size = min(max(min(int(center + 1.0 + 0.5 + delta), in_size) - xmin[j], 0), 2)
+        w = [max(0.0, 1.0 - abs(i + xmin[j] - center + 0.5 - delta)) for i in range(size)]
+        if sum(w) != 0.0:
+            weights[j, :size] = np.array(w) / sum(w)
+    wt_max = weights.max()
+    precision = 0
+    while precision < 22 and int(0.5 + wt_max * (1 << (precision + 1))) < (1 << 15):
+        precision += 1
+    scaled = weights * (1 << precision)
+    rounded = np.where(scaled < 0, np.trunc(scaled - 0.5), np.trunc(scaled + 0.5))
+    return np.minimum(xmin, in_size - 1), rounded.astype(np.int64), precision
+
+
+def _bilinear_uint8(input, output_size, scales, align_corners):
+    """uint8 bilinear resize of (N, C, H, W), width pass then height pass (module docstring)."""
+    xp = input.xp
+    out = input.array.astype(xp.int64)
+    for axis, out_size, scale in ((3, output_size[1], scales[1]), (2, output_size[0], scales[0])):
+        in_size = out.shape[axis]
+        if in_size == out_size:
+            continue
+        xmin, weights, precision = _int16_weights(in_size, out_size, scale, align_corners)
+        shape = [1] * 4
+        shape[axis] = out_size
+        acc = xp.full(out.shape[:axis] + (out_size,) + out.shape[axis + 1:], 1 << (precision - 1),
+                      dtype=xp.int64)
+        for i in range(2):
+            index = xp.asarray(np.minimum(xmin + i, in_size - 1))
+            acc += xp.take(out, index, axis=axis) * xp.asarray(weights[:, i].reshape(shape))
+        out = xp.clip(acc >> precision, 0, 255)
+    return Tensor._wrap(out.astype(xp.uint8))
 
 
 def _area(input, output_size):

@@ -1,5 +1,6 @@
-"""Convolution layers with PyTorch's constructors: ``Conv1d``, ``Conv2d`` (``F.conv1d``,
-``F.conv2d``) and the transposed ``ConvTranspose1d``, ``ConvTranspose2d``.
+"""Convolution layers with PyTorch's constructors: ``Conv1d``, ``Conv2d``, ``Conv3d``
+(``F.conv1d``, ``F.conv2d``, ``F.conv3d``) and the transposed ``ConvTranspose1d``,
+``ConvTranspose2d``, ``ConvTranspose3d``.
 
 Parameters: ``weight`` (out_channels, in_channels/groups, *kernel) — transposed:
 (in_channels, out_channels/groups, *kernel) — and ``bias`` (out_channels,), initialised as
@@ -19,11 +20,12 @@ from ... import creation
 from ...ops.operands import int_pair
 from .. import functional as F
 from ..functional.conv import INVALID_PAIR, int_single, same_padding
+from ..functional.volumetric import int_triple
 from ..module import Module
 from ..parameter import Parameter
 from .linear import reset_weight_and_bias
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -32,6 +34,8 @@ def _as_tuple(value, name, spatial):
     """An int-or-tuple constructor argument as a tuple of ``spatial`` ints."""
     if spatial == 1:
         return (int_single(value, name),)
+    if spatial == 3:
+        return int_triple(value, name, "conv3d")
     return int_pair(value, name, "conv2d", INVALID_PAIR)
 
 
@@ -149,6 +153,27 @@ class Conv1d(_ConvNd):
         return self._conv_forward(input, self.weight, self.bias)
 
 
+class Conv3d(_ConvNd):
+    """y = x ⋆ W + b over volumes (N, C, D, H, W)."""
+
+    _spatial = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+
+    def _conv_forward(self, input, weight, bias):
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return F.conv3d(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv3d(input, weight, bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+    def forward(self, input):
+        return self._conv_forward(input, self.weight, self.bias)
+
+
 class _ConvTransposeNd(_ConvNd):
     transposed = True
 
@@ -202,4 +227,15 @@ class ConvTranspose1d(_ConvTransposeNd):
     def forward(self, input, output_size=None):
         output_padding = self._output_padding(input, output_size)
         return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  output_padding, self.groups, self.dilation)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """The adjoint of Conv3d: (N, C_in, D, H, W) → (N, C_out, D_out, H_out, W_out)."""
+
+    _spatial = 3
+
+    def forward(self, input, output_size=None):
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
                                   output_padding, self.groups, self.dilation)

@@ -11,7 +11,9 @@ from ..module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "MaxUnpool2d", "MaxUnpool1d",
            "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d",
-           "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d"]
+           "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d", "AvgPool3d", "MaxPool3d",
+           "AdaptiveAvgPool3d", "LPPool3d", "MaxUnpool3d",
+           "AdaptiveMaxPool3d"]
 
 
 class MaxPool2d(Module):
@@ -49,6 +51,25 @@ class AvgPool2d(Module):
 
     def forward(self, input):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool3d(Module):
+    """Mean over kd×kh×kw windows: (N, C, D, H, W) → (N, C, OD, OH, OW) (``F.avg_pool3d``)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input):
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
@@ -140,6 +161,22 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Mean over the windows that tile (D, H, W) into ``output_size`` cells."""
+
+    def forward(self, input):
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
+class MaxPool3d(MaxPool2d):
+    """Max over kd×kh×kw windows: (N, C, D, H, W) → (N, C, OD, OH, OW); indices flat in
+    each D·H·W volume."""
+
+    def forward(self, input):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
 class AdaptiveMaxPool2d(Module):
     """Max over the windows that tile the input into ``output_size`` cells;
     ``return_indices=True`` also returns the arg-max positions."""
@@ -185,3 +222,32 @@ class LPPool1d(LPPool2d):
     def forward(self, input):
         return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride,
                            self.ceil_mode)
+
+
+class LPPool3d(LPPool2d):
+    """Power-average pooling over kd×kh×kw windows."""
+
+    def forward(self, input):
+        return F.lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride,
+                           self.ceil_mode)
+
+
+class MaxUnpool3d(MaxUnpool2d):
+    """The partial inverse of MaxPool3d (indices flat in each D·H·W volume)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        Module.__init__(self)
+        self.kernel_size = _tuple(kernel_size, 3)
+        self.stride = _tuple(stride if stride is not None else kernel_size, 3)
+        self.padding = _tuple(padding, 3)
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """Max over the windows that tile (D, H, W) into ``output_size`` cells."""
+
+    def forward(self, input):
+        return F.adaptive_max_pool3d(input, self.output_size, self.return_indices)

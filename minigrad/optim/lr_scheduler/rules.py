@@ -1,98 +1,11 @@
-"""Learning-rate schedules: ``StepLR MultiStepLR ExponentialLR CosineAnnealingLR LambdaLR
-LinearLR``, with PyTorch's step-by-step values.
-
-A scheduler owns an optimizer and rewrites each group's ``lr`` when ``step()`` is called
-(once per epoch, after ``optimizer.step()``). It counts epochs in ``last_epoch`` (−1 before
-construction; the constructor takes the first step, to epoch 0) and remembers each group's
-starting rate as ``group["initial_lr"]`` (``base_lrs``).
-
-Like PyTorch, most schedules are computed *recursively* from the group's current lr
-(``get_lr``), not from a closed form: ``StepLR`` multiplies by γ at each multiple of
-``step_size``, ``CosineAnnealingLR`` multiplies by a ratio of cosines. So a schedule
-composes with anything else that changes ``lr`` in between (another scheduler, a manual
-edit), and the floating-point values match PyTorch's to the last bit. For reference, the
-closed forms are
-
-    StepLR           η_t = η₀ γ^⌊t/s⌋
-    MultiStepLR      η_t = η₀ γ^(number of milestones ≤ t)
-    ExponentialLR    η_t = η₀ γᵗ
-    CosineAnnealing  η_t = η_min + (η₀ − η_min)(1 + cos(π t / T_max)) / 2
-    LambdaLR         η_t = η₀ λ(t)
-    LinearLR         η_t = η₀ (f₀ + (f₁ − f₀) min(t, T) / T)
-
-and the cosine recursion follows from the closed form's ratio between t − 1 and t:
-``η_t = η_min + (η_{t−1} − η_min)(1 + cos(πt/T)) / (1 + cos(π(t−1)/T))``.
-"""
+"""Schedules that are a rule of the epoch count: lambda, step, multi-step, exponential,
+linear, cosine (with warm restarts), constant, multiplicative, polynomial."""
 import math
 import types
-import warnings
 from bisect import bisect_right
 from collections import Counter
 
-from .optimizer import Optimizer
-
-
-class LRScheduler:
-    """Base class: subclasses implement ``get_lr()`` (the new lr of every group, read
-    from the current ones and ``self.last_epoch``)."""
-
-    def __init__(self, optimizer, last_epoch=-1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] "
-                                   "when resuming an optimizer")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._step_count = 0
-        self._is_initial = True   # the constructor's step: keep the optimizer's lr as it is
-        self.step()
-        self._is_initial = False
-
-    def get_lr(self):
-        raise NotImplementedError
-
-    def get_last_lr(self):
-        """The lr of every group as set by the last ``step()``."""
-        return self._last_lr
-
-    def step(self, epoch=None):
-        """Advance one epoch (or jump to ``epoch``, via the closed form when there is one)."""
-        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
-            warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
-                          "You should call them in the opposite order: `optimizer.step()` "
-                          "before `lr_scheduler.step()`. Failure to do this will result in "
-                          "skipping the first value of the learning rate schedule.",
-                          UserWarning, stacklevel=2)
-        self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            warnings.warn("The epoch parameter in `scheduler.step()` is deprecated; call "
-                          "`scheduler.step()` without it.", UserWarning, stacklevel=2)
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def _current_lrs(self):
-        return [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self):
-        """Everything but the optimizer (and, for LambdaLR, the functions themselves)."""
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+from .base import LRScheduler
 
 
 class LambdaLR(LRScheduler):
@@ -128,7 +41,6 @@ class LambdaLR(LRScheduler):
         return [base_lr * fn(self.last_epoch)
                 for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
-
 class StepLR(LRScheduler):
     """Multiply the lr by ``gamma`` every ``step_size`` epochs."""
 
@@ -144,7 +56,6 @@ class StepLR(LRScheduler):
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
                 for base_lr in self.base_lrs]
-
 
 class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each epoch in ``milestones`` (a repeated milestone
@@ -165,7 +76,6 @@ class MultiStepLR(LRScheduler):
         return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)
                 for base_lr in self.base_lrs]
 
-
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch."""
 
@@ -180,7 +90,6 @@ class ExponentialLR(LRScheduler):
 
     def _get_closed_form_lr(self):
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
-
 
 class LinearLR(LRScheduler):
     """Scale the lr by a factor going linearly from ``start_factor`` to ``end_factor`` over
@@ -212,7 +121,6 @@ class LinearLR(LRScheduler):
                            * min(self.total_iters, self.last_epoch) / self.total_iters)
                 for base_lr in self.base_lrs]
 
-
 class CosineAnnealingLR(LRScheduler):
     """η_t = η_min + (η₀ − η_min)(1 + cos(π t / T_max)) / 2, computed recursively
     (Loshchilov & Hutter's SGDR without restarts; past T_max it climbs back, periodically)."""
@@ -240,3 +148,122 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base_lr - self.eta_min)
                 * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
                 for base_lr in self.base_lrs]
+
+class ConstantLR(LRScheduler):
+    """Multiply the lr by ``factor`` for the first ``total_iters`` epochs, then restore it
+    (a constant warm-up)."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base_lr in self.base_lrs]
+
+class MultiplicativeLR(LRScheduler):
+    """η_t = η_{t−1} · lr_lambda(t): multiply the current lr by a factor each epoch (one
+    function, or one per parameter group)."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.optimizer = optimizer
+        if not isinstance(lr_lambda, (list, tuple)):
+            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        else:
+            if len(lr_lambda) != len(optimizer.param_groups):
+                raise ValueError(f"Expected {len(optimizer.param_groups)} lr_lambdas, but got "
+                                 f"{len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    state_dict = LambdaLR.state_dict
+    load_state_dict = LambdaLR.load_state_dict
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._current_lrs())]
+
+class PolynomialLR(LRScheduler):
+    """η_t = η₀ (1 − min(t, T)/T)^power: a polynomial decay to 0 over ``total_iters``
+    epochs, computed recursively as the ratio of consecutive factors."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        factor = ((1.0 - self.last_epoch / self.total_iters)
+                  / (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [lr * factor for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters)
+                ** self.power for base_lr in self.base_lrs]
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter 2017): cosine annealing from η₀ to η_min over T_i epochs,
+    then a restart at η₀ with T_{i+1} = T_i · T_mult:
+
+        η = η_min + (η₀ − η_min)(1 + cos(π T_cur / T_i)) / 2
+
+    ``step(epoch)`` accepts a fractional epoch (a restart schedule stepped per batch:
+    ``step(epoch + i / iters)``) and finds T_cur and T_i from it in closed form."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if T_0 <= 0 or not isinstance(T_0, int):
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if T_mult < 1 or not isinstance(T_mult, int):
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, (float, int)):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type "
+                             f"{type(eta_min)}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min)
+                * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base_lr in self.base_lrs]
+
+    def step(self, epoch=None):
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur %= self.T_i
+                self.T_i *= self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    # Restart n began at T_0 (T_multⁿ − 1)/(T_mult − 1): invert that sum.
+                    n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult ** n
+            else:
+                self.T_i, self.T_cur = self.T_0, epoch
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._current_lrs()

@@ -1,0 +1,388 @@
+"""One GPU check for a lent machine: versions, correctness, then timings, in one call.
+
+    python -m minigrad_benchmarks.gpu_check [--out DIR] [--budget SECONDS] [--quick]
+
+Order (issue 9, item 4; GPU.md "A lent GPU"): versions and device first; then each section
+in its own try/except with its own deadline, so one failure or hang costs one section:
+
+1. ``correctness``: every own kernel (SGEMM in all four transposes, softmax, log-softmax,
+   layer norm forward/backward) on fresh random inputs, NaN-poisoned outputs where the
+   kernel is launched directly, ragged and benchmark shapes, relative error against a
+   float64 reference;
+2. ``timing``: CUDA-event median of ~20 runs after warm-up (the first call, which JIT
+   compiles, timed separately) of each kernel against its baseline on the same card:
+   ``cupy.matmul`` (cuBLAS fp32, ``CUPY_TF32=0``) and torch (TF32 off) for SGEMM, torch
+   for softmax / log-softmax / layer norm; TFLOP/s or GB/s and the ratio;
+3. ``tests``: the simulator suite of the kernels against the real device, then
+   ``pytest -m gpu`` (the op/nn/model suite on CuPy), as subprocesses.
+
+JSON goes to ``$OUT/gpu_check.json`` (``--out``, default ``$OUT`` or ``.``) after every
+section, so a timeout loses nothing finished; a table is printed last.  Without a usable
+GPU it prints why, writes the versions, and exits 0 without running anything else.
+Everything but the sections themselves (the deadline runner, statistics, the table, the
+no-GPU exit) is tested on CPU in ``tests/benchmarks/test_gpu_check.py``.
+"""
+import argparse
+import contextlib
+import importlib.metadata
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+
+# cuBLAS in full fp32, as the SGEMM targets are stated (set before CuPy is imported).
+os.environ.setdefault("CUPY_TF32", "0")
+
+PACKAGES = ("numpy", "numba", "numba-cuda", "cupy-cuda13x", "cupy", "torch", "cuda-toolkit")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class SectionTimeout(Exception):
+    """Raised inside a section when its deadline passes."""
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Raise ``SectionTimeout`` in the main thread after ``seconds`` (SIGALRM; a blocking
+    CUDA call is interrupted when it returns to Python).  No-op off the main thread or
+    where SIGALRM does not exist."""
+    usable = hasattr(signal, "setitimer") and _in_main_thread()
+    if not usable or seconds is None:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise SectionTimeout(f"deadline of {seconds:.0f} s passed")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _in_main_thread():
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
+def run_section(report, name, function, seconds, *args):
+    """Run ``function(*args)`` under a deadline and record ``{status, seconds, result |
+    error}`` as ``report["sections"][name]``; never raises (except KeyboardInterrupt)."""
+    start = time.perf_counter()
+    entry = dict(status="ok")
+    try:
+        with deadline(seconds):
+            entry["result"] = function(*args)
+    except SectionTimeout as error:
+        entry.update(status="timeout", error=str(error))
+    except Exception as error:                              # noqa: BLE001 (one section)
+        entry.update(status="error", error=f"{type(error).__name__}: {error}",
+                     traceback=traceback.format_exc(limit=6))
+    entry["seconds"] = round(time.perf_counter() - start, 2)
+    report.setdefault("sections", {})[name] = entry
+    print(f"[{name}] {entry['status']} in {entry['seconds']} s"
+          + (f": {entry.get('error')}" if entry["status"] != "ok" else ""), flush=True)
+    return entry
+
+
+def versions():
+    """Python, platform and the versions of the GPU stack's packages (None: not installed)."""
+    found = {}
+    for package in PACKAGES:
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    return dict(python=platform.python_version(), platform=platform.platform(),
+                packages=found, nvidia_smi=_nvidia_smi())
+
+
+def _nvidia_smi():
+    query = "name,driver_version,clocks.sm,clocks.max.sm,power.limit,memory.total"
+    try:
+        done = subprocess.run(["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"unavailable: {error}"
+    return done.stdout.strip() or done.stderr.strip()
+
+
+def probe_gpu():
+    """``(cupy, description)`` for a usable GPU, or ``(None, reason)``: "no CuPy" and "no
+    device" are told apart only in the reason."""
+    try:
+        import cupy
+    except ImportError as error:
+        return None, f"CuPy is not installed ({error})"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+        if count < 1:
+            return None, "CuPy sees no CUDA device"
+        cupy.zeros(1).sum().item()
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+    except Exception as error:                              # noqa: BLE001
+        return None, f"no usable CUDA device ({type(error).__name__}: {error})"
+    name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+    return cupy, dict(name=name, sm_count=props["multiProcessorCount"],
+                      compute_capability=f"{props['major']}.{props['minor']}",
+                      memory_gib=round(props["totalGlobalMem"] / 2**30, 1),
+                      runtime=cupy.cuda.runtime.runtimeGetVersion(),
+                      driver=cupy.cuda.runtime.driverGetVersion())
+
+
+def median_ms(samples):
+    """Median of a list of milliseconds, rounded to the microsecond."""
+    if not samples:
+        raise ValueError("no timing samples")
+    return round(statistics.median(samples), 3)
+
+
+def relative_error(got, want):
+    """``max|got − want| / max|want|`` (``want``'s scale, so near-zero entries do not
+    dominate); NaN anywhere in ``got`` gives inf."""
+    import numpy as np
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        raise ValueError(f"shape {got.shape} != reference {want.shape}")
+    if not np.isfinite(got).all():
+        return float("inf")
+    scale = max(float(np.abs(want).max(initial=0.0)), 1e-30)
+    return float(np.abs(got - want).max(initial=0.0) / scale)
+
+
+# ------------------------------------------------------------------------- sections (GPU)
+def _kernels():
+    from minigrad_kernels.cuda import matmul, normalization, softmax
+    return matmul, softmax, normalization
+
+
+def correctness(cp, quick=False):
+    """Relative errors of every kernel against float64 numpy; ``ok`` iff all ≤ 1e-5."""
+    import numpy as np
+    matmul, softmax, normalization = _kernels()
+    rng = np.random.default_rng(0)
+    rows = []
+
+    def record(name, shape, got, want, bound=1e-5):
+        err = relative_error(cp.asnumpy(got), want)
+        rows.append(dict(kernel=name, shape=str(shape), relerr=err, ok=err <= bound))
+
+    shapes = [(1, 37, 129, 65), (3, 130, 257, 129)] + ([] if quick else [(1, 1024, 1024, 1024)])
+    for z, m, k, n in shapes:
+        a = rng.standard_normal((z, m, k)).astype(np.float32)
+        b = rng.standard_normal((z, k, n)).astype(np.float32)
+        want = a.astype(np.float64) @ b
+        for trans_a in (False, True):
+            for trans_b in (False, True):
+                kernel = matmul.default_kernel(trans_a, trans_b)
+                a_dev = cp.asarray(np.ascontiguousarray(a.swapaxes(1, 2)) if trans_a else a)
+                b_dev = cp.asarray(np.ascontiguousarray(b.swapaxes(1, 2)) if trans_b else b)
+                c = cp.full((z, m, n), cp.nan, dtype=cp.float32)       # NaN-poisoned
+                grid, threads = matmul.sgemm_launch(kernel, m, n, z)
+                kernel[grid, threads](a_dev, b_dev, c)
+                record(f"sgemm_{'t' if trans_a else 'n'}{'t' if trans_b else 'n'}", (z, m, k, n),
+                       c, want)
+        record("matmul (wrapper)", (z, m, k, n), matmul.matmul(cp.asarray(a), cp.asarray(b)), want)
+
+    for r, c_ in [(7, 3), (333, 1000), (64, 50257)][: 2 if quick else 3]:
+        x = (rng.standard_normal((r, c_)) * 10).astype(np.float32)
+        x64 = x.astype(np.float64)
+        shifted = x64 - x64.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        for log in (False, True):
+            kernel = softmax.make_softmax(softmax.GPU_THREADS, log)
+            out = cp.full((r, c_), cp.nan, dtype=cp.float32)
+            kernel[r, kernel.threads](cp.asarray(x), out)
+            record("log_softmax" if log else "softmax", (r, c_), out,
+                   shifted - lse if log else np.exp(shifted - lse))
+
+    for r, n in [(5, 7), (4096, 768)]:
+        x = (rng.standard_normal((r, n)) + 3).astype(np.float32)
+        w, b = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+        dy = rng.standard_normal((r, n)).astype(np.float32)
+        x64 = x.astype(np.float64)
+        mean = x64.mean(axis=1, keepdims=True)
+        rstd = 1 / np.sqrt(((x64 - mean) ** 2).mean(axis=1, keepdims=True) + 1e-5)
+        x_hat = (x64 - mean) * rstd
+        y, _, _ = normalization.layer_norm_forward_rows(cp.asarray(x), cp.asarray(w),
+                                                        cp.asarray(b), 1e-5)
+        record("layer_norm_forward", (r, n), y, x_hat * w + b)
+        g = dy * w.astype(np.float64)
+        dx_want = rstd * (g - g.mean(axis=1, keepdims=True)
+                          - x_hat * (g * x_hat).mean(axis=1, keepdims=True))
+        dx, dw, db = normalization.layer_norm_backward_rows(
+            cp.asarray(dy), cp.asarray(x), cp.asarray(w),
+            cp.asarray(mean.astype(np.float32)), cp.asarray(rstd.astype(np.float32)))
+        record("layer_norm_backward dx", (r, n), dx, dx_want, 1e-4)
+        record("layer_norm_backward dweight", (r, n), dw, (dy * x_hat).sum(axis=0), 1e-4)
+        record("layer_norm_backward dbias", (r, n), db, dy.astype(np.float64).sum(axis=0), 1e-4)
+    return dict(ok=all(row["ok"] for row in rows), rows=rows)
+
+
+def cuda_event_ms(cp, function, warmup=3, repeat=20):
+    """``(first_call_ms, median_ms)``: the first call by the host clock (it JIT compiles),
+    then the CUDA-event median of ``repeat`` calls after ``warmup``."""
+    start = time.perf_counter()
+    function()
+    cp.cuda.Device().synchronize()
+    first = (time.perf_counter() - start) * 1e3
+    for _ in range(warmup):
+        function()
+    samples = []
+    for _ in range(repeat):
+        begin, end = cp.cuda.Event(), cp.cuda.Event()
+        begin.record()
+        function()
+        end.record()
+        end.synchronize()
+        samples.append(cp.cuda.get_elapsed_time(begin, end))
+    return round(first, 1), median_ms(samples)
+
+
+def timing(cp, quick=False):
+    """Own kernels against cuBLAS / torch on the same card; TFLOP/s, GB/s and ratios."""
+    matmul, softmax, normalization = _kernels()
+    try:
+        import torch
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch_ok = torch.cuda.is_available()
+    except ImportError:
+        torch, torch_ok = None, False
+    rows = []
+    sizes = [1024, 2048] if quick else [1024, 2048, 4096]
+    for n in sizes:
+        a = cp.random.standard_normal((n, n), dtype=cp.float32)
+        b = cp.random.standard_normal((n, n), dtype=cp.float32)
+        flop = 2.0 * n ** 3
+        first, own = cuda_event_ms(cp, lambda: matmul.matmul(a, b))
+        _, cublas = cuda_event_ms(cp, lambda: cp.matmul(a, b))
+        row = dict(kernel="sgemm", shape=f"{n}^3", first_call_ms=first, own_ms=own,
+                   own_tflops=round(flop / own / 1e9, 2), baseline="cupy.matmul (cuBLAS fp32)",
+                   baseline_ms=cublas, ratio=round(cublas / own, 3))
+        if torch_ok:
+            ta, tb = torch.as_tensor(a, device="cuda"), torch.as_tensor(b, device="cuda")
+            _, row["torch_ms"] = cuda_event_ms(cp, lambda: torch.matmul(ta, tb))
+        rows.append(row)
+    for r, c in [(4096, 1024), (8192, 50257)][: 1 if quick else 2]:
+        x = cp.random.standard_normal((r, c), dtype=cp.float32)
+        gb = 2 * x.nbytes / 1e9
+        for log in (False, True):
+            first, own = cuda_event_ms(cp, lambda: softmax.softmax_rows(x, log))
+            row = dict(kernel="log_softmax" if log else "softmax", shape=f"{r}x{c}",
+                       first_call_ms=first, own_ms=own, own_gbs=round(gb / own * 1e3, 1))
+            if torch_ok:
+                tx = torch.as_tensor(x, device="cuda")
+                fn = torch.log_softmax if log else torch.softmax
+                _, base = cuda_event_ms(cp, lambda: fn(tx, 1))
+                row.update(baseline="torch", baseline_ms=base, ratio=round(base / own, 3))
+            rows.append(row)
+    r, n = 16384, 768
+    x = cp.random.standard_normal((r, n), dtype=cp.float32)
+    w = cp.random.standard_normal(n, dtype=cp.float32)
+    b = cp.random.standard_normal(n, dtype=cp.float32)
+    first, own = cuda_event_ms(cp, lambda: normalization.layer_norm_forward_rows(x, w, b, 1e-5))
+    row = dict(kernel="layer_norm_forward", shape=f"{r}x{n}", first_call_ms=first, own_ms=own,
+               own_gbs=round(2 * x.nbytes / 1e9 / own * 1e3, 1))
+    if torch_ok:
+        tx, tw, tb = (torch.as_tensor(v, device="cuda") for v in (x, w, b))
+        _, base = cuda_event_ms(cp, lambda: torch.nn.functional.layer_norm(tx, (n,), tw, tb))
+        row.update(baseline="torch", baseline_ms=base, ratio=round(base / own, 3))
+    rows.append(row)
+    return dict(rows=rows)
+
+
+def device_tests(seconds):
+    """The kernels' simulator tests on the real device, then ``pytest -m gpu``."""
+    env = dict(os.environ, MINIGRAD_REAL_CUDA="1")
+    env.pop("NUMBA_ENABLE_CUDASIM", None)
+    results = {}
+    for name, args in [("kernel tests", ["tests/kernels/test_cuda_kernels.py"]),
+                       ("pytest -m gpu", ["-m", "gpu"])]:
+        start = time.perf_counter()
+        try:
+            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p",
+                                   "no:cacheprovider", *args], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=max(seconds / 2, 10))
+            results[name] = dict(returncode=done.returncode, tail=done.stdout[-1500:])
+        except subprocess.TimeoutExpired:
+            results[name] = dict(returncode=None, tail="timed out")
+        results[name]["seconds"] = round(time.perf_counter() - start, 1)
+    return results
+
+
+# ------------------------------------------------------------------------- report
+def format_table(report):
+    """The closing table: one line per section, then one per measured or checked kernel."""
+    lines = [f"device: {report.get('device')}"]
+    for name, entry in report.get("sections", {}).items():
+        lines.append(f"{name:<12} {entry['status']:<8} {entry['seconds']:>7.1f} s")
+    correct = report.get("sections", {}).get("correctness", {}).get("result") or {}
+    for row in correct.get("rows", []):
+        lines.append(f"  {'ok ' if row['ok'] else 'BAD'} {row['kernel']:<28} {row['shape']:<22} "
+                     f"relerr {row['relerr']:.2e}")
+    timed = report.get("sections", {}).get("timing", {}).get("result") or {}
+    for row in timed.get("rows", []):
+        speed = (f"{row['own_tflops']:.2f} TFLOP/s" if "own_tflops" in row
+                 else f"{row.get('own_gbs', 0):.0f} GB/s")
+        ratio = f"{row['ratio']:.2f}x of {row['baseline']}" if "ratio" in row else "no baseline"
+        lines.append(f"  {row['kernel']:<20} {row['shape']:<12} {row['own_ms']:>9.3f} ms "
+                     f"{speed:>16}  {ratio}")
+    return "\n".join(lines)
+
+
+def write(report, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "gpu_check.json")
+    with open(path, "w") as handle:
+        json.dump(report, handle, indent=1, default=str)
+    return path
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.environ.get("OUT", "."))
+    parser.add_argument("--budget", type=float, default=300.0, help="seconds for everything")
+    parser.add_argument("--quick", action="store_true", help="smaller shapes")
+    parser.add_argument("--no-tests", action="store_true", help="skip the pytest section")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    report = dict(started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    report["versions"] = versions()
+    print(json.dumps(report["versions"], indent=1), flush=True)
+    cp, device = probe_gpu()
+    report["device"] = device
+    if cp is None:
+        report["status"] = "no-gpu"
+        path = write(report, args.out)
+        print(f"gpu_check: no GPU here: {device}. Nothing to check; versions written to {path}.")
+        return 0
+
+    def left(share):
+        return max(5.0, min(share, args.budget - (time.perf_counter() - start)))
+
+    run_section(report, "correctness", correctness, left(90), cp, args.quick)
+    write(report, args.out)
+    run_section(report, "timing", timing, left(120), cp, args.quick)
+    write(report, args.out)
+    if not args.no_tests:
+        remaining = left(args.budget)
+        run_section(report, "tests", device_tests, remaining + 5, remaining)
+    ok = report["sections"]["correctness"].get("result", {}).get("ok", False)
+    report["status"] = "ok" if ok else "correctness-failed"
+    path = write(report, args.out)
+    print(f"JSON: {path}")
+    print(format_table(report))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

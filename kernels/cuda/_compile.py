@@ -1,0 +1,156 @@
+"""Compile every CUDA kernel at its production tile sizes to PTX for ``sm_90`` and read its
+resources with ``ptxas -v``; no GPU needed.
+
+    python -m minigrad_kernels.cuda._compile [--arch sm_90] [--json PATH]
+
+prints one row per kernel: registers per thread, static shared memory, stack frame and
+spill bytes, plus the shared memory and thread count its launch configuration assumes.
+It must run WITHOUT the simulator (``NUMBA_ENABLE_CUDASIM`` unset; the simulator has no
+``compile_ptx``), with numba-cuda's CUDA 13.0 toolkit wheels (``GPU.md``: an unpinned
+toolkit emits PTX newer than ptxas 13.0 reads).  ``ptxas`` is the one on ``PATH`` or the
+pip ``nvidia-cuda-nvcc`` wheel's.  ``tests/kernels/test_cuda_compile.py`` runs it in a
+subprocess and asserts no spills, no stack, and registers × threads within one SM.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from numba import cuda, float32, int64
+
+from . import matmul, normalization, softmax
+
+ROWS = float32[:, ::1]
+VECTOR = float32[::1]
+BATCHED = float32[:, :, ::1]
+REGISTERS_PER_SM = 65536
+
+
+# Registers per thread each family's launch plan assumes: the SGEMM wants 2 blocks of 256
+# threads per SM (≤ 128), the memory-bound row kernels full occupancy, 2048 threads (≤ 32).
+REGISTER_BUDGET = dict(sgemm=128, row=32)
+
+
+def production_kernels():
+    """``[(name, kernel, signature, threads, shared_bytes)]``: each kernel at the sizes the
+    wrappers launch on a GPU, with the resources its launch configuration assumes."""
+    kernels = []
+    tiles = matmul.GPU_TILES
+    for trans_a in (False, True):
+        for trans_b in (False, True):
+            kernel = matmul.make_sgemm(**tiles, trans_a=trans_a, trans_b=trans_b)
+            name = "sgemm_" + ("t" if trans_a else "n") + ("t" if trans_b else "n")
+            kernels.append((name, kernel, (BATCHED, BATCHED, BATCHED), kernel.threads,
+                            4 * tiles["BK"] * (tiles["BM"] + tiles["BN"])))
+    threads = softmax.GPU_THREADS
+    for log in (False, True):
+        kernels.append(("log_softmax" if log else "softmax", softmax.make_softmax(threads, log),
+                        (ROWS, ROWS), threads, 4 * threads))
+    threads = normalization.GPU_THREADS
+    kernels.append(("layer_norm_forward", normalization.make_layer_norm_forward(threads),
+                    (ROWS, VECTOR, VECTOR, int64, int64, float32, ROWS, VECTOR, VECTOR),
+                    threads, 4 * threads))
+    kernels.append(("layer_norm_backward", normalization.make_layer_norm_backward(threads),
+                    (ROWS, ROWS, VECTOR, int64, VECTOR, VECTOR, ROWS), threads, 4 * threads))
+    kernels.append(("layer_norm_param_grads", normalization.make_layer_norm_param_grads(
+        normalization.GPU_COLUMN_THREADS),
+                    (ROWS, ROWS, VECTOR, VECTOR, ROWS, ROWS),
+                    normalization.GPU_COLUMN_THREADS, 0))
+    return kernels
+
+
+def find_ptxas():
+    """Path of ``ptxas``: on PATH, else in the pip ``nvidia-cuda-nvcc`` wheel; None if absent."""
+    found = shutil.which("ptxas")
+    if found:
+        return found
+    try:
+        import nvidia.cuda_nvcc as wheel
+    except ImportError:
+        return None
+    for root in getattr(wheel, "__path__", []):
+        candidate = os.path.join(root, "bin", "ptxas")
+        if os.path.exists(candidate):
+            return candidate
+    return None
+
+
+_USED = re.compile(r"Used (\d+) registers.*?(?:(\d+) bytes smem)?,?")
+_FRAME = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads")
+
+
+def parse_ptxas(text):
+    """``{registers, shared, stack, spill_stores, spill_loads}`` from ``ptxas -v`` output
+    of one entry function."""
+    used = re.search(r"Used (\d+) registers", text)
+    smem = re.search(r"(\d+) bytes smem", text)
+    frame = _FRAME.search(text)
+    if not used or not frame:
+        raise ValueError(f"unrecognised ptxas -v output:\n{text}")
+    return dict(registers=int(used.group(1)), shared=int(smem.group(1)) if smem else 0,
+                stack=int(frame.group(1)), spill_stores=int(frame.group(2)),
+                spill_loads=int(frame.group(3)))
+
+
+def resources(kernel, signature, arch="sm_90", ptxas=None):
+    """Compile ``kernel`` for ``signature`` and return ``parse_ptxas``'s dict plus the
+    compile time; ``ptxas`` None skips the assembler (PTX only)."""
+    cc = (int(arch[3:-1]), int(arch[-1]))
+    start = time.perf_counter()
+    ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=cc,
+                              launch_bounds=getattr(kernel, "launch_bounds", None))
+    row = dict(compile_s=round(time.perf_counter() - start, 2), ptx_lines=ptx.count("\n"),
+               fp64_instructions=len(re.findall(r"\.f64\b", ptx)))
+    if ptxas is None:
+        return row
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "kernel.ptx")
+        with open(path, "w") as handle:
+            handle.write(ptx)
+        done = subprocess.run([ptxas, f"-arch={arch}", "-v", path, "-o",
+                               os.path.join(folder, "kernel.cubin")],
+                              capture_output=True, text=True, check=True)
+    row.update(parse_ptxas(done.stdout + done.stderr))
+    return row
+
+
+def _version(ptxas):
+    done = subprocess.run([ptxas, "--version"], capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    return next((line for line in lines if "release" in line), lines[-1] if lines else "?")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="sm_90")
+    parser.add_argument("--json", help="write the rows here as JSON")
+    parser.add_argument("--no-ptxas", action="store_true", help="PTX only")
+    args = parser.parse_args(argv)
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        sys.exit("unset NUMBA_ENABLE_CUDASIM: the simulator cannot compile to PTX")
+    ptxas = None if args.no_ptxas else find_ptxas()
+    rows = []
+    for name, kernel, signature, threads, shared in production_kernels():
+        row = dict(kernel=name, threads=threads, expected_shared=shared,
+                   register_budget=REGISTER_BUDGET["sgemm" if name.startswith("sgemm") else "row"])
+        row.update(resources(kernel, signature, args.arch, ptxas))
+        rows.append(row)
+    header = ("kernel", "threads", "registers", "register_budget", "shared", "expected_shared", "stack",
+              "spill_stores", "spill_loads", "fp64_instructions", "compile_s")
+    print(" | ".join(header))
+    for row in rows:
+        print(" | ".join(str(row.get(column, "-")) for column in header))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(dict(arch=args.arch, ptxas=ptxas and _version(ptxas),
+                           numba_cuda=cuda.implementation, rows=rows), handle, indent=1)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
