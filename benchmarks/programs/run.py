@@ -576,6 +576,8 @@ How to read the table:
   training, evaluation), both backends with one thread per pool
   (`OMP/MKL/OPENBLAS/NUMBA_NUM_THREADS=1`), one after the other on a machine shared with
   other work: ratios within ~2x of 1 are noise. PyTorch's import alone takes ~2–3 s.
+  (A backend can be rerun alone, `--backend minigrad`: then the two columns come from
+  different passes on the same machine.)
 - **Status**: for a program that stops on minigrad, the first error and the program line
   that raised it: the next thing minigrad lacks. (Later calls can need more.)
 
