@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import minigrad as mg
 from minigrad.autograd import grad, gradcheck
@@ -205,6 +205,11 @@ def test_histogram_matches_torch(values, bins, range_, weighted, density):
                                weight=None if w is None else torch.tensor(w))
     assert out._fields == ("hist", "bin_edges")
     assert_close(out.bin_edges, expected.bin_edges.numpy(), rtol=1e-12, atol=1e-12)
+    # A value exactly on an interior edge goes left or right by the last bit of that edge,
+    # which PyTorch computes differently from numpy's linspace (0.0 against an edge of
+    # 2.8e-17 vs 0.0 for range ±0.5, 6 bins): those draws test rounding, not histograms.
+    interior = expected.bin_edges.numpy()[1:-1]
+    assume(not any(np.isclose(v, interior, rtol=0, atol=1e-9).any() for v in a))
     assert_close(out.hist, expected.hist.numpy(), rtol=1e-10, atol=1e-12, equal_nan=True)
 
 
