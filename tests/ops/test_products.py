@@ -11,7 +11,10 @@ import minigrad as mg
 from minigrad.autograd import gradcheck, gradgradcheck
 from tests.devices import to_numpy
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:          # the oracle is optional: skip the module, never fail collection
+    pytest.skip("torch (the oracle) is not installed", allow_module_level=True)
 
 
 def _flat(out):
