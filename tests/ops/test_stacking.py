@@ -7,7 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.autograd import gradcheck, gradgradcheck
-from tests.devices import to_numpy
+from tests.oracle import compare_with_torch
 
 try:
     import torch
@@ -16,37 +16,10 @@ except ImportError:          # the oracle is optional: skip the module, never fa
 
 
 
-def _flat(out):
-    return list(out) if isinstance(out, (list, tuple)) else [out]
-
-
 def compare(mg_fn, torch_fn, arrays, *, device, grad=True, seed=0):
-    """Forward values/dtypes/shapes equal; with ``grad``, the VJP for a random upstream
-    gradient equals PyTorch's for every floating input."""
-    import torch
-    ms = [mg.tensor(a, requires_grad=grad and a.dtype.kind == "f", device=device) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
-    mo, to = _flat(mg_fn(*ms)), _flat(torch_fn(*ts))
-    assert len(mo) == len(to)
-    for m, t in zip(mo, to):
-        assert tuple(m.shape) == tuple(t.shape)
-        assert str(m.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
-        np.testing.assert_allclose(to_numpy(m), t.detach().numpy(), rtol=1e-10, atol=1e-12)
-    if not grad:
-        return
-    rng = np.random.default_rng(seed)
-    dys = [rng.standard_normal(tuple(t.shape)) for t in to]
-    mgi = [m for m in ms if m.requires_grad]
-    tgi = [t for t in ts if t.requires_grad]
-    mg_grads = mg.autograd.grad(mo, mgi, grad_outputs=[mg.tensor(d, device=device) for d in dys],
-                                allow_unused=True)
-    t_grads = torch.autograd.grad(to, tgi, grad_outputs=[torch.tensor(d) for d in dys],
-                                  allow_unused=True)
-    for g, tg in zip(mg_grads, t_grads):
-        if tg is None:
-            assert g is None or not np.any(to_numpy(g))
-        else:
-            np.testing.assert_allclose(to_numpy(g), tg.numpy(), rtol=1e-10, atol=1e-12)
+    """The shared oracle (tests/oracle.py): values, shapes, dtypes and, with ``grad``, the
+    VJP of every float input for a random upstream gradient, against PyTorch."""
+    compare_with_torch(mg_fn, torch_fn, arrays, device, seed=seed, check_grad=grad)
 
 
 def r(*shape, seed=0):
