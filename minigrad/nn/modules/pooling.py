@@ -99,15 +99,18 @@ class MaxUnpool2d(Module):
     """The partial inverse of MaxPool2d: values back at their arg-max positions, zeros
     elsewhere; ``forward(input, indices, output_size=None)``."""
 
+    _dims = 2
+    _unpool = staticmethod(F.max_unpool2d)      # F.max_unpool1d / 2d / 3d, per subclass
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = _tuple(kernel_size, 2)
-        self.stride = _tuple(stride if stride is not None else kernel_size, 2)
-        self.padding = _tuple(padding, 2)
+        self.kernel_size = _tuple(kernel_size, self._dims)
+        self.stride = _tuple(stride if stride is not None else kernel_size, self._dims)
+        self.padding = _tuple(padding, self._dims)
 
     def forward(self, input, indices, output_size=None):
-        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
-                              output_size)
+        return self._unpool(input, indices, self.kernel_size, self.stride, self.padding,
+                            output_size)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -116,15 +119,8 @@ class MaxUnpool2d(Module):
 class MaxUnpool1d(MaxUnpool2d):
     """MaxUnpool2d for (N, C, L) input."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        Module.__init__(self)
-        self.kernel_size = _tuple(kernel_size, 1)
-        self.stride = _tuple(stride if stride is not None else kernel_size, 1)
-        self.padding = _tuple(padding, 1)
-
-    def forward(self, input, indices, output_size=None):
-        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding,
-                              output_size)
+    _dims = 1
+    _unpool = staticmethod(F.max_unpool1d)
 
 
 class MaxPool1d(MaxPool2d):
@@ -235,15 +231,8 @@ class LPPool3d(LPPool2d):
 class MaxUnpool3d(MaxUnpool2d):
     """The partial inverse of MaxPool3d (indices flat in each D·H·W volume)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        Module.__init__(self)
-        self.kernel_size = _tuple(kernel_size, 3)
-        self.stride = _tuple(stride if stride is not None else kernel_size, 3)
-        self.padding = _tuple(padding, 3)
-
-    def forward(self, input, indices, output_size=None):
-        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding,
-                              output_size)
+    _dims = 3
+    _unpool = staticmethod(F.max_unpool3d)
 
 
 class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
