@@ -7,6 +7,7 @@ memory with their input are *views*: they share its version counter, so an in-pl
 through either is seen by a saved copy of the other.
 """
 import operator
+import warnings
 
 from .. import dtypes
 from ..tensor import Tensor, _normalize_dim
@@ -258,13 +259,20 @@ moveaxis = movedim
 
 
 def transpose_2d(self):
-    """``Tensor.T``: the transpose of a 2-D tensor."""
-    if self.ndim != 2:
-        raise RuntimeError(f"The use of `x.T` on tensors of dimension other than 2 to reverse their "
-                           f"shape is not supported (got a tensor of shape {list(self.shape)}); use "
-                           f"x.mT to transpose batches of matrices or x.permute(*torch.arange(x.ndim - "
-                           f"1, -1, -1)) to reverse the dimensions of a tensor.")
-    return transpose(self, 0, 1)
+    """``Tensor.T``: the transpose of a 2-D tensor. Other ranks do what PyTorch 2.13 does,
+    with its deprecation warnings: reversed dimensions above 2, the tensor itself below."""
+    if self.ndim == 2:
+        return transpose(self, 0, 1)
+    if self.ndim == 0:
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity "
+                      "in these cases.", UserWarning, stacklevel=2)
+    elif self.ndim > 2:
+        warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                      "shape is deprecated and it will throw an error in a future release. "
+                      "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
+                      "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                      UserWarning, stacklevel=2)
+    return permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
 
 def matrix_transpose(self):

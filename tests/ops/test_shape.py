@@ -244,11 +244,15 @@ def test_T_mT_and_t_match_torch(device):
         mg.ones(3, device=device).mT
 
 
-def test_T_on_non_matrix_raises(device):
-    # PyTorch warns ("deprecated and it will throw an error in a future release"); minigrad
-    # already raises, naming the shape and pointing to .mT.
-    with pytest.raises(RuntimeError, match=r"\.mT"):
-        mg.ones(2, 3, 4, device=device).T
+def test_T_on_other_ranks_warns_and_reverses_like_torch(device):
+    # PyTorch 2.13: deprecated (a UserWarning), reversed dimensions above 2, identity below.
+    with pytest.warns(UserWarning, match=r"x\.mT"):
+        assert mg.ones(2, 3, 4, device=device).T.shape == (4, 3, 2)
+    with pytest.warns(UserWarning, match="0-D"):
+        assert mg.tensor(1.0, device=device).T.shape == ()
+    x = mg.arange(3.0, device=device)
+    assert x.T.shape == (3,)
+    compare_with_torch(lambda t: t.T, np.arange(24.0).reshape(2, 3, 4), device=device)
 
 
 # ---------------------------------------------------------------------- expand / broadcast_to
