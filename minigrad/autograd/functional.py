@@ -21,8 +21,9 @@ def seed_gradient(output, gradient, index=0):
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs "
                                f"(output {index} has shape {tuple(output.shape)})")
         return Tensor._wrap(output.xp.ones(output.array.shape, dtype=output.dtype))
-    if not isinstance(gradient, Tensor):
-        gradient = Tensor._wrap(output.xp.asarray(gradient, dtype=output.dtype))
+    if not isinstance(gradient, Tensor):      # PyTorch: a TypeError, never a conversion
+        raise TypeError(f"gradient for output {index} must be a Tensor or None, not "
+                        f"{type(gradient).__name__}")
     if gradient.array.shape != output.array.shape:
         raise RuntimeError(f"Mismatch in shape: grad_output[{index}] has a shape of "
                            f"{tuple(gradient.shape)} and output[{index}] has a shape of "

@@ -42,3 +42,12 @@ def _observe(L):
 
 def test_inference_mode_behaves_like_torch():
     assert _observe(mg) == _observe(torch)
+
+
+def test_a_gradient_that_is_not_a_tensor_is_a_type_error_like_torch():
+    for L in (mg, torch):
+        x = L.ones(2, requires_grad=True)
+        with pytest.raises(TypeError):
+            x.sum().backward(2.0)
+        with pytest.raises(TypeError):
+            L.autograd.grad(x.sum(), x, grad_outputs=2.0)
