@@ -336,7 +336,9 @@ class Tensor:
         return self.array
 
     def __array__(self, dtype=None, copy=None):
-        array = self.detach().numpy(force=True)
+        """``np.asarray(t)``: as ``t.numpy()``, so a tensor that requires grad refuses
+        (PyTorch's RuntimeError: detach it first)."""
+        array = self.numpy(force=False) if self.device.type == "cpu" else self.detach().numpy(force=True)
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def item(self):

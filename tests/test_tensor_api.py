@@ -150,10 +150,14 @@ def test_numpy_shares_memory_and_refuses_requires_grad():
 
 
 def test_np_asarray_of_a_tensor():
-    x = matrix(requires_grad=True)
+    x = matrix()
     array = np.asarray(x)
     assert array.shape == (2, 3) and array.dtype == np.float32
     assert np.asarray(x, dtype=np.float64).dtype == np.float64
+    # As PyTorch: a tensor that requires grad must be detached first.
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.asarray(matrix(requires_grad=True))
+    assert np.asarray(matrix(requires_grad=True).detach()).shape == (2, 3)
 
 
 def test_len_and_iteration_over_the_first_dim(device):
