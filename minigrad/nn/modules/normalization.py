@@ -193,23 +193,11 @@ class GroupNorm(Module):
                              f"({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
                                                                      eps, affine)
-        factory = {"dtype": dtype, "device": device}
-        if affine:
-            self.weight = Parameter(creation.empty((num_channels,), **factory))
-            if bias:
-                self.bias = Parameter(creation.empty((num_channels,), **factory))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_channels,), affine, bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -243,23 +231,11 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        factory = {"dtype": dtype, "device": device}
-        if elementwise_affine:
-            self.weight = Parameter(creation.empty(self.normalized_shape, **factory))
-            if bias:
-                self.bias = Parameter(creation.empty(self.normalized_shape, **factory))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, self.normalized_shape, elementwise_affine, bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -297,3 +273,21 @@ class RMSNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+def _register_affine(module, shape, affine, bias, dtype, device):
+    """The per-feature γ (``weight``) and β (``bias``) of shape ``shape``, or None slots
+    (PyTorch's names either way); values come from ``_reset_affine``."""
+    factory = {"dtype": dtype, "device": device}
+    module.register_parameter(
+        "weight", Parameter(creation.empty(shape, **factory)) if affine else None)
+    module.register_parameter(
+        "bias", Parameter(creation.empty(shape, **factory)) if affine and bias else None)
+
+
+def _reset_affine(module):
+    """γ = 1, β = 0."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
