@@ -181,7 +181,10 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out if input.ndim == 3 else out.squeeze(0)
 
 
-def _check_transposed(input, weight, bias, groups, op, spatial):
+def check_conv_operands(input, weight, bias, op, spatial):
+    """PyTorch's checks of a ``spatial``-D convolution's operands: Tensors, an input of
+    ``spatial + 1`` (unbatched) or ``spatial + 2`` dims, a weight of ``spatial + 2``, one
+    device and one dtype."""
     check_tensor(input, op)
     check_tensor(weight, op, "weight")
     if input.ndim not in (spatial + 1, spatial + 2):
@@ -197,6 +200,10 @@ def _check_transposed(input, weight, bias, groups, op, spatial):
         names = ", ".join(f"{n} {t.dtype}" for n, t in zip(("input", "weight", "bias"), tensors))
         raise RuntimeError(f"{op}: expected input, weight and bias to have the same dtype, but "
                            f"got {names}")
+
+
+def _check_transposed(input, weight, bias, groups, op, spatial):
+    check_conv_operands(input, weight, bias, op, spatial)
     if input.dtype.kind != "f":
         raise NotImplementedError(f"{op}: expected a floating point input, but got dtype "
                                   f"{input.dtype}")

@@ -48,11 +48,11 @@ import numbers
 
 import numpy as np
 
-from ...ops.operands import check_same_device, check_tensor
+from ...ops.operands import check_tensor
 from ...ops.pooling import PlaneGather, adaptive_average_pool2d, adaptive_pool_matrix
 from ...ops.joining import stack
 from ...tensor import Tensor
-from .conv import conv2d, conv_transpose2d, same_padding
+from .conv import check_conv_operands, conv2d, conv_transpose2d, same_padding
 from .padding import pad
 from .pooling import (_lp_finish, _max_unpool, _output_size, _tuple, _unpool_output_size,
                       adaptive_max_pool2d_with_indices, avg_pool2d, max_pool2d_with_indices)
@@ -75,21 +75,7 @@ def int_triple(value, name, op):
 
 
 def _check_5d(input, weight, bias, op):
-    check_tensor(input, op)
-    check_tensor(weight, op, "weight")
-    if input.ndim not in (4, 5):
-        raise RuntimeError(f"Expected 4D (unbatched) or 5D (batched) input to {op}, but got "
-                           f"input of size: {list(input.shape)}")
-    if weight.ndim != 5:
-        raise RuntimeError(f"Expected {weight.ndim}-dimensional input for {weight.ndim}-"
-                           f"dimensional weight {list(weight.shape)}, but got 5-dimensional "
-                           f"input of size {list(input.shape)} instead")
-    tensors = [input, weight] + ([bias] if bias is not None else [])
-    check_same_device(tensors, op)
-    if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
-        names = ", ".join(f"{n} {t.dtype}" for n, t in zip(("input", "weight", "bias"), tensors))
-        raise RuntimeError(f"{op}: expected input, weight and bias to have the same dtype, but "
-                           f"got {names}")
+    check_conv_operands(input, weight, bias, op, 3)
     return input if input.ndim == 5 else input.unsqueeze(0)
 
 
