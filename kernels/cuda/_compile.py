@@ -21,9 +21,9 @@ import sys
 import tempfile
 import time
 
-from numba import cuda, float32, int64
+from numba import boolean, cuda, float32, int32, int64
 
-from . import matmul, normalization, softmax
+from . import attention, matmul, normalization, softmax
 
 ROWS = float32[:, ::1]
 VECTOR = float32[::1]
@@ -33,7 +33,12 @@ REGISTERS_PER_SM = 65536
 
 # Registers per thread each family's launch plan assumes: the SGEMM wants 2 blocks of 256
 # threads per SM (≤ 128), the memory-bound row kernels full occupancy, 2048 threads (≤ 32).
-REGISTER_BUDGET = dict(sgemm=128, row=32)
+# Flash attention keeps a 64-float operand row and a 64-float accumulator per thread (D/G
+# + DV/G, G threads per row): ≤ 224 registers gives 8 warps per SM (2 forward blocks of
+# 128 threads; 4 backward blocks of 64), the shared memory of each allowing as many.
+REGISTER_BUDGET = dict(sgemm=128, row=32, attention=224)
+# Head dims compiled at production tiles: the benchmark's 64 and the widest accepted, 128.
+ATTENTION_HEAD_DIMS = (64, 128)
 
 
 def production_kernels():
@@ -61,7 +66,32 @@ def production_kernels():
         normalization.GPU_COLUMN_THREADS),
                     (ROWS, ROWS, VECTOR, VECTOR, ROWS, ROWS),
                     normalization.GPU_COLUMN_THREADS, 0))
+    kernels.extend(attention_kernels())
     return kernels
+
+
+def attention_kernels():
+    """The three flash-attention kernels at ``attention.gpu_tiles`` for each head dim in
+    ``ATTENTION_HEAD_DIMS`` (D = DV), named ``flash_<part>_d<D>``."""
+    mask = (BATCHED, int32[::1], int32, int32, boolean, boolean, float32)
+    saved = (BATCHED, BATCHED, BATCHED, BATCHED, ROWS, ROWS)        # q, k, v, dO, lse, D
+    rows = []
+    for d in ATTENTION_HEAD_DIMS:
+        tiles = attention.gpu_tiles(d, d)
+        forward, backward_kv, backward_q = attention.default_kernels(d, d, tiles)
+        for name, kernel, signature in (
+                ("forward", forward, (BATCHED,) * 3 + mask + (BATCHED, ROWS)),
+                ("backward_kv", backward_kv, saved + mask + (BATCHED, BATCHED)),
+                ("backward_q", backward_q, saved + mask + (BATCHED,))):
+            rows.append((f"flash_{name}_d{d}", kernel, signature, kernel.threads,
+                         kernel.shared_bytes))
+    return rows
+
+
+def _budget(name):
+    if name.startswith("sgemm"):
+        return REGISTER_BUDGET["sgemm"]
+    return REGISTER_BUDGET["attention" if name.startswith("flash") else "row"]
 
 
 def find_ptxas():
@@ -137,7 +167,7 @@ def main(argv=None):
     rows = []
     for name, kernel, signature, threads, shared in production_kernels():
         row = dict(kernel=name, threads=threads, expected_shared=shared,
-                   register_budget=REGISTER_BUDGET["sgemm" if name.startswith("sgemm") else "row"])
+                   register_budget=_budget(name))
         row.update(resources(kernel, signature, args.arch, ptxas))
         rows.append(row)
     header = ("kernel", "threads", "registers", "register_budget", "shared", "expected_shared", "stack",

@@ -12,16 +12,17 @@ PyTorch's ``is_causal``).  With s = scale (default 1/√D) and B the mask/causal
 
     S = s·q kᵀ + B    (H, Lq, Lk; never stored)
 
-Forward (``make_flash_forward``): one block of BQ threads per (BQ query rows, head), one
-thread per query row, keeping its q row and its output accumulator in registers; per key
-tile J of BK keys (K and V tiles staged in shared memory, S tile in shared as Sᵀ so the
-per-thread column is bank-conflict free), online softmax:
+Forward (``make_flash_forward``, factories in ``_flash_kernels.py``): one block per (BQ
+query rows, head), G threads per query row (G = 1 up to D = 64), each keeping its share of
+the q row and of the output accumulator in registers; per key tile J of BK keys (K and V
+tiles staged in shared memory, the G partial scores meeting in shared memory), the online
+softmax, per query row i:
 
     m' = max(m, max_j S_iJ),   c = exp(m − m'),   P_iJ = exp(S_iJ − m')
     l ← c·l + Σ_j P_ij,   acc ← c·acc + P_iJ V_J,   m ← m'
     out_i = acc / l,   lse_i = m + log l     (l = 0, every key masked: out_i = 0, lse_i = −∞)
 
-Causal blocks stop at the last key their last row may see.  Extra memory: lse (H, Lq).
+Causal blocks stop at the last key their last row may see.  Extra memory: lse (H, Lq), O(T).
 
 Backward (FlashAttention-2 style, P rebuilt from q, k and the saved lse; no atomics, so
 results repeat bit for bit), for dO = ∂L/∂out (H, Lq, Dv):
@@ -34,290 +35,44 @@ results repeat bit for bit), for dO = ∂L/∂out (H, Lq, Dv):
     dQ  = dS K · s                         (H, Lq, D)
     dK  = dSᵀ Q · s                        (H, Lk, D)
 
-``make_flash_backward_kv``: one thread per key j (block = BK keys of a head) holding dK_j
+``make_flash_backward_kv``: G threads per key j (block = BK keys of a head) holding dK_j
 and dV_j in registers and K_j, V_j in shared memory (transposed, conflict free), looping
 over query tiles of BQ rows (Q, dO, lse, D staged in shared; causal starts at the
-diagonal).  ``make_flash_backward_q``: one thread per query row i holding q_i and dQ_i in
+diagonal).  ``make_flash_backward_q``: G threads per query row i holding q_i and dQ_i in
 registers (dO_i in shared, transposed), looping over key tiles.  P and dP are recomputed
-in both; that is two extra Q·Kᵀ-sized products against atomics on dQ.
+in both: two extra Q·Kᵀ-sized products, paid for determinism instead of atomics on dQ.
 
 Not yet (no GPU has run these): warp-level 2-D register tiles, float4 loads, cp.async,
 exp2 with log₂e folded into the scale, compile-time mask/causal variants.
 """
 import math
 
-from numba import cuda, float32
+from numba import float32  # (first: a machine without numba-cuda skips this backend)
 
 from ..catalogue import CATALOGUE, get_array_module
-from ._launch import NEG_INF, SIMULATED, configured, kernel_jit
+from ._flash_kernels import make_flash_backward_kv, make_flash_backward_q, make_flash_forward
+from ._launch import SIMULATED, configured
 
 MAX_HEAD_DIM = 128
 MAX_GRID_Y = 65535
-MAX_GRID_X = 2**31 - 1
-ZERO = float32(0.0)
-ONE = float32(1.0)
 
 
 def gpu_tiles(d, dv):
-    """Production tiles for head dims ``d``, ``dv``: every block's static shared memory
-    stays ≤ 40 KB (below the 48 KB static limit)."""
+    """Production tiles for head dims ``d``, ``dv``: each block's static shared memory
+    ≤ 45 KB (the static limit is 48 KB) and, per thread, ≤ 64 + 64 floats of register
+    accumulators (G = 2 threads per row above 64; an odd wide dim falls back to G = 1,
+    correct but spilling)."""
     wide = max(d, dv) > 64
-    return dict(forward=dict(BQ=128, BK=16 if wide else 32),
-                kv=dict(BQ=8 if wide else 16, BK=32 if wide else 64),
-                q=dict(BQ=64, BK=8 if wide else 32))
+    if not wide:
+        return dict(forward=dict(BQ=128, BK=32, G=1), kv=dict(BQ=8, BK=64, G=1),
+                    q=dict(BQ=64, BK=16, G=1))
+    g = 2 if d % 2 == 0 and dv % 2 == 0 else 1
+    return dict(forward=dict(BQ=64, BK=16, G=g), kv=dict(BQ=8, BK=32, G=g),
+                q=dict(BQ=32, BK=16, G=g))
 
 
-SIMULATOR_TILES = dict(forward=dict(BQ=4, BK=3), kv=dict(BQ=3, BK=4), q=dict(BQ=4, BK=3))
-
-
-def make_flash_forward(BQ, BK, D, DV):
-    """``kernel[(⌈Lq/BQ⌉, H), BQ](q, k, v, mask, mask_index, row_step, col_step, has_mask,
-    causal, scale, out, lse)``: see the module docstring.  Shared: (BK·(D+DV) + BK·BQ)
-    floats."""
-    k_size, v_size, s_size = BK * D, BK * DV, BK * BQ     # shared sizes must be constants
-
-    @kernel_jit(BQ)
-    def flash_forward(q, k, v, mask, mask_index, row_step, col_step, has_mask, causal, scale,
-                      out, lse):
-        h = cuda.blockIdx.y
-        t = cuda.threadIdx.x
-        lq = q.shape[1]
-        lk = k.shape[1]
-        q0 = cuda.blockIdx.x * BQ
-        i = q0 + t
-        live = i < lq
-        row = i if live else lq - 1                  # dead threads still stage and sync
-        k_tile = cuda.shared.array(k_size, float32)
-        v_tile = cuda.shared.array(v_size, float32)
-        s_tile = cuda.shared.array(s_size, float32)     # Sᵀ: s_tile[j·BQ + t]
-        q_reg = cuda.local.array(D, float32)
-        acc = cuda.local.array(DV, float32)
-        for c in range(D):
-            q_reg[c] = q[h, row, c]
-        for c in range(DV):
-            acc[c] = ZERO
-        m = NEG_INF
-        total = ZERO
-        mi = mask_index[h]
-        mrow = row * row_step
-        end = min(lk, q0 + BQ) if causal else lk
-        for k0 in range(0, end, BK):
-            for e in range(t, BK * D, BQ):
-                r = e // D
-                value = ZERO
-                if k0 + r < lk:
-                    value = k[h, k0 + r, e - r * D]
-                k_tile[e] = value
-            for e in range(t, BK * DV, BQ):
-                r = e // DV
-                value = ZERO
-                if k0 + r < lk:
-                    value = v[h, k0 + r, e - r * DV]
-                v_tile[e] = value
-            cuda.syncthreads()
-            tile_max = NEG_INF
-            for j in range(BK):
-                kj = k0 + j
-                score = NEG_INF
-                if kj < lk and not (causal and kj > i):
-                    k_row = k_tile[j * D:]
-                    dot = ZERO
-                    for c in range(D):
-                        dot += q_reg[c] * k_row[c]
-                    score = dot * scale
-                    if has_mask:
-                        score += mask[mi, mrow, kj * col_step]
-                s_tile[j * BQ + t] = score
-                tile_max = max(tile_max, score)
-            m_new = max(m, tile_max)
-            shift = m_new if m_new != NEG_INF else ZERO    # all −∞ so far: every exp is 0
-            correction = math.exp(m - shift)
-            total *= correction
-            for c in range(DV):
-                acc[c] *= correction
-            for j in range(BK):
-                p = math.exp(s_tile[j * BQ + t] - shift)
-                total += p
-                v_row = v_tile[j * DV:]
-                for c in range(DV):
-                    acc[c] += p * v_row[c]
-            m = m_new
-            cuda.syncthreads()
-        if live:
-            if total > ZERO:
-                inverse = ONE / total
-                for c in range(DV):
-                    out[h, i, c] = acc[c] * inverse
-                lse[h, i] = m + math.log(total)
-            else:
-                for c in range(DV):
-                    out[h, i, c] = ZERO
-                lse[h, i] = NEG_INF
-
-    flash_forward.tiles = dict(BQ=BQ, BK=BK, D=D, DV=DV)
-    return flash_forward
-
-
-def make_flash_backward_kv(BQ, BK, D, DV):
-    """``kernel[(⌈Lk/BK⌉, H), BK](q, k, v, d_out, lse, delta, mask, mask_index, row_step,
-    col_step, has_mask, causal, scale, dk, dv)``: dK = dSᵀ Q·s and dV = Pᵀ dO, one thread
-    per key.  Shared: (BK·(D+DV) + BQ·(D+DV) + 2·BQ) floats."""
-    k_size, v_size, q_size, do_size = D * BK, DV * BK, BQ * D, BQ * DV
-
-    @kernel_jit(BK)
-    def flash_backward_kv(q, k, v, d_out, lse, delta, mask, mask_index, row_step, col_step,
-                          has_mask, causal, scale, dk, dv):
-        h = cuda.blockIdx.y
-        t = cuda.threadIdx.x
-        lq = q.shape[1]
-        lk = k.shape[1]
-        k0 = cuda.blockIdx.x * BK
-        j = k0 + t
-        live = j < lk
-        col = j if live else lk - 1
-        k_cols = cuda.shared.array(k_size, float32)      # Kᵀ: k_cols[c·BK + t]
-        v_cols = cuda.shared.array(v_size, float32)
-        q_tile = cuda.shared.array(q_size, float32)
-        do_tile = cuda.shared.array(do_size, float32)
-        lse_tile = cuda.shared.array(BQ, float32)
-        delta_tile = cuda.shared.array(BQ, float32)
-        dk_acc = cuda.local.array(D, float32)
-        dv_acc = cuda.local.array(DV, float32)
-        for c in range(D):
-            k_cols[c * BK + t] = k[h, col, c]
-            dk_acc[c] = ZERO
-        for c in range(DV):
-            v_cols[c * BK + t] = v[h, col, c]
-            dv_acc[c] = ZERO
-        mi = mask_index[h]
-        mcol = col * col_step
-        start = (k0 // BQ) * BQ if causal else 0     # causal: queries i ≥ k0 only
-        for i0 in range(start, lq, BQ):
-            for e in range(t, BQ * D, BK):
-                r = e // D
-                value = ZERO
-                if i0 + r < lq:
-                    value = q[h, i0 + r, e - r * D]
-                q_tile[e] = value
-            for e in range(t, BQ * DV, BK):
-                r = e // DV
-                value = ZERO
-                if i0 + r < lq:
-                    value = d_out[h, i0 + r, e - r * DV]
-                do_tile[e] = value
-            for r in range(t, BQ, BK):
-                row_lse = NEG_INF
-                row_delta = ZERO
-                if i0 + r < lq:
-                    row_lse = lse[h, i0 + r]
-                    row_delta = delta[h, i0 + r]
-                lse_tile[r] = row_lse
-                delta_tile[r] = row_delta
-            cuda.syncthreads()
-            for r in range(BQ):
-                i = i0 + r
-                row_lse = lse_tile[r]
-                if row_lse != NEG_INF and not (causal and j > i):
-                    q_row = q_tile[r * D:]
-                    do_row = do_tile[r * DV:]
-                    dot = ZERO
-                    for c in range(D):
-                        dot += q_row[c] * k_cols[c * BK + t]
-                    score = dot * scale
-                    if has_mask:
-                        score += mask[mi, i * row_step, mcol]
-                    p = math.exp(score - row_lse)
-                    dp = ZERO
-                    for c in range(DV):
-                        dp += do_row[c] * v_cols[c * BK + t]
-                        dv_acc[c] += p * do_row[c]
-                    ds = p * (dp - delta_tile[r])
-                    for c in range(D):
-                        dk_acc[c] += ds * q_row[c]
-            cuda.syncthreads()
-        if live:
-            for c in range(D):
-                dk[h, j, c] = dk_acc[c] * scale
-            for c in range(DV):
-                dv[h, j, c] = dv_acc[c]
-
-    flash_backward_kv.tiles = dict(BQ=BQ, BK=BK, D=D, DV=DV)
-    return flash_backward_kv
-
-
-def make_flash_backward_q(BQ, BK, D, DV):
-    """``kernel[(⌈Lq/BQ⌉, H), BQ](q, k, v, d_out, lse, delta, mask, mask_index, row_step,
-    col_step, has_mask, causal, scale, dq)``: dQ = dS K·s, one thread per query row.
-    Shared: (DV·BQ + BK·(D+DV)) floats."""
-    do_size, k_size, v_size = DV * BQ, BK * D, BK * DV
-
-    @kernel_jit(BQ)
-    def flash_backward_q(q, k, v, d_out, lse, delta, mask, mask_index, row_step, col_step,
-                         has_mask, causal, scale, dq):
-        h = cuda.blockIdx.y
-        t = cuda.threadIdx.x
-        lq = q.shape[1]
-        lk = k.shape[1]
-        q0 = cuda.blockIdx.x * BQ
-        i = q0 + t
-        live = i < lq
-        row = i if live else lq - 1
-        do_cols = cuda.shared.array(do_size, float32)    # dOᵀ: do_cols[c·BQ + t]
-        k_tile = cuda.shared.array(k_size, float32)
-        v_tile = cuda.shared.array(v_size, float32)
-        q_reg = cuda.local.array(D, float32)
-        dq_acc = cuda.local.array(D, float32)
-        for c in range(D):
-            q_reg[c] = q[h, row, c]
-            dq_acc[c] = ZERO
-        for c in range(DV):
-            do_cols[c * BQ + t] = d_out[h, row, c]
-        row_lse = lse[h, row]
-        row_delta = delta[h, row]
-        work = live and row_lse != NEG_INF
-        mi = mask_index[h]
-        mrow = row * row_step
-        end = min(lk, q0 + BQ) if causal else lk
-        for k0 in range(0, end, BK):
-            for e in range(t, BK * D, BQ):
-                r = e // D
-                value = ZERO
-                if k0 + r < lk:
-                    value = k[h, k0 + r, e - r * D]
-                k_tile[e] = value
-            for e in range(t, BK * DV, BQ):
-                r = e // DV
-                value = ZERO
-                if k0 + r < lk:
-                    value = v[h, k0 + r, e - r * DV]
-                v_tile[e] = value
-            cuda.syncthreads()
-            if work:
-                for jj in range(BK):
-                    kj = k0 + jj
-                    if kj < lk and not (causal and kj > i):
-                        k_row = k_tile[jj * D:]
-                        v_row = v_tile[jj * DV:]
-                        dot = ZERO
-                        for c in range(D):
-                            dot += q_reg[c] * k_row[c]
-                        score = dot * scale
-                        if has_mask:
-                            score += mask[mi, mrow, kj * col_step]
-                        p = math.exp(score - row_lse)
-                        dp = ZERO
-                        for c in range(DV):
-                            dp += do_cols[c * BQ + t] * v_row[c]
-                        ds = p * (dp - row_delta)
-                        for c in range(D):
-                            dq_acc[c] += ds * k_row[c]
-            cuda.syncthreads()
-        if live:
-            for c in range(D):
-                dq[h, i, c] = dq_acc[c] * scale
-
-    flash_backward_q.tiles = dict(BQ=BQ, BK=BK, D=D, DV=DV)
-    return flash_backward_q
+SIMULATOR_TILES = dict(forward=dict(BQ=4, BK=3, G=1), kv=dict(BQ=3, BK=4, G=1),
+                       q=dict(BQ=4, BK=3, G=1))
 
 
 # ------------------------------------------------------------------------ wrappers
@@ -417,7 +172,7 @@ def flash_attention_forward(q, k, v, mask=None, scale=None, causal=False, tiles=
     out = xp.empty((heads, lq, dv), xp.float32)
     lse = xp.empty((heads, lq), xp.float32)
     bq = forward.tiles["BQ"]
-    configured(forward, ((lq + bq - 1) // bq, heads), bq, xp)(
+    configured(forward, ((lq + bq - 1) // bq, heads), forward.threads, xp)(
         qh, kh, vh, *_scalars(mask_ops, causal, _scale(q, scale)), out, lse)
     return out.reshape(batch + (lq, dv)), lse.reshape(batch + (lq,))
 
@@ -438,10 +193,10 @@ def flash_attention_backward(q, k, v, out, lse, d_out, mask=None, scale=None, ca
     dk = xp.empty((heads, lk, d), xp.float32)
     d_v = xp.empty((heads, lk, dv), xp.float32)
     bk = backward_kv.tiles["BK"]
-    configured(backward_kv, ((lk + bk - 1) // bk, heads), bk, xp)(
+    configured(backward_kv, ((lk + bk - 1) // bk, heads), backward_kv.threads, xp)(
         qh, kh, vh, doh, lseh, delta, *scalars, dk, d_v)
     bq = backward_q.tiles["BQ"]
-    configured(backward_q, ((lq + bq - 1) // bq, heads), bq, xp)(
+    configured(backward_q, ((lq + bq - 1) // bq, heads), backward_q.threads, xp)(
         qh, kh, vh, doh, lseh, delta, *scalars, dq)
     return (dq.reshape(batch + (lq, d)), dk.reshape(batch + (lk, d)),
             d_v.reshape(batch + (lk, dv)))

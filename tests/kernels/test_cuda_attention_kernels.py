@@ -32,7 +32,7 @@ else:
     xp, to_device, to_host = cupy, cupy.asarray, cupy.asnumpy
 
 F32 = dict(rtol=3e-5, atol=3e-5)
-TILES = dict(forward=dict(BQ=4, BK=3), kv=dict(BQ=3, BK=4), q=dict(BQ=5, BK=2))
+TILES = dict(forward=dict(BQ=4, BK=3, G=1), kv=dict(BQ=3, BK=4, G=1), q=dict(BQ=5, BK=2, G=1))
 COMMON_TYPES = (np.int32, np.int32, bool, bool, np.float32)
 
 
@@ -82,11 +82,12 @@ def close_with_dead_rows(got, want):
 
 
 # ------------------------------------------------------------------------ kernels, launched directly
-@pytest.mark.parametrize("d", [8, 16])
+@pytest.mark.parametrize("d, dv, G", [(8, 5, 1), (16, 6, 2)], ids=["d8-G1", "d16-G2"])
 @pytest.mark.parametrize("kind", ["none", "causal", "bool", "float"])
-def test_kernels_at_tiny_tiles_match_float64_reference(kind, d):
+def test_kernels_at_tiny_tiles_match_float64_reference(kind, d, dv, G):
+    """G = 2: two threads share each row (their partial scores meet in shared memory)."""
     rng = np.random.default_rng(len(kind) + d)
-    q, k, v, mask, causal = make_case(kind, rng, d=d)
+    q, k, v, mask, causal = make_case(kind, rng, d=d, dv=dv)
     d_out = rand(rng, *q.shape[:-1], v.shape[-1])
     want_out, want_lse, want_grads = expected(q, k, v, mask, causal, d_out)
     heads, (lq, _), (lk, dv) = q.shape[0], q.shape[1:], v.shape[1:]
@@ -94,21 +95,23 @@ def test_kernels_at_tiny_tiles_match_float64_reference(kind, d):
     scalars = tuple(t(x) for t, x in zip(COMMON_TYPES, operands[2:] + (causal, 1 / math.sqrt(d))))
     q_, k_, v_, do_ = (to_device(a) for a in (q, k, v, d_out))
 
-    forward = flash.make_flash_forward(**TILES["forward"], D=d, DV=dv)
+    tiles = {part: dict(TILES[part], G=G) for part in TILES}
+    forward = flash.make_flash_forward(**tiles["forward"], D=d, DV=dv)
+    assert forward.threads == 4 * G
     out, lse = poisoned((heads, lq, dv)), poisoned((heads, lq))
-    forward[(2, heads), 4](q_, k_, v_, *operands[:2], *scalars, out, lse)
+    forward[(2, heads), forward.threads](q_, k_, v_, *operands[:2], *scalars, out, lse)
     np.testing.assert_allclose(to_host(out), want_out, **F32)
     close_with_dead_rows(lse, want_lse)
     if kind == "bool":
         assert not to_host(out)[:, [2, 5]].any()
 
     delta = xp.ascontiguousarray((do_ * out).sum(-1))
-    kv = flash.make_flash_backward_kv(**TILES["kv"], D=d, DV=dv)
+    kv = flash.make_flash_backward_kv(**tiles["kv"], D=d, DV=dv)
     dk, d_v = poisoned(k.shape), poisoned(v.shape)
-    kv[(3, heads), 4](q_, k_, v_, do_, lse, delta, *operands[:2], *scalars, dk, d_v)
-    only_q = flash.make_flash_backward_q(**TILES["q"], D=d, DV=dv)
+    kv[(3, heads), kv.threads](q_, k_, v_, do_, lse, delta, *operands[:2], *scalars, dk, d_v)
+    only_q = flash.make_flash_backward_q(**tiles["q"], D=d, DV=dv)
     dq = poisoned(q.shape)
-    only_q[(2, heads), 5](q_, k_, v_, do_, lse, delta, *operands[:2], *scalars, dq)
+    only_q[(2, heads), only_q.threads](q_, k_, v_, do_, lse, delta, *operands[:2], *scalars, dq)
     for got, want in zip((dq, dk, d_v), want_grads):
         np.testing.assert_allclose(to_host(got), want, **F32)
 
@@ -117,7 +120,7 @@ def test_production_tiles_on_one_ragged_block():
     rng = np.random.default_rng(7)
     q, k, v, _, _ = make_case("none", rng, batch=(1,), lq=3, lk=5, d=4, dv=4)
     tiles = flash.gpu_tiles(4, 4)
-    assert tiles["forward"] == dict(BQ=128, BK=32)
+    assert tiles["forward"] == dict(BQ=128, BK=32, G=1)
     got_out, got_lse = flash.flash_attention_forward(*(to_device(a) for a in (q, k, v)),
                                                      None, None, True, tiles=tiles)
     want_out, want_lse = reference.flash_attention_forward(*float64(q, k, v), None, None, True)
@@ -155,6 +158,13 @@ def test_backward_repeats_bit_for_bit():
     second = flash.flash_attention_backward(*args, out, lse, d_out, to_device(mask), tiles=TILES)
     for a, b in zip(first, second):
         np.testing.assert_array_equal(to_host(a), to_host(b))
+
+
+def test_tile_factories_refuse_a_row_split_that_does_not_divide_the_head_dims():
+    with pytest.raises(ValueError, match="divide"):
+        flash.make_flash_forward(BQ=4, BK=3, D=8, DV=5, G=2)
+    assert flash.gpu_tiles(128, 128)["forward"]["G"] == 2
+    assert flash.gpu_tiles(127, 127)["forward"]["G"] == 1
 
 
 def test_accepts_float32_head_dims_up_to_128_and_broadcastable_masks():

@@ -73,7 +73,10 @@ def test_every_kernel_compiles_for_sm90_without_spills(compiled):
     rows = compiled["rows"]
     assert {row["kernel"] for row in rows} >= {"sgemm_nn", "sgemm_nt", "sgemm_tn", "sgemm_tt",
                                                "softmax", "log_softmax", "layer_norm_forward",
-                                               "layer_norm_backward", "layer_norm_param_grads"}
+                                               "layer_norm_backward", "layer_norm_param_grads",
+                                               "flash_forward_d64", "flash_backward_kv_d64",
+                                               "flash_backward_q_d64", "flash_forward_d128",
+                                               "flash_backward_kv_d128", "flash_backward_q_d128"}
     for row in rows:
         assert row["fp64_instructions"] == 0, row
     if compiled["ptxas"] is None:
