@@ -13,7 +13,14 @@ in its own try/except with its own deadline, so one failure or hang costs one se
    compiles, timed separately) of each kernel against its baseline on the same card:
    ``cupy.matmul`` (cuBLAS fp32, ``CUPY_TF32=0``) and torch (TF32 off) for SGEMM, torch
    for softmax / log-softmax / layer norm; TFLOP/s or GB/s and the ratio;
-3. ``tests``: the simulator suite of the kernels against the real device, then
+3. ``attention_correctness``, ``attention_timing``, ``attention_memory``: the flash
+   attention kernels (``kernels/cuda/attention.py``) on ragged shapes, causal, boolean,
+   additive and key-padding masks and fully masked rows, forward and backward, against
+   the float64 reference; then CUDA-event timing of forward and forward+backward at
+   B=8, H=12, T=4096, d=64, causal, against torch ``scaled_dot_product_attention`` fp32
+   (default choice, and each backend forced, with the backend torch picks); then the
+   peak memory pool use of forward+backward at T = 1024, 2048, 4096 (O(T), not O(T²));
+4. ``tests``: the simulator suite of the kernels against the real device, then
    ``pytest -m gpu`` (the op/nn/model suite on CuPy), as subprocesses.
 
 JSON goes to ``$OUT/gpu_check.json`` (``--out``, default ``$OUT`` or ``.``) after every
@@ -29,11 +36,13 @@ import json
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import sys
 import time
 import traceback
+
+from .gpu_check_attention import attention_correctness, attention_memory, attention_timing
+from .gpu_measure import cuda_event_ms, median_ms, relative_error  # noqa: F401 (re-exported)
 
 # cuBLAS in full fp32, as the SGEMM targets are stated (set before CuPy is imported).
 os.environ.setdefault("CUPY_TF32", "0")
@@ -138,27 +147,6 @@ def probe_gpu():
                       driver=cupy.cuda.runtime.driverGetVersion())
 
 
-def median_ms(samples):
-    """Median of a list of milliseconds, rounded to the microsecond."""
-    if not samples:
-        raise ValueError("no timing samples")
-    return round(statistics.median(samples), 3)
-
-
-def relative_error(got, want):
-    """``max|got − want| / max|want|`` (``want``'s scale, so near-zero entries do not
-    dominate); NaN anywhere in ``got`` gives inf."""
-    import numpy as np
-    got = np.asarray(got, dtype=np.float64)
-    want = np.asarray(want, dtype=np.float64)
-    if got.shape != want.shape:
-        raise ValueError(f"shape {got.shape} != reference {want.shape}")
-    if not np.isfinite(got).all():
-        return float("inf")
-    scale = max(float(np.abs(want).max(initial=0.0)), 1e-30)
-    return float(np.abs(got - want).max(initial=0.0) / scale)
-
-
 # ------------------------------------------------------------------------- sections (GPU)
 def _kernels():
     from minigrad_kernels.cuda import matmul, normalization, softmax
@@ -228,26 +216,6 @@ def correctness(cp, quick=False):
     return dict(ok=all(row["ok"] for row in rows), rows=rows)
 
 
-def cuda_event_ms(cp, function, warmup=3, repeat=20):
-    """``(first_call_ms, median_ms)``: the first call by the host clock (it JIT compiles),
-    then the CUDA-event median of ``repeat`` calls after ``warmup``."""
-    start = time.perf_counter()
-    function()
-    cp.cuda.Device().synchronize()
-    first = (time.perf_counter() - start) * 1e3
-    for _ in range(warmup):
-        function()
-    samples = []
-    for _ in range(repeat):
-        begin, end = cp.cuda.Event(), cp.cuda.Event()
-        begin.record()
-        function()
-        end.record()
-        end.synchronize()
-        samples.append(cp.cuda.get_elapsed_time(begin, end))
-    return round(first, 1), median_ms(samples)
-
-
 def timing(cp, quick=False):
     """Own kernels against cuBLAS / torch on the same card; TFLOP/s, GB/s and ratios."""
     matmul, softmax, normalization = _kernels()
@@ -305,7 +273,8 @@ def device_tests(seconds):
     env = dict(os.environ, MINIGRAD_REAL_CUDA="1")
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     results = {}
-    for name, args in [("kernel tests", ["tests/kernels/test_cuda_kernels.py"]),
+    for name, args in [("kernel tests", ["tests/kernels/test_cuda_kernels.py",
+                                         "tests/kernels/test_cuda_attention_kernels.py"]),
                        ("pytest -m gpu", ["-m", "gpu"])]:
         start = time.perf_counter()
         try:
@@ -325,17 +294,29 @@ def format_table(report):
     lines = [f"device: {report.get('device')}"]
     for name, entry in report.get("sections", {}).items():
         lines.append(f"{name:<12} {entry['status']:<8} {entry['seconds']:>7.1f} s")
-    correct = report.get("sections", {}).get("correctness", {}).get("result") or {}
-    for row in correct.get("rows", []):
-        lines.append(f"  {'ok ' if row['ok'] else 'BAD'} {row['kernel']:<28} {row['shape']:<22} "
-                     f"relerr {row['relerr']:.2e}")
-    timed = report.get("sections", {}).get("timing", {}).get("result") or {}
-    for row in timed.get("rows", []):
+    sections = report.get("sections", {})
+    for name in ("correctness", "attention_correctness"):
+        correct = sections.get(name, {}).get("result") or {}
+        for row in correct.get("rows", []):
+            lines.append(f"  {'ok ' if row['ok'] else 'BAD'} {row['kernel']:<28} "
+                         f"{row['shape']:<22} relerr {row['relerr']:.2e}")
+    timed_rows = [row for name in ("timing", "attention_timing")
+                  for row in (sections.get(name, {}).get("result") or {}).get("rows", [])]
+    for row in timed_rows:
         speed = (f"{row['own_tflops']:.2f} TFLOP/s" if "own_tflops" in row
                  else f"{row.get('own_gbs', 0):.0f} GB/s")
         ratio = f"{row['ratio']:.2f}x of {row['baseline']}" if "ratio" in row else "no baseline"
         lines.append(f"  {row['kernel']:<20} {row['shape']:<12} {row['own_ms']:>9.3f} ms "
                      f"{speed:>16}  {ratio}")
+    torch_sdpa = (sections.get("attention_timing", {}).get("result") or {}).get("torch", {})
+    for label, entry in torch_sdpa.items():
+        if isinstance(entry, dict) and "forward_ms" in entry:
+            lines.append(f"  torch sdpa {label:<20} fwd {entry['forward_ms']:.3f} ms, "
+                         f"fwd+bwd {entry['fwd_bwd_ms']:.3f} ms")
+    memory = sections.get("attention_memory", {}).get("result") or {}
+    for row in memory.get("rows", []):
+        lines.append(f"  flash memory T={row['length']:<6} peak {row['peak_bytes'] / 2**20:9.1f} MiB"
+                     f" (scores would be {row['scores_bytes'] / 2**20:.0f} MiB)")
     return "\n".join(lines)
 
 
@@ -373,10 +354,17 @@ def main(argv=None):
     write(report, args.out)
     run_section(report, "timing", timing, left(120), cp, args.quick)
     write(report, args.out)
+    run_section(report, "attention_correctness", attention_correctness, left(60), cp, args.quick)
+    write(report, args.out)
+    run_section(report, "attention_timing", attention_timing, left(120), cp, args.quick)
+    write(report, args.out)
+    run_section(report, "attention_memory", attention_memory, left(45), cp, args.quick)
+    write(report, args.out)
     if not args.no_tests:
         remaining = left(args.budget)
         run_section(report, "tests", device_tests, remaining + 5, remaining)
-    ok = report["sections"]["correctness"].get("result", {}).get("ok", False)
+    ok = all(report["sections"][name].get("result", {}).get("ok", False)
+             for name in ("correctness", "attention_correctness"))
     report["status"] = "ok" if ok else "correctness-failed"
     path = write(report, args.out)
     print(f"JSON: {path}")

@@ -127,7 +127,8 @@ def mask_operands(xp, mask, batch, heads):
     mask = mask.reshape((1,) * (len(batch) + 2 - mask.ndim) + mask.shape)
     mask_batch, (mq, mk) = mask.shape[:-2], mask.shape[-2:]
     if mask.dtype == bool:
-        additive = xp.where(mask, xp.float32(0), xp.float32(-math.inf)).astype(xp.float32)
+        additive = xp.zeros(mask.shape, xp.float32)
+        additive[xp.logical_not(mask)] = -math.inf
     else:
         additive = mask.astype(xp.float32)
     slices = 1

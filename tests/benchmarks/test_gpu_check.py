@@ -1,12 +1,15 @@
 """The CPU-testable parts of benchmarks/gpu_check.py: the per-section deadline runner, the
-statistics, the closing table, and the clean exit on a machine without a GPU."""
+statistics, the closing table, the clean exit on a machine without a GPU, and of its
+attention sections (gpu_check_attention.py): the correctness section in the CUDA
+simulator, the cases, FLOP count, peak-memory bookkeeping and their table lines."""
 import json
 import time
+import types
 
 import numpy as np
 import pytest
 
-from minigrad_benchmarks import gpu_check
+from minigrad_benchmarks import gpu_check, gpu_check_attention
 
 
 def test_a_failing_section_is_recorded_and_the_run_goes_on():
@@ -66,3 +69,83 @@ def test_without_a_gpu_it_exits_cleanly_with_the_versions(tmp_path, capsys):
     assert report["status"] == "no-gpu" and "sections" not in report
     assert report["versions"]["packages"]["numpy"] == np.__version__
     assert "no GPU here" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------- attention sections
+NUMPY_AS_CUPY = types.SimpleNamespace(asarray=np.asarray, asnumpy=np.asarray)
+TINY_ATTENTION_CASES = [("ragged bool", (1,), 7, 9, 8, 8, "bool"),
+                        ("causal", (2,), 5, 6, 4, 4, "causal"),
+                        ("padding", (2, 1), 3, 5, 4, 2, "padding")]
+
+
+def _simulated_attention():
+    pytest.importorskip("minigrad_kernels.cuda", reason="numba-cuda is not installed")
+    from minigrad_kernels.cuda import _launch, attention
+    if not _launch.SIMULATED:
+        pytest.skip("runs the kernels on numpy arrays in the CUDA simulator")
+    return attention
+
+
+def test_attention_correctness_section_runs_in_the_simulator_and_catches_a_bad_kernel(
+        monkeypatch):
+    attention = _simulated_attention()
+    result = gpu_check_attention.attention_correctness(NUMPY_AS_CUPY,
+                                                      cases=TINY_ATTENTION_CASES)
+    assert result["ok"], [row for row in result["rows"] if not row["ok"]]
+    assert len(result["rows"]) == 5 * len(TINY_ATTENTION_CASES)
+    assert {row["kernel"].split()[1] for row in result["rows"]} == {"out", "lse", "dq", "dk", "dv"}
+    correct = attention.flash_attention_backward
+
+    def off_by_a_little(*args, **kwargs):
+        dq, dk, dv = correct(*args, **kwargs)
+        return dq, dk * 1.001, dv
+
+    monkeypatch.setattr(attention, "flash_attention_backward", off_by_a_little)
+    result = gpu_check_attention.attention_correctness(NUMPY_AS_CUPY,
+                                                      cases=TINY_ATTENTION_CASES[1:2])
+    assert not result["ok"]
+    assert [row["kernel"] for row in result["rows"] if not row["ok"]] == ["flash dk causal"]
+
+
+def test_attention_cases_cover_every_masking_and_the_flop_count():
+    cases = gpu_check_attention.attention_cases()
+    assert {case[-1] for case in cases} == {"none", "causal", "bool", "float", "padding"}
+    assert {case[4] for case in cases} >= {40, 64, 128}
+    assert len(gpu_check_attention.attention_cases(quick=True)) == len(cases) - 1
+    forward, backward = gpu_check_attention.attention_flops(8, 12, 4096, 64)
+    assert forward == pytest.approx(2.06e11, rel=1e-3) and backward == 2.5 * forward
+    assert gpu_check_attention.attention_flops(1, 1, 4, 2, causal=False)[0] == 4 * 16 * 2
+
+
+def test_peak_counter_and_memory_growth():
+    counter = gpu_check_attention.PeakCounter()
+    for size in (100, 50):
+        counter.malloc(size)
+    counter.free(100)
+    counter.malloc(80)
+    assert (counter.current, counter.peak) == (130, 150)
+    rows = [dict(length=1024, peak_bytes=1000), dict(length=4096, peak_bytes=4100)]
+    assert gpu_check_attention.memory_growth(rows) == dict(length_ratio=4.0, peak_ratio=4.1,
+                                                           linear=True)
+    rows[1]["peak_bytes"] = 16000                      # quadratic
+    assert not gpu_check_attention.memory_growth(rows)["linear"]
+    assert gpu_check_attention.memory_growth(rows[:1]) is None
+
+
+def test_table_lists_attention_checks_timings_and_memory():
+    report = dict(device=dict(name="H100"), sections=dict(
+        attention_correctness=dict(status="ok", seconds=9.0, result=dict(ok=True, rows=[
+            dict(kernel="flash dq causal", shape="(2, 3)x129x129x64", relerr=3e-7, ok=True)])),
+        attention_timing=dict(status="ok", seconds=50.0, result=dict(rows=[
+            dict(kernel="flash fwd+bwd", shape="8x12x4096x64 causal", own_ms=40.0,
+                 own_tflops=18.0, baseline="torch sdpa fp32 (default)", baseline_ms=20.0,
+                 ratio=0.5)], torch=dict(default=dict(forward_ms=6.0, fwd_bwd_ms=20.0),
+                                         FLASH_ATTENTION=dict(error="RuntimeError: no")))),
+        attention_memory=dict(status="ok", seconds=5.0, result=dict(rows=[
+            dict(length=4096, peak_bytes=64 * 2**20, scores_bytes=768 * 2**20)]))))
+    table = gpu_check.format_table(report)
+    assert "ok  flash dq causal" in table
+    assert "18.00 TFLOP/s" in table and "0.50x of torch sdpa fp32 (default)" in table
+    assert "torch sdpa default" in table and "fwd+bwd 20.000 ms" in table
+    assert "FLASH_ATTENTION" not in table
+    assert "T=4096" in table and "64.0 MiB" in table and "768 MiB" in table
