@@ -1,8 +1,10 @@
 """Optimised GPU kernels (numba.cuda or CuPy RawKernel); they take CuPy arrays (backend
 ``"cuda"``).
 
-Today: ``matmul`` (tiled SGEMM), ``softmax``/``log_softmax`` and
-``layer_norm_forward``/``layer_norm_backward``, all float32, written with numba.cuda.
+Today: ``matmul`` (tiled SGEMM), ``softmax``/``log_softmax``,
+``layer_norm_forward``/``layer_norm_backward`` and ``flash_attention_forward``/
+``flash_attention_backward`` (``attention.py``, factories in ``_flash_kernels.py``), all
+float32, written with numba.cuda.
 ``_launch.py`` holds the shared pieces (simulator detection, shared-memory block
 reductions, ``launch_bounds``, launching on CuPy's stream); ``_compile.py`` compiles every
 kernel for ``sm_90`` and reports ``ptxas -v`` resources.  The modules import only

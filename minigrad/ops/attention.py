@@ -3,9 +3,11 @@
 ``nn.functional.scaled_dot_product_attention`` checks its arguments and calls
 ``ScaledDotProductAttention`` whenever no dropout is asked for; the Function's forward is
 ``kernels.flash_attention_forward`` and its backward ``kernels.flash_attention_backward``,
-which (with numba) never form the (Lq, Lk) score matrix: memory linear in the sequence
-length.  What is saved for backward is q, k, v, the output and one log-sum-exp per query
-row, O(L·D) in all.
+which (numba on numpy arrays, numba.cuda on CuPy arrays: ``kernels/cuda/attention.py``)
+never form the (Lq, Lk) score matrix: memory linear in the sequence length.  Where no
+blockwise kernel accepts the arrays (float16, head dims > 128 on CUDA, …) the catalogue
+falls back to the materialising reference, inside this same Function.  What is saved for
+backward is q, k, v, the output and one log-sum-exp per query row, O(L·D) in all.
 
 With ``create_graph=True`` the backward is written in Tensor ops instead
 (``attention_vjp``), which does form the weights, so that it can be differentiated again.

@@ -277,3 +277,32 @@ def test_double_backward_through_the_fused_path_uses_the_composite_vjp(simulated
     for mine, torch_leaf in zip(ours, theirs):
         np.testing.assert_allclose(mine.grad.numpy(), torch_leaf.grad.numpy(), rtol=1e-4,
                                    atol=1e-4)
+
+
+def test_multihead_attention_with_key_padding_runs_the_fused_kernels(simulated_gpu_backend):
+    """need_weights=False with a key_padding_mask: the fused kernels (mask (B, 1, 1, S) at
+    its own size), equal to the same module on the reference path, values and gradients."""
+    import minigrad as mg
+    import minigrad.nn as nn
+    rng = np.random.default_rng(8)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    x = rand(rng, 2, 7, 8)
+    padding = np.zeros((2, 7), bool)
+    padding[1, 4:] = True
+
+    def run():
+        mha.zero_grad()
+        inputs = mg.tensor(x, requires_grad=True)
+        out, _ = mha(inputs, inputs, inputs, key_padding_mask=mg.tensor(padding),
+                     need_weights=False)
+        out.backward(mg.tensor(np.ones(out.shape, np.float32)))
+        return [t.numpy() for t in (out.detach(), inputs.grad, mha.in_proj_weight.grad)]
+
+    fused = run()
+    assert simulated_gpu_backend == ["forward", "backward"]
+    with CATALOGUE.use("reference"):
+        composite = run()
+    assert simulated_gpu_backend == ["forward", "backward"]
+    for got, want in zip(fused, composite):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, **F32)

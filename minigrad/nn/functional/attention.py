@@ -21,7 +21,8 @@ Two ways to compute it, with the same values and gradients:
 * no dropout (``dropout_p = 0``) and no mask that itself needs a gradient:
   ``ops.attention.ScaledDotProductAttention``, one Function over the flash-attention
   kernels, which keep an online softmax over key tiles and save only the output and one
-  log-sum-exp per query row, so memory grows linearly with L and S (numba backend);
+  log-sum-exp per query row, so memory grows linearly with L and S (numba backend on
+  CPU, numba.cuda flash-attention kernels on CUDA);
 * otherwise the composite below, every step a differentiable op (dropout needs the
   weights themselves; a float mask that requires grad gets dS as its gradient).
 """
