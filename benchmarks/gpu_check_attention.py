@@ -95,6 +95,18 @@ def attention_correctness(cp, quick=False, cases=None):
     return dict(ok=all(row["ok"] for row in rows), rows=rows)
 
 
+def tile_candidates(d):
+    """``[(label, tiles)]`` timed against each other: the production tiles first, then (for
+    d ≤ 64) two threads per row, which halves the registers (213 → 127 at d = 64, ptxas)
+    and doubles the threads per block, for a barrier and a shared-memory exchange per tile."""
+    from minigrad_kernels.cuda import attention
+    production = attention.gpu_tiles(d, d)
+    candidates = [("production", production)]
+    if d <= 64 and d % 2 == 0:
+        candidates.append(("G=2", {part: dict(tiles, G=2) for part, tiles in production.items()}))
+    return candidates
+
+
 def _torch_sdpa_backends(torch):
     """``{label: context manager factory}``: torch's default choice and each backend forced."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -153,6 +165,18 @@ def attention_timing(cp, quick=False, size=None):
     both_row = dict(kernel="flash fwd+bwd", shape=shape, own_ms=own_both,
                     own_tflops=round((fwd_flop + bwd_flop) / own_both / 1e9, 2))
     rows.append(both_row)
+    for label, tiles in tile_candidates(d)[1:]:        # the sweep: other tiles, same run
+        out, lse = attention.flash_attention_forward(q, k, v, None, None, True, tiles=tiles)
+        differs = float(abs(out - state["out"]).max())
+        _, variant_fwd = cuda_event_ms(cp, lambda: attention.flash_attention_forward(
+            q, k, v, None, None, True, tiles=tiles), warmup=1, repeat=5)
+        _, variant_bwd = cuda_event_ms(cp, lambda: attention.flash_attention_backward(
+            q, k, v, out, lse, d_out, None, None, True, tiles=tiles), warmup=1, repeat=5)
+        rows.append(dict(kernel=f"flash fwd [{label}]", shape=shape, own_ms=variant_fwd,
+                         own_tflops=round(fwd_flop / variant_fwd / 1e9, 2),
+                         max_abs_diff_to_default=differs))
+        rows.append(dict(kernel=f"flash bwd [{label}]", shape=shape, own_ms=variant_bwd,
+                         own_tflops=round(bwd_flop / variant_bwd / 1e9, 2)))
     torch_rows = {}
     try:
         import torch

@@ -72,18 +72,21 @@ def production_kernels():
 
 def attention_kernels():
     """The three flash-attention kernels at ``attention.gpu_tiles`` for each head dim in
-    ``ATTENTION_HEAD_DIMS`` (D = DV), named ``flash_<part>_d<D>``."""
+    ``ATTENTION_HEAD_DIMS`` (D = DV), named ``flash_<part>_d<D>``, and at d = 64 with two
+    threads per row (``_g2``, the candidate ``gpu_check`` times against them)."""
     mask = (BATCHED, int32[::1], int32, int32, boolean, boolean, float32)
     saved = (BATCHED, BATCHED, BATCHED, BATCHED, ROWS, ROWS)        # q, k, v, dO, lse, D
+    configs = [(d, "", attention.gpu_tiles(d, d)) for d in ATTENTION_HEAD_DIMS]
+    configs.append((64, "_g2", {part: dict(tiles, G=2)
+                                for part, tiles in attention.gpu_tiles(64, 64).items()}))
     rows = []
-    for d in ATTENTION_HEAD_DIMS:
-        tiles = attention.gpu_tiles(d, d)
+    for d, suffix, tiles in configs:
         forward, backward_kv, backward_q = attention.default_kernels(d, d, tiles)
         for name, kernel, signature in (
                 ("forward", forward, (BATCHED,) * 3 + mask + (BATCHED, ROWS)),
                 ("backward_kv", backward_kv, saved + mask + (BATCHED, BATCHED)),
                 ("backward_q", backward_q, saved + mask + (BATCHED,))):
-            rows.append((f"flash_{name}_d{d}", kernel, signature, kernel.threads,
+            rows.append((f"flash_{name}_d{d}{suffix}", kernel, signature, kernel.threads,
                          kernel.shared_bytes))
     return rows
 

@@ -117,6 +117,16 @@ def test_attention_cases_cover_every_masking_and_the_flop_count():
     assert gpu_check_attention.attention_flops(1, 1, 4, 2, causal=False)[0] == 4 * 16 * 2
 
 
+def test_tile_sweep_starts_with_the_production_tiles():
+    pytest.importorskip("minigrad_kernels.cuda", reason="numba-cuda is not installed")
+    from minigrad_kernels.cuda import attention
+    candidates = gpu_check_attention.tile_candidates(64)
+    assert candidates[0] == ("production", attention.gpu_tiles(64, 64))
+    assert [label for label, _ in candidates] == ["production", "G=2"]
+    assert all(tiles["G"] == 2 for tiles in candidates[1][1].values())
+    assert len(gpu_check_attention.tile_candidates(128)) == 1
+
+
 def test_peak_counter_and_memory_growth():
     counter = gpu_check_attention.PeakCounter()
     for size in (100, 50):
