@@ -36,7 +36,8 @@ __all__ = [
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax", "log_softmax", "logsumexp", "attention_forward", "attention_backward",
     "flash_attention_forward", "flash_attention_backward",
-    "erf", "erfc", "sigmoid", "gelu", "gelu_tanh", "layer_norm_forward", "layer_norm_backward",
+    "erf", "erfc", "sigmoid", "gelu", "gelu_tanh", "gelu_backward", "gelu_tanh_backward",
+    "adam_update", "layer_norm_forward", "layer_norm_backward",
     "cross_entropy_forward", "cross_entropy_backward", "embedding_backward",
 ]
 
@@ -181,6 +182,25 @@ def gelu(x):
 def gelu_tanh(x):
     """``½ x (1 + tanh(√(2/π)(x + 0.044715 x³)))`` elementwise; same shape and dtype."""
     return CATALOGUE.dispatch("gelu_tanh", x)
+
+
+def gelu_backward(dy, x):
+    """``dy · (Φ(x) + x φ(x))``, GELU's VJP; the shape and dtype of ``x``."""
+    return CATALOGUE.dispatch("gelu_backward", dy, x)
+
+
+def gelu_tanh_backward(dy, x):
+    """``dy · gelu_tanh′(x)``, the tanh GELU's VJP; the shape and dtype of ``x``."""
+    return CATALOGUE.dispatch("gelu_tanh_backward", dy, x)
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps,
+                weight_decay, decoupled, maximize):
+    """One Adam/AdamW step in place on flat arrays of one dtype (``param``, ``exp_avg``,
+    ``exp_avg_sq`` and ``max_exp_avg_sq`` unless None are written), with minigrad's
+    rounding order (``reference/optimizer.py``); returns None."""
+    return CATALOGUE.dispatch("adam_update", param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq,
+                              step, lr, beta1, beta2, eps, weight_decay, decoupled, maximize)
 
 
 def layer_norm_forward(x, weight, bias, normalized_ndim, eps):

@@ -73,7 +73,10 @@ def test_every_kernel_compiles_for_sm90_without_spills(compiled):
     rows = compiled["rows"]
     assert {row["kernel"] for row in rows} >= {"sgemm_nn", "sgemm_nt", "sgemm_tn", "sgemm_tt",
                                                "softmax", "log_softmax", "layer_norm_forward",
-                                               "layer_norm_backward", "layer_norm_param_grads"}
+                                               "layer_norm_backward", "layer_norm_param_grads",
+                                               "cross_entropy_forward", "cross_entropy_backward",
+                                               "cross_entropy_fused", "gelu", "gelu_backward",
+                                               "gelu_tanh", "gelu_tanh_backward", "adam_update"}
     for row in rows:
         assert row["fp64_instructions"] == 0, row
     if compiled["ptxas"] is None:
