@@ -1,8 +1,11 @@
 """Optimised GPU kernels (numba.cuda or CuPy RawKernel); they take CuPy arrays (backend
 ``"cuda"``).
 
-Today: ``matmul`` (tiled SGEMM), ``softmax``/``log_softmax`` and
-``layer_norm_forward``/``layer_norm_backward``, all float32, written with numba.cuda.
+Today: ``matmul`` (tiled SGEMM), ``softmax``/``log_softmax``,
+``layer_norm_forward``/``layer_norm_backward``, ``cross_entropy_forward``/``_backward``
+(plus a fused forward+backward, ``loss.py``), ``gelu``/``gelu_tanh`` and their backwards
+(``pointwise.py``) and the one-launch Adam/AdamW ``adam_update`` (``optimizer.py``), all
+float32, written with numba.cuda.
 ``_launch.py`` holds the shared pieces (simulator detection, shared-memory block
 reductions, ``launch_bounds``, launching on CuPy's stream); ``_compile.py`` compiles every
 kernel for ``sm_90`` and reports ``ptxas -v`` resources.  The modules import only
