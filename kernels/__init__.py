@@ -38,7 +38,8 @@ __all__ = [
     "flash_attention_forward", "flash_attention_backward",
     "erf", "erfc", "sigmoid", "gelu", "gelu_tanh", "gelu_backward", "gelu_tanh_backward",
     "adam_update", "layer_norm_forward", "layer_norm_backward",
-    "cross_entropy_forward", "cross_entropy_backward", "embedding_backward",
+    "cross_entropy_forward", "cross_entropy_backward", "cross_entropy_forward_backward",
+    "embedding_backward",
 ]
 
 
@@ -228,6 +229,13 @@ def cross_entropy_backward(x, target, d_loss, weight, ignore_index, label_smooth
     """VJP of ``cross_entropy_forward`` wrt the logits: ``dx = g (A softmax(x) − a)``, with ``a``
     the per-class coefficients of ``−z`` in ℓ and ``A = Σ_c a``; same shape as ``x``."""
     return CATALOGUE.dispatch("cross_entropy_backward", x, target, d_loss, weight, ignore_index,
+                              label_smoothing, reduction)
+
+
+def cross_entropy_forward_backward(x, target, weight, ignore_index, label_smoothing, reduction):
+    """``(ℓ, dx₁)``: the loss and its gradient for ``d_loss = 1`` in one pass (a fused
+    kernel reads the logits once); the VJP of ``d_loss`` is ``d_loss · dx₁``."""
+    return CATALOGUE.dispatch("cross_entropy_forward_backward", x, target, weight, ignore_index,
                               label_smoothing, reduction)
 
 

@@ -168,7 +168,7 @@ def _reduce(xp, loss, w, reduction):
     return total if reduction == "sum" else _safe_divide(xp, total, w.sum())
 
 
-def cross_entropy_forward_backward(x, target, weight, ignore_index, label_smoothing, reduction):
+def cross_entropy_fused_rows(x, target, weight, ignore_index, label_smoothing, reduction):
     """``(loss reduced as reduction, lse (N,), dx)`` in one launch; ``dx`` is the gradient of
     the reduced loss for an upstream gradient of 1 (all ones for 'none')."""
     xp = get_array_module(x, target, weight)
@@ -209,6 +209,14 @@ def cross_entropy_forward(x, target, weight, ignore_index, label_smoothing, redu
     loss, _, _ = cross_entropy_rows(x, target, weight, ignore_index, label_smoothing)
     w = _row_weights(xp, target, weight, ignore_index, xp.float32)
     return _reduce(xp, loss, w, reduction)
+
+
+@CATALOGUE.register("cross_entropy_forward_backward", "cuda", accepts=accepts_cross_entropy)
+def cross_entropy_forward_backward(x, target, weight, ignore_index, label_smoothing, reduction):
+    """``(ℓ, dx₁)`` from one fused launch (``cross_entropy_fused_rows`` without the lse)."""
+    loss, _, dx = cross_entropy_fused_rows(x, target, weight, ignore_index, label_smoothing,
+                                           reduction)
+    return loss, dx
 
 
 @CATALOGUE.register("cross_entropy_backward", "cuda", accepts=accepts_backward)

@@ -305,7 +305,7 @@ def cross_entropy_arguments(draw):
     return rng, x, np.asarray(target), weight, ignore_index, smoothing, reduction
 
 
-@case("cross_entropy_forward")
+@case("cross_entropy_forward", "cross_entropy_forward_backward")
 @st.composite
 def cross_entropy_forward_case(draw):
     _, x, target, *rest = cross_entropy_arguments(draw)

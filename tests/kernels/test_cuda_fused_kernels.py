@@ -138,19 +138,23 @@ def test_cross_entropy_wrappers_match_the_reference(reduction, eps, weighted):
     assert cuda_loss.accepts_backward(*back)
     np.testing.assert_allclose(to_host(cuda_loss.cross_entropy_backward(*back)),
                                to_host(ref_b(*back)), **F32)
-    loss, lse, dx = cuda_loss.cross_entropy_forward_backward(*args)
+    loss, lse, dx = cuda_loss.cross_entropy_fused_rows(*args)
     np.testing.assert_allclose(to_host(loss), to_host(ref_f(*args)), **F32)
     ones = to_device(np.ones(6, np.float32) if reduction == "none" else np.ones((), np.float32))
     np.testing.assert_allclose(to_host(dx), to_host(ref_b(args[0], args[1], ones, *args[2:])),
                                **F32)
     np.testing.assert_allclose(to_host(lse), ce_float64(x, target, weight, -100, eps)[1], **F32)
+    registered_loss, registered_dx = cuda_loss.cross_entropy_forward_backward(*args)
+    want_loss, want_dx = CATALOGUE.reference_impl("cross_entropy_forward_backward")(*args)
+    np.testing.assert_allclose(to_host(registered_loss), to_host(want_loss), **F32)
+    np.testing.assert_allclose(to_host(registered_dx), to_host(want_dx), **F32)
 
 
 def test_cross_entropy_mean_of_all_ignored_is_nan_with_zero_gradient():
     x = rand(np.random.default_rng(0), 2, 5)
     target = to_device(np.full(2, -100, np.int64))
-    loss, _, dx = cuda_loss.cross_entropy_forward_backward(to_device(x), target, None, -100, 0.0,
-                                                           "mean")
+    loss, _, dx = cuda_loss.cross_entropy_fused_rows(to_device(x), target, None, -100, 0.0,
+                                                     "mean")
     assert math.isnan(float(to_host(loss)))
     assert (to_host(dx) == 0).all()
 

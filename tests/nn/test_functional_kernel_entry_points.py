@@ -130,3 +130,31 @@ def test_cross_entropy_with_every_target_ignored_double_backward_is_zero():
 def test_cross_entropy_still_rejects_out_of_range_targets():
     with pytest.raises(IndexError, match="Target 5 is out of bounds"):
         F.cross_entropy(mg.randn(2, 3), mg.tensor([0, 5]))
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_cross_entropy_takes_the_fused_entry_point_where_a_kernel_takes_it(spy_backend,
+                                                                           reduction):
+    """With an optimised ``cross_entropy_forward_backward`` (here a spy on the numpy backend;
+    on a GPU the numba.cuda kernel), the forward writes dx₁ and the backward scales it:
+    no ``cross_entropy_backward`` call, and the same gradient as the unfused path."""
+    spy, calls = spy_backend
+    spy("cross_entropy_forward_backward")
+    spy("cross_entropy_backward")
+    rng = np.random.default_rng(8)
+    t = mg.tensor(np.array([[1, -100], [3, 0], [-100, 2]]))
+    w = mg.tensor(rng.uniform(0.5, 2.0, 4))
+    x = leaf(rng.standard_normal((3, 4, 2)))
+    loss = F.cross_entropy(x, t, w, reduction=reduction, label_smoothing=0.2)
+    dl = mg.tensor(rng.standard_normal(loss.shape))
+    (fused,) = mg.autograd.grad(loss, x, dl)
+    assert calls == ["cross_entropy_forward_backward"]
+    with CATALOGUE.use("reference"):
+        plain_loss = F.cross_entropy(x, t, w, reduction=reduction, label_smoothing=0.2)
+        (plain,) = mg.autograd.grad(plain_loss, x, dl)
+    np.testing.assert_allclose(loss.detach().numpy(), plain_loss.detach().numpy(), rtol=1e-14)
+    np.testing.assert_allclose(fused.numpy(), plain.numpy(), rtol=1e-12, atol=1e-14)
+    calls.clear()
+    with mg.no_grad():
+        F.cross_entropy(x, t, w, reduction=reduction)      # no gradient wanted: not fused
+    assert calls == []
