@@ -131,3 +131,20 @@ def test_training_lines_say_when_an_epoch_was_extrapolated():
                torch=dict(timed, median_ms=6.0))
     assert "minigrad 9.0 ms (first 900 ms), torch eager 6.0 ms; ratio 1.50" in \
         gpu_check.format_training(gpt)
+
+
+def test_fused_checks_pass_in_the_cuda_simulator(monkeypatch):
+    """The fused-kernel checks of the GPU run, at tiny shapes, on numpy arrays in the
+    simulator (``cp`` is a numpy stand-in): every check runs and passes, so the section
+    cannot fail on the lent machine for a reason a CPU could have shown."""
+    import types
+    launch = pytest.importorskip("minigrad_kernels.cuda._launch", reason="no numba.cuda")
+    if not launch.SIMULATED:
+        pytest.skip("needs the CUDA simulator (NUMBA_ENABLE_CUDASIM=1)")
+    monkeypatch.setattr(gpu_check, "FUSED_SHAPES", dict(cross_entropy=[(3, 7)], gelu=[19],
+                                                        adam=[21]))
+    numpy_as_cupy = types.SimpleNamespace(asarray=np.asarray, asnumpy=np.asarray, ones=np.ones,
+                                          float32=np.float32)
+    result = gpu_check.fused_checks(numpy_as_cupy)
+    assert len(result["checks"]) == 4 + 2 + 1
+    assert result["ok"], [c for c in result["checks"] if not c["ok"]]

@@ -133,7 +133,8 @@ def test_cross_entropy_wrappers_match_the_reference(reduction, eps, weighted):
     assert cuda_loss.accepts_cross_entropy(*args)
     np.testing.assert_allclose(to_host(cuda_loss.cross_entropy_forward(*args)),
                                to_host(ref_f(*args)), **F32)
-    d_loss = to_device(rand(rng, 6) if reduction == "none" else np.float32(0.7) * np.ones((), np.float32))
+    d_loss = to_device(rand(rng, 6) if reduction == "none"
+                       else np.full((), 0.7, dtype=np.float32))
     back = (args[0], args[1], d_loss) + args[2:]
     assert cuda_loss.accepts_backward(*back)
     np.testing.assert_allclose(to_host(cuda_loss.cross_entropy_backward(*back)),
@@ -309,9 +310,12 @@ def test_adam_accepts_flat_float32_only():
 
 
 def test_fused_kernels_are_registered_under_their_reference_names():
-    for name, module in (("cross_entropy_forward", cuda_loss), ("cross_entropy_backward", cuda_loss),
+    for name, module in (("cross_entropy_forward", cuda_loss),
+                         ("cross_entropy_backward", cuda_loss),
+                         ("cross_entropy_forward_backward", cuda_loss),
                          ("gelu", cuda_pointwise), ("gelu_tanh_backward", cuda_pointwise),
                          ("adam_update", cuda_optimizer)):
         backends = [backend for backend, fn, _ in CATALOGUE.implementations(name)]
         assert "cuda" in backends, name
-        assert CATALOGUE.reference_impl(name).__module__.endswith(module.__name__.rpartition(".")[2])
+        reference_module = CATALOGUE.reference_impl(name).__module__
+        assert reference_module.endswith(module.__name__.rpartition(".")[2])
