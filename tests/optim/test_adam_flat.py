@@ -142,3 +142,42 @@ def test_flat_buffers_detect_a_rebound_array():
     params[1].array = params[1].array.copy()
     assert not flat.holds(params, states, ("m",))
     np.testing.assert_array_equal(flat.gather_grads(np, [p.array for p in params]), flat.theta)
+
+
+@pytest.mark.parametrize("kwargs", [dict(amsgrad=True, weight_decay=0.05),
+                                    dict(maximize=True, weight_decay=0.1, betas=(0.5, 0.0))],
+                         ids=["amsgrad-l2", "maximize-beta2-0"])
+@pytest.mark.parametrize("cls_name", ["Adam", "AdamW"])
+def test_flat_path_through_the_simulated_cuda_kernel_is_bit_identical(cls_name, kwargs,
+                                                                       monkeypatch):
+    """The whole GPU wiring on CPU: the numba.cuda ``adam_update`` kernel (in the CUDA
+    simulator, registered for numpy arrays under a test backend) driven by the optimizer's
+    flat path reproduces the per-parameter CPU path bit for bit in float32."""
+    pytest.importorskip("minigrad_kernels.cuda", reason="numba.cuda is not installed")
+    from minigrad_kernels.cuda import optimizer as cuda_optimizer
+    from minigrad_kernels.cuda._launch import SIMULATED
+    if not SIMULATED:
+        pytest.skip("the simulator runs the CUDA kernel on numpy arrays")
+    kwargs = dict(lr=0.05, eps=1e-6, **kwargs)
+    want, _, _ = trajectory(cls_name, kwargs, "float32", "cpu")
+    backend = "simulated-cuda-adam"
+    kernels.CATALOGUE.add_backend(backend, device="numpy")
+    launched = []
+
+    def kernel(*args):
+        launched.append(args[0].size)
+        return cuda_optimizer.adam_update(*args)
+    try:
+        kernels.CATALOGUE.register("adam_update", backend, kernel,
+                                   accepts=cuda_optimizer.accepts_adam)
+        monkeypatch.setattr(optim.Adam, "FLAT_ARRAY_MODULES", ("numpy",))
+        with kernels.use(backend):
+            got, _, _ = trajectory(cls_name, kwargs, "float32", "cpu")
+    finally:
+        kernels.CATALOGUE.remove_backend(backend)
+    assert launched == [4 * 3 + 3 + 1] * len(want)   # one launch a step (a 2-d one has no grad)
+    for (want_params, want_state), (got_params, got_state) in zip(want, got):
+        for w, g in zip(want_params, got_params):
+            np.testing.assert_array_equal(g, w)
+        for key in want_state:
+            np.testing.assert_array_equal(got_state[key], want_state[key], err_msg=str(key))
