@@ -27,9 +27,11 @@ setup(
     extras_require={
         # The GPU backend (kernels/cuda/) and its arrays.  numba-cuda's [cu13] toolkit is
         # pinned to 13.0: an unpinned one emits PTX newer than a CUDA 13.0 ptxas/driver
-        # reads (GPU.md); the compile tests (tests/kernels/test_cuda_compile.py) need it.
+        # reads (GPU.md); the compile tests (tests/kernels/test_cuda_compile.py) need it,
+        # and [nvcc] brings the 13.0 ptxas (nvidia/cu13/bin) that they assemble with on a
+        # CPU-only CI machine (~300 MB of wheels in all; installs in well under a minute).
         "gpu": ["cupy-cuda13x>=14", "numba-cuda[cu13]>=0.30",
-                "cuda-toolkit[nvvm,nvrtc,cudart]==13.0.*", "nvidia-nvjitlink==13.0.*"],
+                "cuda-toolkit[nvvm,nvrtc,cudart,nvcc]==13.0.*", "nvidia-nvjitlink==13.0.*"],
         # torch is the test oracle only; always this exact CPU-wheel pin (a looser spec
         # pulls a multi-GB CUDA build).
         "test": ["pytest>=7", "hypothesis>=6.80", "torch==2.13.0"],

@@ -2,6 +2,9 @@
 
     python -m minigrad_benchmarks.gpu_check [--out DIR] [--budget SECONDS] [--quick]
 
+(on a lent machine: ``timeout 480 python -m minigrad_benchmarks.gpu_check``; the default
+budget, 420 s, fits a 15-minute lease with its start-up).
+
 Order (issue 9, item 4; GPU.md "A lent GPU"): versions and device first; then each section
 in its own try/except with its own deadline, so one failure or hang costs one section:
 
@@ -20,7 +23,17 @@ in its own try/except with its own deadline, so one failure or hang costs one se
    B=8, H=12, T=4096, d=64, causal, against torch ``scaled_dot_product_attention`` fp32
    (default choice, and each backend forced, with the backend torch picks); then the
    peak memory pool use of forward+backward at T = 1024, 2048, 4096 (O(T), not O(T²));
-4. ``tests``: the simulator suite of the kernels against the real device, then
+4. ``fused``: the fused kernels (cross-entropy forward/backward/fused, GELU, the one-launch
+   Adam) against float64, then timed against torch on the same card;
+5. ``gpt_step``: one eager training step (forward, backward, Adam) of the GPT at
+   6 layers × 384, context 256, batch 64, minigrad on CUDA vs torch eager on CUDA
+   (TF32 off): first step and median of the next ones;
+6. ``cnn_epoch``: one epoch (60,000 images, batch 64 = 938 steps, Adam) of the seed CNN,
+   minigrad on CUDA vs torch on the CPU, on MNIST-shaped random data (the lent machine
+   has no network, and the values do not change the time).  Steps run until the epoch
+   ends or the section's time share is spent; a cut epoch is extrapolated from the mean
+   step time and marked ``extrapolated`` (``epoch_seconds``);
+7. ``tests``: the simulator suite of the kernels against the real device, then
    ``pytest -m gpu`` (the op/nn/model suite on CuPy), as subprocesses.
 
 JSON goes to ``$OUT/gpu_check.json`` (``--out``, default ``$OUT`` or ``.``) after every
@@ -268,13 +281,289 @@ def timing(cp, quick=False):
     return dict(rows=rows)
 
 
+# Shapes of the fused-kernel checks: ragged ones and the benchmark ones (the CPU test
+# shrinks them to run the checks under the CUDA simulator).
+FUSED_SHAPES = dict(cross_entropy=[(7, 13), (16384, 65), (8192, 50257)], gelu=[77, 1 << 20],
+                    adam=[61, 1 << 22])
+
+
+def fused(cp, quick=False):
+    """The fused kernels against float64 numpy (relative error ≤ 1e-5; Adam against the
+    numpy reference bit for bit), then timed against torch: rows as ``correctness``'s and
+    ``timing``'s, in one result."""
+    result = fused_checks(cp, quick)
+    result["rows"] = fused_timing(cp, quick)
+    return result
+
+
+def fused_checks(cp, quick=False):
+    """``{ok, checks}``: each fused kernel on fresh random inputs against float64."""
+    import numpy as np
+    from minigrad_kernels.cuda import loss, optimizer, pointwise
+    from minigrad_kernels.reference.optimizer import adam_update as adam_reference
+    rng = np.random.default_rng(1)
+    checks = []
+
+    def record(name, shape, got, want, bound=1e-5):
+        err = relative_error(cp.asnumpy(got), want)
+        checks.append(dict(kernel=name, shape=str(shape), relerr=err, ok=err <= bound))
+
+    for n, c in FUSED_SHAPES["cross_entropy"][: 2 if quick else None]:
+        x = (rng.standard_normal((n, c)) * 3).astype(np.float32)
+        t = rng.integers(0, c, n)
+        t[::7] = -100
+        x64 = x.astype(np.float64)
+        lse = np.log(np.exp(x64 - x64.max(1, keepdims=True)).sum(1)) + x64.max(1)
+        kept = t != -100
+        rows_loss = np.where(kept, lse - x64[np.arange(n), np.where(kept, t, 0)], 0.0)
+        p = np.exp(x64 - lse[:, None])
+        p[np.arange(n)[kept], t[kept]] -= 1
+        grad = p * kept[:, None] / kept.sum()
+        got_loss, got_lse, got_dx = loss.cross_entropy_fused_rows(
+            cp.asarray(x), cp.asarray(t), None, -100, 0.0, "mean")
+        record("cross_entropy_fused loss", (n, c), got_loss, rows_loss.sum() / kept.sum())
+        record("cross_entropy_fused lse", (n, c), got_lse, lse)
+        record("cross_entropy_fused dx", (n, c), got_dx, grad)
+        record("cross_entropy_backward", (n, c), loss.cross_entropy_backward(
+            cp.asarray(x), cp.asarray(t), cp.ones((), cp.float32), None, -100, 0.0, "mean"), grad)
+    import math
+    erf = np.vectorize(math.erf)
+    for size in FUSED_SHAPES["gelu"]:
+        x = (rng.standard_normal(size) * 3).astype(np.float32)
+        x64 = x.astype(np.float64)
+        cdf = 0.5 * (1 + erf(x64 / math.sqrt(2)))
+        record("gelu", size, pointwise.gelu(cp.asarray(x)), x64 * cdf)
+        record("gelu_backward", size, pointwise.gelu_backward(cp.ones(size, cp.float32),
+                                                              cp.asarray(x)),
+               cdf + x64 * np.exp(-0.5 * x64 ** 2) / math.sqrt(2 * math.pi))
+    for size in FUSED_SHAPES["adam"]:
+        arrays = [rng.standard_normal(size).astype(np.float32) for _ in range(3)]
+        arrays.append(np.abs(rng.standard_normal(size)).astype(np.float32) * 1e-2)
+        theta, grad, m, v = arrays
+        want = [a.copy() for a in (theta, m, v)]
+        hyper = (7, 1e-3, 0.9, 0.999, 1e-8, 0.1, True, False)
+        adam_reference(want[0], grad, want[1], want[2], None, *hyper)
+        got = [cp.asarray(a) for a in (theta, m, v)]
+        optimizer.adam_update(got[0], cp.asarray(grad), got[1], got[2], None, *hyper)
+        same = all(np.array_equal(cp.asnumpy(g), w) for g, w in zip(got, want))
+        checks.append(dict(kernel="adam_update (bit for bit)", shape=str(size),
+                           relerr=0.0 if same else relative_error(cp.asnumpy(got[0]), want[0]),
+                           ok=same))
+    return dict(ok=all(check["ok"] for check in checks), checks=checks)
+
+
+def fused_timing(cp, quick=False):
+    """Rows as ``timing``'s: the fused kernels against torch on the same card."""
+    from minigrad_kernels.cuda import loss, optimizer, pointwise
+    rows = []
+    try:
+        import torch
+        torch_ok = torch.cuda.is_available()
+    except ImportError:
+        torch, torch_ok = None, False
+    n, c = (8192, 50257) if not quick else (4096, 8192)
+    x = cp.random.standard_normal((n, c), dtype=cp.float32)
+    t = cp.random.randint(0, c, n).astype(cp.int64)
+    first, own = cuda_event_ms(cp, lambda: loss.cross_entropy_fused_rows(
+        x, t, None, -100, 0.0, "mean"))
+    row = dict(kernel="cross_entropy fwd+bwd", shape=f"{n}x{c}", first_call_ms=first, own_ms=own,
+               own_gbs=round(2 * x.nbytes / 1e9 / own * 1e3, 1))
+    if torch_ok:
+        tx = torch.as_tensor(x, device="cuda").requires_grad_()
+        tt = torch.as_tensor(t, device="cuda")
+
+        def torch_ce():
+            tx.grad = None
+            torch.nn.functional.cross_entropy(tx, tt).backward()
+        _, base = cuda_event_ms(cp, torch_ce)
+        row.update(baseline="torch", baseline_ms=base, ratio=round(base / own, 3))
+    rows.append(row)
+    size = 64 * 256 * 4 * 384
+    x = cp.random.standard_normal(size, dtype=cp.float32)
+    first, own = cuda_event_ms(cp, lambda: pointwise.gelu(x))
+    row = dict(kernel="gelu", shape=str(size), first_call_ms=first, own_ms=own,
+               own_gbs=round(2 * x.nbytes / 1e9 / own * 1e3, 1))
+    if torch_ok:
+        tx = torch.as_tensor(x, device="cuda")
+        _, base = cuda_event_ms(cp, lambda: torch.nn.functional.gelu(tx))
+        row.update(baseline="torch", baseline_ms=base, ratio=round(base / own, 3))
+    rows.append(row)
+    size = 124_000_000 if not quick else 10_000_000
+    theta, grad, m, v = (cp.random.standard_normal(size, dtype=cp.float32) for _ in range(4))
+    v = cp.abs(v)
+    first, own = cuda_event_ms(cp, lambda: optimizer.adam_update(
+        theta, grad, m, v, None, 1, 1e-3, 0.9, 0.999, 1e-8, 0.0, False, False))
+    row = dict(kernel="adam_update", shape=str(size), first_call_ms=first, own_ms=own,
+               own_gbs=round(7 * theta.nbytes / 1e9 / own * 1e3, 1))
+    if torch_ok:
+        tensors = [torch.as_tensor(a, device="cuda") for a in (theta, grad, m, v)]
+        param = torch.nn.Parameter(tensors[0])
+        param.grad = tensors[1]
+        opt = torch.optim.Adam([param], lr=1e-3, fused=True)
+        _, base = cuda_event_ms(cp, opt.step)
+        row.update(baseline="torch Adam(fused=True)", baseline_ms=base, ratio=round(base / own, 3))
+    rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------------- training steps
+GPT_SIZE = dict(n_layer=6, n_embd=384, n_head=6, block_size=256, batch=64, vocab=65)
+CNN_EPOCH = dict(images=60000, batch=64)
+
+
+def step_times(step, synchronize, steps, budget_s, warmup=2):
+    """Run ``step`` ``warmup`` times (the first timed on its own: it compiles), then up to
+    ``steps`` timed steps or until ``budget_s`` seconds are spent, whichever is first.
+    Returns ``{first_step_ms, steps_timed, median_ms, mean_ms, total_s}``."""
+    start = time.perf_counter()
+    step()
+    synchronize()
+    first = (time.perf_counter() - start) * 1e3
+    for _ in range(warmup - 1):
+        step()
+    synchronize()
+    times = []
+    began = time.perf_counter()
+    while len(times) < steps and (not times or time.perf_counter() - began < budget_s):
+        t0 = time.perf_counter()
+        step()
+        synchronize()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return dict(first_step_ms=round(first, 1), steps_timed=len(times),
+                median_ms=round(statistics.median(times), 3),
+                mean_ms=round(statistics.fmean(times), 3),
+                total_s=round(time.perf_counter() - began, 2))
+
+
+def epoch_estimate(timed, steps_per_epoch):
+    """``timed`` (``step_times``'s dict) as an epoch: ``epoch_seconds`` measured when every
+    step of the epoch ran, else the mean step × ``steps_per_epoch``, ``extrapolated``."""
+    extrapolated = timed["steps_timed"] < steps_per_epoch
+    seconds = (timed["mean_ms"] * steps_per_epoch / 1e3 if extrapolated else timed["total_s"])
+    return dict(timed, steps_per_epoch=steps_per_epoch, epoch_seconds=round(seconds, 2),
+                extrapolated=extrapolated)
+
+
+def _libraries(device):
+    import torch
+
+    import minigrad as mg
+    sync_mg = mg.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync_torch = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    return mg, torch, sync_mg, sync_torch
+
+
+def _train_step(lib, model, loss_fn, optimizer):
+    def step():
+        optimizer.zero_grad()
+        loss_fn().backward()
+        optimizer.step()
+    return step
+
+
+def gpt_step(cp=None, quick=False, device="cuda", size=None, steps=10, budget_s=40.0):
+    """One eager training step (Adam lr 1e-3) of the GPT, minigrad and torch on ``device``
+    (the same architecture, parameter counts checked equal), TF32 off in torch."""
+    import numpy as np
+    from minigrad_benchmarks.torch_twins import TorchGPT
+    from minigrad_models.gpt import GPT, GPTConfig
+    mg, torch, sync_mg, sync_torch = _libraries(device)
+    if device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    size = dict(GPT_SIZE, **(size or {}))
+    if quick:
+        steps = min(steps, 3)
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, size["vocab"], (size["batch"], size["block_size"] + 1))
+    x, y = tokens[:, :-1], tokens[:, 1:]
+    mg.manual_seed(0)
+    torch.manual_seed(0)
+    config = GPTConfig(vocab_size=size["vocab"], block_size=size["block_size"],
+                       n_layer=size["n_layer"], n_head=size["n_head"], n_embd=size["n_embd"])
+    m_model = GPT(config).to(device)
+    t_model = TorchGPT(size["vocab"], size["block_size"], size["n_layer"], size["n_head"],
+                       size["n_embd"]).to(device)
+    m_count = sum(int(np.prod(tuple(p.shape))) for p in m_model.parameters())
+    t_count = sum(p.numel() for p in t_model.parameters())
+    if m_count != t_count:
+        raise RuntimeError(f"GPT parameter counts differ: minigrad {m_count}, torch {t_count}")
+    mx, my = mg.tensor(x, device=device), mg.tensor(y, device=device)
+    tx, ty = torch.tensor(x, device=device), torch.tensor(y, device=device)
+    m_step = _train_step(mg, m_model, lambda: m_model(mx, my)[1],
+                         mg.optim.Adam(m_model.parameters(), lr=1e-3))
+    t_step = _train_step(torch, t_model, lambda: torch.nn.functional.cross_entropy(
+        t_model(tx).flatten(0, 1), ty.flatten()), torch.optim.Adam(t_model.parameters(), lr=1e-3))
+    minigrad = step_times(m_step, sync_mg, steps, budget_s)
+    baseline = step_times(t_step, sync_torch, steps, budget_s)
+    return dict(model=f"GPT {size['n_layer']}x{size['n_embd']} ctx {size['block_size']} "
+                      f"batch {size['batch']}", params=m_count, device=device,
+                minigrad=minigrad, torch=baseline,
+                ratio=round(minigrad["median_ms"] / baseline["median_ms"], 3))
+
+
+def cnn_epoch(cp=None, quick=False, device="cuda", torch_device="cpu", images=None,
+              budget_s=60.0):
+    """One epoch of the seed CNN (Adam lr 1e-3, batch 64): minigrad on ``device`` (each
+    batch copied there from host memory, as a loader would) vs torch on ``torch_device``
+    (all its threads), on MNIST-shaped random data; each side runs until the epoch ends
+    or ``budget_s`` is spent, then ``epoch_estimate`` (extrapolated if cut)."""
+    import numpy as np
+    from minigrad_benchmarks.torch_twins import torch_seed_cnn
+    from minigrad_models.cnn import SeedCNN
+    mg, torch, sync_mg, _ = _libraries(device)
+    sync_torch = torch.cuda.synchronize if torch_device == "cuda" else (lambda: None)
+    images = images or CNN_EPOCH["images"]
+    batch = CNN_EPOCH["batch"]
+    steps = -(-images // batch)
+    if quick:
+        budget_s = min(budget_s, 10.0)
+    rng = np.random.default_rng(0)
+    data = rng.random((images, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, images)
+    mg.manual_seed(0)
+    torch.manual_seed(0)
+    m_model, t_model = SeedCNN().to(device), torch_seed_cnn().to(torch_device)
+    m_opt = mg.optim.Adam(m_model.parameters(), lr=1e-3)
+    t_opt = torch.optim.Adam(t_model.parameters(), lr=1e-3)
+    position = {"mg": 0, "torch": 0}
+
+    def batch_of(key):
+        start = position[key] % images
+        position[key] = start + batch
+        return data[start:start + batch], labels[start:start + batch]
+
+    def m_step():
+        xb, yb = batch_of("mg")
+        m_opt.zero_grad()
+        mg.nn.functional.cross_entropy(m_model(mg.tensor(xb, device=device)),
+                                       mg.tensor(yb, device=device)).backward()
+        m_opt.step()
+
+    def t_step():
+        xb, yb = batch_of("torch")
+        t_opt.zero_grad()
+        torch.nn.functional.cross_entropy(t_model(torch.from_numpy(xb).to(torch_device)),
+                                          torch.from_numpy(yb).to(torch_device)).backward()
+        t_opt.step()
+
+    minigrad = epoch_estimate(step_times(m_step, sync_mg, steps, budget_s), steps)
+    baseline = epoch_estimate(step_times(t_step, sync_torch, steps, budget_s), steps)
+    return dict(model="seed CNN, one MNIST-sized epoch (random data)", images=images,
+                batch=batch, minigrad_device=device, torch_device=torch_device,
+                torch_threads=torch.get_num_threads(), minigrad=minigrad, torch=baseline,
+                ratio=round(minigrad["epoch_seconds"] / baseline["epoch_seconds"], 3))
+
+
 def device_tests(seconds):
     """The kernels' simulator tests on the real device, then ``pytest -m gpu``."""
     env = dict(os.environ, MINIGRAD_REAL_CUDA="1")
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     results = {}
     for name, args in [("kernel tests", ["tests/kernels/test_cuda_kernels.py",
-                                         "tests/kernels/test_cuda_attention_kernels.py"]),
+                                         "tests/kernels/test_cuda_attention_kernels.py",
+
+                                          "tests/kernels/test_cuda_fused_kernels.py"]),
                        ("pytest -m gpu", ["-m", "gpu"])]:
         start = time.perf_counter()
         try:
@@ -295,12 +584,16 @@ def format_table(report):
     for name, entry in report.get("sections", {}).items():
         lines.append(f"{name:<12} {entry['status']:<8} {entry['seconds']:>7.1f} s")
     sections = report.get("sections", {})
+    fused_result = sections.get("fused", {}).get("result") or {}
     for name in ("correctness", "attention_correctness"):
         correct = sections.get(name, {}).get("result") or {}
         for row in correct.get("rows", []):
             lines.append(f"  {'ok ' if row['ok'] else 'BAD'} {row['kernel']:<28} "
                          f"{row['shape']:<22} relerr {row['relerr']:.2e}")
-    timed_rows = [row for name in ("timing", "attention_timing")
+    for row in fused_result.get("checks", []):
+        lines.append(f"  {'ok ' if row['ok'] else 'BAD'} {row['kernel']:<28} {row['shape']:<22} "
+                     f"relerr {row['relerr']:.2e}")
+    timed_rows = [row for name in ("timing", "attention_timing", "fused")
                   for row in (sections.get(name, {}).get("result") or {}).get("rows", [])]
     for row in timed_rows:
         speed = (f"{row['own_tflops']:.2f} TFLOP/s" if "own_tflops" in row
@@ -317,7 +610,26 @@ def format_table(report):
     for row in memory.get("rows", []):
         lines.append(f"  flash memory T={row['length']:<6} peak {row['peak_bytes'] / 2**20:9.1f} MiB"
                      f" (scores would be {row['scores_bytes'] / 2**20:.0f} MiB)")
+    for name in ("gpt_step", "cnn_epoch"):
+        result = sections.get(name, {}).get("result")
+        if result:
+            lines.append(format_training(result))
     return "\n".join(lines)
+
+
+def format_training(result):
+    """One line for a ``gpt_step`` or ``cnn_epoch`` result: minigrad vs torch."""
+    mine, theirs = result["minigrad"], result["torch"]
+    if "epoch_seconds" in mine:
+        def show(side, device):
+            cut = (f" (extrapolated from {side['steps_timed']} steps)" if side["extrapolated"]
+                   else "")
+            return f"{side['epoch_seconds']:.1f} s on {device}{cut}"
+        return (f"  {result['model']}: minigrad {show(mine, result['minigrad_device'])}, torch "
+                f"{show(theirs, result['torch_device'])}; ratio {result['ratio']:.2f}")
+    return (f"  {result['model']} step on {result['device']}: minigrad {mine['median_ms']:.1f} ms "
+            f"(first {mine['first_step_ms']:.0f} ms), torch eager {theirs['median_ms']:.1f} ms; "
+            f"ratio {result['ratio']:.2f}")
 
 
 def write(report, out_dir):
@@ -331,7 +643,7 @@ def write(report, out_dir):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
-    parser.add_argument("--budget", type=float, default=300.0, help="seconds for everything")
+    parser.add_argument("--budget", type=float, default=420.0, help="seconds for everything")
     parser.add_argument("--quick", action="store_true", help="smaller shapes")
     parser.add_argument("--no-tests", action="store_true", help="skip the pytest section")
     args = parser.parse_args(argv)
@@ -360,11 +672,23 @@ def main(argv=None):
     write(report, args.out)
     run_section(report, "attention_memory", attention_memory, left(45), cp, args.quick)
     write(report, args.out)
+    run_section(report, "fused", fused, left(60), cp, args.quick)
+    write(report, args.out)
+    # Each training section splits its share between minigrad and torch, keeping ~20 s
+    # for building the models and the first (compiling) steps.
+    share = left(90)
+    run_section(report, "gpt_step", lambda: gpt_step(
+        cp, args.quick, budget_s=max(2.0, (share - 20) / 2)), share)
+    write(report, args.out)
+    share = left(90)
+    run_section(report, "cnn_epoch", lambda: cnn_epoch(
+        cp, args.quick, budget_s=max(2.0, (share - 20) / 2)), share)
+    write(report, args.out)
     if not args.no_tests:
         remaining = left(args.budget)
         run_section(report, "tests", device_tests, remaining + 5, remaining)
     ok = all(report["sections"][name].get("result", {}).get("ok", False)
-             for name in ("correctness", "attention_correctness"))
+             for name in ("correctness", "attention_correctness", "fused"))
     report["status"] = "ok" if ok else "correctness-failed"
     path = write(report, args.out)
     print(f"JSON: {path}")

@@ -214,7 +214,8 @@ class TorchGPT(tnn.Module):
 
     def forward(self, idx):
         B, T = idx.shape
-        x = self.transformer.wte(idx) + self.transformer.wpe(torch.arange(T))
+        positions = torch.arange(T, device=idx.device)
+        x = self.transformer.wte(idx) + self.transformer.wpe(positions)
         for b in self.transformer.h:
             C = x.shape[-1]
             q, k, v = b.attn.c_attn(b.ln_1(x)).split(C, dim=2)

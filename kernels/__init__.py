@@ -36,8 +36,10 @@ __all__ = [
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
     "softmax", "log_softmax", "logsumexp", "attention_forward", "attention_backward",
     "flash_attention_forward", "flash_attention_backward",
-    "erf", "erfc", "sigmoid", "gelu", "gelu_tanh", "layer_norm_forward", "layer_norm_backward",
-    "cross_entropy_forward", "cross_entropy_backward", "embedding_backward",
+    "erf", "erfc", "sigmoid", "gelu", "gelu_tanh", "gelu_backward", "gelu_tanh_backward",
+    "adam_update", "layer_norm_forward", "layer_norm_backward",
+    "cross_entropy_forward", "cross_entropy_backward", "cross_entropy_forward_backward",
+    "embedding_backward",
 ]
 
 
@@ -183,6 +185,25 @@ def gelu_tanh(x):
     return CATALOGUE.dispatch("gelu_tanh", x)
 
 
+def gelu_backward(dy, x):
+    """``dy · (Φ(x) + x φ(x))``, GELU's VJP; the shape and dtype of ``x``."""
+    return CATALOGUE.dispatch("gelu_backward", dy, x)
+
+
+def gelu_tanh_backward(dy, x):
+    """``dy · gelu_tanh′(x)``, the tanh GELU's VJP; the shape and dtype of ``x``."""
+    return CATALOGUE.dispatch("gelu_tanh_backward", dy, x)
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps,
+                weight_decay, decoupled, maximize):
+    """One Adam/AdamW step in place on flat arrays of one dtype (``param``, ``exp_avg``,
+    ``exp_avg_sq`` and ``max_exp_avg_sq`` unless None are written), with minigrad's
+    rounding order (``reference/optimizer.py``); returns None."""
+    return CATALOGUE.dispatch("adam_update", param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq,
+                              step, lr, beta1, beta2, eps, weight_decay, decoupled, maximize)
+
+
 def layer_norm_forward(x, weight, bias, normalized_ndim, eps):
     """``y = γ ⊙ (x − μ)·rstd + β`` over the last ``normalized_ndim`` axes, with
     ``rstd = 1/√(σ² + ε)`` (biased σ²): ``x (..., *S), γ, β S or None ->
@@ -208,6 +229,13 @@ def cross_entropy_backward(x, target, d_loss, weight, ignore_index, label_smooth
     """VJP of ``cross_entropy_forward`` wrt the logits: ``dx = g (A softmax(x) − a)``, with ``a``
     the per-class coefficients of ``−z`` in ℓ and ``A = Σ_c a``; same shape as ``x``."""
     return CATALOGUE.dispatch("cross_entropy_backward", x, target, d_loss, weight, ignore_index,
+                              label_smoothing, reduction)
+
+
+def cross_entropy_forward_backward(x, target, weight, ignore_index, label_smoothing, reduction):
+    """``(ℓ, dx₁)``: the loss and its gradient for ``d_loss = 1`` in one pass (a fused
+    kernel reads the logits once); the VJP of ``d_loss`` is ``d_loss · dx₁``."""
+    return CATALOGUE.dispatch("cross_entropy_forward_backward", x, target, weight, ignore_index,
                               label_smoothing, reduction)
 
 

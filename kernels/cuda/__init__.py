@@ -2,8 +2,11 @@
 ``"cuda"``).
 
 Today: ``matmul`` (tiled SGEMM), ``softmax``/``log_softmax``,
-``layer_norm_forward``/``layer_norm_backward`` and ``flash_attention_forward``/
-``flash_attention_backward`` (``attention.py``, factories in ``_flash_kernels.py``), all
+``layer_norm_forward``/``layer_norm_backward``, ``flash_attention_forward``/
+``flash_attention_backward`` (``attention.py``, factories in ``_flash_kernels.py``),
+``cross_entropy_forward``/``_backward`` (plus a fused forward+backward, ``loss.py``),
+``gelu``/``gelu_tanh`` and their backwards (``pointwise.py``) and the one-launch Adam/AdamW
+``adam_update`` (``optimizer.py``), all
 float32, written with numba.cuda.
 ``_launch.py`` holds the shared pieces (simulator detection, shared-memory block
 reductions, ``launch_bounds``, launching on CuPy's stream); ``_compile.py`` compiles every

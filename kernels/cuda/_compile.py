@@ -12,6 +12,7 @@ pip ``nvidia-cuda-nvcc`` wheel's.  ``tests/kernels/test_cuda_compile.py`` runs i
 subprocess and asserts no spills, no stack, and registers × threads within one SM.
 """
 import argparse
+import importlib
 import json
 import os
 import re
@@ -23,11 +24,12 @@ import time
 
 from numba import boolean, cuda, float32, int32, int64
 
-from . import attention, matmul, normalization, softmax
+from . import attention, loss, matmul, normalization, optimizer, pointwise, softmax
 
 ROWS = float32[:, ::1]
 VECTOR = float32[::1]
 BATCHED = float32[:, :, ::1]
+LABELS = int64[::1]
 REGISTERS_PER_SM = 65536
 
 
@@ -66,6 +68,21 @@ def production_kernels():
         normalization.GPU_COLUMN_THREADS),
                     (ROWS, ROWS, VECTOR, VECTOR, ROWS, ROWS),
                     normalization.GPU_COLUMN_THREADS, 0))
+    threads = loss.GPU_THREADS
+    for mode in loss.MODES:
+        kernels.append((f"cross_entropy_{mode}", loss.make_cross_entropy(threads, mode),
+                        (ROWS, LABELS, VECTOR, int64, int64, float32, VECTOR, VECTOR, VECTOR,
+                         VECTOR, ROWS), threads, 4 * threads))
+    threads = pointwise.GPU_THREADS
+    for approximate in ("none", "tanh"):
+        for backward in (False, True):
+            name = ("gelu" if approximate == "none" else "gelu_tanh") + (
+                "_backward" if backward else "")
+            kernels.append((name, pointwise.make_gelu(threads, approximate, backward),
+                            (VECTOR, VECTOR, VECTOR), threads, 0))
+    threads = optimizer.GPU_THREADS
+    kernels.append(("adam_update", optimizer.make_adam(threads),
+                    (VECTOR,) * 5 + (int64, int64) + (float32,) * 8, threads, 0))
     kernels.extend(attention_kernels())
     return kernels
 
@@ -102,14 +119,18 @@ def find_ptxas():
     found = shutil.which("ptxas")
     if found:
         return found
-    try:
-        import nvidia.cuda_nvcc as wheel
-    except ImportError:
-        return None
-    for root in getattr(wheel, "__path__", []):
-        candidate = os.path.join(root, "bin", "ptxas")
-        if os.path.exists(candidate):
-            return candidate
+    # CUDA 12's wheel is the package nvidia.cuda_nvcc; CUDA 13's (nvidia-cuda-nvcc 13.x,
+    # pulled by cuda-toolkit[nvcc]) puts its tools under nvidia/cu13/bin.
+    for package in ("nvidia.cuda_nvcc", "nvidia.cu13", "nvidia"):
+        try:
+            wheel = importlib.import_module(package)
+        except ImportError:
+            continue
+        for root in getattr(wheel, "__path__", []):
+            for folder in ("bin", os.path.join("cu13", "bin")):
+                candidate = os.path.join(root, folder, "ptxas")
+                if os.path.exists(candidate):
+                    return candidate
     return None
 
 

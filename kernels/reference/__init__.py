@@ -4,5 +4,5 @@ Importing this package registers every reference with ``kernels.catalogue.CATALO
 These are the test oracles for the optimised numba / CUDA kernels, so they favour
 clarity over speed, but never loop in Python over pixels or elements.
 """
-from . import (attention, conv, loss, matmul, normalization, pointwise,  # noqa: F401
-               pooling, softmax, sparse)  # (registration)
+from . import (attention, conv, loss, matmul, normalization, optimizer,  # noqa: F401
+               pointwise, pooling, softmax, sparse)  # (registration)

@@ -121,6 +121,19 @@ def cross_entropy_backward(x, target, d_loss, weight, ignore_index, label_smooth
     return g * (xp.expand_dims(total, axis) * softmax(x, axis) - a)
 
 
+@CATALOGUE.reference("cross_entropy_forward_backward")
+def cross_entropy_forward_backward(x, target, weight, ignore_index, label_smoothing, reduction):
+    """``(ℓ, dx₁)``: ``cross_entropy_forward``'s loss and the gradient of that loss for an
+    upstream gradient of ones (``d_loss = 1``), which a fused kernel writes while the
+    logits are in cache; the VJP of any ``d_loss`` is then ``d_loss · dx₁`` (broadcast over
+    the class axis for 'none': ``dx`` is linear in the per-target ``g``)."""
+    xp = get_array_module(x, target, weight)
+    loss = cross_entropy_forward(x, target, weight, ignore_index, label_smoothing, reduction)
+    ones = xp.ones(loss.shape, dtype=x.dtype)
+    return loss, cross_entropy_backward(x, target, ones, weight, ignore_index, label_smoothing,
+                                        reduction)
+
+
 def cross_entropy_gradient_scale(w, reduction):
     """What ``dℓ`` is multiplied by to give ``g``: 1, or ``1/Σ w_i`` for 'mean' (0 when every
     target is ignored: the loss is then the constant NaN, whose gradient PyTorch makes 0)."""

@@ -108,3 +108,23 @@ def gelu_tanh(x):
     and dtype."""
     xp = get_array_module(x)
     return 0.5 * x * (1.0 + xp.tanh(_GELU_TANH_SCALE * (x + 0.044715 * x * x * x)))
+
+
+@CATALOGUE.reference("gelu_backward")
+def gelu_backward(dy, x):
+    """VJP of exact GELU: ``dy · (Φ(x) + x φ(x))``, ``φ(x) = e^(−x²/2)/√(2π)``; ``dy, x``
+    of one shape, that shape and dtype out."""
+    xp = get_array_module(dy, x)
+    cdf = 0.5 * (1.0 + erf(x * math.sqrt(0.5)))
+    pdf = xp.exp(-0.5 * x * x) * (1.0 / math.sqrt(2.0 * math.pi))
+    return (dy * (cdf + x * pdf)).astype(x.dtype, copy=False)
+
+
+@CATALOGUE.reference("gelu_tanh_backward")
+def gelu_tanh_backward(dy, x):
+    """VJP of tanh GELU: ``dy · (½(1 + t) + ½ x (1 − t²) k (1 + 3·0.044715 x²))``,
+    ``t = tanh(k(x + 0.044715 x³))``; that shape and dtype out."""
+    xp = get_array_module(dy, x)
+    t = xp.tanh(_GELU_TANH_SCALE * (x + 0.044715 * x * x * x))
+    inner = _GELU_TANH_SCALE * (1.0 + 3 * 0.044715 * x * x)
+    return (dy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * inner)).astype(x.dtype, copy=False)

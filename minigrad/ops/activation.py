@@ -11,6 +11,7 @@ import numpy as np
 
 import minigrad_kernels as kernels
 
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from .pointwise_piecewise import PointwiseFunction, apply_activation, clamp, Where
 from .pointwise import erf, exp, tanh, sigmoid
@@ -87,7 +88,8 @@ _GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
 class Gelu(PointwiseFunction):
     """approximate='none': z = x Φ(x), Φ(x) = ½(1 + erf(x/√2));  dx = dz (Φ(x) + x φ(x)),
     φ(x) = e^(−x²/2)/√(2π).   approximate='tanh': z = ½x(1 + tanh u), u = k(x + 0.044715x³),
-    k = √(2/π);  dx = dz (½(1 + tanh u) + ½x(1 − tanh² u) k(1 + 3·0.044715x²))."""
+    k = √(2/π);  dx = dz (½(1 + tanh u) + ½x(1 − tanh² u) k(1 + 3·0.044715x²)).
+    Without create_graph the backward is ``kernels.gelu_backward``/``gelu_tanh_backward``."""
 
     def forward(self, x, approximate):
         self.save_for_backward(x)
@@ -96,6 +98,11 @@ class Gelu(PointwiseFunction):
 
     def backward(self, dz):
         (x,) = self.saved_tensors
+        if not is_grad_enabled() and dz.shape == x.shape and dz.dtype == x.dtype:
+            # No create_graph: one fused kernel (kernels.gelu_backward, GPU: one launch).
+            backward = (kernels.gelu_tanh_backward if self.approximate == "tanh"
+                        else kernels.gelu_backward)
+            return Tensor._wrap(backward(dz.array, x.array))
         if self.approximate == "tanh":
             t = tanh((x + x * x * x * 0.044715) * _GELU_TANH_SCALE)
             inner = (x * x * (3 * 0.044715) + 1.0) * _GELU_TANH_SCALE

@@ -7,9 +7,13 @@ BinaryCrossEntropy   ℓ = −(y log x + (1 − y) log(1 − x)), elementwise fo
                      PyTorch's gradient, whose denominator x(1 − x) is kept ≥ 1e-12.
 CrossEntropy         ℓ = −w_t log_softmax(x)_t with class-index targets (ignore_index,
                      class weights, label smoothing), one Function over the
-                     ``kernels.cross_entropy_forward/backward`` entry points.
+                     ``kernels.cross_entropy_forward/backward`` entry points, or, where an
+                     optimised fused kernel takes the call (the GPU),
+                     ``kernels.cross_entropy_forward_backward``: the forward then writes
+                     the gradient for dℓ = 1 too, and the backward only scales it.
 """
 import minigrad_kernels as kernels
+from minigrad_kernels.catalogue import CATALOGUE
 from minigrad_kernels.reference.loss import (cross_entropy_coefficients,
                                              cross_entropy_gradient_scale)
 
@@ -63,12 +67,23 @@ class CrossEntropy(Function):
     def forward(self, x, ids, weight, ignore_index, label_smoothing, reduction):
         self.save_for_backward(x)
         self.arguments = (ids, weight, ignore_index, label_smoothing, reduction)
+        self.unit_grad = None
+        if self.needs_input_grad[0] and CATALOGUE.select(
+                "cross_entropy_forward_backward", x.array, *self.arguments)[0] != "reference":
+            # A fused kernel: the logits are read once for the loss and dx₁ (dℓ = 1).
+            loss, self.unit_grad = kernels.cross_entropy_forward_backward(x.array,
+                                                                          *self.arguments)
+            return loss
         return kernels.cross_entropy_forward(x.array, *self.arguments)
 
     def backward(self, dl):
         (x,) = self.saved_tensors
         ids, weight, ignore_index, label_smoothing, reduction = self.arguments
         if not is_grad_enabled():
+            if self.unit_grad is not None:    # dx is linear in dℓ: dℓ · dx₁
+                class_dim = 0 if x.ndim == 1 else 1
+                scale = dl.array if reduction != "none" else x.xp.expand_dims(dl.array, class_dim)
+                return Tensor._wrap((self.unit_grad * scale).astype(x.dtype, copy=False))
             return Tensor._wrap(kernels.cross_entropy_backward(
                 x.array, ids, dl.array, weight, ignore_index, label_smoothing, reduction))
         # create_graph: the same VJP in Tensor ops (softmax and dℓ carry the graph; a and A

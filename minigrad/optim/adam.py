@@ -52,8 +52,23 @@ state and two scratch arrays s, g′ — 11 calls per parameter in the plain cas
 
 the operations, and their order, of the Tensor path (``_reference_step``,
 ``foreach=False``), so both round identically.
+
+On the GPU (parameters that are CuPy arrays) the array path updates all parameters of a
+group and dtype in ONE kernel launch instead of 11 per parameter: parameters and moments
+become views into flat buffers (``flat_buffers.py``), the gradients are gathered into one,
+and ``kernels.adam_update`` (catalogue name ``"adam_update"``; the numba.cuda kernel of
+``kernels/cuda/optimizer.py`` for float32, the xp reference otherwise) applies the rule
+above, with the same operations in the same order, so CPU and GPU agree bit for bit.
+``FLAT_ARRAY_MODULES`` names the array modules that take this path; the CPU keeps the
+per-parameter loop (a flat buffer measured no faster there, ``optimizer.py``), and the tests
+add ``"numpy"`` to check the flat path against it on CPU, through the reference.  A bucket
+whose parameters have different step counts (one added to the group later) takes the
+per-parameter loop.
 """
+import minigrad_kernels as kernels
+
 from .. import creation
+from .flat_buffers import FlatBuffers
 from .optimizer import (Optimizer, bump_versions, check_hyperparameter,
                         check_implementation_flags, effective_grad, scaled, step_count_dtype)
 
@@ -79,6 +94,10 @@ class Adam(Optimizer):
                         foreach=foreach, capturable=capturable, differentiable=differentiable,
                         fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
+        self._flat_buffers = {}      # (group index, array module, dtype) -> FlatBuffers
+
+    # Array modules whose parameters take the one-launch flat update (module docstring).
+    FLAT_ARRAY_MODULES = ("cupy",)
 
     def _init_state(self, param, state, group):
         # The step count is a 0-d float tensor, as in PyTorch's state_dict.
@@ -89,39 +108,75 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = creation.zeros_like(param)
 
     def _array_step(self, group):
-        """One Adam update of the group on the parameters' arrays (formulas above)."""
+        """One Adam update of the group on the parameters' arrays (formulas above): one
+        flat launch per (array module, dtype) bucket on the GPU, else per parameter."""
+        buckets = {}
+        for entry in self._params_with_state(group):
+            param = entry[0]
+            key = (param.xp.__name__, param.array.dtype)
+            buckets.setdefault(key, []).append(entry)
+        for key, entries in buckets.items():
+            steps = {float(state["step"].array) for _, _, state in entries}
+            if key[0] in self.FLAT_ARRAY_MODULES and len(steps) == 1:
+                self._flat_step(group, key, entries)
+            else:
+                for param, grad, state in entries:
+                    self._param_step(group, param, grad, state)
+
+    def _flat_step(self, group, key, entries):
+        """The group's ``key`` bucket updated by one ``kernels.adam_update`` over flat
+        buffers (packed on first use, and again whenever the packing was broken)."""
+        params = [param for param, _, _ in entries]
+        states = [state for _, _, state in entries]
+        names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        xp = params[0].xp
+        slot = (next(i for i, g in enumerate(self.param_groups) if g is group),) + key
+        flat = self._flat_buffers.get(slot)
+        if flat is None or not flat.holds(params, states, names):
+            flat = self._flat_buffers[slot] = FlatBuffers(xp, params, states, names)
+        grad = flat.gather_grads(xp, [grad.array for _, grad, _ in entries])
+        for state in states:
+            state["step"].array += 1
+        beta1, beta2 = group["betas"]
+        kernels.adam_update(flat.theta, grad, flat.state["exp_avg"], flat.state["exp_avg_sq"],
+                            flat.state.get("max_exp_avg_sq"), float(states[0]["step"].array),
+                            group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+                            group["decoupled_weight_decay"], group["maximize"])
+        bump_versions(*flat.tensors(), *(state["step"] for state in states))
+
+    def _param_step(self, group, param, grad, state):
+        """One Adam update of one parameter with whole-array ufuncs into scratch buffers."""
         lr, (beta1, beta2) = group["lr"], group["betas"]
         eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
         decoupled = group["decoupled_weight_decay"]
-        for param, grad, state in self._params_with_state(group):
-            xp, theta = param.xp, param.array
-            s, g_out = self._scratch(xp, theta, 0), self._scratch(xp, theta, 1)
-            g = effective_grad(xp, theta, grad.array, group["maximize"],
-                               0 if decoupled else weight_decay, g_out, s)
-            step_count = state["step"]
-            step_count.array += 1     # on the host: reading it back costs no device sync
-            step = float(step_count.array)
-            if decoupled and weight_decay != 0:
-                theta *= 1 - lr * weight_decay
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            m, v = exp_avg.array, exp_avg_sq.array
-            xp.subtract(g, m, out=s)
-            s *= 1 - beta1
-            m += s                                                  # torch's lerp_
-            v *= beta2
-            v += scaled(xp, xp.multiply(g, g, out=s), 1 - beta2, s)
-            written = [step_count, exp_avg, exp_avg_sq, param]
-            if amsgrad:
-                max_sq = state["max_exp_avg_sq"]
-                v = xp.maximum(max_sq.array, v, out=max_sq.array)
-                written.append(max_sq)
-            bias_correction1 = 1 - beta1 ** step
-            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-            xp.sqrt(v, out=s)
-            s /= bias_correction2_sqrt
-            s += eps
-            theta += scaled(xp, xp.divide(m, s, out=s), -(lr / bias_correction1), s)
-            bump_versions(*written)
+        xp, theta = param.xp, param.array
+        s, g_out = self._scratch(xp, theta, 0), self._scratch(xp, theta, 1)
+        g = effective_grad(xp, theta, grad.array, group["maximize"],
+                           0 if decoupled else weight_decay, g_out, s)
+        step_count = state["step"]
+        step_count.array += 1     # on the host: reading it back costs no device sync
+        step = float(step_count.array)
+        if decoupled and weight_decay != 0:
+            theta *= 1 - lr * weight_decay
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        m, v = exp_avg.array, exp_avg_sq.array
+        xp.subtract(g, m, out=s)
+        s *= 1 - beta1
+        m += s                                                  # torch's lerp_
+        v *= beta2
+        v += scaled(xp, xp.multiply(g, g, out=s), 1 - beta2, s)
+        written = [step_count, exp_avg, exp_avg_sq, param]
+        if amsgrad:
+            max_sq = state["max_exp_avg_sq"]
+            v = xp.maximum(max_sq.array, v, out=max_sq.array)
+            written.append(max_sq)
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        xp.sqrt(v, out=s)
+        s /= bias_correction2_sqrt
+        s += eps
+        theta += scaled(xp, xp.divide(m, s, out=s), -(lr / bias_correction1), s)
+        bump_versions(*written)
 
     def _reference_step(self, group):
         """The same update with Tensor in-place ops (PyTorch's for-loop form)."""

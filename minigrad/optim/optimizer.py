@@ -24,7 +24,8 @@ Two implementations of every rule, chosen per group by PyTorch's flags:
   flattened buffer per dtype (each ufunc called once for all parameters) measured no
   faster on the seed MLP (Adam's arithmetic 264 µs vs 271–280 µs per step), since the
   gradients must then be gathered into it and the update scattered back, and six calls
-  per op cost little next to 235k elements;
+  per op cost little next to 235k elements. On the GPU, where each call is a kernel
+  launch, Adam does flatten (one launch per group and dtype, ``adam.py``);
 * the *reference* path (``foreach=False``, PyTorch's per-tensor for-loop):
   ``_reference_step`` writes the same rule with Tensor in-place ops, the readable form
   and the oracle the tests hold the array path to (the same ufuncs in the same order, so

@@ -240,6 +240,30 @@ def pointwise_case(draw):
     return (array(draw, rng, shape, dtype, draw(st.sampled_from([0.3, 3.0, 30.0]))),)
 
 
+@case("gelu_backward", "gelu_tanh_backward")
+@st.composite
+def pointwise_backward_case(draw):
+    (x,) = draw(CASES["gelu"])
+    return array(draw, rng_of(draw), x.shape, x.dtype), x
+
+
+# ------------------------------------------------------------------------- optimizer
+@case("adam_update")
+@st.composite
+def adam_update_case(draw):
+    """Flat state of one dtype.  The update is in place and returns None, so the parity
+    harness (which runs the reference first, on the same arrays under the simulator) can
+    only check that it runs; ``test_cuda_fused_kernels.py`` checks it bit for bit."""
+    rng, dtype = rng_of(draw), draw(st.sampled_from(DTYPES))
+    n = sides(draw, 1, 40)
+    theta, grad, m = (array(draw, rng, (n,), dtype) for _ in range(3))
+    theta, grad, m = (np.ascontiguousarray(a) for a in (theta, grad, m))
+    v = np.abs(np.ascontiguousarray(array(draw, rng, (n,), dtype)))
+    vmax = v * 2 if draw(st.booleans()) else None
+    return (theta, grad, m, v, vmax, draw(st.integers(1, 5)), 1e-3, 0.9, 0.999, 1e-8,
+            draw(st.sampled_from([0.0, 0.01])), draw(st.booleans()), draw(st.booleans()))
+
+
 # ------------------------------------------------------------------------- layer norm
 @case("layer_norm_forward")
 @st.composite
@@ -281,7 +305,7 @@ def cross_entropy_arguments(draw):
     return rng, x, np.asarray(target), weight, ignore_index, smoothing, reduction
 
 
-@case("cross_entropy_forward")
+@case("cross_entropy_forward", "cross_entropy_forward_backward")
 @st.composite
 def cross_entropy_forward_case(draw):
     _, x, target, *rest = cross_entropy_arguments(draw)

@@ -47,8 +47,8 @@ def spy_backend():
     (lambda x: mg.erfc(x), ["erfc"]),
     (lambda x: mg.sigmoid(x), ["sigmoid"]),
     (lambda x: F.silu(x), ["sigmoid"]),
-    (lambda x: F.gelu(x), ["gelu"]),
-    (lambda x: F.gelu(x, approximate="tanh"), ["gelu_tanh"]),
+    (lambda x: F.gelu(x), ["gelu", "gelu_backward"]),
+    (lambda x: F.gelu(x, approximate="tanh"), ["gelu_tanh", "gelu_tanh_backward"]),
     (lambda x: F.layer_norm(x, (3,)), ["layer_norm_forward", "layer_norm_backward"]),
     (lambda x: F.cross_entropy(x, mg.tensor([0, 2])),
      ["cross_entropy_forward", "cross_entropy_backward"]),
@@ -74,6 +74,17 @@ def test_layer_norm_kernel_backward_matches_the_create_graph_backward():
     graphed = mg.autograd.grad(F.layer_norm(x, (4,), w, b), (x, w, b), dy, create_graph=True)
     for p, g in zip(plain, graphed):
         np.testing.assert_allclose(p.numpy(), g.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_kernel_backward_matches_the_create_graph_backward(approximate):
+    rng = np.random.default_rng(6)
+    x = leaf(rng.standard_normal((3, 5)) * 3)
+    dy = mg.tensor(rng.standard_normal((3, 5)))
+    plain = mg.autograd.grad(F.gelu(x, approximate=approximate), x, dy)[0]
+    graphed = mg.autograd.grad(F.gelu(x, approximate=approximate), x, dy, create_graph=True)[0]
+    np.testing.assert_allclose(plain.numpy(), graphed.detach().numpy(), rtol=1e-13, atol=1e-15)
+    assert gradgradcheck(lambda v: F.gelu(v, approximate=approximate), (x,))
 
 
 @pytest.mark.parametrize("affine", [(False, False), (True, False), (False, True)])
@@ -119,3 +130,31 @@ def test_cross_entropy_with_every_target_ignored_double_backward_is_zero():
 def test_cross_entropy_still_rejects_out_of_range_targets():
     with pytest.raises(IndexError, match="Target 5 is out of bounds"):
         F.cross_entropy(mg.randn(2, 3), mg.tensor([0, 5]))
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+def test_cross_entropy_takes_the_fused_entry_point_where_a_kernel_takes_it(spy_backend,
+                                                                           reduction):
+    """With an optimised ``cross_entropy_forward_backward`` (here a spy on the numpy backend;
+    on a GPU the numba.cuda kernel), the forward writes dx₁ and the backward scales it:
+    no ``cross_entropy_backward`` call, and the same gradient as the unfused path."""
+    spy, calls = spy_backend
+    spy("cross_entropy_forward_backward")
+    spy("cross_entropy_backward")
+    rng = np.random.default_rng(8)
+    t = mg.tensor(np.array([[1, -100], [3, 0], [-100, 2]]))
+    w = mg.tensor(rng.uniform(0.5, 2.0, 4))
+    x = leaf(rng.standard_normal((3, 4, 2)))
+    loss = F.cross_entropy(x, t, w, reduction=reduction, label_smoothing=0.2)
+    dl = mg.tensor(rng.standard_normal(loss.shape))
+    (fused,) = mg.autograd.grad(loss, x, dl)
+    assert calls == ["cross_entropy_forward_backward"]
+    with CATALOGUE.use("reference"):
+        plain_loss = F.cross_entropy(x, t, w, reduction=reduction, label_smoothing=0.2)
+        (plain,) = mg.autograd.grad(plain_loss, x, dl)
+    np.testing.assert_allclose(loss.detach().numpy(), plain_loss.detach().numpy(), rtol=1e-14)
+    np.testing.assert_allclose(fused.numpy(), plain.numpy(), rtol=1e-12, atol=1e-14)
+    calls.clear()
+    with mg.no_grad():
+        F.cross_entropy(x, t, w, reduction=reduction)      # no gradient wanted: not fused
+    assert calls == []
