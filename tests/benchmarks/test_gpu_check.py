@@ -9,7 +9,7 @@ import types
 import numpy as np
 import pytest
 
-from minigrad_benchmarks import gpu_check, gpu_check_attention
+from minigrad_benchmarks import gpu_check, gpu_check_attention, gpu_check_fused
 
 
 def test_a_failing_section_is_recorded_and_the_run_goes_on():
@@ -234,10 +234,10 @@ def test_fused_checks_pass_in_the_cuda_simulator(monkeypatch):
     launch = pytest.importorskip("minigrad_kernels.cuda._launch", reason="no numba.cuda")
     if not launch.SIMULATED:
         pytest.skip("needs the CUDA simulator (NUMBA_ENABLE_CUDASIM=1)")
-    monkeypatch.setattr(gpu_check, "FUSED_SHAPES", dict(cross_entropy=[(3, 7)], gelu=[19],
+    monkeypatch.setattr(gpu_check_fused, "FUSED_SHAPES", dict(cross_entropy=[(3, 7)], gelu=[19],
                                                         adam=[21]))
     numpy_as_cupy = types.SimpleNamespace(asarray=np.asarray, asnumpy=np.asarray, ones=np.ones,
                                           float32=np.float32)
-    result = gpu_check.fused_checks(numpy_as_cupy)
+    result = gpu_check_fused.fused_checks(numpy_as_cupy)
     assert len(result["checks"]) == 4 + 2 + 1
     assert result["ok"], [c for c in result["checks"] if not c["ok"]]
