@@ -37,3 +37,13 @@ numba-cuda the whole backend is skipped and the references run.
 from ..catalogue import load_backend
 
 LOADED = load_backend(__name__, __path__)
+
+# Under numba's CUDA simulator these kernels are Python programs over numpy arrays, and no
+# array the catalogue calls "cupy" is a device array (the only ones there are the tests'
+# numpy-backed stand-in for CuPy, tests/fake_cuda): dispatch never hands them this backend,
+# so device arrays run the references. Tests call the simulated kernels directly.
+from ._launch import SIMULATED  # noqa: E402
+from ..catalogue import CATALOGUE  # noqa: E402
+
+if SIMULATED:
+    CATALOGUE.enable("cuda", False)

@@ -371,3 +371,46 @@ def test_load_state_dict_errors_keep_the_missing_and_unexpected_keys(trained_run
     err = capsys.readouterr().err
     assert_one_line_error(err)
     assert "Missing key(s)" in err and "Unexpected key(s)" in err
+
+
+# Every registry model, tiny, trained for one short epoch on CUDA (on a GPU, or on the CPU
+# under the fake CuPy: MINIGRAD_FAKE_CUDA=1). The ImageNet ResNets keep their widths
+# (no constructor argument shrinks them) and see 8 images.
+TINY_CUDA_RUNS = {
+    "mlp": ["--model-arg", "hidden=[16,16]"],
+    "binary-mlp": ["--model-arg", "hidden=[16,16]"],
+    "cnn": ["--model-arg", "dense=16"],
+    "resnet-small": ["--model-arg", "widths=[4,8,8]"],
+    # The deeper ImageNet ResNets take 10-25 s on a CPU under the fake: slow-marked below.
+    "resnet18": [], "resnet34": [], "resnet50": [],
+    "lstm": ["--model-arg", "hidden_size=16", "--model-arg", "embed_dim=8",
+             "--model-arg", "num_layers=1", "--block-size", "16"],
+    "gru": ["--model-arg", "hidden_size=16", "--model-arg", "embed_dim=8",
+            "--model-arg", "num_layers=1", "--block-size", "16"],
+    "transformer": ["--model-arg", "d_model=16", "--model-arg", "nhead=2", "--model-arg",
+                    "num_layers=1", "--model-arg", "dim_feedforward=32", "--max-len", "16"],
+    "gpt": ["--model-arg", "n_layer=1", "--model-arg", "n_head=2", "--model-arg", "n_embd=16",
+            "--model-arg", "block_size=16", "--block-size", "16"],
+}
+
+
+def test_every_registry_model_has_a_tiny_cuda_run():
+    assert sorted(TINY_CUDA_RUNS) == sorted(MODELS)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("model", [
+    pytest.param(name, marks=[pytest.mark.slow] if name in ("resnet34", "resnet50") else [])
+    for name in sorted(TINY_CUDA_RUNS)])
+def test_every_model_trains_with_device_cuda(model, tmp_path, capsys):
+    if not mg.cuda_is_available():
+        pytest.skip("no CUDA device")
+    out = tmp_path / "run"
+    status = cli.main(["train", model, "--subset", "8", "--batch-size", "8", "--epochs", "1",
+                       "--eval-samples", "8", "--device", "cuda", "--out", str(out),
+                       "--no-progress", *TINY_CUDA_RUNS[model]])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert len(ACCURACY_LINE.findall(captured.out)) == 1, captured.out
+    assert json.loads((out / "config.json").read_text())["device"] == "cuda"
+    assert list((out / "checkpoints").glob("*.ckpt"))
