@@ -80,8 +80,13 @@ class IndexKey:
         return out
 
     def result_shape(self, shape):
+        """The shape ``take`` gives an array of ``shape``, worked out on the host: the
+        advanced index arrays (maybe on the GPU, already bounds-checked) only lend their
+        shapes, as zeros."""
         dummy = np.broadcast_to(np.empty((), np.int8), shape)
-        return self.take(dummy, np).shape
+        advanced = None if self.advanced is None else tuple(
+            a if isinstance(a, slice) else np.zeros(a.shape, np.intp) for a in self.advanced)
+        return IndexKey(self.basic, advanced).take(dummy, np).shape
 
 
 def _index_array(item):

@@ -414,3 +414,29 @@ def test_every_model_trains_with_device_cuda(model, tmp_path, capsys):
     assert len(ACCURACY_LINE.findall(captured.out)) == 1, captured.out
     assert json.loads((out / "config.json").read_text())["device"] == "cuda"
     assert list((out / "checkpoints").glob("*.ckpt"))
+
+
+@pytest.mark.gpu
+def test_training_step_host_syncs_do_not_grow_with_the_model(tmp_path, capsys):
+    """On a GPU every read to the host (``.item()``, ``bool(t)``) waits for the device: a
+    training step reads a fixed handful (loss, accuracy, one all-finite check), not one per
+    parameter. Counted by the fake CuPy (``MINIGRAD_FAKE_CUDA=1``), which records reads."""
+    if not mg.cuda_is_available():
+        pytest.skip("no CUDA device")
+    cupy = pytest.importorskip("cupy")
+    if not hasattr(cupy, "host_syncs"):
+        pytest.skip("counting host reads needs the fake CuPy (MINIGRAD_FAKE_CUDA=1)")
+
+    def syncs(model, subset, run):
+        before = cupy.host_syncs
+        assert cli.main(["train", model, "--subset", str(subset), "--batch-size", "8",
+                         "--epochs", "1", "--eval-samples", "8", "--device", "cuda", "--out",
+                         str(tmp_path / run), "--no-progress", *TINY_CUDA_RUNS[model]]) == 0
+        return cupy.host_syncs - before
+
+    per_step = {}
+    for model in ("mlp", "resnet-small"):      # 6 and 30+ parameter tensors
+        few, more = syncs(model, 16, f"{model}-2"), syncs(model, 48, f"{model}-6")
+        per_step[model] = (more - few) / 4      # four more steps
+    capsys.readouterr()
+    assert per_step["mlp"] == per_step["resnet-small"] <= 4, per_step

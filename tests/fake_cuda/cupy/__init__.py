@@ -9,12 +9,14 @@ What it mimics (where CuPy differs from numpy):
 
 * ``cupy.ndarray`` is its own type (a wrapper around a numpy array, not a subclass) whose
   module name starts with ``cupy``, so ``get_array_module``/dispatch see a device array;
+* no floating-point warnings: every computation runs under ``np.errstate(all="ignore")``
+  whatever the caller's ``errstate`` (CuPy computes IEEE results silently);
 * implicit conversion to numpy raises CuPy's ``TypeError`` (``np.asarray(x)``,
   ``__array__``, a numpy function or ufunc handed one, ``numpy_array[...] = x``); ``.get()``
   and ``cupy.asnumpy`` are the only ways to the host;
 * mixing a device array with a numpy array of ndim > 0 in a ufunc, operator or array
   function raises ``TypeError`` (numpy scalars and 0-d numpy arrays are accepted, as by
-  CuPy); ``cupy.asarray``/``cupy.array`` copy host data in;
+  CuPy); ``cupy.asarray``/``cupy.array`` copy host data in (never a view of it);
 * reductions and ``x[i]`` give 0-d device arrays, never numpy scalars;
 * ``flags`` has ``c_contiguous``, ``f_contiguous``, ``owndata`` and *no* ``writeable``:
   ``broadcast_to`` returns a writable view with zero strides (a write lands on every
@@ -22,12 +24,15 @@ What it mimics (where CuPy differs from numpy):
 * ``.device.id``, ``__cuda_array_interface__`` (the pointer is a host address: never
   hand it to a real kernel), ``cupy.cuda.Device``/``Stream``/``is_available``/
   ``runtime.getDeviceCount``/``get_current_stream``, ``cupy.get_array_module``;
+* ``host_syncs`` (fake only) counts device -> host reads, so a test can bound the
+  synchronisations of a hot loop (``.item()``, ``float(t)``, ``bool(t)`` on a real GPU);
 * ``cupy.random``: its own ``RandomState``/``Generator`` whose streams differ from numpy's
   for the same seed (as CuPy's do), so code that expects host and device draws to agree
   must draw on the host and move.
 
 What it cannot catch: speed and asynchrony (every call is synchronous numpy on the CPU, so
-a hidden ``.item()``/``.get()`` sync in a hot loop costs nothing here: count them instead),
+a hidden ``.item()``/``.get()`` sync in a hot loop costs nothing here: count them with
+``host_syncs`` instead),
 real kernels (``RawKernel``, ``ElementwiseKernel``, ``fuse`` raise; numba.cuda kernels are
 not dispatched to these arrays), device memory limits, multiple GPUs, CuPy's exact API
 coverage (any numpy function name is accepted and computed by numpy; a function CuPy lacks
@@ -42,8 +47,21 @@ _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
 # numpy names CuPy does not have: looking them up raises AttributeError, as on CuPy.
 _ABSENT = frozenset({"errstate", "seterr", "geterr", "seterrcall", "geterrcall", "seterrobj",
                      "ma", "rec", "char", "frombuffer", "fromfile", "ctypeslib", "memmap"})
+# Our own submodules: never numpy's (``from . import random`` would otherwise find np.random).
+_SUBMODULES = frozenset({"cuda", "lib", "random"})
 # Functions that take host data in (host -> device copies); every other one refuses numpy.
 _HOST_IN = frozenset({"array", "asarray", "asanyarray", "ascontiguousarray", "asfortranarray"})
+
+
+# Device -> host reads (``get``, ``item``, ``tolist``, ``float()``/``int()``/``bool()``...):
+# each one is a synchronisation on a real GPU. Tests read ``host_syncs`` before and after a
+# piece of code to bound the syncs in a hot loop (a fake-only name: CuPy has no such thing).
+host_syncs = 0
+
+
+def _synced():
+    global host_syncs
+    host_syncs += 1
 
 
 class _Flags:
@@ -94,7 +112,8 @@ def _wrap(value):
 def _call(fn, args, kwargs, allow_host=False):
     args = _unwrap(args, allow_host)
     kwargs = {k: _unwrap(v, allow_host) for k, v in kwargs.items()}
-    return _wrap(fn(*args, **kwargs))
+    with _np.errstate(all="ignore"):          # CuPy never warns about IEEE results
+        return _wrap(fn(*args, **kwargs))
 
 
 # ndarray attributes CuPy has; anything else (tobytes, tofile, ctypes, writeable...) is absent.
@@ -128,6 +147,7 @@ class ndarray:
         raise TypeError(_IMPLICIT)
 
     def get(self, stream=None, order="C", out=None, blocking=True):
+        _synced()
         if out is not None:
             out[...] = self._a
             return out
@@ -137,26 +157,33 @@ class ndarray:
         self._a[...] = arr
 
     def tolist(self):
+        _synced()
         return self._a.tolist()
 
     def item(self, *args):
+        _synced()
         return self._a.item(*args)
 
     def __float__(self):
+        _synced()
         return float(self._a)
 
     def __int__(self):
+        _synced()
         return int(self._a)
 
     def __complex__(self):
+        _synced()
         return complex(self._a)
 
     def __bool__(self):
+        _synced()
         return bool(self._a)
 
     def __index__(self):                          # CuPy: 0-d integer arrays only
         if self._a.ndim or self._a.dtype.kind not in "iub":
             raise TypeError("only integer scalar arrays can be converted to a scalar index")
+        _synced()
         return int(self._a)
 
     def __len__(self):
@@ -228,7 +255,8 @@ class ndarray:
             if any(type(o) is not ndarray for o in kwargs["out"]):
                 raise TypeError("out must be a cupy.ndarray")
             kwargs["out"] = tuple(o._a for o in kwargs["out"])
-        result = getattr(ufunc, method)(*_unwrap(inputs, False), **kwargs)
+        with _np.errstate(all="ignore"):
+            result = getattr(ufunc, method)(*_unwrap(inputs, False), **kwargs)
         return _wrap(result)
 
     def __array_function__(self, func, types, args, kwargs):
@@ -270,7 +298,7 @@ for _op, _ufunc in {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "gr
     setattr(ndarray, f"__{_op}__", _binary(_ufunc)[0])
 for _op, _ufunc in {"neg": "negative", "pos": "positive", "abs": "absolute",
                     "invert": "invert"}.items():
-    setattr(ndarray, f"__{_op}__", (lambda u: lambda self: _wrap(u(self._a)))(getattr(_np, _ufunc)))
+    setattr(ndarray, f"__{_op}__", (lambda u: lambda self: _call(u, (self,), {}))(getattr(_np, _ufunc)))
 
 
 # ---------------------------------------------------------------------- module functions
@@ -310,7 +338,7 @@ _module_cache = {}
 
 
 def __getattr__(name):
-    if name in _ABSENT or name.startswith("__"):
+    if name in _ABSENT or name in _SUBMODULES or name.startswith("__"):
         raise AttributeError(f"module 'cupy' has no attribute '{name}'")
     if name in _module_cache:
         return _module_cache[name]
@@ -328,7 +356,11 @@ def _function(fn, allow_host):
         if allow_host and kwargs.get("dtype") is None and args and type(args[0]) is ndarray:
             if fn is _np.array and kwargs.get("copy", True):
                 return ndarray._of(args[0]._a.copy())
-        return _call(fn, args, kwargs, allow_host)
+        result = _call(fn, args, kwargs, allow_host)
+        if (allow_host and args and isinstance(args[0], _np.ndarray)
+                and _np.may_share_memory(result._a, args[0])):
+            result = ndarray._of(result._a.copy())  # host -> device is always a copy
+        return result
     device_function.__name__ = fn.__name__
     device_function.__doc__ = fn.__doc__
     return device_function
