@@ -52,6 +52,20 @@ def test_to_with_non_blocking_dtype_and_copy(device):
     assert_close(moved, np.arange(6.0).reshape(2, 3))
 
 
+def test_to_keeps_a_permuted_layout_and_packs_a_gapped_one(device):
+    """PyTorch's ``to`` (memory_format=preserve_format) keeps the strides of a dense
+    permuted tensor and makes any other layout contiguous; both ways across devices."""
+    host = mg.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)
+    moved = host.to(device)
+    assert moved.stride() == host.stride() == (1, 12, 4) and not moved.is_contiguous()
+    back = moved.cpu()
+    assert back.stride() == (1, 12, 4)
+    np.testing.assert_array_equal(back.numpy(), host.numpy())
+    gapped = mg.arange(10.0)[::2]
+    assert gapped.to(device).stride() == ((2,) if device == "cpu" else (1,))
+    assert_close(gapped.to(device), np.arange(0.0, 10.0, 2.0, dtype=np.float32))
+
+
 @pytest.mark.parametrize("method", ["cuda", "cuda_index", "to"])
 def test_cuda_method_and_index(method, device):
     if device == "cpu":
