@@ -9,7 +9,9 @@ kernel for ``sm_90`` and reports ``ptxas -v`` resources.  The modules import onl
 ``numba.cuda`` at the top and never CuPy: each wrapper allocates with its input's array
 module, so under ``NUMBA_ENABLE_CUDASIM=1`` the same wrappers take numpy arrays
 (``tests/kernels/test_cuda_kernels.py``), while dispatch still hands this backend only
-CuPy arrays.
+CuPy arrays, and none at all under the simulator (the backend is switched off there: the
+only "CuPy" arrays then are the tests' numpy-backed fake, ``tests/fake_cuda``, which the
+references compute).
 
 How to add one:
 
