@@ -30,13 +30,16 @@ What it mimics (where CuPy differs from numpy):
   for the same seed (as CuPy's do), so code that expects host and device draws to agree
   must draw on the host and move.
 
+* layouts: ``asarray`` of a non-contiguous host array and ``get()`` give C-contiguous
+  copies, as CuPy's do.
+
 What it cannot catch: speed and asynchrony (every call is synchronous numpy on the CPU, so
 a hidden ``.item()``/``.get()`` sync in a hot loop costs nothing here: count them with
-``host_syncs`` instead),
-real kernels (``RawKernel``, ``ElementwiseKernel``, ``fuse`` raise; numba.cuda kernels are
-not dispatched to these arrays), device memory limits, multiple GPUs, CuPy's exact API
-coverage (any numpy function name is accepted and computed by numpy; a function CuPy lacks
-passes here) and CuPy's own numerics (dtype promotion is numpy's).
+``host_syncs`` instead); real kernels (``RawKernel``, ``ElementwiseKernel``, ``fuse`` raise;
+numba.cuda kernels are not dispatched to these arrays); device memory limits; multiple
+GPUs; CuPy's exact API coverage (any numpy function name is accepted and computed by numpy,
+so a function or keyword CuPy lacks passes here, and numpy index arrays are accepted in
+``x[key]``); CuPy's own numerics (dtype promotion, rounding and NaN handling are numpy's).
 """
 import numpy as _np
 
@@ -361,7 +364,8 @@ def _function(fn, allow_host):
                 and _np.may_share_memory(result._a, args[0])):
             result = ndarray._of(result._a.copy())  # host -> device is always a copy
         return result
-    device_function.__name__ = fn.__name__
+    device_function.__name__ = device_function.__qualname__ = fn.__name__
+    device_function.__module__ = __name__
     device_function.__doc__ = fn.__doc__
     return device_function
 
