@@ -441,3 +441,23 @@ def test_training_step_host_syncs_do_not_grow_with_the_model(tmp_path, capsys):
         per_step[model] = (more - few) / 4      # four more steps
     capsys.readouterr()
     assert per_step["mlp"] == per_step["resnet-small"] <= 4, per_step
+
+
+@pytest.mark.gpu
+def test_sampling_on_cuda_gives_the_cpu_text(tmp_path, capsys):
+    """Random draws come from minigrad's host generator, so a seeded sample from a model
+    trained on the GPU reads the same on either device."""
+    if not mg.cuda_is_available():
+        pytest.skip("no CUDA device")
+    out = tmp_path / "lm"
+    assert cli.main(["train", "lstm", "--subset", "8", "--batch-size", "8", "--epochs", "1",
+                     "--eval-samples", "8", "--device", "cuda", "--out", str(out),
+                     "--no-progress", *TINY_CUDA_RUNS["lstm"]]) == 0
+    texts = {}
+    for device in ("cuda", "cpu"):
+        capsys.readouterr()
+        assert cli.main(["sample", "lstm", "--checkpoint", str(out), "--prompt", "ROMEO:",
+                         "--max-new-tokens", "20", "--seed", "1", "--device", device]) == 0
+        texts[device] = capsys.readouterr().out
+    assert texts["cuda"].startswith("ROMEO:") and len(texts["cuda"]) > 20
+    assert texts["cuda"] == texts["cpu"]
