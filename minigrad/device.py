@@ -106,14 +106,37 @@ def to_host(array):
     return array if isinstance(array, np.ndarray) else array.get()
 
 
+def _dense_order(array):
+    """The axis order that makes a non-overlapping, dense but non-C-contiguous array (a
+    transpose or permutation of a contiguous one) C-contiguous, else None."""
+    if array.flags.c_contiguous or array.ndim < 2:
+        return None
+    order = tuple(sorted(range(array.ndim), key=lambda d: -array.strides[d]))
+    return order if array.transpose(order).flags.c_contiguous else None
+
+
 def move_array(array, device):
-    """Copy an array to ``device`` (no copy when it is already there)."""
+    """Copy an array to ``device`` (no copy when it is already there). Like PyTorch's ``to``,
+    a permuted dense layout (``t.mT``, ``t.permute(...)``) keeps its strides across devices,
+    while any other layout arrives contiguous (CuPy's ``asarray`` and ``get`` would both
+    make a permuted array C-contiguous)."""
     device = as_device(device)
     if device.type == "cpu":           # cpu:1 is the CPU too (PyTorch ignores a CPU index)
-        return array.get() if hasattr(array, "__cuda_array_interface__") else array
+        if not hasattr(array, "__cuda_array_interface__"):
+            return array
+        return _transferred(array, lambda a: a.get())
     if device_of_array(array) == device:
         return array
-    return device.xp.asarray(array)
+    return _transferred(array, device.xp.asarray)
+
+
+def _transferred(array, transfer):
+    """``transfer(array)``, through its contiguous permutation when it has one."""
+    order = _dense_order(array)
+    if order is None:
+        return transfer(array)
+    inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
+    return transfer(array.transpose(order)).transpose(inverse)
 
 
 def quiet_floating_point(xp, **kinds):

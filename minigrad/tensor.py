@@ -20,7 +20,7 @@ editors and type checkers.
 import numpy as np
 
 from . import dtypes
-from .device import as_device, device_of_array, move_array
+from .device import as_device, cuda_is_available, device_of_array, move_array
 from .printing import PRINT_OPTIONS, tensor_str
 
 _new_object = object.__new__
@@ -465,8 +465,15 @@ class Tensor:
         return False
 
     def pin_memory(self, device=None):
-        """No pinned memory without CUDA: PyTorch raises, and so does minigrad."""
-        raise RuntimeError("Cannot access accelerator device when none is available.")
+        """A copy on the host for fast copies to the GPU. Without CUDA PyTorch raises, and so
+        does minigrad; with it, minigrad copies into ordinary (pageable) host memory, so
+        ``is_pinned()`` stays False and ``to('cuda', non_blocking=True)`` is a plain copy.
+        Only a CPU tensor can be pinned, as in PyTorch."""
+        if not cuda_is_available():
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        if self.device.type != "cpu":
+            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+        return self.clone()
 
     def is_shared(self):
         return False

@@ -1,5 +1,5 @@
 """Test configuration: the repo root on sys.path, hypothesis profiles, the simulator for
-numba.cuda kernels (unless a real GPU is declared), the `slow`/`gpu` markers, and the
+numba.cuda kernels (unless a real GPU is declared), the fake CuPy (``MINIGRAD_FAKE_CUDA=1``), the `slow`/`gpu` markers, and the
 `device` argument: a test that takes `device` runs once per device of `tests/devices.py`
 (`test_add[cpu]`; `test_add[cuda]` carries the `gpu` marker, so `-m gpu` runs exactly the
 cuda variants, with fewer hypothesis examples)."""
@@ -15,6 +15,26 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 if os.environ.get("MINIGRAD_REAL_CUDA") != "1":
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+# MINIGRAD_FAKE_CUDA=1: where the real CuPy does not import, or imports but finds no GPU
+# (the `gpu` extra on a CPU machine, as in CI), `import cupy` finds the strict numpy-backed
+# stand-in in tests/fake_cuda (its docstring says what it mimics and what not), so
+# minigrad.cuda_is_available() is True and `-m gpu` runs the cuda variants on the CPU.
+FAKE_CUDA = False
+
+
+def _real_cuda_usable():
+    try:
+        import cupy
+        return bool(cupy.cuda.is_available())
+    except Exception:      # no CuPy, or a CuPy without its CUDA libraries
+        return False
+
+
+if os.environ.get("MINIGRAD_FAKE_CUDA") == "1" and not _real_cuda_usable():
+    sys.path.insert(0, os.path.join(ROOT, "tests", "fake_cuda"))
+    for _name in [name for name in sys.modules if name == "cupy" or name.startswith(("cupy.", "cupyx", "cupy_backends"))]:
+        del sys.modules[_name]
+    FAKE_CUDA = True
 
 import pytest  # noqa: E402
 from hypothesis import settings, HealthCheck  # noqa: E402

@@ -7,7 +7,15 @@ parametrises it): ``test_add[cpu]`` always, ``test_add[cuda]`` only with ``-m gp
 elsewhere the cuda variant skips with its reason. Tests build their tensors with
 ``device=device`` and compare on the host (``t.detach().cpu().numpy()``, or ``to_numpy`` /
 ``assert_close`` here), so one assertion serves every device; PyTorch oracles stay on CPU
-torch."""
+torch.
+
+Without a GPU, ``MINIGRAD_FAKE_CUDA=1`` runs the cuda variants on the CPU: ``tests/conftest.py``
+then puts ``tests/fake_cuda`` on ``sys.path`` (only where the real CuPy does not import), whose
+``cupy`` package is a strict numpy-backed stand-in. Its arrays refuse implicit conversion to
+numpy, refuse mixing with numpy arrays, have no ``writeable`` flag and never warn, as CuPy's,
+so op code that assumes numpy fails loudly (``MINIGRAD_FAKE_CUDA=1 python -m pytest -m gpu``).
+It cannot catch speed, asynchrony, real-kernel or CuPy-coverage problems (its docstring lists
+them): a real GPU run is still the final word."""
 import numpy as np
 import pytest
 

@@ -14,7 +14,9 @@ kernel for ``sm_90`` and reports ``ptxas -v`` resources.  The modules import onl
 ``numba.cuda`` at the top and never CuPy: each wrapper allocates with its input's array
 module, so under ``NUMBA_ENABLE_CUDASIM=1`` the same wrappers take numpy arrays
 (``tests/kernels/test_cuda_kernels.py``), while dispatch still hands this backend only
-CuPy arrays.
+CuPy arrays, and none at all under the simulator (the backend is switched off there: the
+only "CuPy" arrays then are the tests' numpy-backed fake, ``tests/fake_cuda``, which the
+references compute).
 
 How to add one:
 
@@ -42,3 +44,13 @@ numba-cuda the whole backend is skipped and the references run.
 from ..catalogue import load_backend
 
 LOADED = load_backend(__name__, __path__)
+
+# Under numba's CUDA simulator these kernels are Python programs over numpy arrays, and no
+# array the catalogue calls "cupy" is a device array (the only ones there are the tests'
+# numpy-backed stand-in for CuPy, tests/fake_cuda): dispatch never hands them this backend,
+# so device arrays run the references. Tests call the simulated kernels directly.
+from ._launch import SIMULATED  # noqa: E402
+from ..catalogue import CATALOGUE  # noqa: E402
+
+if SIMULATED:
+    CATALOGUE.enable("cuda", False)

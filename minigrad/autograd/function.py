@@ -220,11 +220,7 @@ class Function:
         The node's input is a snapshot of target's old value, taken only when recording,
         so a backward that needs the old value (``mul_``, ``div_``) still has it
         (PyTorch's original_self)."""
-        if not getattr(getattr(target.array, "flags", None), "writeable", True):  # expand()ed
-            raise RuntimeError(f"unsupported operation: more than one element of the written-to "
-                               f"tensor (shape {list(target.shape)}) refers to a single memory "
-                               f"location. Please clone() the tensor before performing the "
-                               f"operation.")
+        check_no_internal_overlap(target)
         others = [a for a in args if isinstance(a, Tensor)]
         if not cls.overlap_checked_by_caller:
             check_no_partial_overlap(target, others)
@@ -355,6 +351,22 @@ def check_no_overlap(target, sources):
                                f"written-to tensor refer to a single memory location (shapes "
                                f"{list(source.shape)} and {list(target.shape)}). Please clone() "
                                f"the tensor before performing the operation.")
+
+
+def check_no_internal_overlap(target):
+    """PyTorch's refusal to write into a tensor whose elements share memory (an ``expand()``ed
+    view): a dimension of size > 1 with stride 0 (an empty tensor has nothing to overlap).
+    The strides decide it, not numpy's ``writeable`` flag, which CuPy arrays do not have
+    (there the write would silently land on every element sharing the location); a
+    read-only numpy array is refused too."""
+    array = target.array
+    if (array.size > 1 and any(stride == 0 and size > 1
+                               for size, stride in zip(array.shape, array.strides))
+            or not getattr(array.flags, "writeable", True)):
+        raise RuntimeError(f"unsupported operation: more than one element of the written-to "
+                           f"tensor (shape {list(target.shape)}) refers to a single memory "
+                           f"location. Please clone() the tensor before performing the "
+                           f"operation.")
 
 
 def check_no_partial_overlap(target, sources):

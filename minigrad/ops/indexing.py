@@ -28,7 +28,7 @@ import minigrad_kernels as kernels
 from .. import dtypes
 from ..device import to_host
 from ..tensor import Tensor, _normalize_dim
-from ..autograd.function import Function, check_no_partial_overlap
+from ..autograd.function import Function, check_no_internal_overlap, check_no_partial_overlap
 from ..autograd.grad_mode import is_grad_enabled
 from .broadcast import sum_to, broadcast_to
 from .masking import masked_fill
@@ -80,8 +80,13 @@ class IndexKey:
         return out
 
     def result_shape(self, shape):
+        """The shape ``take`` gives an array of ``shape``, worked out on the host: the
+        advanced index arrays (maybe on the GPU, already bounds-checked) only lend their
+        shapes, as zeros."""
         dummy = np.broadcast_to(np.empty((), np.int8), shape)
-        return self.take(dummy, np).shape
+        advanced = None if self.advanced is None else tuple(
+            a if isinstance(a, slice) else np.zeros(a.shape, np.intp) for a in self.advanced)
+        return IndexKey(self.basic, advanced).take(dummy, np).shape
 
 
 def _index_array(item):
@@ -321,10 +326,7 @@ def getitem(self, key):
 
 def setitem(self, key, value):
     """t[key] = value, recorded as IndexPut through the core's in-place machinery."""
-    if not getattr(getattr(self.array, "flags", None), "writeable", True):  # an expand()ed view
-        raise RuntimeError(f"unsupported operation: more than one element of the written-to "
-                           f"tensor (shape {list(self.shape)}) refers to a single memory location. "
-                           f"Please clone() the tensor before performing the operation.")
+    check_no_internal_overlap(self)
     index_key = parse_key(self.shape, key, self.xp)
     target = tuple(index_key.result_shape(self.shape))
     if isinstance(value, Tensor):

@@ -58,12 +58,29 @@ def int_pair(value, name, op, invalid):
     raise RuntimeError(invalid.format(op=op, name=name, value=value, listed=listed))
 
 
-def check_same_device(tensors, op="op"):
-    devices = {t.device for t in tensors}
-    if len(devices) > 1:
-        names = ", ".join(sorted(str(d) for d in devices))
-        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
-                           f"devices, {names}! (in {op})")
+def common_device(tensors):
+    """The device an op on ``tensors`` runs on: the first one off the CPU, else the CPU
+    (PyTorch's TensorIterator rule)."""
+    for t in tensors:
+        if t.device.type != "cpu":
+            return t.device
+    return tensors[0].device
+
+
+def check_same_device(tensors, op="op", allow_cpu_scalars=False):
+    """PyTorch's refusal of tensors on two devices, word for word: ``Expected all tensors to
+    be on the same device, but found at least two devices, cuda:0 and cpu!`` (the device
+    the op runs on first). With ``allow_cpu_scalars`` a 0-d CPU tensor may join tensors on
+    a GPU, as in PyTorch's pointwise ops (the caller moves it). ``op`` is kept for callers;
+    PyTorch's message does not name the op."""
+    if len(tensors) < 2:
+        return
+    device = common_device(tensors)
+    for t in tensors:
+        other = t.device
+        if other != device and not (allow_cpu_scalars and other.type == "cpu" and t.ndim == 0):
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {device} and {other}!")
 
 
 def result_dtype(*values):
@@ -103,13 +120,17 @@ def _promote_general(values, op, dtype):
     values = [Tensor._wrap(v) if isinstance(v, np.ndarray) and v.ndim else
               v[()] if isinstance(v, np.ndarray) else v for v in values]
     tensors = [v for v in values if isinstance(v, Tensor)]
+    device = None
     if len(tensors) > 1:
-        check_same_device(tensors, op)
+        check_same_device(tensors, op, allow_cpu_scalars=True)
+        device = common_device(tensors)
     target = dtype if dtype is not None else result_dtype(*values)
-    xp = tensors[0].xp if tensors else np
+    xp = device.xp if device is not None else tensors[0].xp if tensors else np
     out = []
     for v in values:
         if isinstance(v, Tensor):
+            if device is not None and v.device != device:      # a 0-d CPU tensor joins a GPU op
+                v = v.to(device)
             out.append(v if v.dtype == target else v.to(target))
         else:
             if target.kind in "iu" and isinstance(v, (int, np.integer)) and not isinstance(v, bool):

@@ -305,9 +305,18 @@ class Trainer:
 
     def _check_parameters_finite(self):
         """A finite loss can still leave NaN weights (``--momentum`` huge, an overflowing
-        update): stop at the step that made them, so no NaN model is ever saved."""
-        for name, param in self.model.named_parameters():
-            if not bool(param.xp.isfinite(param.array).all()):
+        update): stop at the step that made them, so no NaN model is ever saved. One
+        reduction per parameter on its device and a single read back to the host per step
+        (on a GPU every read is a synchronisation); parameters are named only on failure."""
+        named = list(self.model.named_parameters())
+        if not named:
+            return
+        xp = named[0][1].xp
+        flags = [param.xp.isfinite(param.array).all() for _, param in named]
+        if all(param.xp is xp for _, param in named) and bool(xp.stack(flags).all()):
+            return
+        for (name, param), flag in zip(named, flags):
+            if not bool(flag):
                 raise FloatingPointError(f"parameter {name} became non-finite at step "
                                          f"{self.step + 1}; try a smaller --lr")
 

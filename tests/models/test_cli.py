@@ -371,3 +371,93 @@ def test_load_state_dict_errors_keep_the_missing_and_unexpected_keys(trained_run
     err = capsys.readouterr().err
     assert_one_line_error(err)
     assert "Missing key(s)" in err and "Unexpected key(s)" in err
+
+
+# Every registry model, tiny, trained for one short epoch on CUDA (on a GPU, or on the CPU
+# under the fake CuPy: MINIGRAD_FAKE_CUDA=1). The ImageNet ResNets keep their widths
+# (no constructor argument shrinks them) and see 8 images.
+TINY_CUDA_RUNS = {
+    "mlp": ["--model-arg", "hidden=[16,16]"],
+    "binary-mlp": ["--model-arg", "hidden=[16,16]"],
+    "cnn": ["--model-arg", "dense=16"],
+    "resnet-small": ["--model-arg", "widths=[4,8,8]"],
+    # The ImageNet ResNets take 10-30 s on a CPU under the fake: slow-marked below.
+    "resnet18": [], "resnet34": [], "resnet50": [],
+    "lstm": ["--model-arg", "hidden_size=16", "--model-arg", "embed_dim=8",
+             "--model-arg", "num_layers=1", "--block-size", "16"],
+    "gru": ["--model-arg", "hidden_size=16", "--model-arg", "embed_dim=8",
+            "--model-arg", "num_layers=1", "--block-size", "16"],
+    "transformer": ["--model-arg", "d_model=16", "--model-arg", "nhead=2", "--model-arg",
+                    "num_layers=1", "--model-arg", "dim_feedforward=32", "--max-len", "16"],
+    "gpt": ["--model-arg", "n_layer=1", "--model-arg", "n_head=2", "--model-arg", "n_embd=16",
+            "--model-arg", "block_size=16", "--block-size", "16"],
+}
+
+
+def test_every_registry_model_has_a_tiny_cuda_run():
+    assert sorted(TINY_CUDA_RUNS) == sorted(MODELS)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("model", [
+    pytest.param(name, marks=[pytest.mark.slow] if name.startswith("resnet") and name[6:].isdigit()
+                 else [])
+    for name in sorted(TINY_CUDA_RUNS)])
+def test_every_model_trains_with_device_cuda(model, tmp_path, capsys):
+    if not mg.cuda_is_available():
+        pytest.skip("no CUDA device")
+    out = tmp_path / "run"
+    status = cli.main(["train", model, "--subset", "8", "--batch-size", "8", "--epochs", "1",
+                       "--eval-samples", "8", "--device", "cuda", "--out", str(out),
+                       "--no-progress", *TINY_CUDA_RUNS[model]])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert len(ACCURACY_LINE.findall(captured.out)) == 1, captured.out
+    assert json.loads((out / "config.json").read_text())["device"] == "cuda"
+    assert list((out / "checkpoints").glob("*.ckpt"))
+
+
+@pytest.mark.gpu
+def test_training_step_host_syncs_do_not_grow_with_the_model(tmp_path, capsys):
+    """On a GPU every read to the host (``.item()``, ``bool(t)``) waits for the device: a
+    training step reads a fixed handful (loss, accuracy, one all-finite check), not one per
+    parameter. Counted by the fake CuPy (``MINIGRAD_FAKE_CUDA=1``), which records reads."""
+    if not mg.cuda_is_available():
+        pytest.skip("no CUDA device")
+    cupy = pytest.importorskip("cupy")
+    if not hasattr(cupy, "host_syncs"):
+        pytest.skip("counting host reads needs the fake CuPy (MINIGRAD_FAKE_CUDA=1)")
+
+    def syncs(model, subset, run):
+        before = cupy.host_syncs
+        assert cli.main(["train", model, "--subset", str(subset), "--batch-size", "8",
+                         "--epochs", "1", "--eval-samples", "8", "--device", "cuda", "--out",
+                         str(tmp_path / run), "--no-progress", *TINY_CUDA_RUNS[model]]) == 0
+        return cupy.host_syncs - before
+
+    per_step = {}
+    for model in ("mlp", "resnet-small"):      # 6 and 30+ parameter tensors
+        few, more = syncs(model, 16, f"{model}-2"), syncs(model, 48, f"{model}-6")
+        per_step[model] = (more - few) / 4      # four more steps
+    capsys.readouterr()
+    assert per_step["mlp"] == per_step["resnet-small"] <= 4, per_step
+
+
+@pytest.mark.gpu
+def test_sampling_on_cuda_gives_the_cpu_text(tmp_path, capsys):
+    """Random draws come from minigrad's host generator, so a seeded sample from a model
+    trained on the GPU reads the same on either device."""
+    if not mg.cuda_is_available():
+        pytest.skip("no CUDA device")
+    out = tmp_path / "lm"
+    assert cli.main(["train", "lstm", "--subset", "8", "--batch-size", "8", "--epochs", "1",
+                     "--eval-samples", "8", "--device", "cuda", "--out", str(out),
+                     "--no-progress", *TINY_CUDA_RUNS["lstm"]]) == 0
+    texts = {}
+    for device in ("cuda", "cpu"):
+        capsys.readouterr()
+        assert cli.main(["sample", "lstm", "--checkpoint", str(out), "--prompt", "ROMEO:",
+                         "--max-new-tokens", "20", "--seed", "1", "--device", device]) == 0
+        texts[device] = capsys.readouterr().out
+    assert texts["cuda"].startswith("ROMEO:") and len(texts["cuda"]) > 20
+    assert texts["cuda"] == texts["cpu"]

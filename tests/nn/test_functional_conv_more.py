@@ -190,10 +190,12 @@ def test_conv_transpose_output_size(device):
         torch.nn.ConvTranspose2d(2, 3, 3, stride=2).double()
     x = leaf(np.random.default_rng(4).standard_normal((1, 2, 4, 4)), device=device)
     load_from_torch(ours, theirs)
+    ours.to(device)
     for size in ([9, 10], [1, 3, 10, 9]):
         out = ours(x, output_size=size)
-        expected = theirs(torch.from_numpy(x.detach().numpy()), output_size=size)
-        np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+        expected = theirs(torch.from_numpy(x.detach().cpu().numpy()), output_size=size)
+        np.testing.assert_allclose(out.detach().cpu().numpy(), expected.detach().numpy(),
+                                   rtol=1e-12)
     with pytest.raises(ValueError, match="requested an output size of \\[12, 12\\], but valid "
                                          "sizes range from \\[9, 9\\] to \\[10, 10\\]"):
         ours(x, output_size=[12, 12])

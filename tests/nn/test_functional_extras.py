@@ -10,6 +10,7 @@ import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.autograd.gradcheck import gradcheck, gradgradcheck
+from tests.devices import to_numpy
 from tests.nn.parity import leaf, run_both, compare_modules, assert_same_state_layout
 
 
@@ -95,7 +96,7 @@ def test_rrelu_matches_torch_in_eval_and_samples_slopes_in_training(device):
     mg.manual_seed(2)
     y = F.rrelu(x, 0.1, 0.4, training=True)
     y.sum().backward()
-    xs, ys, grad = x.detach().numpy(), y.detach().numpy(), x.grad.numpy()
+    xs, ys, grad = to_numpy(x), to_numpy(y), to_numpy(x.grad)
     negative = xs < 0
     slopes = ys[negative] / xs[negative]
     assert ((slopes >= 0.1) & (slopes <= 0.4)).all() and len(np.unique(slopes)) > 10

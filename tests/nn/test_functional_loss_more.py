@@ -45,7 +45,7 @@ def _cases(rng, device, shape):
         "smooth_l1_loss_beta0": ([x, y], {"beta": 0.0}),
         "huber_loss": ([x, y], {"delta": 1.3}),
         "kl_div": ([logp, p], {}),
-        "kl_div_log_target": ([logp, leaf(np.log(p.detach().numpy()), device=device)],
+        "kl_div_log_target": ([logp, leaf(np.log(p.detach().cpu().numpy()), device=device)],
                               {"log_target": True}),
         "poisson_nll_loss": ([x, counts], {}),
         "poisson_nll_loss_full": ([positive, counts], {"log_input": False, "full": True}),
@@ -97,7 +97,7 @@ def test_kl_div_batchmean_zero_targets_and_warning(device):
     logp = leaf(np.log([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]]), device=device)
     p = leaf([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]], requires_grad=False, device=device)
     run_both(torch, lambda a: F.kl_div(a, p, reduction="batchmean"),
-             lambda a: torch.nn.functional.kl_div(a, torch.from_numpy(p.numpy()),
+             lambda a: torch.nn.functional.kl_div(a, torch.from_numpy(p.cpu().numpy()),
                                                   reduction="batchmean"), [logp])
     with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):
         F.kl_div(logp, p)
@@ -131,7 +131,7 @@ def test_cosine_embedding_loss(target_shape, input_shape, reduction, device):
     t = _sign_target(rng, target_shape, device)
     run_both(torch, lambda u, v: F.cosine_embedding_loss(u, v, t, 0.1, reduction=reduction),
              lambda u, v: torch.nn.functional.cosine_embedding_loss(
-                 u, v, torch.from_numpy(t.numpy()), 0.1, reduction=reduction), [a, b])
+                 u, v, torch.from_numpy(t.cpu().numpy()), 0.1, reduction=reduction), [a, b])
 
 
 @pytest.mark.parametrize("p,swap", [(2.0, False), (1.0, True), (3.0, False),

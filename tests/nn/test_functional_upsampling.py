@@ -168,7 +168,7 @@ def test_max_unpool_roundtrip_with_our_pooling_and_output_size(device):
     values, indices = F.max_pool2d(x, 2, return_indices=True)
     out = F.max_unpool2d(values, indices, 2, output_size=[1, 2, 5, 5])
     assert out.shape == (1, 2, 5, 5)
-    tv, ti = torch.nn.functional.max_pool2d(torch.from_numpy(x.detach().numpy()), 2,
+    tv, ti = torch.nn.functional.max_pool2d(torch.from_numpy(x.detach().cpu().numpy()), 2,
                                             return_indices=True)
     expected = torch.nn.functional.max_unpool2d(tv, ti, 2, output_size=[5, 5])
     np.testing.assert_array_equal(out.detach().cpu().numpy(), expected.numpy())

@@ -182,7 +182,7 @@ def test_cov_gradcheck_dtypes_and_errors(device):
     x = mg.tensor(np.random.default_rng(6).standard_normal((2, 4)), requires_grad=True,
                   device=device)
     assert gradcheck(lambda a: mg.cov(a, aweights=mg.tensor([1., 2., .5, 1.],
-                                                            dtype=mg.float64)), (x,))
+                                                            dtype=mg.float64, device=device)), (x,))
     assert gradcheck(mg.corrcoef, (x,))
     same(mg.cov(mg.tensor([1, 2, 4], device=device)), torch.cov(torch.tensor([1, 2, 4])))
     assert mg.cov(mg.tensor([[1., 2.], [0., 3.]], device=device)).dtype == mg.float32

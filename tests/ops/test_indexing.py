@@ -99,7 +99,11 @@ def index_keys(draw, shape, allow_advanced=True, allow_repeats=True):
         items[start:stop] = [Ellipsis]
     for _ in range(draw(st.integers(0, 2))):
         items.insert(draw(st.integers(0, len(items))), None)
-    if len(items) == 1 and draw(st.booleans()):
+    # A lone item may stand alone, except a nested list: PyTorch's legacy rule reads
+    # x[[[0, 0], [0, 0]]] as the tuple x[[0, 0], [0, 0]], not as one 2-D index.
+    nested = isinstance(items[0], list) and any(isinstance(v, list) for v in items[0]) \
+        if len(items) == 1 else False
+    if len(items) == 1 and not nested and draw(st.booleans()):
         return items[0]
     return tuple(items)
 

@@ -207,7 +207,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                                 input.dtype)
             shape = [1] * input.ndim
             shape[axis] = out_size
-            terms = [_take(out, axis, index) * out.xp.asarray(c.reshape(shape))
+            terms = [_take(out, axis, index) * Tensor._wrap(out.xp.asarray(c.reshape(shape)))
                      for index, c in zip(taps, coefficients)]
             out = terms[0] + terms[1] + terms[2] + terms[3]
             continue
@@ -216,7 +216,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         i0, i1, lam = _linear_weights(in_size, out_size, scale, align_corners, input.dtype)
         shape = [1] * input.ndim
         shape[axis] = out_size
-        weight = out.xp.asarray(lam.reshape(shape))
+        weight = Tensor._wrap(out.xp.asarray(lam.reshape(shape)))
         low, high = _take(out, axis, i0), _take(out, axis, i1)
         out = low * (1 - weight) + high * weight
     return out

@@ -40,7 +40,9 @@ workers pay off when producing a sample costs more than copying it: decoding, au
 reading files — not when each sample is a slice of an array already in memory (see the
 ``TensorDataset`` fast path of ``worker.Fetcher``, which the main process runs at numpy
 speed). ``pin_memory`` is accepted; with no CUDA device it warns and does nothing, as
-PyTorch does.
+PyTorch does. With one, batches still come back in ordinary host memory (minigrad does not
+page-lock; ``Tensor.pin_memory`` copies on the host), and ``batch.to('cuda',
+non_blocking=True)`` is a plain copy.
 """
 import hashlib
 import itertools
