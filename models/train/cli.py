@@ -2,7 +2,7 @@
 
     minigrad train MODEL [--dataset D] [--epochs E] [--batch-size B] [--lr LR]
                    [--optimizer sgd|adam|adamw|rmsprop] [--device cpu|cuda] [--seed S]
-                   [--out DIR] [--subset N] [--resume CKPT|DIR] [--val-split F]
+                   [--out DIR] [--subset N] [--resume CKPT|DIR] [--val-split F] [--augment]
     minigrad eval MODEL --checkpoint CKPT|DIR [--dataset D] [--output JSON]
     minigrad sample MODEL --checkpoint CKPT|DIR [--prompt TEXT] [--max-new-tokens N]
                    [--temperature T] [--top-k K] [--seed S]
@@ -52,13 +52,13 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 DEFAULTS = {"optimizer": "adam", "lr": 1e-3, "momentum": 0.0, "nesterov": False,
             "betas": None, "weight_decay": None, "batch_size": 64, "epochs": 10, "iters": None,
             "schedule": None, "normalize": "unit", "val_split": None, "eval_samples": None,
-            "block_size": 64, "max_len": 64, "grad_clip": None}
+            "block_size": 64, "max_len": 64, "grad_clip": None, "augment": False}
 TEXT_DEFAULTS = {"val_split": 0.1, "eval_samples": 1024}
 #: Flags a resumed run may change; every other one must match the checkpoint.
 RESUME_MAY_CHANGE = ("epochs", "out", "device")
 _TRAIN_KEYS = ("dataset", "optimizer", "lr", "momentum", "weight_decay", "batch_size", "epochs",
                "iters", "normalize", "val_split", "eval_samples", "seed", "subset",
-               "block_size", "max_len", "grad_clip")
+               "block_size", "max_len", "grad_clip", "augment")
 
 
 class UsageError(Exception):
@@ -151,6 +151,9 @@ def build_parser():
                        "longer than its context also needs --model-arg block_size=T)")
     train.add_argument("--max-len", type=_positive(int), help="seq2seq line length")
     train.add_argument("--grad-clip", type=_positive(float), help="clip the gradient norm")
+    train.add_argument("--augment", action="store_true", default=None, help="draw the "
+                       "training images through random transforms (data.augmentation: "
+                       "Fashion-MNIST crop+flip, MNIST rotate+shift)")
     train.add_argument("--seed", type=_non_negative(int))
     train.add_argument("--device", default=None, help="cpu (default) or cuda")
     train.add_argument("--out", help="run folder (default runs/MODEL-DATASET-TIME)")
@@ -224,6 +227,8 @@ def resolve_train_config(spec, args):
     if config["optimizer"] not in OPTIMIZERS:
         raise UsageError(f"recipe optimizer {config['optimizer']!r} is not one of "
                          f"{', '.join(OPTIMIZERS)}")
+    if config["augment"] and spec.task in TEXT_TASKS:
+        raise UsageError(f"--augment transforms images; model {spec.name!r} reads text")
     config["seed"] = args.seed if args.seed is not None else spec.recipe.get("seed", 0)
     config["subset"] = args.subset
     config["eval_batch_size"] = max(256, config["batch_size"])
