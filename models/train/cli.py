@@ -34,6 +34,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 import minigrad as mg
 
 from .data import DATASETS, NORMALIZATIONS
@@ -299,7 +301,8 @@ def _eval(args):
     splits = prepare_data(config, need_train=False)
     pad = (config.get("special_tokens") or {}).get("pad")
     report = evaluate(model, config["task"], splits.test, config["device"], splits.num_classes,
-                      splits.class_names, pad)
+                      splits.class_names, pad, scores=True)
+    scores = report.pop("scores", None)
     checkpoint = resolve_checkpoint(args.checkpoint)
     print(f"{config['model']} on {config['dataset']} test split ({splits.sizes['test']} samples), "
           f"checkpoint {checkpoint}")
@@ -314,6 +317,13 @@ def _eval(args):
     _write_json(output, {"model": config["model"], "dataset": config["dataset"],
                          "checkpoint": str(checkpoint), "test": report})
     print(f"metrics written to {output}")
+    if scores is not None and "roc_auc" in report:
+        from .plots import plot_roc_curves
+        roc_path = output.with_name(f"roc-{config['dataset']}.png")
+        plot_roc_curves(splits.test.dataset.tensors[1].numpy().ravel().astype(np.int64), scores,
+                        splits.class_names, roc_path,
+                        title=f"{config['model']} on {config['dataset']}: ROC (test)")
+        print(f"ROC curves written to {roc_path}")
     return 0
 
 

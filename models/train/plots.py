@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_loss_curve", "plot_predictions_grid", "plot_confusion_matrix",
+__all__ = ["plot_loss_curve", "plot_predictions_grid", "plot_confusion_matrix", "plot_roc_curves",
            "write_run_plots", "short_label"]
 
 
@@ -103,6 +103,31 @@ def plot_confusion_matrix(matrix, class_names, path, title="confusion matrix (te
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_roc_curves(y_true, scores, class_names, path, title="ROC (test)"):
+    """One ROC curve per class (one-vs-rest on column k of ``scores`` (N, C)), or the single
+    curve of a binary score (N,), each labelled with its area; the chance diagonal dashed."""
+    from .metrics import auc, roc_curve
+    plt = _pyplot()
+    y_true, scores = np.asarray(y_true), np.asarray(scores)
+    fig, ax = plt.subplots(figsize=(5.6, 5.0), dpi=110)
+    curves = [(class_names[-1] if class_names else "positive", y_true, scores)] \
+        if scores.ndim == 1 else \
+        [(short_label(class_names[k]) if class_names else str(k), y_true == k, scores[:, k])
+         for k in range(scores.shape[1])]
+    for name, target, score in curves:
+        fpr, tpr, _ = roc_curve(np.asarray(target, dtype=np.int64), score)
+        ax.plot(fpr, tpr, lw=1.2, label=f"{name} (AUC {auc(fpr, tpr):.4f})")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8, alpha=0.5)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

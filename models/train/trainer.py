@@ -270,7 +270,7 @@ class Trainer:
         record = {"model": self.config["model"], "dataset": self.config["dataset"],
                   "epochs_completed": self.epoch, "steps": self.step, "history": self.history}
         if test is not None:
-            record["test"] = {k: v for k, v in test.items() if k != "predictions"}
+            record["test"] = {k: v for k, v in test.items() if k not in ("predictions", "scores")}
         _write_json(self.out / "metrics.json", record)
 
     # ------------------------------------------------------------------ the loop
