@@ -6,6 +6,7 @@
     minigrad eval MODEL --checkpoint CKPT|DIR [--dataset D] [--output JSON]
     minigrad sample MODEL --checkpoint CKPT|DIR [--prompt TEXT] [--max-new-tokens N]
                    [--temperature T] [--top-k K] [--seed S]
+    minigrad export MODEL --checkpoint CKPT|DIR --onnx FILE [--opset V] [--check-samples N]
 
 Every command takes ``--threads N`` (default 1): the CPU threads of BLAS, OpenMP and numba's
 parallel kernels (``minigrad.set_num_threads``). One, not the core count, because on a
@@ -174,6 +175,20 @@ def build_parser():
     ev.add_argument("--output", help="metrics JSON (default: RUN/eval-DATASET.json)")
     _add_threads_flag(ev)
 
+    export = commands.add_parser("export", help="write a checkpoint's model as an ONNX file "
+                                 "and check it in onnxruntime")
+    export.add_argument("model")
+    export.add_argument("--checkpoint", required=True)
+    export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    export.add_argument("--opset", type=_positive(int), default=None, help="ONNX opset "
+                        "(default 17)")
+    export.add_argument("--check-samples", type=_non_negative(int), default=256,
+                        help="test samples (text: windows) run through onnxruntime and "
+                        "minigrad to compare the logits (0: no check)")
+    export.add_argument("--device", help="where minigrad runs the model (the ONNX file is "
+                        "the same)")
+    _add_threads_flag(export)
+
     sample = commands.add_parser("sample", help="generate text from an lm/seq2seq checkpoint")
     sample.add_argument("model")
     sample.add_argument("--checkpoint", required=True)
@@ -327,6 +342,47 @@ def _eval(args):
     return 0
 
 
+def _export(args):
+    """Trace the checkpoint's model on a test batch (batch axis dynamic), write the ONNX
+    file and, where onnxruntime is installed, compare its logits with minigrad's."""
+    spec, config, model = _restore(args)
+    if config["task"] not in ("classify", "binary", "lm"):
+        raise UsageError(f"export handles image classifiers and language models; "
+                         f"{spec.name!r} is a {config['task']} model")
+    output = Path(args.onnx)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    from .data import prepare_data
+    config["eval_samples"] = max(args.check_samples, 2)
+    config["eval_batch_size"] = max(args.check_samples, 2)
+    batch = next(iter(prepare_data(config, need_train=False).test))[0]
+    output_name = "logits"
+    mg.onnx.export(model, (batch[:2],), output, input_names=["input"],
+                   output_names=[output_name], opset_version=args.opset,
+                   dynamic_axes={"input": {0: "batch"}, output_name: {0: "batch"}})
+    print(f"{spec.name}: exported to {output} ({output.stat().st_size:,} bytes, opset "
+          f"{args.opset or mg.onnx.DEFAULT_OPSET})")
+    if not args.check_samples:
+        return 0
+    try:
+        import onnxruntime
+    except ImportError:
+        print("onnxruntime is not installed (pip install 'minigrad[onnx]'): not checked")
+        return 0
+    session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    x = batch[:args.check_samples]
+    with mg.no_grad():
+        expected = model(x.to(config["device"]))
+    expected = (expected[0] if isinstance(expected, tuple) else expected).cpu().numpy()
+    got = session.run([output_name], {"input": x.numpy()})[0]
+    difference = float(np.abs(got.astype(np.float64) - expected).max())
+    agree = float((got.argmax(-1) == expected.argmax(-1)).mean()) if got.shape[-1] > 1 \
+        else float(((got > 0) == (expected > 0)).mean())
+    print(f"onnxruntime {onnxruntime.__version__} vs minigrad on {len(x)} test "
+          f"{'windows' if config['task'] == 'lm' else 'images'}: max |logit difference| "
+          f"{difference:.3g}, same prediction {agree:.2%}")
+    return 0
+
+
 def _sample(args):
     spec, config, model = _restore(args)
     if config["task"] not in TEXT_TASKS:
@@ -360,6 +416,8 @@ def main(argv=None, callbacks=()):
         mg.set_num_threads(args.threads)
         if args.command == "train":
             return _train(args, callbacks)
+        if args.command == "export":
+            return _export(args)
         return _eval(args) if args.command == "eval" else _sample(args)
     except TrainingInterrupted as e:
         run = Path(e.checkpoint).parent.parent
