@@ -323,7 +323,10 @@ def _eval(args):
           f"checkpoint {checkpoint}")
     for line in format_report(report):
         print(line)
-    print(f"test accuracy: {report['accuracy']:.4f}")
+    if config["task"] == "reconstruct":
+        print(f"test reconstruction MSE: {report['mse']:.5f}")
+    else:
+        print(f"test accuracy: {report['accuracy']:.4f}")
     if args.output and Path(args.output).exists():
         raise UsageError(f"--output {args.output} already exists; choose another file or "
                          "remove it (the run folder's own eval file is rewritten freely)")

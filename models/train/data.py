@@ -362,7 +362,7 @@ def prepare_data(config, need_train=True):
     name, task = config["dataset"], config["task"]
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r} (choose from {', '.join(DATASETS)})")
-    if task in ("classify", "binary"):
+    if task in ("classify", "binary", "reconstruct"):
         if name not in IMAGE_DATASETS or (task == "binary") != (name == "mnist-binary"):
             raise ValueError(f"dataset {name!r} does not fit a {task!r} model")
         return _image_splits(config, need_train)

@@ -263,6 +263,8 @@ def format_report(report, digits=4):
         if "perplexity" in report:
             line += f"  perplexity {report['perplexity']:.{digits}f}"
         lines.append(line)
+    if "accuracy" not in report:     # an autoencoder: its loss is the reconstruction MSE
+        return lines
     line = f"accuracy {report['accuracy']:.{digits}f}"
     if "macro_f1" in report:
         line += (f"  macro precision {report['macro_precision']:.{digits}f}  macro recall "

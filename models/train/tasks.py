@@ -6,6 +6,7 @@ task          model call → output                    loss (mean over the batch
 ============  =====================================  ========================================
 classify      ``model(x)`` → logits (N, C)           ``F.cross_entropy(logits, y)``
 binary        ``model(x)`` → one logit (N, 1)        ``F.binary_cross_entropy_with_logits``
+reconstruct   ``model(x)`` → x̂ (N, 1, 28, 28)        ``F.mse_loss(x̂, x)`` (labels unused)
 lm            ``model(x)`` → (logits (N, T, V), …)   cross-entropy over all N·T tokens
 seq2seq       ``model(src, tgt_in)`` → logits        cross-entropy over non-pad tokens
 ============  =====================================  ========================================
@@ -46,6 +47,8 @@ def _score(model, task, batch, pad_id):
     else:
         x, target = batch
         logits = _logits(model(x))
+    if task == "reconstruct":
+        return F.mse_loss(logits, x), None, target, None, logits
     if task == "binary":
         loss = F.binary_cross_entropy_with_logits(logits, target)
         return loss, (logits > 0).long(), target.long(), None, logits
@@ -68,7 +71,10 @@ def _class_scores(task, logits):
 
 
 def _count(prediction, target, mask):
-    """``(correct, counted)`` as Python ints."""
+    """``(correct, counted)`` as Python ints (no prediction, as for reconstruction: 0
+    correct of the batch's samples)."""
+    if prediction is None:
+        return 0, int(target.shape[0])
     hits = prediction == target
     if mask is not None:
         return int((hits & mask).sum().item()), int(mask.sum().item())
@@ -112,6 +118,8 @@ def evaluate(model, task, loader, device, num_classes=None, class_names=None, pa
     finally:
         model.train(was_training)
     mean_loss = loss_sum / counted if counted else float("nan")
+    if task == "reconstruct":
+        return _reconstruction_report(model, loader, device, mean_loss, keep)
     if task in ("classify", "binary"):
         y_true, y_pred = np.concatenate(truths), np.concatenate(predictions)
         report = classification_report(y_true, y_pred, num_classes, class_names)
@@ -131,6 +139,34 @@ def evaluate(model, task, loader, device, num_classes=None, class_names=None, pa
         return report
     return {"loss": mean_loss, "perplexity": perplexity(mean_loss),
             "accuracy": correct / counted if counted else 0.0, "num_tokens": counted}
+
+
+def _reconstruction_report(model, loader, device, mse, keep):
+    """``{"loss", "mse"}`` (mean squared error per pixel); with ``keep=k`` also the first k
+    inputs and reconstructions (``"originals"``, ``"reconstructions"``) and every
+    sample's code and label (``"codes"``, ``"labels"``) for the run's pictures."""
+    report = {"loss": mse, "mse": mse}
+    if not keep:
+        return report
+    was_training = model.training
+    model.eval()
+    codes, labels, originals, outputs = [], [], [], []
+    try:
+        with mg.no_grad():
+            for x, y in loader:
+                x = x.to(device)
+                z = model.encode(x)
+                codes.append(to_numpy(z))
+                labels.append(to_numpy(y).astype(np.int64).ravel())
+                if sum(len(o) for o in originals) < keep:
+                    originals.append(to_numpy(x))
+                    outputs.append(to_numpy(model.decode(z)))
+    finally:
+        model.train(was_training)
+    report.update(codes=np.concatenate(codes), labels=np.concatenate(labels),
+                  originals=np.concatenate(originals)[:keep],
+                  reconstructions=np.concatenate(outputs)[:keep])
+    return report
 
 
 def generate(model, task, prompt_ids, max_new_tokens, device, temperature=1.0, top_k=None,
