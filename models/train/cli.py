@@ -7,6 +7,8 @@
     minigrad sample MODEL --checkpoint CKPT|DIR [--prompt TEXT] [--max-new-tokens N]
                    [--temperature T] [--top-k K] [--seed S]
     minigrad export MODEL --checkpoint CKPT|DIR --onnx FILE [--opset V] [--check-samples N]
+    minigrad finetune MODEL --checkpoint CKPT|DIR --classes 5-9 [--freeze features|
+                   all-but-head|none] [--scratch] [--subset N] [--epochs E] [--output JSON]
 
 Every command takes ``--threads N`` (default 1): the CPU threads of BLAS, OpenMP and numba's
 parallel kernels (``minigrad.set_num_threads``). One, not the core count, because on a
@@ -55,13 +57,14 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 DEFAULTS = {"optimizer": "adam", "lr": 1e-3, "momentum": 0.0, "nesterov": False,
             "betas": None, "weight_decay": None, "batch_size": 64, "epochs": 10, "iters": None,
             "schedule": None, "normalize": "unit", "val_split": None, "eval_samples": None,
-            "block_size": 64, "max_len": 64, "grad_clip": None, "augment": False}
+            "block_size": 64, "max_len": 64, "grad_clip": None, "augment": False,
+            "classes": None}
 TEXT_DEFAULTS = {"val_split": 0.1, "eval_samples": 1024}
 #: Flags a resumed run may change; every other one must match the checkpoint.
 RESUME_MAY_CHANGE = ("epochs", "out", "device")
 _TRAIN_KEYS = ("dataset", "optimizer", "lr", "momentum", "weight_decay", "batch_size", "epochs",
                "iters", "normalize", "val_split", "eval_samples", "seed", "subset",
-               "block_size", "max_len", "grad_clip", "augment")
+               "block_size", "max_len", "grad_clip", "augment", "classes")
 
 
 class UsageError(Exception):
@@ -112,6 +115,22 @@ def _fraction(text):
     return value
 
 
+def class_list(text):
+    """``"0-4"`` → [0, 1, 2, 3, 4]; ``"1,3,5"`` → [1, 3, 5] (labels 0–9)."""
+    try:
+        if "-" in text:
+            low, high = (int(part) for part in text.split("-"))
+            labels = list(range(low, high + 1))
+        else:
+            labels = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a range like 0-4 or a list like 1,3,5, got "
+                                         f"{text!r}") from None
+    if not labels or min(labels) < 0 or max(labels) > 9:
+        raise argparse.ArgumentTypeError(f"classes must be labels in 0..9, got {text!r}")
+    return labels
+
+
 def _model_arg(text):
     key, sep, raw = text.partition("=")
     if not sep or not key.isidentifier():
@@ -157,6 +176,8 @@ def build_parser():
     train.add_argument("--augment", action="store_true", default=None, help="draw the "
                        "training images through random transforms (data.augmentation: "
                        "Fashion-MNIST crop+flip, MNIST rotate+shift)")
+    train.add_argument("--classes", type=class_list, help="train and test on these labels "
+                       "only, e.g. 0-4 (pretraining for minigrad finetune)")
     train.add_argument("--seed", type=_non_negative(int))
     train.add_argument("--device", default=None, help="cpu (default) or cuda")
     train.add_argument("--out", help="run folder (default runs/MODEL-DATASET-TIME)")
@@ -188,6 +209,25 @@ def build_parser():
     export.add_argument("--device", help="where minigrad runs the model (the ONNX file is "
                         "the same)")
     _add_threads_flag(export)
+
+    tune = commands.add_parser("finetune", help="fine-tune a classifier checkpoint on new "
+                               "classes with frozen layers (transfer learning)")
+    tune.add_argument("model")
+    tune.add_argument("--checkpoint", required=True)
+    tune.add_argument("--classes", type=class_list, required=True, help="the new classes, "
+                      "e.g. 5-9")
+    tune.add_argument("--freeze", choices=("features", "all-but-head", "none"),
+                      default="features")
+    tune.add_argument("--scratch", action="store_true", help="baseline: the same model from "
+                      "random initialisation, every layer trained")
+    tune.add_argument("--subset", type=_positive(int), help="labelled training samples")
+    tune.add_argument("--epochs", type=_positive(int), default=3)
+    tune.add_argument("--lr", type=_positive(float), default=1e-3)
+    tune.add_argument("--batch-size", type=_positive(int), default=64)
+    tune.add_argument("--seed", type=_non_negative(int), default=0)
+    tune.add_argument("--device")
+    tune.add_argument("--output", help="result JSON")
+    _add_threads_flag(tune)
 
     sample = commands.add_parser("sample", help="generate text from an lm/seq2seq checkpoint")
     sample.add_argument("model")
@@ -386,6 +426,18 @@ def _export(args):
     return 0
 
 
+def _finetune(args):
+    from .finetune import finetune, write_result
+    spec = _spec(args.model)
+    result = finetune(spec, args.checkpoint, args.classes, args.freeze, args.scratch,
+                      args.subset, args.epochs, args.lr, args.batch_size, args.seed,
+                      _check_device(args.device or "cpu"))
+    if args.output:
+        write_result(result, args.output)
+        print(f"result written to {args.output}")
+    return 0
+
+
 def _sample(args):
     spec, config, model = _restore(args)
     if config["task"] not in TEXT_TASKS:
@@ -421,6 +473,8 @@ def main(argv=None, callbacks=()):
             return _train(args, callbacks)
         if args.command == "export":
             return _export(args)
+        if args.command == "finetune":
+            return _finetune(args)
         return _eval(args) if args.command == "eval" else _sample(args)
     except TrainingInterrupted as e:
         run = Path(e.checkpoint).parent.parent

@@ -280,6 +280,10 @@ def _image_splits(config, need_train):
         stats = (float(pixels.mean()), float(pixels.std()))
     mean, std = stats
 
+    classes = config.get("classes")
+    if classes is not None:    # keep only these digits/garments (every split), labels as they are
+        test_set, train_set = _only_classes(test_set, classes), _only_classes(train_set, classes)
+
     def arrays(images, labels):
         y = (labels % 2).astype(np.float32)[:, None] if binary else labels.astype(np.int64)
         return normalize_images(images, mean, std), y
@@ -300,6 +304,18 @@ def _image_splits(config, need_train):
         train = _tensor_dataset(arrays(train_set.data[train_idx], train_set.targets[train_idx]))
     val = arrays(train_set.data[val_idx], train_set.targets[val_idx])
     return _finish(splits, config, train, val, test)
+
+
+class _ClassSubset:
+    """``data``/``targets`` of the samples of a data set whose label is in ``classes``."""
+
+    def __init__(self, dataset, classes):
+        keep = np.isin(dataset.targets, np.asarray(classes))
+        self.data, self.targets = dataset.data[keep], dataset.targets[keep]
+
+
+def _only_classes(dataset, classes):
+    return None if dataset is None else _ClassSubset(dataset, classes)
 
 
 def _steps_samples(config, available):
@@ -356,7 +372,8 @@ def prepare_data(config, need_train=True):
     Config keys read: ``dataset``, ``task``, ``batch_size``, ``eval_batch_size``,
     ``val_split``, ``subset``, ``eval_samples``, ``seed``, ``normalize`` (+
     ``normalize_stats`` if already known), ``block_size`` and ``iters`` (text),
-    ``max_len`` (seq2seq), ``download``, ``augment`` (images: draw the training images
+    ``max_len`` (seq2seq), ``download``, ``classes`` (images: keep only these labels in
+    every split, e.g. digits 0–4 to pretrain for a fine-tuning experiment), ``augment`` (images: draw the training images
     through ``augmentation(dataset)``). With ``need_train=False`` only the test split is
     loaded (for ``eval``). Raises ``ValueError`` for a data set the task cannot use."""
     name, task = config["dataset"], config["task"]
