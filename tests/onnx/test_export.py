@@ -140,3 +140,23 @@ def test_export_runs_in_eval_mode_and_restores_the_mode():
         export(model, mg.randn(1, 2), io.BytesIO(), output_names=["a", "b"])
     with pytest.raises(ValueError, match="export_params"):
         export(model, mg.randn(1, 2), io.BytesIO(), export_params=False)
+
+
+def test_export_command_checks_onnxruntime(tmp_path, capsys, monkeypatch):
+    from minigrad_models.train import plots
+    from minigrad_models.train.cli import main
+    monkeypatch.setattr(plots, "write_run_plots", lambda *a, **k: None)
+    run = tmp_path / "mlp"
+    assert main(["train", "mlp", "--subset", "64", "--epochs", "1", "--eval-samples", "64",
+                 "--out", str(run), "--no-progress",
+                 "--model-arg", "hidden=[16, 8]"]) == 0
+    capsys.readouterr()
+    path = tmp_path / "mlp.onnx"
+    assert main(["export", "mlp", "--checkpoint", str(run), "--onnx", str(path),
+                 "--check-samples", "32"]) == 0
+    out = capsys.readouterr().out
+    assert "exported to" in out and "same prediction 100.00%" in out
+    difference = float(out.split("max |logit difference| ")[1].split(",")[0])
+    assert difference < 1e-4
+    assert onnx.load(str(path)).graph.output[0].name == "logits"
+    assert main(["export", "lstm", "--checkpoint", str(run), "--onnx", str(path)]) == 2
