@@ -23,7 +23,7 @@ import os
 import numpy as np
 
 from ..tensor import Tensor
-from .symbolic import SYMBOLICS, UnsupportedOperatorError
+from .symbolic import SIZE_ARGUMENTS, SYMBOLICS, UnsupportedOperatorError
 from .tracing import host_array, trace_forward
 
 __all__ = ["export", "GraphBuilder", "DEFAULT_OPSET", "MIN_OPSET"]
@@ -143,7 +143,7 @@ class GraphBuilder:
             raise RuntimeError("minigrad.onnx.export: the forward pass runs different ops "
                                f"when a dynamic axis changes size ({record.cls.__name__} vs "
                                f"{alt.cls.__name__}); export with static shapes")
-        if alt is not None and record.cls.__name__ != "Reshape":
+        if alt is not None and record.cls not in SIZE_ARGUMENTS:
             for a, b in zip(record.args, alt.args):
                 if not isinstance(a, Tensor) and not _same(a, b):
                     raise RuntimeError(f"minigrad.onnx.export: {record.cls.__name__}'s "

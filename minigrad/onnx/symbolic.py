@@ -17,18 +17,18 @@ import numpy as np
 from ..ops.activation import Gelu
 from ..ops.arithmetic import Add, Div, Mul, Sub
 from ..ops.attention import ScaledDotProductAttention
-from ..ops.convolution import Conv2d
+from ..ops.convolution import Conv2d, Conv2dInputGrad
 from ..ops.indexing import EmbeddingLookup
 from ..ops.joining import Split
 from ..ops.linalg import Linear, MatMul
 from ..ops.normalization import LayerNorm
-from ..ops.pointwise import Exp, Rsqrt, Sqrt, Tanh
+from ..ops.pointwise import Exp, Rsqrt, Sigmoid, Sqrt, Tanh
 from ..ops.pointwise_piecewise import Relu
 from ..ops.pooling import MaxPool2d
 from ..ops.reduction import Mean
 from ..ops.shape import Permute, Reshape
 
-__all__ = ["SYMBOLICS", "UnsupportedOperatorError"]
+__all__ = ["SYMBOLICS", "SIZE_ARGUMENTS", "UnsupportedOperatorError"]
 
 
 class UnsupportedOperatorError(RuntimeError):
@@ -90,6 +90,20 @@ def convert_conv2d(g, record):
     return [g.op("Conv", g.value(x), g.value(weight), strides=_ints(geometry.stride, "stride",
                  "Conv2d"), pads=pad + pad, dilations=_ints(geometry.dilation, "dilation",
                  "Conv2d"), group=int(geometry.groups))]
+
+
+def convert_conv_transpose2d(g, record):
+    """``F.conv_transpose2d`` is the input gradient of a convolution: ONNX ConvTranspose,
+    with the output size's remainder as output_padding (so the batch may vary)."""
+    x, weight, x_shape, geometry = record.args[:4]
+    stride = _ints(geometry.stride, "stride", "conv_transpose2d")
+    pad = _ints(geometry.padding, "padding", "conv_transpose2d")
+    dilation = _ints(geometry.dilation, "dilation", "conv_transpose2d")
+    kernel = weight.shape[-2:]
+    extra = [int(x_shape[2 + i]) - (stride[i] * (x.shape[2 + i] - 1) + dilation[i] *
+             (kernel[i] - 1) + 1 - 2 * pad[i]) for i in range(2)]
+    return [g.op("ConvTranspose", g.value(x), g.value(weight), strides=stride, pads=pad + pad,
+                 dilations=dilation, group=int(geometry.groups), output_padding=extra)]
 
 
 def convert_max_pool2d(g, record):
@@ -180,9 +194,15 @@ def convert_gelu(g, record):
 SYMBOLICS = {
     Add: _elementwise("Add"), Sub: _elementwise("Sub"), Mul: _elementwise("Mul"),
     Div: _elementwise("Div"), Relu: _unary("Relu"), Exp: _unary("Exp"), Sqrt: _unary("Sqrt"),
-    Tanh: _unary("Tanh"), Rsqrt: convert_rsqrt, Reshape: convert_reshape,
+    Tanh: _unary("Tanh"), Sigmoid: _unary("Sigmoid"), Rsqrt: convert_rsqrt,
+    Conv2dInputGrad: convert_conv_transpose2d, Reshape: convert_reshape,
     Permute: convert_permute, Linear: convert_linear, MatMul: convert_matmul,
     Conv2d: convert_conv2d, MaxPool2d: convert_max_pool2d, Mean: convert_mean,
     EmbeddingLookup: convert_embedding, LayerNorm: convert_layer_norm, Split: convert_split,
     ScaledDotProductAttention: convert_attention, Gelu: convert_gelu,
 }
+
+#: Ops whose non-tensor arguments hold sizes that follow the batch (a reshape's target, a
+#: transposed convolution's output shape): their converters handle a dynamic axis
+#: themselves, so the exporter does not refuse them when those sizes change.
+SIZE_ARGUMENTS = {Reshape, Conv2dInputGrad}

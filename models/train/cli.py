@@ -389,8 +389,8 @@ def _export(args):
     """Trace the checkpoint's model on a test batch (batch axis dynamic), write the ONNX
     file and, where onnxruntime is installed, compare its logits with minigrad's."""
     spec, config, model = _restore(args)
-    if config["task"] not in ("classify", "binary", "lm"):
-        raise UsageError(f"export handles image classifiers and language models; "
+    if config["task"] not in ("classify", "binary", "reconstruct", "lm"):
+        raise UsageError(f"export handles image models and language models; "
                          f"{spec.name!r} is a {config['task']} model")
     output = Path(args.onnx)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -398,7 +398,7 @@ def _export(args):
     config["eval_samples"] = max(args.check_samples, 2)
     config["eval_batch_size"] = max(args.check_samples, 2)
     batch = next(iter(prepare_data(config, need_train=False).test))[0]
-    output_name = "logits"
+    output_name = "reconstruction" if config["task"] == "reconstruct" else "logits"
     mg.onnx.export(model, (batch[:2],), output, input_names=["input"],
                    output_names=[output_name], opset_version=args.opset,
                    dynamic_axes={"input": {0: "batch"}, output_name: {0: "batch"}})
@@ -418,11 +418,15 @@ def _export(args):
     expected = (expected[0] if isinstance(expected, tuple) else expected).cpu().numpy()
     got = session.run([output_name], {"input": x.numpy()})[0]
     difference = float(np.abs(got.astype(np.float64) - expected).max())
+    what = "windows" if config["task"] == "lm" else "images"
+    if config["task"] == "reconstruct":
+        print(f"onnxruntime {onnxruntime.__version__} vs minigrad on {len(x)} test {what}: "
+              f"max |pixel difference| {difference:.3g}")
+        return 0
     agree = float((got.argmax(-1) == expected.argmax(-1)).mean()) if got.shape[-1] > 1 \
         else float(((got > 0) == (expected > 0)).mean())
-    print(f"onnxruntime {onnxruntime.__version__} vs minigrad on {len(x)} test "
-          f"{'windows' if config['task'] == 'lm' else 'images'}: max |logit difference| "
-          f"{difference:.3g}, same prediction {agree:.2%}")
+    print(f"onnxruntime {onnxruntime.__version__} vs minigrad on {len(x)} test {what}: max "
+          f"|logit difference| {difference:.3g}, same prediction {agree:.2%}")
     return 0
 
 

@@ -19,12 +19,14 @@ ort = pytest.importorskip("onnxruntime")
 def _tiny(name):
     from minigrad_models.cnn import SeedCNN
     from minigrad_models.gpt import GPT, GPTConfig
+    from minigrad_models.autoencoder import ConvAutoencoder
     from minigrad_models.mlp import SeedBinaryMLP, SeedMLP
     from minigrad_models.resnet import SmallResNet
     return {"mlp": lambda: SeedMLP(hidden=(16, 8)),
             "binary-mlp": lambda: SeedBinaryMLP(hidden=(16, 8)),
             "cnn": lambda: SeedCNN(dense=8),
             "resnet-small": lambda: SmallResNet(widths=(4, 8, 8)),
+            "autoencoder": lambda: ConvAutoencoder(latent_dim=3, width=4),
             "gpt": lambda: GPT(GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2,
                                          n_embd=16, dropout=0.0, bias=True))}[name]()
 
@@ -47,7 +49,8 @@ def _reference(model, x):
     return (out[0] if isinstance(out, tuple) else out).numpy()
 
 
-@pytest.mark.parametrize("name", ["mlp", "binary-mlp", "cnn", "resnet-small", "gpt"])
+@pytest.mark.parametrize("name", ["mlp", "binary-mlp", "cnn", "resnet-small", "autoencoder",
+                                  "gpt"])
 def test_registry_model_matches_onnxruntime_at_another_batch_size(name):
     mg.manual_seed(0)
     model = _tiny(name)
