@@ -89,3 +89,15 @@ def test_pretrain_then_finetune_commands(tmp_path, capsys):
                  "64", "--epochs", "1", "--scratch"]) == 0
     assert "cnn scratch" in capsys.readouterr().out
     assert main(["finetune", "cnn", "--checkpoint", str(run), "--classes", "5-11"]) == 2
+
+
+def test_classes_option_keeps_only_those_labels_in_every_split():
+    from minigrad_models.train.cli import class_list
+    from minigrad_models.train.data import prepare_data
+    from tests.models.test_trainer import config_for
+    assert class_list("5-9") == [5, 6, 7, 8, 9] and class_list("3,1,3") == [1, 3]
+    splits = prepare_data(config_for(classes=[0, 1], subset=100, val_split=0.2))
+    for loader in (splits.train, splits.val, splits.test):
+        labels = np.concatenate([y.numpy() for _, y in loader])
+        assert set(labels.tolist()) == {0, 1}
+    assert splits.sizes["test"] == 980 + 1135     # every test 0 and 1
