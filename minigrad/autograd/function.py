@@ -257,12 +257,7 @@ class Function:
         else:
             with no_grad():
                 result = cls.apply(target.detach(), *args, **kwargs)
-        if tuple(result.shape) != tuple(target.shape):
-            raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the "
-                               f"broadcast shape {list(result.shape)}")
-        if dtypes.category(result.dtype) > dtypes.category(target.dtype):
-            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
-                               f"type {target.dtype}")
+        _check_inplace_result(result, target)
         target.array[...] = result.array
         target._version_counter.value += 1
         if region is not None:
@@ -280,6 +275,16 @@ class Function:
             record.track(tensor)
 
 
+def _check_inplace_result(result, target):
+    """An in-place op's result must fit its target: same shape, a castable dtype."""
+    if tuple(result.shape) != tuple(target.shape):
+        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the "
+                           f"broadcast shape {list(result.shape)}")
+    if dtypes.category(result.dtype) > dtypes.category(target.dtype):
+        raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
+                           f"type {target.dtype}")
+
+
 #: Tracers of Function applications (minigrad.onnx.export): while one is on the stack,
 #: every ``apply`` calls ``tracer.record(cls, args, kwargs, outputs)`` after running the
 #: op, unless ``tracer.paused``. Empty outside an export, so recording costs one truth test.
@@ -294,6 +299,7 @@ def _traced_inplace(cls, target, args, kwargs):
     try:
         with no_grad():
             result = cls.apply(target.detach(), *args, **kwargs)
+        _check_inplace_result(result, target)
         target.array[...] = result.array
         target._version_counter.value += 1
     finally:

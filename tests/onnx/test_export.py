@@ -163,3 +163,16 @@ def test_export_command_checks_onnxruntime(tmp_path, capsys, monkeypatch):
     assert difference < 1e-4
     assert onnx.load(str(path)).graph.output[0].name == "logits"
     assert main(["export", "lstm", "--checkpoint", str(run), "--onnx", str(path)]) == 2
+
+
+class BadInPlace(nn.Module):
+    def forward(self, x):
+        y = x.long()
+        y.add_(x)          # float into int64: refused in place, traced or not
+        return y
+
+
+def test_in_place_checks_hold_during_a_trace():
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        export(BadInPlace(), mg.randn(2, 3), io.BytesIO())
+    assert function_module._tracers == []
