@@ -35,6 +35,9 @@ setup(
         # torch is the test oracle only; always this exact CPU-wheel pin (a looser spec
         # pulls a multi-GB CUDA build).
         "test": ["pytest>=7", "hypothesis>=6.80", "torch==2.13.0"],
+        # minigrad.onnx.export writes the file with onnx; onnxruntime runs it to check the
+        # logits (the export CLI and tests/onnx).
+        "onnx": ["onnx>=1.16", "onnxruntime>=1.18"],
     },
     entry_points={"console_scripts": ["minigrad=minigrad_models.cli:main"]},
 )

@@ -6,6 +6,9 @@ Commands:
                 prints "test accuracy: 0.9812"
   eval MODEL    score a checkpoint on a test split (accuracy, precision, recall, F1)
   sample MODEL  generate text from a language-model or seq2seq checkpoint
+  finetune MODEL  fine-tune a classifier checkpoint on new classes with frozen layers
+  export MODEL  write a checkpoint's model as an ONNX file (minigrad.onnx.export) and
+                compare onnxruntime's logits with minigrad's
   demo          train the two-layer sigmoid network on MNIST with raw tensor ops
   textbook      work the textbook formulas by hand and check them against autograd
 
@@ -23,7 +26,7 @@ from minigrad.textbook.__main__ import main as textbook_main
 
 from .train import cli as train_cli
 
-COMMANDS = ("train", "eval", "sample", "demo", "textbook")
+COMMANDS = ("train", "eval", "sample", "export", "finetune", "demo", "textbook")
 
 
 def run_command(argv):

@@ -9,6 +9,9 @@ Tasks, and what a model of each task takes and returns:
                 ``F.binary_cross_entropy_with_logits`` against float targets (N, 1).
                 "mnist-binary" is MNIST with target = 1 for an odd digit, 0 for an even one
                 (``models.mlp.odd_digit_target``; 50.8% odd in train, 50.7% in test).
+``"reconstruct"`` images (N, 1, 28, 28) in [0, 1] → reconstructions of the same shape;
+                loss ``F.mse_loss(model(x), x)`` (labels unused); ``model.encode(x)``
+                gives the code (N, latent_dim) the run's latent scatter draws.
 ``"lm"``        ids (N, T) int64 → ``(logits (N, T, V), loss)`` from
                 ``model(idx, targets)``; ``model.generate(idx, max_new_tokens,
                 temperature, top_k)``. Build with ``vocab_size=`` (the CLI's char vocab).
@@ -34,6 +37,7 @@ from typing import Callable
 
 from minigrad import nn
 
+from .autoencoder import ConvAutoencoder
 from .cnn import SeedCNN
 from .gpt import GPT, GPTConfig
 from .mlp import SeedBinaryMLP, SeedMLP
@@ -48,7 +52,7 @@ __all__ = ["ModelSpec", "MODELS", "get_spec"]
 class ModelSpec:
     name: str                 # CLI name
     build: Callable[..., nn.Module]   # build(**overrides) -> Module (vocab_size etc. passed by the CLI for text tasks)
-    task: str                 # "classify" (images → 10 classes) | "binary" (images → 1 logit) | "lm" (chars → next char) | "seq2seq" (line → next line)
+    task: str                 # "classify" (images → 10 classes) | "binary" (images → 1 logit) | "reconstruct" (images → images) | "lm" (chars → next char) | "seq2seq" (line → next line)
     datasets: tuple           # allowed dataset names; the first is the default ("mnist", "fashion-mnist", "mnist-binary", "shakespeare")
     recipe: dict              # the seed's recipe: {"optimizer": "sgd"|"adam", "lr": ..., "momentum": ..., "batch_size": ..., "epochs": ..., "normalize": "unit"|"mnist-0.5"|"standard", "seed_ref": ..., ...}
     description: str
@@ -169,6 +173,18 @@ MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (
         description="torchvision's ResNet-50 layout (seed 000's model), 1 input channel, "
                     "10 classes (23,522,250 parameters; 25,557,032 at 3 channels/1000 "
                     "classes)."),
+    ModelSpec(
+        name="autoencoder", build=_with_defaults(ConvAutoencoder), task="reconstruct",
+        datasets=("mnist", "fashion-mnist"),
+        recipe={"optimizer": "adam", "lr": 0.001, "batch_size": 128, "epochs": 5,
+                "normalize": "unit", "loss": "mse_loss",
+                "seed_ref": "001, 003 (autoencoders: self-supervised learning)",
+                "note": "Not a seed experiment (the seeds name autoencoders without a "
+                        "recipe): Adam lr 1e-3, MSE between reconstruction and input; a "
+                        "2-D code so the run folder can draw it (--model-arg latent_dim=16 "
+                        "reconstructs better)."},
+        description="Convolutional autoencoder 28×28 → 2-D code → 28×28 (Conv 16/32 "
+                    "stride 2, ConvTranspose back, sigmoid output; 17,411 parameters)."),
     ModelSpec(
         name="lstm", build=_char_rnn("lstm"), task="lm", datasets=_TEXT,
         recipe={"optimizer": "adam", "lr": 0.002, "batch_size": 32, "iters": 2000,

@@ -176,6 +176,8 @@ class Function:
             outputs = (wrap(raw, record and raw.dtype.kind == "f"),)
         if record:
             fn._connect(inputs, outputs)
+        if _tracers and not _tracers[-1].paused:
+            _tracers[-1].record(cls, args, kwargs, outputs)
         return outputs[0] if type(raw) is not tuple else outputs
 
     def _connect(self, inputs, outputs):
@@ -221,6 +223,8 @@ class Function:
         so a backward that needs the old value (``mul_``, ``div_``) still has it
         (PyTorch's original_self)."""
         check_no_internal_overlap(target)
+        if _tracers and not _tracers[-1].paused:
+            return _traced_inplace(cls, target, args, kwargs)
         others = [a for a in args if isinstance(a, Tensor)]
         if not cls.overlap_checked_by_caller:
             check_no_partial_overlap(target, others)
@@ -249,12 +253,7 @@ class Function:
         else:
             with no_grad():
                 result = cls.apply(target.detach(), *args, **kwargs)
-        if tuple(result.shape) != tuple(target.shape):
-            raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the "
-                               f"broadcast shape {list(result.shape)}")
-        if dtypes.category(result.dtype) > dtypes.category(target.dtype):
-            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
-                               f"type {target.dtype}")
+        _check_inplace_result(result, target)
         target.array[...] = result.array
         target._version_counter.value += 1
         if region is not None:
@@ -270,6 +269,39 @@ class Function:
         self._output, self._outputs = weakref.ref(tensor), ()
         for record in self._saved_output_records:
             record.track(tensor)
+
+
+def _check_inplace_result(result, target):
+    """An in-place op's result must fit its target: same shape, a castable dtype."""
+    if tuple(result.shape) != tuple(target.shape):
+        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the "
+                           f"broadcast shape {list(result.shape)}")
+    if dtypes.category(result.dtype) > dtypes.category(target.dtype):
+        raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
+                           f"type {target.dtype}")
+
+
+#: Tracers of Function applications (minigrad.onnx.export): while one is on the stack,
+#: every ``apply`` calls ``tracer.record(cls, args, kwargs, outputs)`` after running the
+#: op, unless ``tracer.paused``. Empty outside an export, so recording costs one truth test.
+_tracers = []
+
+
+def _traced_inplace(cls, target, args, kwargs):
+    """An in-place op under a tracer: recorded as the out-of-place op ``cls(target, *args)``
+    whose output is ``target`` itself (its new value), the inner apply unrecorded."""
+    tracer = _tracers[-1]
+    tracer.paused += 1
+    try:
+        with no_grad():
+            result = cls.apply(target.detach(), *args, **kwargs)
+        _check_inplace_result(result, target)
+        target.array[...] = result.array
+        target._version_counter.value += 1
+    finally:
+        tracer.paused -= 1
+    tracer.record(cls, (target,) + tuple(args), kwargs, (target,))
+    return target
 
 
 # One ``output_meta`` tuple per (shape, dtype, array type), shared by every single-output

@@ -2,10 +2,13 @@
 
     minigrad train MODEL [--dataset D] [--epochs E] [--batch-size B] [--lr LR]
                    [--optimizer sgd|adam|adamw|rmsprop] [--device cpu|cuda] [--seed S]
-                   [--out DIR] [--subset N] [--resume CKPT|DIR] [--val-split F]
+                   [--out DIR] [--subset N] [--resume CKPT|DIR] [--val-split F] [--augment]
     minigrad eval MODEL --checkpoint CKPT|DIR [--dataset D] [--output JSON]
     minigrad sample MODEL --checkpoint CKPT|DIR [--prompt TEXT] [--max-new-tokens N]
                    [--temperature T] [--top-k K] [--seed S]
+    minigrad export MODEL --checkpoint CKPT|DIR --onnx FILE [--opset V] [--check-samples N]
+    minigrad finetune MODEL --checkpoint CKPT|DIR --classes 5-9 [--freeze features|
+                   all-but-head|none] [--scratch] [--subset N] [--epochs E] [--output JSON]
 
 Every command takes ``--threads N`` (default 1): the CPU threads of BLAS, OpenMP and numba's
 parallel kernels (``minigrad.set_num_threads``). One, not the core count, because on a
@@ -34,6 +37,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 import minigrad as mg
 
 from .data import DATASETS, NORMALIZATIONS
@@ -52,13 +57,14 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 DEFAULTS = {"optimizer": "adam", "lr": 1e-3, "momentum": 0.0, "nesterov": False,
             "betas": None, "weight_decay": None, "batch_size": 64, "epochs": 10, "iters": None,
             "schedule": None, "normalize": "unit", "val_split": None, "eval_samples": None,
-            "block_size": 64, "max_len": 64, "grad_clip": None}
+            "block_size": 64, "max_len": 64, "grad_clip": None, "augment": False,
+            "classes": None}
 TEXT_DEFAULTS = {"val_split": 0.1, "eval_samples": 1024}
 #: Flags a resumed run may change; every other one must match the checkpoint.
 RESUME_MAY_CHANGE = ("epochs", "out", "device")
 _TRAIN_KEYS = ("dataset", "optimizer", "lr", "momentum", "weight_decay", "batch_size", "epochs",
                "iters", "normalize", "val_split", "eval_samples", "seed", "subset",
-               "block_size", "max_len", "grad_clip")
+               "block_size", "max_len", "grad_clip", "augment", "classes")
 
 
 class UsageError(Exception):
@@ -109,6 +115,22 @@ def _fraction(text):
     return value
 
 
+def class_list(text):
+    """``"0-4"`` → [0, 1, 2, 3, 4]; ``"1,3,5"`` → [1, 3, 5] (labels 0–9)."""
+    try:
+        if "-" in text:
+            low, high = (int(part) for part in text.split("-"))
+            labels = list(range(low, high + 1))
+        else:
+            labels = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a range like 0-4 or a list like 1,3,5, got "
+                                         f"{text!r}") from None
+    if not labels or min(labels) < 0 or max(labels) > 9:
+        raise argparse.ArgumentTypeError(f"classes must be labels in 0..9, got {text!r}")
+    return labels
+
+
 def _model_arg(text):
     key, sep, raw = text.partition("=")
     if not sep or not key.isidentifier():
@@ -151,6 +173,11 @@ def build_parser():
                        "longer than its context also needs --model-arg block_size=T)")
     train.add_argument("--max-len", type=_positive(int), help="seq2seq line length")
     train.add_argument("--grad-clip", type=_positive(float), help="clip the gradient norm")
+    train.add_argument("--augment", action="store_true", default=None, help="draw the "
+                       "training images through random transforms (data.augmentation: "
+                       "Fashion-MNIST crop+flip, MNIST rotate+shift)")
+    train.add_argument("--classes", type=class_list, help="train and test on these labels "
+                       "only, e.g. 0-4 (pretraining for minigrad finetune)")
     train.add_argument("--seed", type=_non_negative(int))
     train.add_argument("--device", default=None, help="cpu (default) or cuda")
     train.add_argument("--out", help="run folder (default runs/MODEL-DATASET-TIME)")
@@ -168,6 +195,39 @@ def build_parser():
     ev.add_argument("--device")
     ev.add_argument("--output", help="metrics JSON (default: RUN/eval-DATASET.json)")
     _add_threads_flag(ev)
+
+    export = commands.add_parser("export", help="write a checkpoint's model as an ONNX file "
+                                 "and check it in onnxruntime")
+    export.add_argument("model")
+    export.add_argument("--checkpoint", required=True)
+    export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    export.add_argument("--opset", type=_positive(int), default=None, help="ONNX opset "
+                        "(default 17)")
+    export.add_argument("--check-samples", type=_non_negative(int), default=256,
+                        help="test samples (text: windows) run through onnxruntime and "
+                        "minigrad to compare the logits (0: no check)")
+    export.add_argument("--device", help="where minigrad runs the model (the ONNX file is "
+                        "the same)")
+    _add_threads_flag(export)
+
+    tune = commands.add_parser("finetune", help="fine-tune a classifier checkpoint on new "
+                               "classes with frozen layers (transfer learning)")
+    tune.add_argument("model")
+    tune.add_argument("--checkpoint", required=True)
+    tune.add_argument("--classes", type=class_list, required=True, help="the new classes, "
+                      "e.g. 5-9")
+    tune.add_argument("--freeze", choices=("features", "all-but-head", "none"),
+                      default="features")
+    tune.add_argument("--scratch", action="store_true", help="baseline: the same model from "
+                      "random initialisation, every layer trained")
+    tune.add_argument("--subset", type=_positive(int), help="labelled training samples")
+    tune.add_argument("--epochs", type=_positive(int), default=3)
+    tune.add_argument("--lr", type=_positive(float), default=1e-3)
+    tune.add_argument("--batch-size", type=_positive(int), default=64)
+    tune.add_argument("--seed", type=_non_negative(int), default=0)
+    tune.add_argument("--device")
+    tune.add_argument("--output", help="result JSON")
+    _add_threads_flag(tune)
 
     sample = commands.add_parser("sample", help="generate text from an lm/seq2seq checkpoint")
     sample.add_argument("model")
@@ -224,6 +284,8 @@ def resolve_train_config(spec, args):
     if config["optimizer"] not in OPTIMIZERS:
         raise UsageError(f"recipe optimizer {config['optimizer']!r} is not one of "
                          f"{', '.join(OPTIMIZERS)}")
+    if config["augment"] and spec.task in TEXT_TASKS:
+        raise UsageError(f"--augment transforms images; model {spec.name!r} reads text")
     config["seed"] = args.seed if args.seed is not None else spec.recipe.get("seed", 0)
     config["subset"] = args.subset
     config["eval_batch_size"] = max(256, config["batch_size"])
@@ -294,13 +356,17 @@ def _eval(args):
     splits = prepare_data(config, need_train=False)
     pad = (config.get("special_tokens") or {}).get("pad")
     report = evaluate(model, config["task"], splits.test, config["device"], splits.num_classes,
-                      splits.class_names, pad)
+                      splits.class_names, pad, scores=True)
+    scores = report.pop("scores", None)
     checkpoint = resolve_checkpoint(args.checkpoint)
     print(f"{config['model']} on {config['dataset']} test split ({splits.sizes['test']} samples), "
           f"checkpoint {checkpoint}")
     for line in format_report(report):
         print(line)
-    print(f"test accuracy: {report['accuracy']:.4f}")
+    if config["task"] == "reconstruct":
+        print(f"test reconstruction MSE: {report['mse']:.5f}")
+    else:
+        print(f"test accuracy: {report['accuracy']:.4f}")
     if args.output and Path(args.output).exists():
         raise UsageError(f"--output {args.output} already exists; choose another file or "
                          "remove it (the run folder's own eval file is rewritten freely)")
@@ -309,6 +375,70 @@ def _eval(args):
     _write_json(output, {"model": config["model"], "dataset": config["dataset"],
                          "checkpoint": str(checkpoint), "test": report})
     print(f"metrics written to {output}")
+    if scores is not None and "roc_auc" in report:
+        from .plots import plot_roc_curves
+        roc_path = output.with_name(f"roc-{config['dataset']}.png")
+        plot_roc_curves(splits.test.dataset.tensors[1].numpy().ravel().astype(np.int64), scores,
+                        splits.class_names, roc_path,
+                        title=f"{config['model']} on {config['dataset']}: ROC (test)")
+        print(f"ROC curves written to {roc_path}")
+    return 0
+
+
+def _export(args):
+    """Trace the checkpoint's model on a test batch (batch axis dynamic), write the ONNX
+    file and, where onnxruntime is installed, compare its logits with minigrad's."""
+    spec, config, model = _restore(args)
+    if config["task"] not in ("classify", "binary", "reconstruct", "lm"):
+        raise UsageError(f"export handles image models and language models; "
+                         f"{spec.name!r} is a {config['task']} model")
+    output = Path(args.onnx)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    from .data import prepare_data
+    config["eval_samples"] = max(args.check_samples, 2)
+    config["eval_batch_size"] = max(args.check_samples, 2)
+    batch = next(iter(prepare_data(config, need_train=False).test))[0]
+    output_name = "reconstruction" if config["task"] == "reconstruct" else "logits"
+    mg.onnx.export(model, (batch[:2],), output, input_names=["input"],
+                   output_names=[output_name], opset_version=args.opset,
+                   dynamic_axes={"input": {0: "batch"}, output_name: {0: "batch"}})
+    print(f"{spec.name}: exported to {output} ({output.stat().st_size:,} bytes, opset "
+          f"{args.opset or mg.onnx.DEFAULT_OPSET})")
+    if not args.check_samples:
+        return 0
+    try:
+        import onnxruntime
+    except ImportError:
+        print("onnxruntime is not installed (pip install 'minigrad[onnx]'): not checked")
+        return 0
+    session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    x = batch[:args.check_samples]
+    with mg.no_grad():
+        expected = model(x.to(config["device"]))
+    expected = (expected[0] if isinstance(expected, tuple) else expected).cpu().numpy()
+    got = session.run([output_name], {"input": x.numpy()})[0]
+    difference = float(np.abs(got.astype(np.float64) - expected).max())
+    what = "windows" if config["task"] == "lm" else "images"
+    if config["task"] == "reconstruct":
+        print(f"onnxruntime {onnxruntime.__version__} vs minigrad on {len(x)} test {what}: "
+              f"max |pixel difference| {difference:.3g}")
+        return 0
+    agree = float((got.argmax(-1) == expected.argmax(-1)).mean()) if got.shape[-1] > 1 \
+        else float(((got > 0) == (expected > 0)).mean())
+    print(f"onnxruntime {onnxruntime.__version__} vs minigrad on {len(x)} test {what}: max "
+          f"|logit difference| {difference:.3g}, same prediction {agree:.2%}")
+    return 0
+
+
+def _finetune(args):
+    from .finetune import finetune, write_result
+    spec = _spec(args.model)
+    result = finetune(spec, args.checkpoint, args.classes, args.freeze, args.scratch,
+                      args.subset, args.epochs, args.lr, args.batch_size, args.seed,
+                      _check_device(args.device or "cpu"))
+    if args.output:
+        write_result(result, args.output)
+        print(f"result written to {args.output}")
     return 0
 
 
@@ -345,6 +475,10 @@ def main(argv=None, callbacks=()):
         mg.set_num_threads(args.threads)
         if args.command == "train":
             return _train(args, callbacks)
+        if args.command == "export":
+            return _export(args)
+        if args.command == "finetune":
+            return _finetune(args)
         return _eval(args) if args.command == "eval" else _sample(args)
     except TrainingInterrupted as e:
         run = Path(e.checkpoint).parent.parent

@@ -37,9 +37,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import minigrad as mg
+from minigrad import transforms as T
 from minigrad.utils.data import DataLoader, Dataset, Sampler, TensorDataset
 
-__all__ = ["DATASETS", "NORMALIZATIONS", "EpochSampler", "CharWindows", "Splits",
+__all__ = ["DATASETS", "NORMALIZATIONS", "AUGMENTATIONS", "augmentation", "AugmentedImages",
+           "EpochSampler", "CharWindows", "Splits",
            "prepare_data", "normalize_images", "char_windows", "seq2seq_tensors",
            "evenly_spaced"]
 
@@ -48,6 +50,46 @@ TEXT_DATASETS = ("shakespeare",)
 DATASETS = IMAGE_DATASETS + TEXT_DATASETS
 #: normalize name -> (mean, std) of x = pixel/255, or None: computed from the data.
 NORMALIZATIONS = {"unit": (0.0, 1.0), "mnist-0.5": (0.5, 0.5), "standard": None}
+
+
+
+
+def augmentation(dataset):
+    """The ``--augment`` pipeline of a data set (``minigrad.transforms``), applied to each
+    training image (float32 ``(1, 28, 28)`` in [0, 1]) before normalisation. Clothes may be
+    mirrored, digits may not (a mirrored 2 is no digit): Fashion-MNIST gets the CIFAR
+    recipe (4/32 of the side → padding 2 at 28 px, random crop, horizontal flip), the
+    digit sets small rotations and shifts."""
+    if dataset == "fashion-mnist":
+        return T.Compose([T.RandomCrop(28, padding=2), T.RandomHorizontalFlip()])
+    return T.RandomAffine(degrees=10, translate=(0.1, 0.1))
+
+
+#: data set → a description of its ``--augment`` pipeline (for config.json and docs).
+AUGMENTATIONS = {"fashion-mnist": "RandomCrop(28, padding=2), RandomHorizontalFlip()",
+                 "mnist": "RandomAffine(degrees=10, translate=(0.1, 0.1))",
+                 "mnist-binary": "RandomAffine(degrees=10, translate=(0.1, 0.1))"}
+
+
+class AugmentedImages(Dataset):
+    """Training images drawn through a random ``transform`` at every access:
+    ``images`` float32 ``(N, 1, 28, 28)`` in [0, 1] and their ``targets``; item i is
+    ``(normalize(transform(images[i])), targets[i])`` as numpy arrays, so each epoch
+    sees new crops/flips/rotations (drawn from minigrad's generator, which a checkpoint
+    saves, so resuming stays exact)."""
+
+    def __init__(self, images, targets, transform, mean, std):
+        self.images, self.targets, self.transform = images, targets, transform
+        self.mean, self.std = np.float32(mean), np.float32(std)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        image = self.transform(self.images[index])
+        if self.mean != 0.0 or self.std != 1.0:
+            image = (image - self.mean) / self.std
+        return image.astype(np.float32, copy=False), self.targets[index]
 
 
 class EpochSampler(Sampler):
@@ -238,6 +280,10 @@ def _image_splits(config, need_train):
         stats = (float(pixels.mean()), float(pixels.std()))
     mean, std = stats
 
+    classes = config.get("classes")
+    if classes is not None:    # keep only these digits/garments (every split), labels as they are
+        test_set, train_set = _only_classes(test_set, classes), _only_classes(train_set, classes)
+
     def arrays(images, labels):
         y = (labels % 2).astype(np.float32)[:, None] if binary else labels.astype(np.int64)
         return normalize_images(images, mean, std), y
@@ -250,9 +296,26 @@ def _image_splits(config, need_train):
         return _finish(splits, config, None, None, test)
     train_idx, val_idx = _split_indices(len(train_set.data), config["val_split"],
                                         config.get("subset"), config["seed"])
-    train = _tensor_dataset(arrays(train_set.data[train_idx], train_set.targets[train_idx]))
+    if config.get("augment"):
+        _, targets = arrays(train_set.data[:0], train_set.targets[train_idx])
+        train = AugmentedImages(normalize_images(train_set.data[train_idx], 0.0, 1.0), targets,
+                                augmentation(name), mean, std)
+    else:
+        train = _tensor_dataset(arrays(train_set.data[train_idx], train_set.targets[train_idx]))
     val = arrays(train_set.data[val_idx], train_set.targets[val_idx])
     return _finish(splits, config, train, val, test)
+
+
+class _ClassSubset:
+    """``data``/``targets`` of the samples of a data set whose label is in ``classes``."""
+
+    def __init__(self, dataset, classes):
+        keep = np.isin(dataset.targets, np.asarray(classes))
+        self.data, self.targets = dataset.data[keep], dataset.targets[keep]
+
+
+def _only_classes(dataset, classes):
+    return None if dataset is None else _ClassSubset(dataset, classes)
 
 
 def _steps_samples(config, available):
@@ -309,12 +372,14 @@ def prepare_data(config, need_train=True):
     Config keys read: ``dataset``, ``task``, ``batch_size``, ``eval_batch_size``,
     ``val_split``, ``subset``, ``eval_samples``, ``seed``, ``normalize`` (+
     ``normalize_stats`` if already known), ``block_size`` and ``iters`` (text),
-    ``max_len`` (seq2seq), ``download``. With ``need_train=False`` only the test split is
+    ``max_len`` (seq2seq), ``download``, ``classes`` (images: keep only these labels in
+    every split, e.g. digits 0–4 to pretrain for a fine-tuning experiment), ``augment`` (images: draw the training images
+    through ``augmentation(dataset)``). With ``need_train=False`` only the test split is
     loaded (for ``eval``). Raises ``ValueError`` for a data set the task cannot use."""
     name, task = config["dataset"], config["task"]
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r} (choose from {', '.join(DATASETS)})")
-    if task in ("classify", "binary"):
+    if task in ("classify", "binary", "reconstruct"):
         if name not in IMAGE_DATASETS or (task == "binary") != (name == "mnist-binary"):
             raise ValueError(f"dataset {name!r} does not fit a {task!r} model")
         return _image_splits(config, need_train)

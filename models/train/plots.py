@@ -5,6 +5,10 @@ so it works on a headless machine and never steals focus):
   the validation loss per epoch;
 * ``predictions_grid.png`` — a 5×5 grid (docs/seeds.md#seed-001) of the first 25 test images, each
   titled with the predicted label; a wrong one also shows the true label, in red;
+* ``reconstructions.png`` — an autoencoder's first 16 test images (top rows) above its
+  reconstructions (bottom rows);
+* ``latent_space.png`` — an autoencoder's 2-D codes of the test set, coloured by class
+  (the first two code dimensions if the code is wider);
 * ``confusion_matrix.png`` — counts, rows = true class, columns = predicted, each cell
   shaded by its share of its row (so the diagonal reads as per-class recall).
 
@@ -15,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_loss_curve", "plot_predictions_grid", "plot_confusion_matrix",
+__all__ = ["plot_loss_curve", "plot_predictions_grid", "plot_confusion_matrix", "plot_roc_curves",
+           "plot_reconstructions", "plot_latent_space",
            "write_run_plots", "short_label"]
 
 
@@ -108,12 +113,86 @@ def plot_confusion_matrix(matrix, class_names, path, title="confusion matrix (te
     plt.close(fig)
 
 
+def plot_roc_curves(y_true, scores, class_names, path, title="ROC (test)"):
+    """One ROC curve per class (one-vs-rest on column k of ``scores`` (N, C)), or the single
+    curve of a binary score (N,), each labelled with its area; the chance diagonal dashed."""
+    from .metrics import auc, roc_curve
+    plt = _pyplot()
+    y_true, scores = np.asarray(y_true), np.asarray(scores)
+    fig, ax = plt.subplots(figsize=(5.6, 5.0), dpi=110)
+    curves = [(class_names[-1] if class_names else "positive", y_true, scores)] \
+        if scores.ndim == 1 else \
+        [(short_label(class_names[k]) if class_names else str(k), y_true == k, scores[:, k])
+         for k in range(scores.shape[1])]
+    for name, target, score in curves:
+        fpr, tpr, _ = roc_curve(np.asarray(target, dtype=np.int64), score)
+        ax.plot(fpr, tpr, lw=1.2, label=f"{name} (AUC {auc(fpr, tpr):.4f})")
+    ax.plot([0, 1], [0, 1], "k--", lw=0.8, alpha=0.5)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_reconstructions(originals, reconstructions, path, title="reconstructions (test)"):
+    """``originals``/``reconstructions`` (K, 1, 28, 28) in [0, 1]: two rows of K/2 inputs
+    over the two rows of their reconstructions."""
+    plt = _pyplot()
+    k = len(originals)
+    cols = (k + 1) // 2
+    fig, axes = plt.subplots(4, cols, figsize=(cols * 1.0, 4.5), dpi=110)
+    for i, ax in enumerate(np.ravel(axes)):
+        ax.axis("off")
+        row, col = divmod(i, cols)
+        index = (row % 2) * cols + col
+        if index >= k:
+            continue
+        image = (originals if row < 2 else reconstructions)[index, 0]
+        ax.imshow(np.clip(image, 0.0, 1.0), cmap="gray", vmin=0.0, vmax=1.0)
+    fig.suptitle(title + ": inputs (top two rows), reconstructions (bottom two)", fontsize=9)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.90, wspace=0.05, hspace=0.1)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_latent_space(codes, labels, class_names, path, title="2-D codes (test)"):
+    """A scatter of ``codes`` (N, ≥2; the first two dimensions) coloured by label."""
+    plt = _pyplot()
+    codes, labels = np.asarray(codes), np.asarray(labels)
+    fig, ax = plt.subplots(figsize=(6.4, 5.4), dpi=110)
+    cmap = plt.get_cmap("tab10")
+    for k, name in enumerate(class_names):
+        chosen = labels == k
+        ax.scatter(codes[chosen, 0], codes[chosen, 1], s=2, alpha=0.5, color=cmap(k % 10),
+                   label=short_label(name))
+    ax.set_xlabel("z₁")
+    ax.set_ylabel("z₂")
+    ax.set_title(title, fontsize=10)
+    ax.legend(markerscale=5, fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def write_run_plots(out, history, step_losses, splits, report, config):
     """Every picture the run folder gets: the loss curve always; for image tasks also
     the predictions grid and the confusion matrix of ``report`` (from ``evaluate``)."""
     out = Path(out)
     plot_loss_curve(history, step_losses, out / "loss_curve.png",
                     title=f"{config['model']} on {config['dataset']}: loss")
+    if config["task"] == "reconstruct":
+        name = f"{config['model']} on {config['dataset']}"
+        plot_reconstructions(report["originals"], report["reconstructions"],
+                             out / "reconstructions.png", title=f"{name}: MSE "
+                             f"{report['mse']:.4f}")
+        if report["codes"].shape[1] >= 2:
+            plot_latent_space(report["codes"], report["labels"], config["class_names"],
+                              out / "latent_space.png", title=f"{name}: codes of the test set")
+        return
     if config["task"] not in ("classify", "binary"):
         return
     images = splits.test.dataset.tensors[0][:25].numpy()[:, 0]

@@ -6,6 +6,7 @@ task          model call → output                    loss (mean over the batch
 ============  =====================================  ========================================
 classify      ``model(x)`` → logits (N, C)           ``F.cross_entropy(logits, y)``
 binary        ``model(x)`` → one logit (N, 1)        ``F.binary_cross_entropy_with_logits``
+reconstruct   ``model(x)`` → x̂ (N, 1, 28, 28)        ``F.mse_loss(x̂, x)`` (labels unused)
 lm            ``model(x)`` → (logits (N, T, V), …)   cross-entropy over all N·T tokens
 seq2seq       ``model(src, tgt_in)`` → logits        cross-entropy over non-pad tokens
 ============  =====================================  ========================================
@@ -19,7 +20,7 @@ import numpy as np
 import minigrad as mg
 import minigrad.nn.functional as F
 
-from .metrics import classification_report, perplexity
+from .metrics import classification_report, perplexity, roc_auc_score
 
 __all__ = ["TEXT_TASKS", "batch_loss", "evaluate", "generate", "text_samples", "to_numpy"]
 
@@ -38,27 +39,42 @@ def _logits(output):
 
 def _score(model, task, batch, pad_id):
     """Run one batch (already on the model's device): ``(mean loss tensor, predictions,
-    target, mask)``, where ``mask`` marks the target positions that count (None: all)."""
+    target, mask, logits)``, where ``mask`` marks the target positions that count (None:
+    all)."""
     if task == "seq2seq":
         src, tgt_in, target = batch
         logits = _logits(model(src, tgt_in))
     else:
         x, target = batch
         logits = _logits(model(x))
+    if task == "reconstruct":
+        return F.mse_loss(logits, x), None, target, None, logits
     if task == "binary":
         loss = F.binary_cross_entropy_with_logits(logits, target)
-        return loss, (logits > 0).long(), target.long(), None
+        return loss, (logits > 0).long(), target.long(), None, logits
     if task == "classify":
-        return F.cross_entropy(logits, target), logits.argmax(dim=1), target, None
+        return F.cross_entropy(logits, target), logits.argmax(dim=1), target, None, logits
     flat_logits, flat_target = logits.reshape(-1, logits.shape[-1]), target.reshape(-1)
     if task == "seq2seq":
         loss = F.cross_entropy(flat_logits, flat_target, ignore_index=pad_id)
-        return loss, logits.argmax(dim=-1), target, target != pad_id
-    return F.cross_entropy(flat_logits, flat_target), logits.argmax(dim=-1), target, None
+        return loss, logits.argmax(dim=-1), target, target != pad_id, logits
+    return F.cross_entropy(flat_logits, flat_target), logits.argmax(dim=-1), target, None, logits
+
+
+def _class_scores(task, logits):
+    """Per-sample scores for ROC: the logit (binary) or softmax probabilities (classify),
+    float64 numpy."""
+    logits = logits.double()
+    if task == "binary":
+        return to_numpy(logits).ravel()
+    return to_numpy(F.softmax(logits, dim=1))
 
 
 def _count(prediction, target, mask):
-    """``(correct, counted)`` as Python ints."""
+    """``(correct, counted)`` as Python ints (no prediction, as for reconstruction: 0
+    correct of the batch's samples)."""
+    if prediction is None:
+        return 0, int(target.shape[0])
     hits = prediction == target
     if mask is not None:
         return int((hits & mask).sum().item()), int(mask.sum().item())
@@ -67,14 +83,14 @@ def _count(prediction, target, mask):
 
 def batch_loss(model, task, batch, pad_id=None):
     """One training batch: ``(loss tensor, correct, counted)``."""
-    loss, prediction, target, mask = _score(model, task, batch, pad_id)
+    loss, prediction, target, mask, _ = _score(model, task, batch, pad_id)
     with mg.no_grad():
         correct, counted = _count(prediction, target, mask)
     return loss, correct, counted
 
 
 def evaluate(model, task, loader, device, num_classes=None, class_names=None, pad_id=None,
-             keep=0):
+             keep=0, scores=False):
     """Score ``model`` on every batch of ``loader`` in eval mode without gradients.
 
     Returns a JSON-ready report: ``loss`` (mean per sample, or per token for text) and
@@ -85,12 +101,12 @@ def evaluate(model, task, loader, device, num_classes=None, class_names=None, pa
     was_training = model.training
     model.eval()
     loss_sum, correct, counted = 0.0, 0, 0
-    truths, predictions = [], []
+    truths, predictions, outputs = [], [], []
     try:
         with mg.no_grad():
             for batch in loader:
                 batch = [t.to(device) for t in batch]
-                loss, prediction, target, mask = _score(model, task, batch, pad_id)
+                loss, prediction, target, mask, logits = _score(model, task, batch, pad_id)
                 hits, n = _count(prediction, target, mask)
                 loss_sum += float(loss.item()) * n
                 correct += hits
@@ -98,18 +114,59 @@ def evaluate(model, task, loader, device, num_classes=None, class_names=None, pa
                 if task in ("classify", "binary"):
                     truths.append(to_numpy(target).astype(np.int64).ravel())
                     predictions.append(to_numpy(prediction).astype(np.int64).ravel())
+                    outputs.append(_class_scores(task, logits))
     finally:
         model.train(was_training)
     mean_loss = loss_sum / counted if counted else float("nan")
+    if task == "reconstruct":
+        return _reconstruction_report(model, loader, device, mean_loss, keep)
     if task in ("classify", "binary"):
         y_true, y_pred = np.concatenate(truths), np.concatenate(predictions)
         report = classification_report(y_true, y_pred, num_classes, class_names)
         report["loss"] = mean_loss
+        probabilities = np.concatenate(outputs)
+        present = np.unique(y_true)
+        if task == "binary" and len(present) == 2:
+            report["roc_auc"] = roc_auc_score(y_true, probabilities)
+        elif task == "classify" and len(present) == probabilities.shape[1]:
+            report["roc_auc"] = roc_auc_score(y_true, probabilities, multi_class="ovr")
+            report["roc_auc_weighted"] = roc_auc_score(y_true, probabilities,
+                                                       multi_class="ovr", average="weighted")
+        if scores:
+            report["scores"] = probabilities
         if keep:
             report["predictions"] = y_pred[:keep]
         return report
     return {"loss": mean_loss, "perplexity": perplexity(mean_loss),
             "accuracy": correct / counted if counted else 0.0, "num_tokens": counted}
+
+
+def _reconstruction_report(model, loader, device, mse, keep):
+    """``{"loss", "mse"}`` (mean squared error per pixel); with ``keep=k`` also the first k
+    inputs and reconstructions (``"originals"``, ``"reconstructions"``) and every
+    sample's code and label (``"codes"``, ``"labels"``) for the run's pictures."""
+    report = {"loss": mse, "mse": mse}
+    if not keep:
+        return report
+    was_training = model.training
+    model.eval()
+    codes, labels, originals, outputs = [], [], [], []
+    try:
+        with mg.no_grad():
+            for x, y in loader:
+                x = x.to(device)
+                z = model.encode(x)
+                codes.append(to_numpy(z))
+                labels.append(to_numpy(y).astype(np.int64).ravel())
+                if sum(len(o) for o in originals) < keep:
+                    originals.append(to_numpy(x))
+                    outputs.append(to_numpy(model.decode(z)))
+    finally:
+        model.train(was_training)
+    report.update(codes=np.concatenate(codes), labels=np.concatenate(labels),
+                  originals=np.concatenate(originals)[:keep],
+                  reconstructions=np.concatenate(outputs)[:keep])
+    return report
 
 
 def generate(model, task, prompt_ids, max_new_tokens, device, temperature=1.0, top_k=None,

@@ -53,6 +53,9 @@ __all__ = ["CHECKPOINT_FORMAT", "Trainer", "TrainingInterrupted", "interrupts_de
            "seed_everything", "run_training"]
 
 CHECKPOINT_FORMAT = "minigrad-train-1"
+#: Report entries that are arrays for the pictures, not metrics (kept out of metrics.json).
+_ARRAYS_NOT_IN_METRICS = ("predictions", "scores", "codes", "labels", "originals",
+                          "reconstructions")
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -270,7 +273,7 @@ class Trainer:
         record = {"model": self.config["model"], "dataset": self.config["dataset"],
                   "epochs_completed": self.epoch, "steps": self.step, "history": self.history}
         if test is not None:
-            record["test"] = {k: v for k, v in test.items() if k != "predictions"}
+            record["test"] = {k: v for k, v in test.items() if k not in _ARRAYS_NOT_IN_METRICS}
         _write_json(self.out / "metrics.json", record)
 
     # ------------------------------------------------------------------ the loop
@@ -359,7 +362,7 @@ class Trainer:
                 record = {"epoch": self.epoch + 1, "step": self.step,
                           "train_loss": self.running.loss, "train_accuracy": self.running.accuracy,
                           "val_loss": val["loss"] if val else None,
-                          "val_accuracy": val["accuracy"] if val else None,
+                          "val_accuracy": val.get("accuracy") if val else None,
                           "lr": self.optimizer.param_groups[0]["lr"],
                           "seconds": seconds, "samples_per_s": seen / max(seconds, 1e-9)}
                 with interrupts_deferred():
@@ -378,16 +381,18 @@ class Trainer:
         return self.history
 
     def _epoch_line(self, r):
-        line = (f"epoch {r['epoch']}/{self.config['epochs']}: train loss {r['train_loss']:.4f} "
-                f"acc {r['train_accuracy']:.4f}")
+        scored = self.config["task"] != "reconstruct"   # an autoencoder has no accuracy
+        line = f"epoch {r['epoch']}/{self.config['epochs']}: train loss {r['train_loss']:.4f}"
+        line += f" acc {r['train_accuracy']:.4f}" if scored else ""
         if r["val_loss"] is not None:
-            line += f" | val loss {r['val_loss']:.4f} acc {r['val_accuracy']:.4f}"
+            line += f" | val loss {r['val_loss']:.4f}"
+            line += f" acc {r['val_accuracy']:.4f}" if scored else ""
         return line + f" | {r['samples_per_s']:.0f} samples/s, {r['seconds']:.1f} s"
 
     def finish(self):
         """Score the test split, write metrics.json and the plots; returns the report."""
         task = self.config["task"]
-        keep = 25 if task in ("classify", "binary") else 0
+        keep = 25 if task in ("classify", "binary") else 16 if task == "reconstruct" else 0
         report = evaluate(self.model, task, self.splits.test, self.config["device"],
                           self.config["num_classes"], self.config.get("class_names"),
                           self.pad_id, keep=keep)
@@ -435,5 +440,8 @@ def run_training(config, spec, checkpoint=None, callbacks=(), log=print, progres
     log("test metrics:")
     for line in format_report(report):
         log("  " + line)
-    log(f"test accuracy: {report['accuracy']:.4f}")
+    if config["task"] == "reconstruct":
+        log(f"test reconstruction MSE: {report['mse']:.5f}")
+    else:
+        log(f"test accuracy: {report['accuracy']:.4f}")
     return trainer, report

@@ -7,8 +7,8 @@ from minigrad import nn
 from minigrad_models import MODELS, ModelSpec, get_spec, sample_next_token
 
 NAMES = ["mlp", "binary-mlp", "cnn", "resnet-small", "resnet18", "resnet34", "resnet50",
-         "lstm", "gru", "transformer", "gpt"]
-TASKS = {"classify", "binary", "lm", "seq2seq"}
+         "autoencoder", "lstm", "gru", "transformer", "gpt"]
+TASKS = {"classify", "binary", "reconstruct", "lm", "seq2seq"}
 DATASETS = {"mnist", "fashion-mnist", "mnist-binary", "shakespeare"}
 
 
