@@ -5,4 +5,4 @@ These are the test oracles for the optimised numba / CUDA kernels, so they favou
 clarity over speed, but never loop in Python over pixels or elements.
 """
 from . import (attention, conv, loss, matmul, normalization, pointwise,  # noqa: F401
-               pooling, softmax, sparse)  # (registration)
+               pooling, quantized, softmax, sparse)  # (registration)
