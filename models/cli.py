@@ -6,6 +6,11 @@ Commands:
                 prints "test accuracy: 0.9812"
   eval MODEL    score a checkpoint on a test split (accuracy, precision, recall, F1)
   sample MODEL  generate text from a language-model or seq2seq checkpoint
+  prune MODEL   accuracy vs sparsity under global L1 pruning, with and without fine-tuning
+  quantize MODEL  float32 vs int8 (dynamic, static) accuracy, size and latency
+  distill       train a small student from a teacher checkpoint, against the student alone
+  attack MODEL  FGSM / PGD adversarial accuracy vs epsilon, with example images
+  advtrain MODEL  standard vs FGSM adversarial training (clean and adversarial accuracy)
   demo          train the two-layer sigmoid network on MNIST with raw tensor ops
   textbook      work the textbook formulas by hand and check them against autograd
 
@@ -22,8 +27,9 @@ from minigrad import demo
 from minigrad.textbook.__main__ import main as textbook_main
 
 from .train import cli as train_cli
+from .train import experiments_cli
 
-COMMANDS = ("train", "eval", "sample", "demo", "textbook")
+COMMANDS = ("train", "eval", "sample", "demo", "textbook") + experiments_cli.COMMANDS
 
 
 def run_command(argv):
@@ -40,6 +46,8 @@ def run_command(argv):
         print(f"minigrad: error: unknown command {command!r} (choose from "
               f"{', '.join(COMMANDS)})", file=sys.stderr)
         return 2
+    if command in experiments_cli.COMMANDS:
+        return experiments_cli.main(argv)
     return train_cli.main(argv)   # handles its own errors: one line, an exit status
 
 
