@@ -14,6 +14,8 @@ from minigrad.ao.quantization import (MinMaxObserver, PerChannelMinMaxObserver, 
                                       quantize_dynamic, quint8)
 
 torch = pytest.importorskip("torch")
+# torch 2.13 deprecates its quantised-tensor constructors; they are still the oracle here.
+pytestmark = pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWarning")
 TORCH = {qint8: torch.qint8, quint8: torch.quint8, per_tensor_affine: torch.per_tensor_affine,
          per_tensor_symmetric: torch.per_tensor_symmetric,
          per_channel_symmetric: torch.per_channel_symmetric}
