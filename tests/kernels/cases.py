@@ -91,9 +91,15 @@ def window_geometry(draw, pooling=False):
 @case("im2col")
 @st.composite
 def im2col_case(draw):
-    rng, dtype = rng_of(draw), draw(st.sampled_from(DTYPES))
+    """Float images, and int8/uint8 ones (the quantised Conv2d's patches)."""
+    rng, dtype = rng_of(draw), draw(st.sampled_from(DTYPES + (np.int8, np.uint8)))
     kernel, stride, padding, dilation, hw = window_geometry(draw)
-    x = array(draw, rng, (sides(draw, 1, 2), sides(draw, 1, 3)) + hw, dtype)
+    shape = (sides(draw, 1, 2), sides(draw, 1, 3)) + hw
+    if dtype in (np.int8, np.uint8):
+        info = np.iinfo(dtype)
+        x = rng.integers(info.min, info.max + 1, shape).astype(dtype)
+    else:
+        x = array(draw, rng, shape, dtype)
     return x, kernel, stride, padding, dilation
 
 
