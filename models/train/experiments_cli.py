@@ -122,10 +122,9 @@ def _finish(result, folder, command):
 def _run(args, argv):
     from . import experiment_plots as plots
     if args.command == "prune":
+        ex.load_trained(args.checkpoint, args.model)
         result = ex.prune_sweep(args.checkpoint, args.sparsity, args.finetune_steps,
                                 args.samples, args.subset)
-        if result["model"] != args.model:
-            raise UsageError(f"--checkpoint is a {result['model']!r} run, not {args.model!r}")
         folder = _out(args, args.checkpoint)
         plots.plot_pruning(result, folder / "prune.png")
     elif args.command == "quantize":
