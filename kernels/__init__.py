@@ -39,7 +39,7 @@ __all__ = [
     "erf", "erfc", "sigmoid", "gelu", "gelu_tanh", "gelu_backward", "gelu_tanh_backward",
     "adam_update", "layer_norm_forward", "layer_norm_backward",
     "cross_entropy_forward", "cross_entropy_backward", "cross_entropy_forward_backward",
-    "embedding_backward",
+    "embedding_backward", "int8_gemm",
 ]
 
 
@@ -244,3 +244,8 @@ def embedding_backward(grad, indices, num_embeddings, padding_idx):
     (repeated ids accumulate; the row ``padding_idx``, unless None, stays zero):
     ``grad (*, D), indices (*) int in [0, V) -> dW (V, D)``, ``V = num_embeddings``."""
     return CATALOGUE.dispatch("embedding_backward", grad, indices, num_embeddings, padding_idx)
+
+
+def int8_gemm(a, b):
+    """``a (M, K) int8 @ b (N, K)ᵀ int8 → (M, N) int32``, exact (quantised Linear/conv)."""
+    return CATALOGUE.dispatch("int8_gemm", a, b)

@@ -9,6 +9,11 @@ Commands:
   finetune MODEL  fine-tune a classifier checkpoint on new classes with frozen layers
   export MODEL  write a checkpoint's model as an ONNX file (minigrad.onnx.export) and
                 compare onnxruntime's logits with minigrad's
+  prune MODEL   accuracy vs sparsity under global L1 pruning, with and without fine-tuning
+  quantize MODEL  float32 vs int8 (dynamic, static) accuracy, size and latency
+  distill       train a small student from a teacher checkpoint, against the student alone
+  attack MODEL  FGSM / PGD adversarial accuracy vs epsilon, with example images
+  advtrain MODEL  standard vs FGSM adversarial training (clean and adversarial accuracy)
   demo          train the two-layer sigmoid network on MNIST with raw tensor ops
   textbook      work the textbook formulas by hand and check them against autograd
 
@@ -25,8 +30,10 @@ from minigrad import demo
 from minigrad.textbook.__main__ import main as textbook_main
 
 from .train import cli as train_cli
+from .train import experiments_cli
 
-COMMANDS = ("train", "eval", "sample", "export", "finetune", "demo", "textbook")
+COMMANDS = ("train", "eval", "sample", "export", "finetune", "demo",
+            "textbook") + experiments_cli.COMMANDS
 
 
 def run_command(argv):
@@ -43,6 +50,8 @@ def run_command(argv):
         print(f"minigrad: error: unknown command {command!r} (choose from "
               f"{', '.join(COMMANDS)})", file=sys.stderr)
         return 2
+    if command in experiments_cli.COMMANDS:
+        return experiments_cli.main(argv)
     return train_cli.main(argv)   # handles its own errors: one line, an exit status
 
 

@@ -125,6 +125,21 @@ def _columns(x, kernel_size, stride, padding, dilation, batch_major=True):
     return cols.reshape((n, rows, oh * ow) if batch_major else (rows, n, oh * ow))
 
 
+_INT8_DTYPES = (xp.dtype(xp.int8), xp.dtype(xp.uint8))
+
+
+def _accepts_int8_im2col(x, kernel_size, stride, padding, dilation):
+    """8-bit integer images only: the quantised Conv2d's patches (``ao.nn.quantized``).
+    Float convolutions call ``_columns`` inside their fused kernels, not this entry."""
+    return isinstance(x, xp.ndarray) and x.ndim == 4 and x.dtype in _INT8_DTYPES
+
+
+@CATALOGUE.register("im2col", "numba", accepts=_accepts_int8_im2col)
+def im2col(x, kernel_size, stride, padding, dilation):
+    """``(N, C, H, W) → (N, C·kh·kw, OH·OW)`` for int8/uint8 images (zero padding)."""
+    return _columns(x, kernel_size, stride, padding, dilation)
+
+
 def _same_float_dtype(a, b):
     return (isinstance(a, xp.ndarray) and isinstance(b, xp.ndarray) and a.ndim == 4
             and b.ndim == 4 and a.dtype in FLOAT_DTYPES and b.dtype == a.dtype)

@@ -5,4 +5,4 @@ These are the test oracles for the optimised numba / CUDA kernels, so they favou
 clarity over speed, but never loop in Python over pixels or elements.
 """
 from . import (attention, conv, loss, matmul, normalization, optimizer,  # noqa: F401
-               pointwise, pooling, softmax, sparse)  # (registration)
+               pointwise, pooling, quantized, softmax, sparse)  # (registration)

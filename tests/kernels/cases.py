@@ -91,9 +91,15 @@ def window_geometry(draw, pooling=False):
 @case("im2col")
 @st.composite
 def im2col_case(draw):
-    rng, dtype = rng_of(draw), draw(st.sampled_from(DTYPES))
+    """Float images, and int8/uint8 ones (the quantised Conv2d's patches)."""
+    rng, dtype = rng_of(draw), draw(st.sampled_from(DTYPES + (np.int8, np.uint8)))
     kernel, stride, padding, dilation, hw = window_geometry(draw)
-    x = array(draw, rng, (sides(draw, 1, 2), sides(draw, 1, 3)) + hw, dtype)
+    shape = (sides(draw, 1, 2), sides(draw, 1, 3)) + hw
+    if dtype in (np.int8, np.uint8):
+        info = np.iinfo(dtype)
+        x = rng.integers(info.min, info.max + 1, shape).astype(dtype)
+    else:
+        x = array(draw, rng, shape, dtype)
     return x, kernel, stride, padding, dilation
 
 
@@ -373,3 +379,28 @@ def embedding_backward_case(draw):
     padding_idx = draw(st.one_of(st.none(), st.integers(0, num_embeddings - 1)))
     grad = array(draw, rng, id_shape + (features,), dtype)
     return grad, np.asarray(indices), num_embeddings, padding_idx
+
+
+# ------------------------------------------------------------------------- int8 GEMM (quantized)
+@case("int8_gemm")
+@st.composite
+def int8_gemm_case(draw):
+    """Ragged sizes, the full 8-bit ranges (extremes included), int8 or uint8 activations,
+    any layout."""
+    rng = rng_of(draw)
+    m, k, n = sides(draw, 1, 9), sides(draw, 1, 40), sides(draw, 1, 9)
+    a_dtype = draw(st.sampled_from([np.int8, np.uint8]))
+    info = np.iinfo(a_dtype)
+    a = rng.integers(info.min, info.max + 1, (m, k)).astype(a_dtype)
+    b = rng.integers(-128, 128, (n, k)).astype(np.int8)
+    if draw(st.booleans()):
+        a[0, :] = info.min
+        b[0, :] = -128
+    layout = draw(st.sampled_from(LAYOUTS))
+    if layout == "permuted":
+        return np.asfortranarray(a), np.asfortranarray(b)
+    if layout == "strided":
+        wide = np.zeros((m, 2 * k), dtype=a_dtype)
+        wide[:, ::2] = a
+        return wide[:, ::2], b
+    return a, b

@@ -1,0 +1,4 @@
+"""``minigrad.ao.nn``: quantised module classes (``ao.nn.quantized``)."""
+from . import quantized
+
+__all__ = ["quantized"]
