@@ -254,7 +254,8 @@ class KernelCatalogue:
 
         def narrow(a):
             return a.astype(low) if getattr(a, "dtype", None) == numpy.float32 else a
-        return tuple(narrow(a) for a in out) if isinstance(out, tuple) else narrow(out)
+        with numpy.errstate(over="ignore"):     # float16 overflows to ±inf, silently as torch
+            return tuple(narrow(a) for a in out) if isinstance(out, tuple) else narrow(out)
 
     def select(self, name, *args, **kwargs):
         """``(backend, fn)`` that ``dispatch`` would call; backend is ``"reference"`` on fallback."""
