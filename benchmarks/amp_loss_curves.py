@@ -2,14 +2,19 @@
 the CLI: loss curves, final losses and accuracy, with a float32 run from another seed as
 the yardstick of run-to-run noise.
 
-    python -m minigrad_benchmarks.amp_loss_curves [--out runs/amp] [--doc docs]
+    python -m minigrad_benchmarks.amp_loss_curves [--out runs/amp] [--doc docs] [--models gpt cnn]
+    python -m minigrad_benchmarks.amp_loss_curves --render A.json B.json --doc docs
 
 Each run is one ``minigrad train`` process (the exact command lines are printed and kept
-in the JSON); each takes under 5 minutes on a 2-core CPU. Writes ``amp_loss_curves.png``
-and ``amp_loss_curves.json`` under ``--doc`` and prints the Markdown table of docs/amp.md.
+in the JSON); each takes under 5 minutes of CPU time. Writes ``amp_loss_curves.png`` and
+``amp_loss_curves.json`` under ``--doc`` (the JSON after every run, so a cut-short
+benchmark keeps what finished) and prints the Markdown table of docs/amp.md. ``--render``
+redraws the table and plot from the JSON files of earlier invocations (e.g. one per model
+run side by side).
 """
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,9 +24,9 @@ import numpy as np
 
 WINDOW = 25     # steps in the moving average the curves are compared on
 MODELS = {
-    "gpt": ["gpt", "--iters", "400", "--model-arg", "n_embd=64", "--batch-size", "32",
+    "gpt": ["gpt", "--iters", "300", "--model-arg", "n_embd=64", "--batch-size", "32",
             "--eval-samples", "256"],
-    "cnn": ["cnn", "--subset", "8000", "--epochs", "3"],
+    "cnn": ["cnn", "--subset", "6400", "--epochs", "3"],
 }
 RUNS = [("float32", 0, []), ("bf16", 0, ["--amp", "bf16"]), ("float32", 1, [])]
 
@@ -35,25 +40,30 @@ def run(model, precision, seed, extra, out):
     folder = Path(out) / f"{model}-{precision}-seed{seed}"
     argv = ["minigrad", "train", *MODELS[model], "--seed", str(seed), *extra, "--out",
             str(folder), "--no-progress"]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), os.times()
     subprocess.run([sys.executable, "-m", "minigrad_models.cli", *argv[1:]], check=True,
                    stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - start
+    seconds, after = time.perf_counter() - start, os.times()
+    cpu_seconds = (after.children_user - cpu.children_user
+                   + after.children_system - cpu.children_system)
     import minigrad as mg
     checkpoint = mg.load(folder / "checkpoints" / "last.ckpt")
     metrics = json.loads((folder / "metrics.json").read_text())
     return {"model": model, "precision": precision, "seed": seed, "command": " ".join(argv),
-            "seconds": seconds, "step_losses": [float(v) for v in checkpoint["step_losses"]],
+            "seconds": seconds, "cpu_seconds": cpu_seconds,
+            "step_losses": [float(v) for v in checkpoint["step_losses"]],
             "val_loss": metrics["history"][-1]["val_loss"],
             "test_loss": metrics["test"]["loss"], "test_accuracy": metrics["test"]["accuracy"]}
 
 
 def table(results):
     lines = ["| model | run | steps | final train loss (last 25) | max \\|Δ\\| of the 25-step "
-             "mean vs float32 seed 0 | val loss | test loss | test accuracy | wall (s) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "mean vs float32 seed 0 | val loss | test loss | test accuracy | CPU (s) | wall (s) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for model in MODELS:
         rows = [r for r in results if r["model"] == model]
+        if not rows:
+            continue
         base = _smooth(rows[0]["step_losses"])
         for r in rows:
             curve = _smooth(r["step_losses"])
@@ -61,7 +71,8 @@ def table(results):
             lines.append(f"| {model} | {r['precision']} seed {r['seed']} | "
                          f"{len(r['step_losses'])} | {np.mean(r['step_losses'][-WINDOW:]):.4f} | "
                          f"{delta} | {r['val_loss']:.4f} | {r['test_loss']:.4f} | "
-                         f"{r['test_accuracy']:.4f} | {r['seconds']:.0f} |")
+                         f"{r['test_accuracy']:.4f} | {r['cpu_seconds']:.0f} | "
+                         f"{r['seconds']:.0f} |")
     return "\n".join(lines)
 
 
@@ -69,8 +80,9 @@ def plot(results, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(MODELS), figsize=(11, 4))
-    for ax, model in zip(axes, MODELS):
+    models = [m for m in MODELS if any(r["model"] == m for r in results)]
+    fig, axes = plt.subplots(1, len(models), figsize=(5.5 * len(models), 4), squeeze=False)
+    for ax, model in zip(axes[0], models):
         for r in (r for r in results if r["model"] == model):
             curve = _smooth(r["step_losses"])
             ax.plot(np.arange(len(curve)) + WINDOW, curve,
@@ -89,14 +101,22 @@ def main(argv=None):
     parser.add_argument("--out", default="runs/amp", help="run folders")
     parser.add_argument("--doc", default="docs", help="where the plot and JSON go")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--render", nargs="+", metavar="JSON", help="only redraw from these")
     args = parser.parse_args(argv)
-    results = []
-    for model in args.models:
-        for precision, seed, extra in RUNS:
-            result = run(model, precision, seed, extra, args.out)
-            print(f"{result['command']}  ({result['seconds']:.0f} s)", flush=True)
-            results.append(result)
     doc = Path(args.doc)
+    doc.mkdir(parents=True, exist_ok=True)
+    results = []
+    if args.render:
+        for path in args.render:
+            results += json.loads(Path(path).read_text())
+    else:
+        for model in args.models:
+            for precision, seed, extra in RUNS:
+                result = run(model, precision, seed, extra, args.out)
+                print(f"{result['command']}  ({result['seconds']:.0f} s wall, "
+                      f"{result['cpu_seconds']:.0f} s CPU)", flush=True)
+                results.append(result)
+                (doc / "amp_loss_curves.json").write_text(json.dumps(results, indent=1) + "\n")
     (doc / "amp_loss_curves.json").write_text(json.dumps(results, indent=1) + "\n")
     plot(results, doc / "amp_loss_curves.png")
     print(table(results))

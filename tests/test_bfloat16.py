@@ -79,3 +79,14 @@ def test_half_products_accumulate_in_float32(op):
     # one bfloat16 rounding of a float32 sum: at most one unit in the last place apart
     np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), rtol=2 ** -7,
                                atol=1e-2 if op == "sdpa" else 1e-6)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    x = mg.randn(4, 3).bfloat16()
+    layer = mg.nn.Linear(3, 2).bfloat16()
+    mg.save({"x": x, "layer": layer.state_dict()}, tmp_path / "bf16.pt")
+    loaded = mg.load(tmp_path / "bf16.pt")
+    assert loaded["x"].dtype == mg.bfloat16 and loaded["layer"]["weight"].dtype == mg.bfloat16
+    np.testing.assert_array_equal(loaded["x"].float().numpy(), x.float().numpy())
+    np.testing.assert_array_equal(loaded["layer"]["bias"].float().numpy(),
+                                  layer.bias.detach().float().numpy())

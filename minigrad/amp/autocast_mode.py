@@ -28,6 +28,8 @@ from .. import dtypes
 from ..tensor import Tensor
 
 _state = threading.local()
+# How many autocast switches are on in any thread: the decorated ops' one-load fast path.
+_ACTIVE = [0]
 _DEFAULTS = {"cpu": dtypes.bfloat16, "cuda": dtypes.float16}
 _ALLOWED = {"cpu": (dtypes.bfloat16, dtypes.float16), "cuda": (dtypes.float16, dtypes.bfloat16)}
 
@@ -92,7 +94,9 @@ def is_autocast_enabled(device_type=None):
 def set_autocast_enabled(device_type, enabled=None):
     if enabled is None:     # PyTorch's older one-argument form means CUDA
         device_type, enabled = "cuda", device_type
-    _table()[_device_type(device_type)][0] = bool(enabled)
+    entry = _table()[_device_type(device_type)]
+    _ACTIVE[0] += bool(enabled) - entry[0]
+    entry[0] = bool(enabled)
 
 
 def get_autocast_dtype(device_type):
@@ -152,12 +156,14 @@ class autocast:
     def __enter__(self):
         entry = _table()[self.device]
         self._previous = (entry[0], entry[1], is_autocast_cache_enabled())
+        _ACTIVE[0] += self._enabled - entry[0]
         entry[0], entry[1] = self._enabled, self.fast_dtype
         _state.cache = self._cache_enabled
         return self
 
     def __exit__(self, *exc):
         entry = _table()[self.device]
+        _ACTIVE[0] += self._previous[0] - entry[0]
         entry[0], entry[1], _state.cache = self._previous
         return False
 
@@ -192,6 +198,8 @@ def autocast_op(name):
     def decorate(op):
         @functools.wraps(op)
         def autocasting(*args, **kwargs):
+            if not _ACTIVE[0]:
+                return op(*args, **kwargs)
             table = getattr(_state, "table", None)
             if table is None or _state.inside or not (table["cpu"][0] or table["cuda"][0]):
                 return op(*args, **kwargs)

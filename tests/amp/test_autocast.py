@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.amp import autocast_mode
 
 torch = pytest.importorskip("torch")
 
@@ -81,6 +82,10 @@ def test_nesting_enabled_false_and_state_queries():
         with mg.autocast("cuda"):        # another device's region leaves CPU tensors alone
             assert (x @ w).dtype == mg.bfloat16
     assert not mg.is_autocast_enabled("cpu") and (x @ w).dtype == mg.float32
+    mg.set_autocast_enabled("cpu", True)
+    assert (x @ w).dtype == mg.bfloat16
+    mg.set_autocast_enabled("cpu", False)
+    assert autocast_mode._ACTIVE[0] == 0        # the ops' fast path is back on
 
 
 def test_decorator_and_exception_restore_state():
