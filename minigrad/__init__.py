@@ -23,8 +23,8 @@ from . import ops
 from .ops import *  # noqa: F401,F403  (the functional forms: mg.exp, mg.cat, ...)
 from . import autograd
 from . import linalg
-from .tensor_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,
-                           ShortTensor, CharTensor, ByteTensor, BoolTensor)
+from .tensor_types import (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor,
+                           IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)
 from . import tensor_methods
 tensor_methods.bind(Tensor)   # Tensor's operators and op methods, from one table
 

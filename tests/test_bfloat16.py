@@ -90,3 +90,10 @@ def test_save_and_load_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded["x"].float().numpy(), x.float().numpy())
     np.testing.assert_array_equal(loaded["layer"]["bias"].float().numpy(),
                                   layer.bias.detach().float().numpy())
+
+
+def test_legacy_type_name_like_torch():
+    x, t = mg.ones(2).bfloat16(), torch.ones(2).bfloat16()
+    assert x.type() == t.type() == "torch.BFloat16Tensor"
+    assert isinstance(x, mg.BFloat16Tensor) and not isinstance(mg.ones(2), mg.BFloat16Tensor)
+    assert mg.ones(2).type("torch.BFloat16Tensor").dtype == mg.bfloat16
