@@ -16,6 +16,7 @@ the output requires none either (PyTorch warns that gradients will be None).
 What is not freed: arrays an op keeps as plain attributes rather than saved tensors
 (dropout's mask, softmax's output in some kernels) stay alive as without checkpointing.
 """
+import contextlib
 import warnings
 
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -23,7 +24,12 @@ from ..autograd.graph import saved_tensors_hooks
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+__all__ = ["checkpoint", "checkpoint_sequential", "noop_context_fn"]
+
+
+def noop_context_fn():
+    """PyTorch's default ``context_fn``: no extra contexts around forward and recompute."""
+    return contextlib.nullcontext(), contextlib.nullcontext()
 
 
 def _detached(value):
@@ -76,12 +82,13 @@ class _Region:
         self.function = self.args = self.kwargs = None     # a rerun happens once
 
 
-def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism_check="default",
-               debug=False, preserve_rng_state=True, **kwargs):
+def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
+               determinism_check="default", debug=False, preserve_rng_state=True, **kwargs):
     """``function(*args, **kwargs)`` without keeping its activations for backward; they are
     recomputed when backward needs them (see the module docstring). ``preserve_rng_state``
-    replays the random state so dropout masks match. ``context_fn``, ``determinism_check``
-    and ``debug`` are accepted for PyTorch's signature; only their defaults are supported."""
+    replays the random state so dropout masks match. ``context_fn`` and ``debug`` are
+    accepted with their defaults only; ``determinism_check`` may be 'default' or 'none' (no
+    check is made either way)."""
     if use_reentrant is None:
         warnings.warn("torch.utils.checkpoint: the use_reentrant parameter should be passed "
                       "explicitly. Starting in PyTorch 2.9, calling checkpoint without "
@@ -91,15 +98,15 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=None, determinism
                       "differences between the two variants.", stacklevel=2)
         use_reentrant = True
     if use_reentrant:
-        if context_fn is not None or debug:
+        if context_fn is not noop_context_fn or debug:
             raise ValueError("Passing `context_fn` or `debug` is only supported when "
                              "use_reentrant=False.")
         if kwargs:
             raise ValueError("Unexpected keyword arguments: " + ",".join(arg for arg in kwargs))
-    if determinism_check != "default":
+    if determinism_check not in ("default", "none"):
         raise ValueError(f"determinism_check should be one of ['default', 'none'], but got "
-                         f"{determinism_check}") if determinism_check != "none" else None
-    if context_fn is not None:
+                         f"{determinism_check}")
+    if context_fn is not noop_context_fn:
         raise NotImplementedError("minigrad's checkpoint supports only the default context_fn")
     if not is_grad_enabled():
         return function(*args, **kwargs)

@@ -135,3 +135,19 @@ def test_activations_are_freed_until_backward():
     out.backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp(2 * x.detach().numpy()), rtol=1e-5)
     del plain
+
+
+def test_signature_options_like_torch():
+    from minigrad.utils.checkpoint import noop_context_fn
+    x = mg.randn(3, requires_grad=True)
+    out = checkpoint(lambda t: t.exp(), x, use_reentrant=False, determinism_check="none",
+                     context_fn=noop_context_fn, preserve_rng_state=False)
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(x.detach().numpy()), rtol=1e-6)
+    with pytest.raises(ValueError, match="determinism_check should be one of"):
+        checkpoint(lambda t: t, x, use_reentrant=False, determinism_check="always")
+    with pytest.raises(ValueError, match="determinism_check should be one of"):
+        torch.utils.checkpoint.checkpoint(lambda t: t, torch.ones(1, requires_grad=True),
+                                          use_reentrant=False, determinism_check="always")
+    with pytest.raises(ValueError, match="only supported when use_reentrant=False"):
+        checkpoint(lambda t: t, x, use_reentrant=True, debug=True)
