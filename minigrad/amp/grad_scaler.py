@@ -112,7 +112,7 @@ class GradScaler:
                     # found_inf = 1 if any g was inf/NaN.
                     if not bool(xp.isfinite(array.astype(np.float32)).all()):
                         found_inf.array[...] = 1.0
-                    array *= inv_scale.array.astype(array.dtype)
+                    array *= np.asarray(inv_scale, dtype=np.float32).astype(array.dtype)[()]
                     grad._version_counter.value += 1
         return {found_inf.device: found_inf}
 
@@ -127,7 +127,8 @@ class GradScaler:
                                "last update().")
         if state["stage"] is OptState.STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
-        inv_scale = Tensor((1.0 / self._scale.array.astype(np.float64)).astype(np.float32))
+        # PyTorch: scale.double().reciprocal().float(), a host number here
+        inv_scale = np.float32(1.0 / np.float64(self._scale.item()))
         found_inf = Tensor(np.zeros(1, dtype=np.float32)).to(self._scale.device)
         state["found_inf_per_device"] = self._unscale_grads_(optimizer, inv_scale, found_inf,
                                                              False)
