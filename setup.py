@@ -21,9 +21,11 @@ setup(
     # numpy reference); tbb is the thread pool numba's parallel loops prefer: its idle
     # workers sleep, where numba's OpenMP layer spins after every parallel region (on 2
     # cores that made the 2-thread CNN step 55 ms instead of 18 ms); threadpoolctl sets
-    # the BLAS pool's size at run time (minigrad.set_num_threads).
+    # the BLAS pool's size at run time (minigrad.set_num_threads). ml_dtypes is the numpy
+    # bfloat16 dtype behind minigrad.bfloat16 (a core dtype, as torch.bfloat16 is; small,
+    # pure numpy extension wheel).
     install_requires=["numpy>=1.26", "numba>=0.59", "tbb>=2021.6", "threadpoolctl>=3.1",
-                      "tqdm>=4.60", "matplotlib>=3.7"],
+                      "tqdm>=4.60", "matplotlib>=3.7", "ml_dtypes>=0.3"],
     extras_require={
         # The GPU backend (kernels/cuda/) and its arrays.  numba-cuda's [cu13] toolkit is
         # pinned to 13.0: an unpinned one emits PTX newer than a CUDA 13.0 ptxas/driver

@@ -240,6 +240,23 @@ class KernelCatalogue:
         self.reference_impl(name)
         return [(k.backend, k.fn, k.accepts) for k in self._implementation_records(name)]
 
+    def _widened(self, name, low, args, kwargs):
+        """A kernel call with float16/bfloat16 array arguments, as PyTorch's CPU kernels run
+        them: every half-width float array is widened to float32 (accumulation in float32;
+        numpy's own bfloat16 matmul accumulates in bfloat16 and is slower), the kernel runs,
+        and each float32 result is rounded once to ``low``, the arguments' half dtype."""
+        def widen(a):
+            dtype = getattr(a, "dtype", None)
+            if dtype is not None and dtype.itemsize == 2 and dtype.kind in "fV":
+                return a.astype(numpy.float32)
+            return a
+        out = self.dispatch(name, *[widen(a) for a in args], **kwargs)
+
+        def narrow(a):
+            return a.astype(low) if getattr(a, "dtype", None) == numpy.float32 else a
+        with numpy.errstate(over="ignore"):     # float16 overflows to ±inf, silently as torch
+            return tuple(narrow(a) for a in out) if isinstance(out, tuple) else narrow(out)
+
     def select(self, name, *args, **kwargs):
         """``(backend, fn)`` that ``dispatch`` would call; backend is ``"reference"`` on fallback."""
         kernel = self._choose(name, args, kwargs)
@@ -249,7 +266,12 @@ class KernelCatalogue:
 
     def dispatch(self, name, *args, **kwargs):
         """Call the first enabled optimised implementation for the arguments' device that
-        accepts them, else the reference."""
+        accepts them, else the reference.  Half-width floats (float16, and bfloat16 whose
+        numpy kind is 'V') are computed in float32 and rounded once, see ``_widened``."""
+        for arg in args:
+            dtype = getattr(arg, "dtype", None)
+            if dtype is not None and dtype.itemsize == 2 and dtype.kind in "fV":
+                return self._widened(name, dtype, args, kwargs)
         if name in self._optimised:
             kernel = self._choose(name, args, kwargs)
             if kernel is not None:

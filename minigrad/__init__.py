@@ -6,7 +6,7 @@ Reading order: ``tensor.py`` (the Tensor), ``autograd/function.py`` (one op = on
 then ``nn/``, ``optim/`` and the compute layer in the top-level ``kernels`` package.
 """
 from . import dtypes
-from .dtypes import (float16, float32, float64, int8, uint8, int16, int32, int64, bool_ as bool,
+from .dtypes import (float16, bfloat16, float32, float64, int8, uint8, int16, int32, int64, bool_ as bool,
                      get_default_dtype, set_default_dtype)
 from .device import Device as device, cuda_is_available
 from .tensor import Tensor, Size
@@ -23,8 +23,8 @@ from . import ops
 from .ops import *  # noqa: F401,F403  (the functional forms: mg.exp, mg.cat, ...)
 from . import autograd
 from . import linalg
-from .tensor_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,
-                           ShortTensor, CharTensor, ByteTensor, BoolTensor)
+from .tensor_types import (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor,
+                           IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor)
 from . import tensor_methods
 tensor_methods.bind(Tensor)   # Tensor's operators and op methods, from one table
 
@@ -36,7 +36,7 @@ double = float64
 short = int16
 int = int32
 long = int64
-from . import cuda  # noqa: E402
+from . import cuda, cpu  # noqa: E402
 
 from .version import __version__  # noqa: E402
 from . import version  # noqa: E402
@@ -50,6 +50,12 @@ from .serialization import save, load  # noqa: E402
 from . import nn, optim, utils  # noqa: E402
 from . import serialization  # noqa: E402
 from . import accelerator, ao, backends, distributions, onnx, sparse  # noqa: E402
+from . import amp  # noqa: E402
+from .amp.autocast_mode import (autocast, is_autocast_enabled,  # noqa: E402
+                                set_autocast_enabled, get_autocast_dtype, set_autocast_dtype,
+                                is_autocast_cpu_enabled, get_autocast_cpu_dtype,
+                                get_autocast_gpu_dtype, is_autocast_cache_enabled,
+                                set_autocast_cache_enabled, clear_autocast_cache)
 from .determinism import (use_deterministic_algorithms,  # noqa: E402
                           are_deterministic_algorithms_enabled,
                           is_deterministic_algorithms_warn_only_enabled)

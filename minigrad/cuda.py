@@ -29,3 +29,7 @@ def manual_seed(seed):
 def manual_seed_all(seed):
     """``manual_seed`` for every GPU: nothing to do, as there (returns None)."""
     _check_seed(seed)
+
+
+# ``minigrad.cuda.amp.autocast`` / ``.GradScaler``: PyTorch's deprecated CUDA spellings.
+from .amp.device_aliases import cuda as amp  # noqa: E402,F401

@@ -10,12 +10,18 @@ and a lower group only changes the result when it belongs to a higher *category*
 (bool < integer < floating). So ``float32_tensor * np.float64(2.0)`` stays float32 and
 ``int64_tensor * 2.5`` becomes the default float dtype (float32), where NumPy 2 would give
 float64 in both cases.
+
+bfloat16 is ml_dtypes' numpy extension type. Its numpy ``kind`` is ``'V'`` (not ``'f'``),
+so code that asks whether a dtype is floating tests ``dtype.kind in "fV"`` (or calls
+``is_floating``): every dtype minigrad accepts with kind ``'V'`` is bfloat16.
 """
 import builtins
 
+import ml_dtypes
 import numpy as np
 
 float16 = np.dtype("float16")
+bfloat16 = np.dtype(ml_dtypes.bfloat16)
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
 int8 = np.dtype("int8")
@@ -26,7 +32,7 @@ int64 = np.dtype("int64")
 bool_ = np.dtype("bool")
 
 _default_float = float32
-_SUPPORTED = {float16, float32, float64, int8, uint8, int16, int32, int64, bool_}
+_SUPPORTED = {float16, bfloat16, float32, float64, int8, uint8, int16, int32, int64, bool_}
 
 
 def check_representable(values, dtype):
@@ -41,7 +47,7 @@ def check_representable(values, dtype):
         return
     info = np.iinfo(dtype)
     low = -builtins.int(info.max) if dtype.kind == "u" else builtins.int(info.min)
-    if values.dtype.kind == "f":  # floats: only the dtype's own range (-1.0 is no uint8)
+    if values.dtype.kind in "fV":  # floats: only the dtype's own range (-1.0 is no uint8)
         with np.errstate(invalid="ignore"):
             bad = not (np.isfinite(values).all() and values.min() >= builtins.int(info.min)
                        and values.max() <= info.max)
@@ -95,8 +101,12 @@ def as_dtype(dtype):
     return dt
 
 
+FLOAT_KINDS = "fV"   # numpy kinds of minigrad's floating dtypes ('V': bfloat16)
+LOW_PRECISION = (float16, bfloat16)
+
+
 def is_floating(dtype):
-    return np.dtype(dtype).kind == "f"
+    return np.dtype(dtype).kind in "fV"
 
 
 def is_integer(dtype):
@@ -106,13 +116,15 @@ def is_integer(dtype):
 def category(dtype):
     """0 for bool, 1 for integers, 2 for floating point."""
     kind = np.dtype(dtype).kind
-    return 0 if kind == "b" else 1 if kind in "iu" else 2
+    return 0 if kind == "b" else 1 if kind in "iu" else 2   # f, and V (bfloat16)
 
 
 def scalar_dtype(value):
     """The dtype a Python or numpy scalar would have as a tensor of its own."""
     if isinstance(value, (bool, np.bool_)):
         return bool_
+    if isinstance(value, ml_dtypes.bfloat16):
+        return bfloat16
     if isinstance(value, (np.integer, np.floating)):
         return np.dtype(value.dtype) if np.dtype(value.dtype) in _SUPPORTED else as_dtype(
             int64 if isinstance(value, np.integer) else float64)
@@ -126,7 +138,8 @@ def scalar_dtype(value):
 def promote_types(a, b):
     """PyTorch's ``promote_types``: within a category numpy's lattice (int32 ∨ int64 =
     int64, float16 ∨ float32 = float32), across categories the higher category's dtype
-    (float32 ∨ int64 = float32, where numpy would widen to float64)."""
+    (float32 ∨ int64 = float32, where numpy would widen to float64). bfloat16 ∨ float16 =
+    float32, as in PyTorch (neither holds the other)."""
     a, b = np.dtype(a), np.dtype(b)
     ca, cb = category(a), category(b)
     if ca != cb:
@@ -163,9 +176,9 @@ def result_type(*operands):
 # How PyTorch names dtypes in its error messages: scalar-type names ("Long", "Float") and
 # C type names ("long", "float"). Messages that quote PyTorch's wording use these.
 _SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short",
-                      "int32": "Int", "int64": "Long", "float16": "Half", "float32": "Float",
+                      "int32": "Int", "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
                       "float64": "Double"}
-_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "Half", "int64": "long",
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "Half", "bfloat16": "BFloat16", "int64": "long",
                  "int32": "int", "int16": "short", "int8": "signed char", "uint8": "unsigned char",
                  "bool": "bool"}
 

@@ -63,7 +63,7 @@ class _Formatter:
     1e8, or, for non-integral values, fall below 1e-4)."""
 
     def __init__(self, values):
-        self.floating = values.dtype.kind == "f"
+        self.floating = values.dtype.kind in "fV"
         self.int_mode, self.sci_mode, self.max_width = True, False, 1
         flat = values.reshape(-1)
         if not self.floating:
@@ -132,7 +132,7 @@ def tensor_str(values, indent):
     if values.size == 0:
         return "[]"
     summarize = values.size > PRINT_OPTIONS['threshold']
-    if values.dtype == np.float16:
+    if values.dtype.itemsize == 2 and values.dtype.kind in "fV":   # float16, bfloat16
         values = values.astype(np.float32)
     formatter = _Formatter(_summarized(values) if summarize else values)
     return _nested_str(values, indent, summarize, formatter)

@@ -99,7 +99,9 @@ class _Encoder:
         if type(obj) is str:
             return {"t": "str", "v": obj}
         if isinstance(obj, Tensor):
-            return {"t": "tensor", "a": self._store(obj.array), "dtype": str(obj.dtype),
+            # bfloat16 (a numpy 'V2' extension type) is stored as its bits, uint16
+            array = obj.array.view(np.uint16) if obj.dtype == dtypes.bfloat16 else obj.array
+            return {"t": "tensor", "a": self._store(array), "dtype": str(obj.dtype),
                     "requires_grad": bool(obj.requires_grad),
                     "parameter": isinstance(obj, Parameter), "device": str(obj.device)}
         if isinstance(obj, np.ndarray):
@@ -433,6 +435,8 @@ class _Decoder:
 
     def _tensor(self, node):
         array = self.array(node["a"])
+        if node["dtype"] == "bfloat16" and array.dtype == np.uint16:
+            array = array.view(dtypes.bfloat16)
         if array.dtype not in dtypes._SUPPORTED or str(array.dtype) != node["dtype"]:
             raise _Corrupt(f"corrupt checkpoint: tensor array has dtype {array.dtype}, "
                                f"manifest says {node['dtype']}")

@@ -37,14 +37,14 @@ def to_array(data, dtype=None, device=None):
         array = data
         if dtype is None and array.dtype not in dtypes._SUPPORTED:
             raise TypeError(f"can't convert np.ndarray of type {array.dtype}. The only supported "
-                            "types are: float64, float32, float16, int64, int32, int16, int8, "
+                            "types are: float64, float32, float16, bfloat16, int64, int32, int16, int8, "
                             "uint8, and bool.")
     else:
         array = _array_from_python(data)
         if dtype is not None:
             dtypes.check_representable(array, dtype)
         else:
-            if array.dtype.kind == "f" and not isinstance(data, np.floating):
+            if array.dtype.kind in "fV" and not isinstance(data, np.floating):
                 array = array.astype(dtypes.get_default_dtype())
             elif array.dtype.kind in "iu" and not isinstance(data, np.integer):
                 array = array.astype(np.int64)
@@ -199,7 +199,7 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you "
                                "want to use a computed variable in a subgraph that doesn't require "
                                "differentiation use var_no_grad = var.detach().")
-        if flag and self.array.dtype.kind != "f":
+        if flag and self.array.dtype.kind not in "fV":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
                                f"(got dtype {self.dtype})")
         self._requires_grad = bool(flag)
@@ -229,13 +229,13 @@ class Tensor:
         return self.array.dtype.itemsize
 
     def is_floating_point(self):
-        return self.array.dtype.kind == "f"
+        return self.array.dtype.kind in "fV"
 
     def is_complex(self):
         return self.array.dtype.kind == "c"
 
     def is_signed(self):
-        return self.array.dtype.kind in "if"
+        return self.array.dtype.kind in "ifV"
 
     def ndimension(self):
         return self.array.ndim
@@ -276,7 +276,7 @@ class Tensor:
         """``t.data = u`` makes ``t`` use ``u``'s array (any shape; same device kind)."""
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
-        if (value.array.dtype.kind == "f") != (self.array.dtype.kind == "f") and self.requires_grad:
+        if (value.array.dtype.kind in "fV") != (self.array.dtype.kind in "fV") and self.requires_grad:
             raise RuntimeError(f"data set to a tensor of dtype {value.dtype} on a tensor "
                                f"of dtype {self.dtype} that requires grad")
         self.array = value.array
@@ -429,6 +429,9 @@ class Tensor:
 
     def half(self):
         return self.to(dtypes.float16)
+
+    def bfloat16(self):
+        return self.to(dtypes.bfloat16)
 
     def long(self):
         return self.to(dtypes.int64)

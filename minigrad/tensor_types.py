@@ -18,7 +18,8 @@ from .tensor import Size, Tensor
 
 # dtype -> PyTorch's legacy type name
 TYPE_NAMES = {dtypes.float32: "FloatTensor", dtypes.float64: "DoubleTensor",
-              dtypes.float16: "HalfTensor", dtypes.int64: "LongTensor", dtypes.int32: "IntTensor",
+              dtypes.float16: "HalfTensor", dtypes.bfloat16: "BFloat16Tensor",
+              dtypes.int64: "LongTensor", dtypes.int32: "IntTensor",
               dtypes.int16: "ShortTensor", dtypes.int8: "CharTensor", dtypes.uint8: "ByteTensor",
               dtypes.bool_: "BoolTensor"}
 
@@ -60,14 +61,15 @@ def _legacy(dtype):
 FloatTensor = _legacy(dtypes.float32)
 DoubleTensor = _legacy(dtypes.float64)
 HalfTensor = _legacy(dtypes.float16)
+BFloat16Tensor = _legacy(dtypes.bfloat16)
 LongTensor = _legacy(dtypes.int64)
 IntTensor = _legacy(dtypes.int32)
 ShortTensor = _legacy(dtypes.int16)
 CharTensor = _legacy(dtypes.int8)
 ByteTensor = _legacy(dtypes.uint8)
 BoolTensor = _legacy(dtypes.bool_)
-_BY_NAME = {cls.__name__: cls for cls in (FloatTensor, DoubleTensor, HalfTensor, LongTensor,
-                                          IntTensor, ShortTensor, CharTensor, ByteTensor,
+_BY_NAME = {cls.__name__: cls for cls in (FloatTensor, DoubleTensor, HalfTensor,
+                                          BFloat16Tensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor,
                                           BoolTensor)}
 
 
@@ -101,5 +103,5 @@ def always_false(self) -> bool:
     return False
 
 
-__all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
+__all__ = ["FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
            "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor"]

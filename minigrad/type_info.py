@@ -3,6 +3,7 @@
 (PyTorch's promotion, see ``dtypes.py``), ``is_floating_point``, ``is_nonzero``, ``numel``,
 and the float32 matmul precision setting (recorded; minigrad's CPU matmul is always full
 float32)."""
+import ml_dtypes
 import numpy as np
 
 from . import dtypes
@@ -18,10 +19,10 @@ class finfo:
 
     def __init__(self, type=None):
         dt = dtypes.as_dtype(type) if type is not None else dtypes.get_default_dtype()
-        if dt.kind != "f":
+        if dt.kind not in "fV":
             raise TypeError("minigrad.finfo() requires a floating point input type. Use "
                             "minigrad.iinfo to handle 'minigrad.finfo'")
-        info = np.finfo(dt)
+        info = ml_dtypes.finfo(dt) if dt == dtypes.bfloat16 else np.finfo(dt)
         self.bits, self.dtype = info.bits, str(dt)
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
@@ -67,7 +68,7 @@ def can_cast(from_, to):
 
 def is_floating_point(input):
     _check(input, "is_floating_point")
-    return input.dtype.kind == "f"
+    return input.dtype.kind in "fV"
 
 
 def is_nonzero(input):

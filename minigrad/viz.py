@@ -88,7 +88,7 @@ class _Graph:
         if live is not None:
             requires_grad = live.requires_grad
         else:
-            requires_grad = (np.dtype(dtype).kind == "f"
+            requires_grad = (np.dtype(dtype).kind in "fV"
                              and slot not in fn._non_differentiable)
         return self.node(key, _describe(shape, dtype, array_type, requires_grad, False,
                                         self.names.get(id(live)) if live is not None
@@ -145,7 +145,8 @@ def to_dot(tensor, show_saved=False, params=None):
 
 def _draw_saved(graph, op, fn):
     """Dashed edges from each tensor ``fn`` saved for backward."""
-    records = [s for s in list(fn._saved) + list(fn._saved_output_records) if s is not None]
+    records = [s for s in list(fn._saved) + list(fn._saved_output_records)
+               if s is not None and (s.is_output or s.tensor is not None)]  # not hooked ones
     for k, s in enumerate(records):
         # A saved tensor already in the drawing must not pull the layout (a saved output
         # would point back up at its own op); a standalone one sits beside its op.

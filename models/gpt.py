@@ -25,6 +25,10 @@ Parameters: V·C + block_size·C + n_layer·(12C² + 13C) + 2C (with bias). The 
 CPU config (V = 65, block 64, 2 layers, C = 128, 4 heads) has 413,312; the state_dict
 keys are nanoGPT's (``transformer.wte.weight``, ``transformer.h.0.attn.c_attn.weight`` …,
 ``lm_head.weight``).
+
+``checkpoint=True`` (``--model-arg checkpoint=true``) wraps every block in
+``minigrad.utils.checkpoint.checkpoint`` while training: a block's activations are
+recomputed in backward instead of kept (docs/amp.md has the peak-memory figures).
 """
 import math
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 import minigrad as mg
 from minigrad import nn
 import minigrad.nn.functional as F
+from minigrad.utils.checkpoint import checkpoint
 
 from .sampling import sample_next_token
 
@@ -48,6 +53,7 @@ class GPTConfig:
     n_embd: int = 128
     dropout: float = 0.0
     bias: bool = True
+    checkpoint: bool = False    # recompute each block's activations in backward (training)
 
 
 class CausalSelfAttention(nn.Module):
@@ -150,8 +156,9 @@ class GPT(nn.Module):
                              f"{self.config.block_size}")
         pos = mg.arange(T, dtype=mg.int64, device=idx.device)
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
+        recompute = self.config.checkpoint and self.training and mg.is_grad_enabled()
         for block in self.transformer.h:
-            x = block(x)
+            x = checkpoint(block, x, use_reentrant=False) if recompute else block(x)
         logits = self.lm_head(self.transformer.ln_f(x))
         loss = None
         if targets is not None:

@@ -32,7 +32,7 @@ from .. import dtypes
 from ..tensor import Tensor, VersionCounter
 from .handle import RemovableHandle
 from .graph import (AccumulateGrad, Edge, Hooks, SavedTensor,  # noqa: F401 (re-exported)
-                    gradient_edge, hooks_of)
+                    HOOK_STACK, gradient_edge, hooks_of, saved)
 from .grad_mode import is_grad_enabled, no_grad
 
 
@@ -70,7 +70,10 @@ class Function:
         """Save input Tensors (or None) for backward (nothing is kept when the op is not
         recorded: no backward will ask)."""
         if self._recording:
-            self._saved = [None if t is None else SavedTensor(t) for t in tensors]
+            if HOOK_STACK:      # inside saved_tensors_hooks (e.g. a checkpointed region)
+                self._saved = [None if t is None else saved(t) for t in tensors]
+            else:
+                self._saved = [None if t is None else SavedTensor(t) for t in tensors]
 
     def save_outputs_for_backward(self, *slots):
         """Ask ``apply`` to save these output slots (default: the first) for backward."""
@@ -148,7 +151,7 @@ class Function:
         if grads.count(None) == len(grads) or True not in self.needs_input_grad:
             return (None,) * len(self.next_edges)
         if None in grads and self._materialize_grads:
-            grads = [g if g is not None or meta[1].kind != "f" else
+            grads = [g if g is not None or meta[1].kind not in "fV" else
                      Tensor._wrap(_array_module(meta[2]).zeros(meta[0], dtype=meta[1]))
                      for g, meta in zip(grads, self.output_meta)]
         result = self.backward(*grads)
@@ -171,9 +174,9 @@ class Function:
         wrap = Tensor._wrap
         if type(raw) is tuple:
             outputs = tuple(wrap(array, record and slot not in fn._non_differentiable
-                                 and array.dtype.kind == "f") for slot, array in enumerate(raw))
+                                 and array.dtype.kind in "fV") for slot, array in enumerate(raw))
         else:
-            outputs = (wrap(raw, record and raw.dtype.kind == "f"),)
+            outputs = (wrap(raw, record and raw.dtype.kind in "fV"),)
         if record:
             fn._connect(inputs, outputs)
         if _tracers and not _tracers[-1].paused:
@@ -211,7 +214,7 @@ class Function:
                 o.grad_fn, o._output_slot = self, slot
         if self._saved_outputs:
             self._saved_output_records = tuple(
-                SavedTensor(outputs[s], slot=s) for s in self._saved_outputs)
+                saved(outputs[s], slot=s) for s in self._saved_outputs)
 
     # ------------------------------------------------------------------ in place
     @classmethod

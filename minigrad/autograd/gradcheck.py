@@ -25,7 +25,7 @@ class GradcheckError(RuntimeError):
 
 def _differentiable_outputs(func, inputs):
     outputs = _as_tuple(func(*inputs))
-    return [o for o in outputs if isinstance(o, Tensor) and o.dtype.kind == "f"]
+    return [o for o in outputs if isinstance(o, Tensor) and o.dtype.kind in "fV"]
 
 
 def _numerical_jacobians(func, inputs, diff_indices, eps):
@@ -116,7 +116,7 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         raise ValueError(f"nondet_tol must be non-negative, got {nondet_tol}")
     inputs = _as_tuple(inputs)
     diff_indices = [i for i, x in enumerate(inputs)
-                    if isinstance(x, Tensor) and x.requires_grad and x.dtype.kind == "f"]
+                    if isinstance(x, Tensor) and x.requires_grad and x.dtype.kind in "fV"]
     if not diff_indices:
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
                          "none of the them have requires_grad=True.")
@@ -149,7 +149,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
                           masked=masked, check_rev_over_rev=not check_rev_over_rev)
     inputs = _as_tuple(inputs)
     diff_indices = [i for i, x in enumerate(inputs)
-                    if isinstance(x, Tensor) and x.requires_grad and x.dtype.kind == "f"]
+                    if isinstance(x, Tensor) and x.requires_grad and x.dtype.kind in "fV"]
     outputs = _differentiable_outputs(func, inputs)
     if grad_outputs is None:
         grad_outputs = tuple(randn(o.shape, dtype=o.dtype, device=o.device, requires_grad=True)

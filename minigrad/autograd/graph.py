@@ -69,6 +69,53 @@ class SavedTensor:
         return out
 
 
+class saved_tensors_hooks:
+    """PyTorch's ``torch.autograd.graph.saved_tensors_hooks(pack_hook, unpack_hook)``: while
+    active, every tensor an op saves for backward is stored as ``pack_hook(tensor)`` and
+    handed back to backward as ``unpack_hook(packed)``. Regions nest (the innermost wins).
+    ``utils.checkpoint`` is built on it: pack keeps an index instead of the activation,
+    unpack recomputes the region. The stack is process-wide (PyTorch's is per thread)."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
+
+    def __enter__(self):
+        HOOK_STACK.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc):
+        HOOK_STACK.pop()
+        return False
+
+
+HOOK_STACK = []     # the active (pack, unpack) pairs, innermost last
+
+
+class HookedSavedTensor:
+    """A saved tensor stored through ``saved_tensors_hooks``: only what pack returned is
+    kept (no version check: the hooks own the value)."""
+
+    __slots__ = ("packed", "unpack_hook")
+    is_output, tensor = False, None
+
+    def __init__(self, tensor, hooks):
+        self.packed, self.unpack_hook = hooks[0](tensor), hooks[1]
+
+    def track(self, tensor):
+        """(An in-place op rebinding a hooked output: the hooks already hold its value.)"""
+
+    def unpack(self, node=None):
+        return self.unpack_hook(self.packed)
+
+
+def saved(tensor, slot=None):
+    """The record of a tensor saved for backward: a ``SavedTensor``, or a
+    ``HookedSavedTensor`` inside ``saved_tensors_hooks``."""
+    if HOOK_STACK:
+        return HookedSavedTensor(tensor, HOOK_STACK[-1])
+    return SavedTensor(tensor, slot)
+
+
 class Hooks:
     """The hooks of one node (or leaf): ``tensor_pre`` {output slot: table of tensor
     hooks}, ``pre`` and ``post`` node hooks, ``post_accumulate`` (leaves)."""

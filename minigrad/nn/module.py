@@ -378,6 +378,9 @@ class Module(ModuleHooks):
     def half(self):
         return self._cast_floating(dtypes.float16)
 
+    def bfloat16(self):
+        return self._cast_floating(dtypes.bfloat16)
+
     def cpu(self):
         return self._apply(lambda t: t.cpu())
 

@@ -17,6 +17,7 @@ from .pointwise import log, trunc
 from .pointwise_piecewise import PointwiseFunction, where
 from .rounding import floor_divide
 from .sparse import SparseCOOTensor
+from ..amp.autocast_mode import autocast_op
 
 
 def _check_broadcast(a, b):
@@ -221,7 +222,7 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode is not None:
         return floor_divide(input, other) if rounding_mode == "floor" else _trunc_div(input, other)
     a, b = promote(input, other, op="div")
-    if a.dtype.kind != "f":  # true division of integers gives the default float dtype
+    if a.dtype.kind not in "fV":  # true division of integers gives the default float dtype
         a, b = a.to(get_default_dtype()), b.to(get_default_dtype())
     _check_broadcast(a, b)
     return Div.apply(a, b)
@@ -238,6 +239,7 @@ def neg(input):
     return Neg.apply(input)
 
 
+@autocast_op("pow")
 def pow(input, exponent):
     if _is_bool(input) and isinstance(exponent, Tensor) and _is_bool(exponent):
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
@@ -324,7 +326,7 @@ def contains(self, element):
 def _logical(name, ufunc_name):
     def logical(input, other):
         a, b = promote(input, other, op=name)
-        if name.startswith("bitwise") and a.dtype.kind == "f":
+        if name.startswith("bitwise") and a.dtype.kind in "fV":
             raise NotImplementedError(f'"{name}_cpu" not implemented for '
                                       f"'{scalar_type_name(a.dtype)}'")
         return Tensor._wrap(getattr(a.xp, ufunc_name)(a.array, b.array))
@@ -350,6 +352,6 @@ def logical_not(input):
 
 
 def bitwise_not(input):
-    if input.dtype.kind == "f":
+    if input.dtype.kind in "fV":
         raise TypeError("bitwise_not is not implemented for floating-point tensors")
     return Tensor._wrap(input.xp.invert(input.array))

@@ -80,7 +80,7 @@ def to_device_and_dtype(tensor, device, dtype, copy=False):
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
         if dtype != out.dtype:
-            if out.requires_grad and dtype.kind != "f":
+            if out.requires_grad and dtype.kind not in "fV":
                 # Casting to an integer type ends the graph, as in PyTorch.
                 out = Tensor._wrap(out.array.astype(dtype))
             else:

@@ -40,7 +40,7 @@ def bincount(input, weights=None, minlength=0):
     """How often each value 0..max(input) occurs in the 1-D non-negative integer input (the
     sum of ``weights`` at its positions instead, when given); at least ``minlength`` bins."""
     check_tensor(input, "bincount")
-    if input.dtype.kind == "f":
+    if input.dtype.kind in "fV":
         raise NotImplementedError(f'"bincount_cpu" not implemented for '
                                   f"'{dtypes.scalar_type_name(input.dtype)}'")
     array = _host(input)
@@ -55,7 +55,7 @@ def bincount(input, weights=None, minlength=0):
         kind = weights.array.dtype
         # (PyTorch: an empty input gives int64 counts, weights or not)
         out_dtype = np.int64 if not array.size else \
-            kind if kind.kind == "f" else np.float64
+            kind if kind.kind in "fV" else np.float64
         counts = np.bincount(array.astype(np.int64), _host(weights).astype(np.float64),
                              minlength=minlength).astype(out_dtype)
     else:
@@ -67,7 +67,7 @@ def histc(input, bins=100, min=0, max=0):
     """A histogram of input with ``bins`` equal bins between min and max (the data's own
     range when min = max); values outside are ignored. Same float dtype as input."""
     check_tensor(input, "histc")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise NotImplementedError(f'"histogram_cpu" not implemented for '
                                   f"'{dtypes.scalar_type_name(input.dtype)}'")
     if bins <= 0:
@@ -95,7 +95,7 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     given 1-D tensor of increasing edges; the last bin includes its right edge. ``weight``
     sums weights instead of counting; ``density`` normalises to unit area."""
     check_tensor(input, "histogram")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise NotImplementedError(f'"histogramdd" not implemented for '
                                   f"'{dtypes.scalar_type_name(input.dtype)}'")
     array = _host(input).reshape(-1)
@@ -252,7 +252,7 @@ def sgn(input):
 
 
 def _as_float(input):
-    return input if input.dtype.kind == "f" else input.to(dtypes.get_default_dtype())
+    return input if input.dtype.kind in "fV" else input.to(dtypes.get_default_dtype())
 
 
 def cov(input, *, correction=1, fweights=None, aweights=None):
@@ -282,7 +282,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             raise RuntimeError(f"cov(): expected aweights to have one dimension and the same "
                                f"number of elements as the number of observations "
                                f"({observations}) but got {list(aweights.shape)}")
-        if aweights.dtype.kind != "f":
+        if aweights.dtype.kind not in "fV":
             raise RuntimeError(f"cov(): expected aweights to have floating point dtype but "
                                f"got aweights with {aweights.dtype} dtype")
         if (_host(aweights) < 0).any():

@@ -23,6 +23,7 @@ from .pointwise import exp, log
 from .pointwise_piecewise import abs as absolute, where
 from .rearrange import flip
 from .shape import reshape
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
 
@@ -53,7 +54,7 @@ class CumSum(Function):
         self.axis = axis
         # Floats accumulate in float64 (PyTorch's CPU acc_type): a float32 running sum of 10⁶
         # values of 0.1 drifts by 1% otherwise.
-        wide = dtypes.float64 if x.dtype.kind == "f" else x.dtype
+        wide = dtypes.float64 if x.dtype.kind in "fV" else x.dtype
         return x.xp.cumsum(x.array, axis=axis, dtype=wide).astype(x.dtype, copy=False)
 
     def backward(self, dy):
@@ -114,7 +115,7 @@ class CumProd(Function):
         self.axis = axis
         self.save_for_backward(x)
         self.save_outputs_for_backward()
-        wide = dtypes.float64 if x.dtype.kind == "f" else x.dtype  # as cumsum
+        wide = dtypes.float64 if x.dtype.kind in "fV" else x.dtype  # as cumsum
         return x.xp.cumprod(x.array, axis=axis, dtype=wide).astype(x.dtype, copy=False)
 
     def backward(self, dy):
@@ -176,6 +177,7 @@ def _cast_for_scan(input, dtype):
     return input
 
 
+@autocast_op("cumsum")
 def cumsum(input, dim, *, dtype=None):
     """y_j = x_0 + … + x_j along ``dim``."""
     rows, axis, scalar = _scan_operand(input, dim, "cumsum")
@@ -183,6 +185,7 @@ def cumsum(input, dim, *, dtype=None):
     return reshape(out, ()) if scalar else out
 
 
+@autocast_op("cumprod")
 def cumprod(input, dim, *, dtype=None):
     """y_j = x_0 · … · x_j along ``dim`` (gradient exact with zeros in input)."""
     rows, axis, scalar = _scan_operand(input, dim, "cumprod")
@@ -197,7 +200,7 @@ def _cumulative_extremum(op, input, dim):
     # An element takes over when it equals the running extremum (ties: the later index) or is
     # NaN (NaN propagates and each later NaN takes over), PyTorch's rule.
     takes_over = a == running
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fV":
         takes_over |= xp.isnan(a)
     position = xp.arange(a.shape[axis]).reshape((-1,) + (1,) * (a.ndim - 1 - axis))
     candidates = xp.where(takes_over, position, 0)
@@ -224,7 +227,7 @@ def cummin(input, dim):
 def logcumsumexp(input, dim):
     """y_j = log(exp(x_0) + … + exp(x_j)) along ``dim``, computed stably."""
     rows, axis, scalar = _scan_operand(input, dim, "logcumsumexp")
-    if rows.dtype.kind != "f":
+    if rows.dtype.kind not in "fV":
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for '
                                   f"'{dtypes.scalar_type_name(rows.dtype)}'")
     out = LogCumSumExp.apply(rows, axis)

@@ -25,6 +25,7 @@ from ..tensor import Tensor
 from ..autograd.function import Function
 from .operands import check_same_device, check_tensor
 from .shape import reshape
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["einsum"]
 
@@ -41,8 +42,13 @@ class Einsum(Function):
         self.save_for_backward(*operands)
         xp = operands[0].xp
         equation = ",".join("".join(s) for s in inputs) + "->" + "".join(output)
-        return xp.asarray(xp.einsum(equation, *[x.array for x in operands],
-                                    optimize=len(operands) > 1))
+        arrays = [x.array for x in operands]
+        half = arrays[0].dtype
+        if half.itemsize == 2 and half.kind in "fV":   # float16/bfloat16: float32 sums
+            out = xp.einsum(equation, *[a.astype(xp.float32) for a in arrays],
+                            optimize=len(operands) > 1)
+            return xp.asarray(out).astype(half)
+        return xp.asarray(xp.einsum(equation, *arrays, optimize=len(operands) > 1))
 
     def backward(self, dz):
         operands = self.saved_tensors
@@ -144,6 +150,7 @@ def _from_sublists(args):
 
 
 # ---------------------------------------------------------------------- public
+@autocast_op("einsum")
 def einsum(equation, *operands):
     """Sum of products of ``operands`` over the labels of ``equation`` (PyTorch's rules:
     implicit output = the labels used once, in ASCII order; ``...`` broadcasts; a repeated

@@ -98,7 +98,7 @@ def _index_array(item):
         array = to_host(item)
     elif isinstance(item, (list, tuple, range)):
         array = np.asarray(item)
-        if array.size == 0 and array.dtype.kind == "f":
+        if array.size == 0 and array.dtype.kind in "fV":
             array = array.astype(np.int64)
     else:
         return None

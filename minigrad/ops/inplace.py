@@ -56,7 +56,7 @@ def mul_(self, other):
 
 
 def div_(self, other):
-    if self.dtype.kind != "f":
+    if self.dtype.kind not in "fV":
         raise RuntimeError(f"result type Float can't be cast to the desired output type {self.dtype}")
     return _binary_inplace(Div, self, other, "div_")
 

@@ -9,15 +9,18 @@ Also ``addcmul``/``addcdiv``: ``input + value·t1·t2`` and ``input + value·t1/
 from . import (arithmetic, pointwise, pointwise_binary, pointwise_inverse, pointwise_piecewise,
                rounding, shape)
 from . import inplace
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["addcmul", "addcdiv", "negative", "rsub"]
 
 
+@autocast_op("addcmul")
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value·tensor1·tensor2 (broadcast); the VJPs are those of the composition."""
     return input + value * (tensor1 * tensor2)
 
 
+@autocast_op("addcdiv")
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value·tensor1/tensor2 (broadcast; integer tensor1 and tensor2 are refused,
     as in PyTorch)."""

@@ -18,6 +18,7 @@ from ..autograd.function import Function
 from .broadcast import sum_to
 from .operands import promote, broadcast_shapes, check_tensor
 from .sparse import SparseCOOTensor, dense_sparse_mm, sparse_mm
+from ..amp.autocast_mode import autocast_op
 
 
 class MatMul(Function):
@@ -83,6 +84,7 @@ def _check_shapes(a, b):
                            f"{list(b.shape)})") from None
 
 
+@autocast_op("matmul")
 def matmul(input, other):
     if isinstance(input, SparseCOOTensor):       # sparse @ dense (ops/sparse.py)
         return sparse_mm(input, other)
@@ -123,6 +125,7 @@ def rmatmul(self, other):
     return matmul(Tensor._wrap(other) if isinstance(other, np.ndarray) else other, self)
 
 
+@autocast_op("dot")
 def dot(input, tensor):
     """The inner product of two 1-D tensors of one dtype and length (no promotion, as PyTorch)."""
     check_tensor(input, "dot")
@@ -149,6 +152,7 @@ def outer(input, vec2):
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
+@autocast_op("mm")
 def mm(input, mat2):
     if isinstance(input, SparseCOOTensor) or isinstance(mat2, SparseCOOTensor):
         return matmul(input, mat2)
@@ -157,6 +161,7 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
+@autocast_op("bmm")
 def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"batch1 and batch2 must be 3D tensors, got {input.ndim}D and {mat2.ndim}D")

@@ -36,10 +36,10 @@ def _closeness(input, other, rtol, atol, equal_nan, op):
     _check_broadcast(input, other)
     xp, a, b = input.xp, input.array, other.array
     close = a == b
-    if equal_nan and a.dtype.kind == "f":
+    if equal_nan and a.dtype.kind in "fV":
         close = close | (xp.isnan(a) & xp.isnan(b))
     if rtol or atol:
-        if a.dtype.kind != "f":  # integers and bools compare in the default float dtype
+        if a.dtype.kind not in "fV":  # integers and bools compare in the default float dtype
             a = a.astype(dtypes.get_default_dtype())
             b = b.astype(a.dtype)
         with quiet_floating_point(xp, all="ignore"):  # inf − inf is nan: not close

@@ -18,6 +18,7 @@ from .pointwise_piecewise import PointwiseFunction, abs as absolute
 from .reduction import _expand_grad, _kept_shape, _reduction_axes, amax, amin, sum as total
 from .rounding import sign
 from .shape import reshape
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["norm"]
 
@@ -97,16 +98,17 @@ def _check_float(input, dtype, op):
     check_tensor(input, op)
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
-        if dtype.kind != "f":
+        if dtype.kind not in "fV":
             raise RuntimeError(f"{op}: dtype should be floating point or complex, but got "
                                f"{dtypes.scalar_type_name(dtype)}")
         input = input.to(dtype)
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
                            f"{dtypes.scalar_type_name(input.dtype)}")
     return input
 
 
+@autocast_op("vector_norm")
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The vector ``ord``-norm of x over ``dim`` (an int, a tuple, or None: all elements)."""
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):
@@ -126,6 +128,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     return VectorNorm.apply(x, float(ord), axes, bool(keepdim))
 
 
+@autocast_op("matrix_norm")
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     """The matrix norm of A over the two dims ``dim``: 'fro' (Frobenius), or ord ±1 / ±∞
     (max/min column / row sum of |A|). 'nuc' and ±2 (singular values) are not implemented."""
@@ -178,6 +181,7 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
 
 
+@autocast_op("norm")
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """``torch.norm`` (deprecated in PyTorch in favour of ``linalg``, still widely used):
     p = 'fro' over all elements or up to two dims is the vector 2-norm; a number p is the

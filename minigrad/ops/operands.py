@@ -39,7 +39,7 @@ def check_tensor(value, op, arg="input"):
 def check_floating(value, op):
     """PyTorch's refusal of an integer or bool input to an op whose kernel exists only for
     floating dtypes: ``NotImplementedError: "{op}" not implemented for 'int64'``."""
-    if value.dtype.kind not in "fc":
+    if value.dtype.kind not in "fcV":
         raise NotImplementedError(f'"{op}" not implemented for \'{value.dtype}\': pass a '
                                   "floating point tensor")
 
@@ -105,10 +105,10 @@ def promote(*values, op="op", dtype=None):
             if isinstance(b, Tensor):
                 if a.array.dtype == b.array.dtype and type(a.array) is type(b.array) is np.ndarray:
                     return a, b
-            elif type(b) in (float, int) and a.array.dtype.kind == "f":
+            elif type(b) in (float, int) and a.array.dtype.kind in "fV":
                 return a, Tensor._wrap(np.asarray(b, dtype=a.array.dtype) if type(a.array) is np.ndarray
                                        else a.xp.asarray(b, dtype=a.array.dtype), False, _NEVER_WRITTEN)
-        elif type(a) in (float, int) and isinstance(b, Tensor) and b.array.dtype.kind == "f":
+        elif type(a) in (float, int) and isinstance(b, Tensor) and b.array.dtype.kind in "fV":
             return Tensor._wrap(np.asarray(a, dtype=b.array.dtype) if type(b.array) is np.ndarray
                                 else b.xp.asarray(a, dtype=b.array.dtype), False, _NEVER_WRITTEN), b
     return _promote_general(values, op, dtype)

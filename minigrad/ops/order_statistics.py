@@ -30,6 +30,7 @@ from .indexing import Index, along_dim_key, gather
 from .operands import check_tensor
 from .shape import reshape, movedim, unsqueeze, squeeze
 from .sorting import _order, sort
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["median", "nanmedian", "quantile", "nanquantile", "mode"]
 
@@ -79,7 +80,7 @@ def _median(input, dim, keepdim, op, ignore_nan):
     if dim is None:
         check_tensor(input, op)
         if input.numel() == 0:
-            if input.dtype.kind != "f":   # (PyTorch returns an uninitialised integer here)
+            if input.dtype.kind not in "fV":   # (PyTorch returns an uninitialised integer here)
                 raise RuntimeError(f"{op}(): cannot take the median of an empty "
                                    f"{input.dtype} tensor")
             return Tensor._wrap(input.xp.full((), np.nan, dtype=input.dtype))
@@ -182,12 +183,14 @@ def _quantile(input, q, dim, keepdim, interpolation, op):
     return reshape(result, out_shape) if scalar_q else result
 
 
+@autocast_op("quantile")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The q-th quantiles of input (all entries, or along ``dim``); a NaN in a row makes its
     quantiles NaN. A 1-D ``q`` puts its dim first in the result."""
     return _quantile(input, q, dim, keepdim, interpolation, "quantile")
 
 
+@autocast_op("nanquantile")
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` ignoring NaN (NaN only for rows that are all NaN)."""
     return _quantile(input, q, dim, keepdim, interpolation, "nanquantile")

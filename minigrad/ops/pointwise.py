@@ -34,7 +34,7 @@ __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsq
 def _float_input(input, op):
     """The tensor a float function computes on: ints and bools become the default float."""
     check_tensor(input, op)
-    return input if input.dtype.kind == "f" else input.to(dtypes.get_default_dtype())
+    return input if input.dtype.kind in "fV" else input.to(dtypes.get_default_dtype())
 
 
 def _unary(op, function):

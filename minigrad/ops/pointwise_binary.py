@@ -15,6 +15,7 @@ from .broadcast import sum_to
 from .operands import check_tensor, promote
 from .pointwise import exp, exp2
 from .pointwise_piecewise import PointwiseFunction, masked_grad
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "xlogy", "copysign", "lerp"]
 
@@ -27,7 +28,7 @@ def _float_operands(input, other, op, *, integers=True, scalar_other=True, scala
     if not scalar_other:
         check_tensor(other, op, "other")
     a, b = promote(input, other, op=op)
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         if not integers:
             raise NotImplementedError(f'"{op}_cpu" not implemented for '
                                       f"'{dtypes.scalar_type_name(a.dtype)}'")
@@ -125,6 +126,7 @@ class Copysign(_Binary):
         return dz * factor, dz * 0.0
 
 
+@autocast_op("atan2")
 def atan2(input, other):
     """atan2(input, other): the angle of (other, input), elementwise, in radians."""
     return Atan2.apply(*_float_operands(input, other, "atan2", scalar_other=False))
@@ -203,7 +205,7 @@ def lerp_operands(input, end, weight):
                                f"but got dtype {dtypes.c_type_name(weight.dtype)}")
         if weight.dtype != input.dtype:
             weight = weight.to(input.dtype)
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
         raise NotImplementedError(f'"{kernel}" not implemented for '
                                   f"'{dtypes.scalar_type_name(input.dtype)}'")

@@ -283,7 +283,7 @@ class Hardtanh(Function):
 def apply_activation(function, input, op, *args, inplace=False):
     """Apply an ``nn.functional`` activation: float tensors only, optionally in place."""
     check_tensor(input, op)
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise NotImplementedError(f"{op} is not implemented for dtype {input.dtype}")
     if inplace:
         return function.apply_inplace(input, *args)

@@ -25,6 +25,7 @@ from .reduction import sum as reduce_sum
 from .rounding import isnan
 from .shape import reshape, permute
 from .broadcast import broadcast_to
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["inner", "mv", "addmm", "addmv", "addbmm", "baddbmm", "addr", "kron", "tensordot",
            "cross", "chain_matmul", "diff", "cdist", "dist",
@@ -62,6 +63,7 @@ def _need(t, ndim, name, op):
         raise RuntimeError(f"{name} must be a {ndim}D tensor")
 
 
+@autocast_op("mv")
 def mv(input, vec, *, out=None):
     """input @ vec for an (n, m) matrix and an (m,) vector."""
     _no_out(out, "mv")
@@ -76,6 +78,7 @@ def mv(input, vec, *, out=None):
     return matmul(input, vec)
 
 
+@autocast_op("addmm")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """β·input + α·(mat1 @ mat2), input broadcast to (n, p)."""
     _no_out(out, "addmm")
@@ -85,6 +88,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
 
 
+@autocast_op("addmv")
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """β·input + α·(mat @ vec)."""
     _no_out(out, "addmv")
@@ -93,6 +97,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
+@autocast_op("addbmm")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """β·input + α·Σ_b batch1[b] @ batch2[b]."""
     _no_out(out, "addbmm")
@@ -102,6 +107,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, reduce_sum(bmm(batch1, batch2), 0), beta, alpha)
 
 
+@autocast_op("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """β·input + α·(batch1 @ batch2), batched."""
     _no_out(out, "baddbmm")
@@ -111,6 +117,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
+@autocast_op("addr")
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """β·input + α·outer(vec1, vec2)."""
     _no_out(out, "addr")
@@ -121,6 +128,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 
 
+@autocast_op("tensordot")
 def tensordot(a, b, dims=2, out=None):
     """Σ over the paired dims: an int n pairs a's last n dims with b's first n; a pair of
     lists names them. Result shape: a's free dims then b's free dims."""
@@ -211,6 +219,7 @@ def _cross(input, other, dim, op):
                 for i in range(3)], dim)
 
 
+@autocast_op("cross")
 def cross(input, other, dim=None, *, out=None):
     """The 3-vector cross product along ``dim`` (default: the first dim of size 3, with
     PyTorch's deprecation warning)."""
@@ -230,6 +239,7 @@ def linalg_cross(input, other, *, dim=-1, out=None):
     return _cross(input, other, dim, "linalg.cross")
 
 
+@autocast_op("chain_matmul")
 def chain_matmul(*matrices, out=None):
     """The product of 2-d matrices, left to right."""
     _no_out(out, "chain_matmul")
@@ -246,6 +256,7 @@ def chain_matmul(*matrices, out=None):
     return functools.reduce(mm, matrices) if len(matrices) > 1 else matrices[0].clone()
 
 
+@autocast_op("multi_dot")
 def multi_dot(tensors, *, out=None):
     """torch.linalg.multi_dot: the product of matrices; the first may be 1-d (a row) and the
     last 1-d (a column), those dims are dropped from the result."""
@@ -300,6 +311,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
+@autocast_op("cdist")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise p-norm distances between the rows of x1 (…, P, M) and x2 (…, R, M), shape
     (…, P, R); p = 0 counts differing coordinates, p = inf takes the largest."""
@@ -320,6 +332,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     return vector_norm(sub(a, b), p, dim=-1)
 
 
+@autocast_op("dist")
 def dist(input, other, p=2):
     """The p-norm of input - other (broadcast), as a 0-d tensor."""
     check_tensor(input, "dist")

@@ -25,6 +25,7 @@ from .indexing import Index, IndexKey, index_select
 from .operands import broadcast_shapes, check_same_device, check_tensor, sizes_argument
 from .reduction import sum as reduce_sum
 from .shape import _mark_view, reshape
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["flip", "fliplr", "flipud", "roll", "tile", "repeat_interleave", "diag", "diagonal",
            "diag_embed", "trace", "meshgrid", "nonzero", "argwhere", "masked_select",
@@ -265,6 +266,7 @@ def diag(input, diagonal=0):
 _diagonal_function = diagonal
 
 
+@autocast_op("trace")
 def trace(input):
     """Σ_i x[i, i] of a 2-D tensor (integer inputs give int64, as sum does)."""
     check_tensor(input, "trace")

@@ -22,6 +22,7 @@ from .broadcast import broadcast_to
 from .operands import check_tensor
 from .pointwise_piecewise import maximum, minimum
 from .shape import reshape
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["sum", "mean", "var", "std", "prod", "max", "min", "amax", "amin", "argmax",
            "argmin"]
@@ -119,13 +120,14 @@ class Mean(Function):
         return _expand_grad(dy, self.input_shape, self.axes) / self.count
 
 
+@autocast_op("sum")
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Σ over ``dim`` (int, tuple, or None for all). bool/int inputs sum to int64, as in
     PyTorch; ``dtype`` casts the input first."""
     check_tensor(input, "sum")
     if dtype is not None:
         input = input.to(dtype)
-    out_dtype = input.dtype if input.dtype.kind == "f" or dtype is not None else dtypes.int64
+    out_dtype = input.dtype if input.dtype.kind in "fV" or dtype is not None else dtypes.int64
     return Sum.apply(input, _reduction_axes(dim, input.ndim), bool(keepdim), out_dtype)
 
 
@@ -134,11 +136,11 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor(input, "mean")
     if dtype is not None:
         dtype = dtypes.as_dtype(dtype)
-        if dtype.kind != "f":
+        if dtype.kind not in "fV":
             raise RuntimeError(f"mean(): could not infer output dtype. Optional dtype must be "
                                f"either a floating point or complex dtype. Got: {_torch_name(dtype)}")
         input = input.to(dtype)
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {_torch_name(input.dtype)}")
     return Mean.apply(input, _reduction_axes(dim, input.ndim), bool(keepdim))
@@ -222,7 +224,7 @@ def _variance_args(name, input, dim, unbiased, keepdim, correction):
     if unbiased is not None and correction is not None:
         raise TypeError(f"{name}() received an invalid combination of arguments: pass either "
                         f"unbiased={unbiased} or correction={correction}, not both")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise RuntimeError(f"std and var only support floating point and complex dtypes "
                            f"(got {input.dtype})")
     if correction is None:
@@ -285,13 +287,14 @@ class Prod(Function):
         return _expand_grad(dy, self.input_shape, self.axes) * ProductOfOthers.apply(x, self.axes)
 
 
+@autocast_op("prod")
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Π over one ``dim`` (or all elements); bool/int inputs give int64, as in PyTorch."""
     check_tensor(input, "prod")
     dim = _single_dim(dim, "prod")
     if dtype is not None:
         input = input.to(dtype)
-    out_dtype = input.dtype if input.dtype.kind == "f" or dtype is not None else dtypes.int64
+    out_dtype = input.dtype if input.dtype.kind in "fV" or dtype is not None else dtypes.int64
     return Prod.apply(input, _reduction_axes(dim, input.ndim), bool(keepdim), out_dtype)
 
 

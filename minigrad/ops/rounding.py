@@ -148,7 +148,7 @@ def _round_integers(input, op="round"):
 def _rounding(op, function):
     def public(input):
         check_tensor(input, op)
-        return function.apply(input) if input.dtype.kind == "f" else _round_integers(input, op)
+        return function.apply(input) if input.dtype.kind in "fV" else _round_integers(input, op)
     public.__name__ = public.__qualname__ = op
     public.__doc__ = function.__doc__
     return public
@@ -162,7 +162,7 @@ trunc = fix = _rounding("trunc", Trunc)
 def round(input, *, decimals=0):
     """Round half to even, to ``decimals`` places (negative: tens, hundreds, ...)."""
     check_tensor(input, "round")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         if input.dtype.kind == "b" or decimals != 0:  # PyTorch has no such kernel
             raise NotImplementedError(f"\"round\" not implemented for {input.dtype} tensors"
                                       + (f" with decimals={decimals}" if decimals else ""))
@@ -190,7 +190,7 @@ class Frac(PointwiseFunction):
 
 def frac(input):
     check_tensor(input, "frac")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise NotImplementedError(f"frac is not implemented for dtype {input.dtype}")
     return Frac.apply(input)
 
@@ -223,7 +223,7 @@ class NanToNum(PointwiseFunction):
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     check_tensor(input, "nan_to_num")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         return Tensor._wrap(input.array.copy())
     return NanToNum.apply(input, nan, posinf, neginf)
 

@@ -25,6 +25,7 @@ from .inplace import copy_
 from .operands import broadcast_shapes, check_same_device, check_tensor
 from .pointwise_piecewise import where
 from .shape import reshape
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["scatter", "scatter_add", "scatter_reduce", "index_add", "index_copy", "index_fill",
            "masked_scatter"]
@@ -60,8 +61,8 @@ def _identity(reduce, dtype):
         return 0
     if reduce == "prod":
         return 1
-    big = np.inf if dtype.kind == "f" else (True if dtype.kind == "b" else np.iinfo(dtype).max)
-    small = -np.inf if dtype.kind == "f" else (False if dtype.kind == "b" else np.iinfo(dtype).min)
+    big = np.inf if dtype.kind in "fV" else (True if dtype.kind == "b" else np.iinfo(dtype).max)
+    small = -np.inf if dtype.kind in "fV" else (False if dtype.kind == "b" else np.iinfo(dtype).min)
     return small if reduce == "amax" else big
 
 
@@ -265,6 +266,7 @@ def _scatter_reduce(input, dim, index, src, reduce, include_self, inplace, op):
     return _run(ScatterReduce, inplace, input, src, key, reduce, bool(include_self))
 
 
+@autocast_op("scatter_add")
 def scatter_add(input, dim, index, src):
     """out = input with src[p] added at [..., index[p], ...] (repeats accumulate)."""
     return _scatter_reduce(input, dim, index, src, "sum", True, False, "scatter_add")

@@ -25,6 +25,7 @@ from .reduction import (sum as reduce_sum, _count, _expand_grad, _kept_shape,
                         _reduced_shape, _reduction_axes)
 from .pointwise import exp
 from .shape import reshape
+from ..amp.autocast_mode import autocast_op
 
 __all__ = ["softmax", "log_softmax", "logsumexp"]
 
@@ -119,7 +120,7 @@ def _prepare(name, input, dim, dtype):
     check_tensor(input, name)
     if dtype is not None:
         input = input.to(dtype)
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise NotImplementedError(f'"{name}" not implemented for dtype {input.dtype}; pass a '
                                   f"floating point input or dtype=")
     if dim is None:
@@ -129,6 +130,7 @@ def _prepare(name, input, dim, dtype):
     return input, _normalize_dim(dim, input.ndim)
 
 
+@autocast_op("softmax")
 def softmax(input, dim=None, dtype=None):
     """exp(x) / Σ_dim exp(x), max-shifted; ``dtype`` casts the input first. ``dim=None`` uses
     PyTorch's deprecated implicit choice (with its warning)."""
@@ -136,6 +138,7 @@ def softmax(input, dim=None, dtype=None):
     return Softmax.apply(input, axis)
 
 
+@autocast_op("log_softmax")
 def log_softmax(input, dim=None, dtype=None):
     """x − logsumexp_dim(x), max-shifted (never log of a softmax); ``dtype`` casts first."""
     input, axis = _prepare("log_softmax", input, dim, dtype)
@@ -165,10 +168,11 @@ class LogSumExp(Function):
         return _expand_grad(dy, self.input_shape, self.axes) * exp(x - reshape(y, kept))
 
 
+@autocast_op("logsumexp")
 def logsumexp(input, dim, keepdim=False):
     """log Σ exp(x) over ``dim`` (int or tuple), computed max-shifted; integer inputs become the
     default float dtype."""
     check_tensor(input, "logsumexp")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         input = input.to(dtypes.get_default_dtype())
     return LogSumExp.apply(input, _reduction_axes(dim, input.ndim), bool(keepdim))

@@ -319,7 +319,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     index_array = index_array.astype(np.int64)
     if not isinstance(values, Tensor):
         values = Tensor._wrap(np.asarray(values, dtype=dtypes.as_dtype(dtype) or (
-            dtypes.get_default_dtype() if np.asarray(values).dtype.kind == "f" else None)))
+            dtypes.get_default_dtype() if np.asarray(values).dtype.kind in "fV" else None)))
     if dtype is not None or device is not None:
         values = values.to(device=device, dtype=dtype)
     if values.ndim == 0 or values.shape[0] != index_array.shape[1]:

@@ -76,7 +76,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     check_tensor(input, "nansum")
     if dtype is not None:
         input = input.to(dtype)
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         return sum(input, dim, keepdim, dtype=dtype)
     return NanSum.apply(input, _reduction_axes(dim, input.ndim), bool(keepdim))
 
@@ -84,7 +84,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean over ``dim`` of the non-NaN elements (NaN where there are none)."""
     check_tensor(input, "nanmean")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
                            f"but got {dtypes.scalar_type_name(input.dtype)}")
     if dtype is not None:

@@ -1,5 +1,6 @@
-"""minigrad.utils: ``minigrad.utils.data`` (datasets, samplers, DataLoader), as in
+"""minigrad.utils: ``minigrad.utils.data`` (datasets, samplers, DataLoader) and
+``minigrad.utils.checkpoint`` (activation checkpointing), as in
 ``torch.utils``."""
-from . import data, hooks
+from . import checkpoint, data, hooks
 
-__all__ = ["data", "hooks"]
+__all__ = ["checkpoint", "data", "hooks"]

@@ -3,6 +3,7 @@
     minigrad train MODEL [--dataset D] [--epochs E] [--batch-size B] [--lr LR]
                    [--optimizer sgd|adam|adamw|rmsprop] [--device cpu|cuda] [--seed S]
                    [--out DIR] [--subset N] [--resume CKPT|DIR] [--val-split F] [--augment]
+                   [--amp [bf16|fp16]] [--accumulate N]
     minigrad eval MODEL --checkpoint CKPT|DIR [--dataset D] [--output JSON]
     minigrad sample MODEL --checkpoint CKPT|DIR [--prompt TEXT] [--max-new-tokens N]
                    [--temperature T] [--top-k K] [--seed S]
@@ -58,13 +59,13 @@ DEFAULTS = {"optimizer": "adam", "lr": 1e-3, "momentum": 0.0, "nesterov": False,
             "betas": None, "weight_decay": None, "batch_size": 64, "epochs": 10, "iters": None,
             "schedule": None, "normalize": "unit", "val_split": None, "eval_samples": None,
             "block_size": 64, "max_len": 64, "grad_clip": None, "augment": False,
-            "classes": None}
+            "classes": None, "amp": None, "accumulate": 1}
 TEXT_DEFAULTS = {"val_split": 0.1, "eval_samples": 1024}
 #: Flags a resumed run may change; every other one must match the checkpoint.
 RESUME_MAY_CHANGE = ("epochs", "out", "device")
 _TRAIN_KEYS = ("dataset", "optimizer", "lr", "momentum", "weight_decay", "batch_size", "epochs",
                "iters", "normalize", "val_split", "eval_samples", "seed", "subset",
-               "block_size", "max_len", "grad_clip", "augment", "classes")
+               "block_size", "max_len", "grad_clip", "augment", "classes", "amp", "accumulate")
 
 
 class UsageError(Exception):
@@ -178,6 +179,11 @@ def build_parser():
                        "Fashion-MNIST crop+flip, MNIST rotate+shift)")
     train.add_argument("--classes", type=class_list, help="train and test on these labels "
                        "only, e.g. 0-4 (pretraining for minigrad finetune)")
+    train.add_argument("--amp", nargs="?", const="auto", choices=("auto", "bf16", "fp16"),
+                       help="mixed precision (minigrad.autocast): bf16 or fp16; bare --amp "
+                       "picks bf16 on cpu, fp16 on cuda; fp16 also uses a GradScaler")
+    train.add_argument("--accumulate", type=_positive(int), help="gradient accumulation: "
+                       "one optimizer step per N batches (an effective batch N times larger)")
     train.add_argument("--seed", type=_non_negative(int))
     train.add_argument("--device", default=None, help="cpu (default) or cuda")
     train.add_argument("--out", help="run folder (default runs/MODEL-DATASET-TIME)")
@@ -290,6 +296,8 @@ def resolve_train_config(spec, args):
     config["subset"] = args.subset
     config["eval_batch_size"] = max(256, config["batch_size"])
     config["device"] = _check_device(args.device or "cpu")
+    if config["amp"] == "auto":
+        config["amp"] = "fp16" if config["device"].startswith("cuda") else "bf16"
     config["model_args"] = dict(args.model_arg or [])
     config["recipe"] = dict(spec.recipe)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")

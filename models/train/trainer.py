@@ -14,7 +14,15 @@ A checkpoint (``minigrad.save``, no pickle) is everything the run needs to go on
 
     {"format", "model": state_dict, "optimizer": state_dict, "epoch": epochs completed,
      "step": optimizer steps, "rng": {"minigrad", "numpy", "sampler"}, "running": this
-     epoch's loss/accuracy sums, "step_losses", "history", "config"}
+     epoch's loss/accuracy sums, "step_losses", "history", "config", "scaler": the
+     GradScaler's state_dict (empty unless --amp fp16)}
+
+Mixed precision (``config["amp"]``: None, "bf16" or "fp16"): the training forward pass and
+loss run under ``minigrad.autocast(device, dtype)``; fp16 adds a ``GradScaler`` (scaled
+backward, unscale_ before clipping, inf/NaN steps skipped). Evaluation runs in float32.
+Gradient accumulation (``config["accumulate"]`` = N): one optimizer step per N loader
+batches, each micro-batch loss divided by the number of micro-batches in the step, so the
+gradient is that of one batch N times larger (for models without batch statistics).
 
 Resuming is bit-exact: the model and optimizer tensors are restored byte for byte, the
 random generators (minigrad's, numpy's, and the shuffling sampler's, with its position in
@@ -225,6 +233,10 @@ class Trainer:
         self.running = RunningAverage()
         self._boundary_rng = _rng_state()   # generator states after the last whole step
         self.pad_id = (config.get("special_tokens") or {}).get("pad")
+        amp = config.get("amp")
+        self.device_type = mg.device(config["device"]).type
+        self.amp_dtype = {"bf16": mg.bfloat16, "fp16": mg.float16, None: None}[amp]
+        self.scaler = mg.amp.GradScaler(self.device_type, enabled=amp == "fp16")
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self):
@@ -236,7 +248,8 @@ class Trainer:
                 "rng": dict(self._boundary_rng, sampler=self.splits.sampler.state_dict()),
                 "running": self.running.state_dict(),
                 "step_losses": np.asarray(self.step_losses, dtype=np.float64),
-                "history": self.history, "config": self.config}
+                "history": self.history, "config": self.config,
+                "scaler": self.scaler.state_dict()}
 
     def load_state_dict(self, checkpoint):
         self.model.load_state_dict(checkpoint["model"])
@@ -247,6 +260,8 @@ class Trainer:
         self.history = list(checkpoint["history"])
         self.step_losses = [float(v) for v in checkpoint["step_losses"]]
         self.running.load_state_dict(checkpoint["running"])
+        if checkpoint.get("scaler"):
+            self.scaler.load_state_dict(checkpoint["scaler"])
         self.splits.sampler.load_state_dict(checkpoint["rng"]["sampler"])
         self._boundary_rng = {k: checkpoint["rng"][k] for k in ("minigrad", "numpy")}
         _set_rng_state(self._boundary_rng)
@@ -281,30 +296,41 @@ class Trainer:
         for callback in self.callbacks:
             callback(event, self)
 
-    def _train_step(self, batch):
-        """Forward, backward and one whole update; returns the batch's sample count.
-        The update and its bookkeeping run with SIGINT deferred (see the module doc)."""
-        batch = [t.to(self.config["device"]) for t in batch]
-        loss, correct, counted = batch_loss(self.model, self.config["task"], batch, self.pad_id)
+    def _train_step(self, batches):
+        """Forward and backward of each micro-batch in ``batches`` (one, or ``accumulate``),
+        then one whole update; returns the sample count. The update and its bookkeeping run
+        with SIGINT deferred (see the module doc)."""
         self.optimizer.zero_grad()
-        loss.backward()
-        loss_value = float(loss.item())
+        loss_value, correct_sum, counted_sum, samples = 0.0, 0, 0, 0
+        for batch in batches:
+            batch = [t.to(self.config["device"]) for t in batch]
+            with mg.autocast(self.device_type, dtype=self.amp_dtype,
+                             enabled=self.amp_dtype is not None):
+                loss, correct, counted = batch_loss(self.model, self.config["task"], batch,
+                                                    self.pad_id)
+            part = loss / len(batches) if len(batches) > 1 else loss
+            self.scaler.scale(part).backward()
+            loss_value += float(part.item())
+            correct_sum, counted_sum = correct_sum + correct, counted_sum + counted
+            samples += len(batch[0])
         if not math.isfinite(loss_value):
             raise FloatingPointError(f"the training loss became {loss_value} at step "
                                      f"{self.step + 1}; try a smaller --lr")
         with interrupts_deferred():
             if self.config.get("grad_clip"):
+                self.scaler.unscale_(self.optimizer)
                 mg.nn.utils.clip_grad_norm_(self.model.parameters(), self.config["grad_clip"])
-            self.optimizer.step()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
             self._check_parameters_finite()
             if self.scheduler is not None:
                 self.scheduler.step()
             self.step += 1
-            self.splits.sampler.consumed += len(batch[0])
-            self.running.update(loss_value, correct, counted)
+            self.splits.sampler.consumed += samples
+            self.running.update(loss_value, correct_sum, counted_sum)
             self.step_losses.append(loss_value)
             self._boundary_rng = _rng_state()
-        return len(batch[0])
+        return samples
 
     def _check_parameters_finite(self):
         """A finite loss can still leave NaN weights (``--momentum`` huge, an overflowing
@@ -333,15 +359,24 @@ class Trainer:
                    dynamic_ncols=True, leave=False)
         self.model.train()
         start, seen = time.perf_counter(), 0
+        accumulate, pending = self.config.get("accumulate") or 1, []
+
+        def step(batches):
+            nonlocal seen
+            seen += self._train_step(batches)
+            rate = seen / max(time.perf_counter() - start, 1e-9)
+            bar.update(len(batches))
+            bar.set_postfix(loss=f"{self.running.loss:.4f}", acc=f"{self.running.accuracy:.4f}",
+                            samples_per_s=f"{rate:.0f}", refresh=False)
+            self._notify("step")
         try:
             for batch in self.splits.train:
-                seen += self._train_step(batch)
-                rate = seen / max(time.perf_counter() - start, 1e-9)
-                bar.update(1)
-                bar.set_postfix(loss=f"{self.running.loss:.4f}",
-                                acc=f"{self.running.accuracy:.4f}",
-                                samples_per_s=f"{rate:.0f}", refresh=False)
-                self._notify("step")
+                pending.append(batch)
+                if len(pending) == accumulate:
+                    step(pending)
+                    pending = []
+            if pending:         # the epoch's last, shorter accumulation
+                step(pending)
         finally:
             bar.close()   # also on Ctrl-C, so the message starts on a clean line
         return seen, time.perf_counter() - start
@@ -418,7 +453,8 @@ def run_training(config, spec, checkpoint=None, callbacks=(), log=print, progres
                   normalize_stats=splits.normalize_stats, sizes=splits.sizes)
     model = build_model(spec, config)
     optimizer = make_optimizer(config, model)
-    scheduler = make_scheduler(config, optimizer, len(splits.train))
+    scheduler = make_scheduler(config, optimizer,
+                               math.ceil(len(splits.train) / (config.get("accumulate") or 1)))
     trainer = Trainer(config, model, optimizer, splits, scheduler, callbacks, log, progress)
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint)

@@ -39,6 +39,7 @@ from ...ops.joining import chunk
 from ...tensor import Tensor
 from ...ops.operands import check_tensor
 from ...ops.softmax import softmax as _softmax, log_softmax as _log_softmax
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["relu", "relu_", "relu6", "hardtanh", "leaky_relu", "elu", "sigmoid", "tanh", "silu",
            "gelu", "softplus", "logsigmoid", "softmax", "log_softmax", "softmin", "selu", "celu",
@@ -106,6 +107,7 @@ def gelu(input, approximate="none"):
     return smooth.gelu(input, approximate)
 
 
+@autocast_op("softplus")
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + e^(βx))/β, returning x itself where βx > threshold."""
     return smooth.softplus(input, beta, threshold)
@@ -116,11 +118,13 @@ def logsigmoid(input):
     return -smooth.softplus(-input, 1.0, 20.0)
 
 
+@autocast_op("softmax")
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """eˣ / Σ_dim eˣ along ``dim`` (max-shifted); ``dtype`` casts the input first."""
     return _softmax(input, dim, dtype)
 
 
+@autocast_op("log_softmax")
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """x − logsumexp_dim(x): never the log of a softmax, so it stays finite for large x."""
     return _log_softmax(input, dim, dtype)
@@ -216,6 +220,7 @@ def threshold_(input, threshold, value):
     return hard.threshold(input, threshold, value, inplace=True)
 
 
+@autocast_op("prelu")
 def prelu(input, weight):
     """x for x > 0, else w_c·x with one learned slope per channel (dim 1), or a single
     slope (``weight`` of one element)."""
@@ -257,7 +262,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     check_tensor(input, "rrelu")
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise NotImplementedError(f"rrelu is not implemented for dtype {input.dtype}")
     uniform = creation.rand(tuple(input.shape), dtype=input.dtype, device=input.device)
     slope = uniform.array * (upper - lower) + lower

@@ -36,6 +36,7 @@ from ...ops.masking import masked_fill
 from ...ops.linalg import matmul
 from ...ops.operands import broadcast_shapes, check_tensor
 from .dropout import dropout
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -54,7 +55,7 @@ def _check_shapes(query, key, value):
         raise RuntimeError(f"scaled_dot_product_attention: key and value must have the same "
                            f"sequence length, got key {list(key.shape)} and value "
                            f"{list(value.shape)}")
-    if not (query.dtype == key.dtype == value.dtype) or query.dtype.kind != "f":
+    if not (query.dtype == key.dtype == value.dtype) or query.dtype.kind not in "fV":
         raise RuntimeError(f"scaled_dot_product_attention: expected query, key and value of one "
                            f"floating dtype, got {query.dtype}, {key.dtype}, {value.dtype}")
 
@@ -77,7 +78,7 @@ def _check_mask(attn_mask, scores_shape, query, key):
                            f"{list(attn_mask.shape)} cannot be broadcast to the attention "
                            f"scores of shape {list(scores_shape)} (query {list(query.shape)}, "
                            f"key {list(key.shape)})")
-    if attn_mask.dtype != dtypes.bool_ and attn_mask.dtype.kind != "f":
+    if attn_mask.dtype != dtypes.bool_ and attn_mask.dtype.kind not in "fV":
         raise RuntimeError(f"scaled_dot_product_attention: expected attn_mask dtype to be bool or "
                            f"float, but got {attn_mask.dtype}")
 
@@ -88,6 +89,7 @@ def _apply_mask(scores, attn_mask):
     return scores + attn_mask.to(scores.dtype)
 
 
+@autocast_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
     """softmax(scale · Q Kᵀ + mask) V over the last two dims; see the module docstring."""

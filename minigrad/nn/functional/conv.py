@@ -36,6 +36,7 @@ import numbers
 from ...ops.convolution import Conv2d, Conv2dInputGrad, ConvGeometry
 from ...ops.operands import check_same_device, check_tensor, int_pair
 from .padding import pad
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -69,7 +70,7 @@ def _check_conv2d(input, weight, bias, groups):
                           zip(("input", "weight", "bias"), tensors))
         raise RuntimeError(f"conv2d: expected input, weight and bias to have the same dtype, "
                            f"but got {names}")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise RuntimeError(f"conv2d: expected a floating point input, but got dtype {input.dtype}")
     if not isinstance(groups, numbers.Integral) or groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
@@ -89,6 +90,7 @@ def _check_conv2d(input, weight, bias, groups):
     return batched
 
 
+@autocast_op("conv2d")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of ``input`` with ``weight`` plus ``bias``, PyTorch's conv2d.
 
@@ -160,6 +162,7 @@ def _check_1d(input, weight, op):
                            f"input of size {list(batched)} instead")
 
 
+@autocast_op("conv1d")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation: (N, C, L) or (C, L) with weight (O, C/groups, k) → (N, O, OL),
     OL = ⌊(L + 2p − d(k − 1) − 1)/s⌋ + 1; computed as conv2d on a height-1 image."""
@@ -204,7 +207,7 @@ def check_conv_operands(input, weight, bias, op, spatial):
 
 def _check_transposed(input, weight, bias, groups, op, spatial):
     check_conv_operands(input, weight, bias, op, spatial)
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise NotImplementedError(f"{op}: expected a floating point input, but got dtype "
                                   f"{input.dtype}")
     if not isinstance(groups, numbers.Integral) or groups <= 0:
@@ -278,6 +281,7 @@ def _conv_transpose(batched, weight, bias, stride, padding, output_padding, dila
     return result
 
 
+@autocast_op("conv_transpose2d")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """Transposed 2-D convolution (the adjoint of conv2d; "deconvolution"):
@@ -293,6 +297,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out if input.ndim == 4 else out.squeeze(0)
 
 
+@autocast_op("conv_transpose1d")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """Transposed 1-D convolution: (N, C_in, L) with weight (C_in, C_out/groups, k) →

@@ -25,6 +25,7 @@ from ...ops import pointwise
 from ...ops.broadcast import broadcast_tensors
 from ...ops.operands import check_tensor
 from ...ops.reduction import amax
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance", "pdist"]
 
@@ -49,7 +50,7 @@ def vector_norm(x, p, dim, keepdim=False):
 
 
 def _float_dtype_check(tensor, op):
-    if tensor.dtype.kind != "f":
+    if tensor.dtype.kind not in "fV":
         raise RuntimeError(f"{op}: expected a floating point tensor, but got {tensor.dtype}")
 
 
@@ -63,6 +64,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return input / denom
 
 
+@autocast_op("cosine_similarity")
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """Σ_dim x̂1 x̂2 with x̂ = x / max(‖x‖₂, eps) (clamps not differentiated)."""
     check_tensor(x1, "cosine_similarity", "x1")
@@ -85,13 +87,14 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return vector_norm(x1 - x2 + eps, p, -1, keepdim)
 
 
+@autocast_op("pdist")
 def pdist(input, p=2):
     """p-norm distances between all row pairs i < j of an (N, M) input → (N(N − 1)/2,),
     gradient 0 where two rows coincide (as PyTorch's)."""
     check_tensor(input, "pdist")
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise RuntimeError("pdist only supports floating-point dtypes")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")

@@ -30,6 +30,7 @@ from ...ops.linalg import matmul
 from ...ops.operands import check_tensor
 from ...ops.pointwise_piecewise import Hardtanh
 from ...tensor import Tensor
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["affine_grid", "grid_sample"]
 
@@ -52,7 +53,7 @@ def affine_grid(theta, size, align_corners=None):
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=2)
         align_corners = False
-    if theta.dtype.kind != "f":
+    if theta.dtype.kind not in "fV":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     size = tuple(int(s) for s in size)
     if len(size) == 5:
@@ -122,6 +123,7 @@ def _corner(input, rows, cols):
     return pointwise.where(Tensor._wrap(xp.asarray(inside[:, None])), values, 0.0)
 
 
+@autocast_op("grid_sample")
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` (N, C, H, W) at the normalised positions ``grid`` (N, Ho, Wo, 2)
     → (N, C, Ho, Wo); see the module docstring for the modes."""

@@ -11,10 +11,12 @@ batch convention; with δ = ∂J/∂Z its gradients are (docs/seeds.md#errata-00
 """
 from ...ops.linalg import Linear, matmul
 from ...ops.operands import check_tensor
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["linear", "bilinear"]
 
 
+@autocast_op("linear")
 def linear(input, weight, bias=None):
     """y = input @ weightᵀ + bias;  input (*, in), weight (out, in) or (in,), bias (out,) or ()."""
     check_tensor(input, "linear")
@@ -47,12 +49,13 @@ def _fits_one_node(input, weight, bias):
         return False
     if input.numel() == 0:
         return False       # reshape(-1, 0) is ambiguous; the composite handles empty batches
-    if input.dtype != weight.dtype or input.dtype.kind != "f" or input.device != weight.device:
+    if input.dtype != weight.dtype or input.dtype.kind not in "fV" or input.device != weight.device:
         return False
     return bias is None or (tuple(bias.shape) == tuple(weight.shape[:1])
                             and bias.dtype == input.dtype and bias.device == input.device)
 
 
+@autocast_op("bilinear")
 def bilinear(input1, input2, weight, bias=None):
     """y_o = Σ_ij x1_i W[o, i, j] x2_j + b_o;  x1 (*, I), x2 (*, J) with equal leading dims,
     W (O, I, J), b (O,) → y (*, O).  Two broadcast matmuls: (x1 W) then (· x2), so the VJP

@@ -35,6 +35,7 @@ from ...ops.indexing import gather
 from ...ops.loss import BinaryCrossEntropy, CrossEntropy
 from ...ops.operands import check_floating, check_tensor
 from ...ops.softmax import log_softmax
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits"]
@@ -129,6 +130,7 @@ def _reduce_picked(picked, w, reduction):
     return _divide(loss.sum(), float(w.sum()))
 
 
+@autocast_op("nll_loss")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     """Negative log-likelihood of log-probabilities ``input`` (N, C, …) at class ids
@@ -145,7 +147,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def _probability_cross_entropy(input, target, weight, reduction, label_smoothing):
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
-    if target.dtype.kind != "f":
+    if target.dtype.kind not in "fV":
         raise RuntimeError(f"Expected floating point type for target with class probabilities, "
                            f"got {target.dtype}")
     if target.dtype != input.dtype:
@@ -165,6 +167,7 @@ def _probability_cross_entropy(input, target, weight, reduction, label_smoothing
     return _divide(-terms.sum(), input.numel() // classes if classes else 0)
 
 
+@autocast_op("cross_entropy")
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits ``input`` (N, C, …) and class ids (N, …) or class
@@ -218,15 +221,17 @@ def _elementwise_loss(op, input, target, size_average, reduce, reduction, weight
     return _reduce(loss, reduction)
 
 
+@autocast_op("mse_loss")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input − target)², reduced; with ``weight`` the 'mean' is Σ w ℓ / Σ w."""
     if isinstance(input, Tensor) and isinstance(target, Tensor) and \
-            input.dtype.kind not in "f" and target.dtype.kind not in "f":
+            input.dtype.kind not in "fV" and target.dtype.kind not in "fV":
         check_floating(input, "mse_cpu")
     return _elementwise_loss("mse_loss", input, target, size_average, reduce, reduction, weight,
                              lambda d: d * d)
 
 
+@autocast_op("l1_loss")
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input − target| (gradient sign(input − target), 0 where equal), reduced."""
     return _elementwise_loss("l1_loss", input, target, size_average, reduce, reduction, weight,
@@ -240,6 +245,7 @@ def _size_mismatch(input, target):
                       f"size.")
 
 
+@autocast_op("binary_cross_entropy")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     """−w (y log x + (1 − y) log(1 − x)) for probabilities x ∈ [0, 1] (logs clamped at −100,
@@ -249,7 +255,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(target.shape) != tuple(input.shape):
         raise _size_mismatch(input, target)
-    if input.dtype.kind != "f" or target.dtype != input.dtype:
+    if input.dtype.kind not in "fV" or target.dtype != input.dtype:
         raise RuntimeError(f"binary_cross_entropy: expected input and target of one floating "
                            f"dtype, got {input.dtype} and {target.dtype}")
     data = input.array
@@ -264,6 +270,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+@autocast_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
     """Sigmoid + binary cross-entropy in one stable expression:

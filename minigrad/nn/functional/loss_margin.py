@@ -29,12 +29,14 @@ from ...ops.operands import check_tensor
 from .activation import logsigmoid
 from .distance import pairwise_distance
 from .loss import _reduce, _reduction
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
            "multilabel_soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss",
            "triplet_margin_with_distance_loss", "multi_margin_loss", "multilabel_margin_loss"]
 
 
+@autocast_op("margin_ranking_loss")
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                         reduction="mean"):
     """max(0, −y (x1 − x2) + margin): x1 should rank above x2 where y = 1, below where −1."""
@@ -49,6 +51,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _reduce(loss, reduction)
 
 
+@autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction="mean"):
     """x where y ≠ −1 plus max(0, margin − x) where y ≠ 1 (y ∈ {1, −1})."""
@@ -61,6 +64,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(loss, reduction)
 
 
+@autocast_op("soft_margin_loss")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + e^(−y x)) (two-class logistic loss, y ∈ {1, −1})."""
     check_tensor(input, "soft_margin_loss")
@@ -84,6 +88,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
                           reduction="mean"):
     """1 − cos(x1, x2) for y = 1, max(0, cos(x1, x2) − margin) for y = −1; inputs (N, D)
@@ -117,6 +122,7 @@ def _check_triplet(anchor, positive, negative, op):
                            f"{positive.ndim}D, and negative {negative.ndim}D inputs")
 
 
+@autocast_op("triplet_margin_loss")
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
     """max(0, margin + ‖a − p + eps‖_p − ‖a − n + eps‖_p) per sample (``swap``: the
@@ -161,6 +167,7 @@ def _class_rows(input, target, op):
     return input.ndim == 1
 
 
+@autocast_op("multi_margin_loss")
 def multi_margin_loss(input, target, p=1, margin=1, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
     """Multi-class hinge loss: Σ_{i ≠ y} w_y max(0, margin − x_y + x_i)^p / C per sample."""
@@ -192,6 +199,7 @@ def multi_margin_loss(input, target, p=1, margin=1, weight=None, size_average=No
     return _reduce(loss.squeeze(0) if vector else loss, reduction)
 
 
+@autocast_op("multilabel_margin_loss")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss: each target class j (listed in ``target`` before the first
     −1) should beat each non-target class i by 1: Σ_{j, i} max(0, 1 − x_j + x_i) / C."""

@@ -22,6 +22,7 @@ from ...ops import pointwise
 from ...ops.broadcast import broadcast_tensors
 from ...ops.operands import check_tensor
 from .loss import _reduce, _reduction
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss", "gaussian_nll_loss"]
 
@@ -34,6 +35,7 @@ def _warn_size(input, target):
                       stacklevel=3)
 
 
+@autocast_op("smooth_l1_loss")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """½(x − y)²/β where |x − y| < β, else |x − y| − ½β; reduced."""
     check_tensor(input, "smooth_l1_loss")
@@ -51,6 +53,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(loss, reduction)
 
 
+@autocast_op("huber_loss")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """½(x − y)² where |x − y| < δ, else δ(|x − y| − ½δ); ``weight`` scales each element
     before the reduction ('mean' stays the plain mean, as PyTorch)."""
@@ -72,6 +75,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _reduce(loss, reduction)
 
 
+@autocast_op("kl_div")
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback–Leibler divergence of ``target`` from the log-probabilities ``input``:
     t (log t − z) pointwise (0 where t = 0), or eᵗ (t − z) with ``log_target``.
@@ -100,6 +104,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+@autocast_op("poisson_nll_loss")
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
                      reduce=None, reduction="mean"):
     """Negative log-likelihood of ``target`` counts under Poisson(rate): rate = eˣ

@@ -65,7 +65,7 @@ def canonical_mask(mask, mask_name, other_type, other_name, target_type, check_o
         return None
     if not isinstance(mask, Tensor):
         raise TypeError(f"{mask_name} must be a Tensor or None, not {type(mask).__name__}")
-    is_float = mask.dtype.kind == "f"
+    is_float = mask.dtype.kind in "fV"
     if mask.dtype != dtypes.bool_ and not is_float:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype != other_type:

@@ -31,12 +31,14 @@ import numbers
 
 import numpy as np
 
+from ... import dtypes
 from ...autograd.grad_mode import no_grad
 from ...ops.normalization import LayerNorm, standardise
 from ...ops.operands import check_floating, check_tensor
 from ...ops.pointwise import rsqrt
 from .padding import pad
 from .pooling import avg_pool2d
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm",
            "rms_norm"]
@@ -50,12 +52,23 @@ def _affine(x, weight, bias, shape):
     return x
 
 
+def _mixed_half(input, *others):
+    """PyTorch's CPU norms take a float16/bfloat16 input with float32 weights or running
+    statistics (what autocast hands them) and return the input's dtype, computing in float32:
+    True when that is the case here."""
+    return input.dtype in dtypes.LOW_PRECISION and any(
+        t is not None and t.dtype != input.dtype for t in others)
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     """Batch normalisation over every axis but 1, for input (N, C, *).  ``training=True``
     normalises with the batch statistics and, when running stats are given, updates them
     in place; ``training=False`` normalises with ``running_mean``/``running_var``."""
     check_tensor(input, "batch_norm")
+    if _mixed_half(input, running_mean, running_var, weight, bias):
+        return batch_norm(input.float(), running_mean, running_var, weight, bias, training,
+                          momentum, eps).to(input.dtype)
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected at least 2D input (got {input.ndim}D input)")
     channels = input.shape[1]
@@ -97,10 +110,13 @@ def _normalized_shape(normalized_shape):
     return tuple(int(n) for n in normalized_shape)
 
 
+@autocast_op("layer_norm")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last ``len(normalized_shape)`` dims (which must equal
     ``normalized_shape``), then ``weight ⊙ x̂ + bias`` elementwise over those dims."""
     check_tensor(input, "layer_norm")
+    if _mixed_half(input, weight, bias):
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     check_floating(input, "LayerNormKernelImpl")
     shape = _normalized_shape(normalized_shape)
     k = len(shape)
@@ -116,10 +132,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return LayerNorm.apply(input, weight, bias, k, eps)
 
 
+@autocast_op("group_norm")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each of ``num_groups`` groups of channels (with all spatial positions) of an
     (N, C, *) input, then a per-channel affine map."""
     check_tensor(input, "group_norm")
+    if _mixed_half(input, weight, bias):
+        return group_norm(input.float(), num_groups, weight, bias, eps).to(input.dtype)
     if input.ndim < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
                            f"{input.ndim}")

@@ -106,7 +106,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                                          ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    if batched.dtype.kind != "f":
+    if batched.dtype.kind not in "fV":
         raise RuntimeError(f"avg_pool2d: expected a floating point input, got dtype {input.dtype}")
     window = AvgPoolWindow(k, s, p, bool(ceil_mode), bool(count_include_pad),
                            None if divisor_override is None else int(divisor_override))
@@ -134,7 +134,7 @@ def adaptive_avg_pool2d(input, output_size):
         raise RuntimeError(f"adaptive_avg_pool2d(): expected a non-negative output_size and "
                            f"non-empty spatial dims, got output_size {list(sizes)} for input "
                            f"{list(input.shape)}")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise RuntimeError(f"adaptive_avg_pool2d: expected a floating point input, got dtype "
                            f"{input.dtype}")
     return adaptive_average_pool2d(input, sizes)
@@ -184,7 +184,7 @@ def _max_unpool(input, indices, size, op):
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
                            f"({list(input.shape)}) but got indices tensor with shape: "
                            f"{list(indices.shape)}")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise NotImplementedError(f"\"max_unpool2d\" not implemented for '{input.dtype}'")
     oh, ow = size
     flat = indices.array.reshape(-1)
@@ -308,7 +308,7 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
             raise RuntimeError(f"{op}(): Expected input to have non-zero size for non-batch "
                                f"dimensions, but input has sizes {list(input.shape)} with "
                                f"dimension {d} being empty")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise NotImplementedError(f"\"{op}\" not implemented for '{input.dtype}'")
     if isinstance(output_size, (tuple, list)):
         sizes = tuple(input.shape[-2 + a] if o is None else int(o)

@@ -51,6 +51,7 @@ from ...ops.indexing import Index, IndexKey
 from ...ops.operands import check_tensor
 from ...tensor import Tensor
 from .pooling import adaptive_avg_pool2d
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle",
            "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"]
@@ -146,6 +147,7 @@ def _sizes_and_scales(input, size, scale_factor, recompute_scale_factor, mode):
     return output_size, scales
 
 
+@autocast_op("interpolate")
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resize the spatial dims (all dims after the first two) to ``size`` or by
@@ -182,14 +184,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"input")
     output_size, scales = _sizes_and_scales(input, size, scale_factor, recompute_scale_factor,
                                             mode)
-    if antialias and input.dtype.kind == "f":
+    if antialias and input.dtype.kind in "fV":
         return _antialiased(input, output_size, scales, align_corners, mode)
     if antialias:
         raise NotImplementedError(f"interpolate: antialias=True is not implemented for dtype "
                                   f"{input.dtype} in minigrad")
     if input.dtype == np.uint8 and mode == "bilinear":
         return _bilinear_uint8(input, output_size, scales, align_corners)
-    if input.dtype.kind != "f" and mode != "nearest" and mode != "nearest-exact":
+    if input.dtype.kind not in "fV" and mode != "nearest" and mode != "nearest-exact":
         raise NotImplementedError(f"interpolate: mode '{mode}' is not implemented for dtype "
                                   f"{input.dtype}")
     if mode == "area":

@@ -56,6 +56,7 @@ from .conv import check_conv_operands, conv2d, conv_transpose2d, same_padding
 from .padding import pad
 from .pooling import (_lp_finish, _max_unpool, _output_size, _tuple, _unpool_output_size,
                       adaptive_max_pool2d_with_indices, avg_pool2d, max_pool2d_with_indices)
+from ...amp.autocast_mode import autocast_op
 
 __all__ = ["conv3d", "conv_transpose3d", "avg_pool3d", "max_pool3d", "max_pool3d_with_indices",
            "adaptive_avg_pool3d", "lp_pool3d", "max_unpool3d",
@@ -79,6 +80,7 @@ def _check_5d(input, weight, bias, op):
     return input if input.ndim == 5 else input.unsqueeze(0)
 
 
+@autocast_op("conv3d")
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D cross-correlation of ``input`` with ``weight`` plus ``bias``, PyTorch's conv3d.
 
@@ -137,6 +139,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out if input.ndim == 5 else out.squeeze(0)
 
 
+@autocast_op("conv_transpose3d")
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """Transposed 3-D convolution (the adjoint of conv3d): (N, C_in, D, H, W) with weight
@@ -203,6 +206,7 @@ def _window_counts(size, kernel, stride, padding, out, include_pad):
     return np.minimum(start + kernel, size) - np.maximum(start, 0)
 
 
+@autocast_op("avg_pool3d")
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
     """3-D average pooling of (N, C, D, H, W) or (C, D, H, W); ``stride`` defaults to
@@ -225,7 +229,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                            f"pad={p[bad[0]]}, kernel_size={k[bad[0]]} and dilation=1")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    if input.dtype.kind != "f":
+    if input.dtype.kind not in "fV":
         raise RuntimeError(f"{op}: expected a floating point input, got dtype {input.dtype}")
     batched = input if input.ndim == 5 else input.unsqueeze(0)
     n, c, depth, h, w = batched.shape
@@ -306,6 +310,7 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
     return values, indices
 
 
+@autocast_op("max_pool3d")
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """3-D max pooling of (N, C, D, H, W) or (C, D, H, W); ``(values, indices)`` with
@@ -315,6 +320,7 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (values, indices) if return_indices else values
 
 
+@autocast_op("adaptive_avg_pool3d")
 def adaptive_avg_pool3d(input, output_size):
     """Average over PyTorch's adaptive windows along D, H and W; ``output_size``: int or
     triple, None keeping that input size."""
