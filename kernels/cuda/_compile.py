@@ -23,7 +23,7 @@ import time
 
 from numba import cuda, float32, int64
 
-from . import matmul, normalization, softmax
+from . import conv, matmul, normalization, pooling, softmax
 
 ROWS = float32[:, ::1]
 VECTOR = float32[::1]
@@ -31,9 +31,19 @@ BATCHED = float32[:, :, ::1]
 REGISTERS_PER_SM = 65536
 
 
-# Registers per thread each family's launch plan assumes: the SGEMM wants 2 blocks of 256
-# threads per SM (≤ 128), the memory-bound row kernels full occupancy, 2048 threads (≤ 32).
-REGISTER_BUDGET = dict(sgemm=128, row=32)
+# Registers per thread each family's launch plan assumes: the SGEMM and the implicit-GEMM
+# convs want 2 blocks of 256 threads per SM (≤ 128), the memory-bound row kernels full
+# occupancy, 2048 threads (≤ 32), the pooling kernels (int32 window arithmetic per
+# thread) at least half of it (≤ 64).
+REGISTER_BUDGET = dict(sgemm=128, conv2d=128, pool2d=64, row=32)
+
+
+def register_budget(name):
+    """The budget of ``name``'s family (``REGISTER_BUDGET``; ``row`` by default)."""
+    for family in ("sgemm", "conv2d"):
+        if name.startswith(family):
+            return REGISTER_BUDGET[family]
+    return REGISTER_BUDGET["pool2d" if "pool2d" in name else "row"]
 
 
 def production_kernels():
@@ -61,6 +71,7 @@ def production_kernels():
         normalization.GPU_COLUMN_THREADS),
                     (ROWS, ROWS, VECTOR, VECTOR, ROWS, ROWS),
                     normalization.GPU_COLUMN_THREADS, 0))
+    kernels += conv.compile_plan() + pooling.compile_plan()
     return kernels
 
 
@@ -137,7 +148,7 @@ def main(argv=None):
     rows = []
     for name, kernel, signature, threads, shared in production_kernels():
         row = dict(kernel=name, threads=threads, expected_shared=shared,
-                   register_budget=REGISTER_BUDGET["sgemm" if name.startswith("sgemm") else "row"])
+                   register_budget=register_budget(name))
         row.update(resources(kernel, signature, args.arch, ptxas))
         rows.append(row)
     header = ("kernel", "threads", "registers", "register_budget", "shared", "expected_shared", "stack",

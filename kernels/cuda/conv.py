@@ -495,6 +495,23 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, ti
     return dw.reshape(tuple(w_shape))
 
 
+def compile_plan():
+    """``[(name, kernel, signature, threads, shared_bytes)]``: every kernel at the tiles the
+    wrappers launch on a GPU, with the int32 scalar signature they pass (``_compile.py``)."""
+    flat, taps = float32[::1], int32[:, ::1]
+    gemm = (flat, float32[:, :, ::1], taps, flat) + (int32,) * 10
+    wgrad = (flat, flat, taps, taps, float32[:, :, :, ::1]) + (int32,) * 6
+    plan = []
+    for mode, label, tiles in (("forward", "", GPU_TILES), ("forward", "_narrow", GPU_TILES_NARROW_N),
+                               ("backward_input", "", GPU_TILES),
+                               ("backward_input", "_narrow", GPU_TILES_NARROW_N),
+                               ("backward_weight", "", GPU_TILES_NARROW_M)):
+        kernel = make_conv_kernel(mode, **tiles)
+        plan.append((f"conv2d_{mode}{label}", kernel, wgrad if mode == "backward_weight" else gemm,
+                     kernel.threads, kernel.shared_bytes))
+    return plan
+
+
 def _float32_4d(*arrays):
     return all(getattr(a, "dtype", None) == "float32" and getattr(a, "ndim", 0) == 4
                and a.size <= MAX_INDEX for a in arrays)

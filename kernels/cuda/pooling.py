@@ -29,7 +29,7 @@ float32 only; other dtypes go to the reference.
 """
 import math
 
-from numba import cuda, float32, int64
+from numba import cuda, float32, int32, int64
 
 from ..catalogue import CATALOGUE, get_array_module
 from ..reference.pooling import _check_padding, avg_pool_divisor
@@ -41,6 +41,9 @@ SIMULATOR_THREADS = 32
 GPU_MAX_BLOCKS = 65535           # grid-stride beyond this: every SM stays busy
 SIMULATOR_MAX_BLOCKS = 16        # ≤ 512 simulated threads per launch
 NAN = float32(math.nan)
+MAX_INDEX = 2**31 - 1            # sizes and offsets are int32 (fewer registers, no 64-bit math)
+
+host = get_array_module()        # numpy: int32 scalar arguments
 
 
 def make_max_pool_forward(threads=GPU_THREADS):
@@ -50,7 +53,10 @@ def make_max_pool_forward(threads=GPU_THREADS):
     @kernel_jit(threads)
     def max_pool_forward(x, y, indices, H, W, OH, OW, kh, kw, sh, sw, ph, pw, dh, dw):
         L = OH * OW
-        for flat in range(cuda.grid(1), y.shape[0], cuda.gridsize(1)):
+        size = y.shape[0]
+        step = cuda.gridsize(1)
+        flat = cuda.grid(1)
+        while flat < size:            # grid-stride (a range() here unrolls, spills)
             p = flat // L
             q = flat - p * L
             a = q // OW
@@ -71,6 +77,7 @@ def make_max_pool_forward(threads=GPU_THREADS):
                                 best_index = row * W + col
             y[flat] = best
             indices[flat] = best_index
+            flat += step
 
     return max_pool_forward
 
@@ -81,10 +88,14 @@ def make_max_pool_backward(threads=GPU_THREADS):
 
     @kernel_jit(threads)
     def max_pool_backward(dy, indices, dx, L, HW):
-        for flat in range(cuda.grid(1), dy.shape[0], cuda.gridsize(1)):
+        size = dy.shape[0]
+        step = cuda.gridsize(1)
+        flat = cuda.grid(1)
+        while flat < size:            # grid-stride (a range() here unrolls, spills)
             target = indices[flat]
             if target >= 0 and target < HW:
                 cuda.atomic.add(dx, (flat // L) * HW + target, dy[flat])
+            flat += step
 
     return max_pool_backward
 
@@ -96,7 +107,10 @@ def make_avg_pool_forward(threads=GPU_THREADS):
     @kernel_jit(threads)
     def avg_pool_forward(x, divisor, y, H, W, OH, OW, kh, kw, sh, sw, ph, pw):
         L = OH * OW
-        for flat in range(cuda.grid(1), y.shape[0], cuda.gridsize(1)):
+        size = y.shape[0]
+        step = cuda.gridsize(1)
+        flat = cuda.grid(1)
+        while flat < size:            # grid-stride (a range() here unrolls, spills)
             p = flat // L
             q = flat - p * L
             a = q // OW
@@ -108,6 +122,7 @@ def make_avg_pool_forward(threads=GPU_THREADS):
                 for col in range(max(left, 0), min(left + kw, W)):
                     total += x[plane + i * W + col]
             y[flat] = total / divisor[q]
+            flat += step
 
     return avg_pool_forward
 
@@ -120,7 +135,10 @@ def make_avg_pool_backward(threads=GPU_THREADS):
     def avg_pool_backward(dy, divisor, dx, H, W, OH, OW, kh, kw, sh, sw, ph, pw):
         HW = H * W
         L = OH * OW
-        for flat in range(cuda.grid(1), dx.shape[0], cuda.gridsize(1)):
+        size = dx.shape[0]
+        step = cuda.gridsize(1)
+        flat = cuda.grid(1)
+        while flat < size:            # grid-stride (a range() here unrolls, spills)
             p = flat // HW
             rest = flat - p * HW
             h = rest // W
@@ -136,6 +154,7 @@ def make_avg_pool_backward(threads=GPU_THREADS):
                 for b in range(b_lo, b_hi + 1):
                     total += dy[p * L + a * OW + b] / divisor[a * OW + b]
             dx[flat] = total
+            flat += step
 
     return avg_pool_backward
 
@@ -160,7 +179,8 @@ def _launch(name, size, xp, *args):
 
 
 def _ints(xp, *values):
-    return tuple(xp.int64(v) for v in values)
+    """int32 kernel scalars (``xp`` unused: scalars go by value)."""
+    return tuple(host.int32(v) for v in values)
 
 
 def _flat(x, xp):
@@ -250,8 +270,23 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, co
     return dx
 
 
+def compile_plan():
+    """``[(name, kernel, signature, threads, shared_bytes)]`` at the GPU block size, with
+    the int32 scalars the wrappers pass (``_compile.py``)."""
+    flat, index = float32[::1], int64[::1]
+    signatures = dict(max_forward=(flat, flat, index) + (int32,) * 12,
+                      max_backward=(flat, index, flat, int32, int32),
+                      avg_forward=(flat, flat, flat) + (int32,) * 10,
+                      avg_backward=(flat, flat, flat) + (int32,) * 10)
+    names = dict(max_forward="max_pool2d_forward", max_backward="max_pool2d_backward",
+                 avg_forward="avg_pool2d_forward", avg_backward="avg_pool2d_backward")
+    return [(names[key], _FACTORIES[key](GPU_THREADS), signature, GPU_THREADS, 0)
+            for key, signature in signatures.items()]
+
+
 def _float32_image(x):
-    return getattr(x, "dtype", None) == "float32" and getattr(x, "ndim", 0) == 4
+    return (getattr(x, "dtype", None) == "float32" and getattr(x, "ndim", 0) == 4
+            and x.size <= MAX_INDEX)
 
 
 def accepts_max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -259,7 +294,10 @@ def accepts_max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
 
 
 def accepts_max_pool_backward(dy, indices, x_shape):
-    return (_float32_image(dy) and getattr(indices, "dtype", None) == "int64"
+    size = 1
+    for d in x_shape:
+        size *= d
+    return (_float32_image(dy) and size <= MAX_INDEX and getattr(indices, "dtype", None) == "int64"
             and tuple(indices.shape) == tuple(dy.shape))
 
 
@@ -270,7 +308,10 @@ def accepts_avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_p
 
 def accepts_avg_pool_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode,
                               count_include_pad, divisor_override=None):
-    return _float32_image(dy)
+    size = 1
+    for d in x_shape:
+        size *= d
+    return _float32_image(dy) and size <= MAX_INDEX
 
 
 CATALOGUE.register("max_pool2d_forward", "cuda", max_pool2d_forward, accepts=accepts_max_pool)

@@ -73,7 +73,13 @@ def test_every_kernel_compiles_for_sm90_without_spills(compiled):
     rows = compiled["rows"]
     assert {row["kernel"] for row in rows} >= {"sgemm_nn", "sgemm_nt", "sgemm_tn", "sgemm_tt",
                                                "softmax", "log_softmax", "layer_norm_forward",
-                                               "layer_norm_backward", "layer_norm_param_grads"}
+                                               "layer_norm_backward", "layer_norm_param_grads",
+                                               "conv2d_forward", "conv2d_forward_narrow",
+                                               "conv2d_backward_input",
+                                               "conv2d_backward_input_narrow",
+                                               "conv2d_backward_weight", "max_pool2d_forward",
+                                               "max_pool2d_backward", "avg_pool2d_forward",
+                                               "avg_pool2d_backward"}
     for row in rows:
         assert row["fp64_instructions"] == 0, row
     if compiled["ptxas"] is None:
