@@ -13,7 +13,10 @@ in its own try/except with its own deadline, so one failure or hang costs one se
    compiles, timed separately) of each kernel against its baseline on the same card:
    ``cupy.matmul`` (cuBLAS fp32, ``CUPY_TF32=0``) and torch (TF32 off) for SGEMM, torch
    for softmax / log-softmax / layer norm; TFLOP/s or GB/s and the ratio;
-3. ``tests``: the simulator suite of the kernels against the real device, then
+3. ``conv`` (``gpu_check_conv.py``): the implicit-GEMM conv2d fwd/dgrad/wgrad and pooling
+   wrappers against float64 on ragged shapes (NaN-poisoned outputs), then timed against
+   cuDNN (TF32 off) on ResNet-50's 3×3 layers at batch 64, with cuDNN's kernel names;
+4. ``tests``: the simulator suites of the kernels against the real device, then
    ``pytest -m gpu`` (the op/nn/model suite on CuPy), as subprocesses.
 
 JSON goes to ``$OUT/gpu_check.json`` (``--out``, default ``$OUT`` or ``.``) after every
@@ -34,6 +37,8 @@ import subprocess
 import sys
 import time
 import traceback
+
+from . import gpu_check_conv
 
 # cuBLAS in full fp32, as the SGEMM targets are stated (set before CuPy is imported).
 os.environ.setdefault("CUPY_TF32", "0")
@@ -305,7 +310,8 @@ def device_tests(seconds):
     env = dict(os.environ, MINIGRAD_REAL_CUDA="1")
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     results = {}
-    for name, args in [("kernel tests", ["tests/kernels/test_cuda_kernels.py"]),
+    for name, args in [("kernel tests", ["tests/kernels/test_cuda_kernels.py",
+                                         "tests/kernels/test_cuda_conv_kernels.py"]),
                        ("pytest -m gpu", ["-m", "gpu"])]:
         start = time.perf_counter()
         try:
@@ -325,12 +331,15 @@ def format_table(report):
     lines = [f"device: {report.get('device')}"]
     for name, entry in report.get("sections", {}).items():
         lines.append(f"{name:<12} {entry['status']:<8} {entry['seconds']:>7.1f} s")
-    correct = report.get("sections", {}).get("correctness", {}).get("result") or {}
-    for row in correct.get("rows", []):
-        lines.append(f"  {'ok ' if row['ok'] else 'BAD'} {row['kernel']:<28} {row['shape']:<22} "
-                     f"relerr {row['relerr']:.2e}")
-    timed = report.get("sections", {}).get("timing", {}).get("result") or {}
-    for row in timed.get("rows", []):
+    sections = report.get("sections", {})
+    for name in ("correctness", "conv"):
+        correct = sections.get(name, {}).get("result") or {}
+        for row in correct.get("rows", []):
+            lines.append(f"  {'ok ' if row['ok'] else 'BAD'} {row['kernel']:<28} "
+                         f"{row['shape']:<22} relerr {row['relerr']:.2e}")
+    timed = sections.get("timing", {}).get("result") or {}
+    conv = sections.get("conv", {}).get("result") or {}
+    for row in timed.get("rows", []) + conv.get("timings", []):
         speed = (f"{row['own_tflops']:.2f} TFLOP/s" if "own_tflops" in row
                  else f"{row.get('own_gbs', 0):.0f} GB/s")
         ratio = f"{row['ratio']:.2f}x of {row['baseline']}" if "ratio" in row else "no baseline"
@@ -373,10 +382,14 @@ def main(argv=None):
     write(report, args.out)
     run_section(report, "timing", timing, left(120), cp, args.quick)
     write(report, args.out)
+    run_section(report, "conv", gpu_check_conv.conv_section, left(120), cp, relative_error,
+                cuda_event_ms, args.quick)
+    write(report, args.out)
     if not args.no_tests:
         remaining = left(args.budget)
         run_section(report, "tests", device_tests, remaining + 5, remaining)
-    ok = report["sections"]["correctness"].get("result", {}).get("ok", False)
+    ok = (report["sections"]["correctness"].get("result", {}).get("ok", False)
+          and (report["sections"]["conv"].get("result") or {}).get("ok", True))
     report["status"] = "ok" if ok else "correctness-failed"
     path = write(report, args.out)
     print(f"JSON: {path}")
