@@ -76,14 +76,17 @@ CONV_CASES = {
 # Tiny tiles: 32-thread ones like the wrappers' simulator default, and odd ones whose
 # thread count is a multiple of neither BM (general forward/dgrad staging) nor BK (wgrad).
 TILES = {
-    "32x8x8-4x2": dict(BM=32, BN=8, BK=8, TM=4, TN=2),
+    "32x8x8-4x2": dict(BM=32, BN=8, BK=8, TM=4, TN=2),            # k loop unrolled by 4
+    "16x8x8-4x2-unroll8": dict(BM=16, BN=8, BK=8, TM=4, TN=2, unroll=8),
+    "16x8x6-4x2-unroll2": dict(BM=16, BN=8, BK=6, TM=4, TN=2, unroll=2),
     "8x4x3-4x2": dict(BM=8, BN=4, BK=3, TM=4, TN=2),
     "6x6x5-2x3": dict(BM=6, BN=6, BK=5, TM=2, TN=3),
 }
 # Every case at the 32-thread tiles; the odd tiles (many more, smaller blocks: slower in
 # the simulator) on the two smallest cases, which still cover stride, dilation and groups.
 COMBOS = [(c, "32x8x8-4x2") for c in CONV_CASES] + [
-    (c, t) for c in ("depthwise-stride2", "tall-stride3") for t in ("8x4x3-4x2", "6x6x5-2x3")]
+    (c, t) for c in ("depthwise-stride2", "tall-stride3") for t in ("8x4x3-4x2", "6x6x5-2x3")] + [
+    ("1x1", "16x8x8-4x2-unroll8"), ("strided-dilated-groups", "16x8x6-4x2-unroll2")]
 combos = pytest.mark.parametrize("case, tiles", [(CONV_CASES[c], TILES[t]) for c, t in COMBOS],
                                  ids=[f"{c}-{t}" for c, t in COMBOS])
 
@@ -176,6 +179,8 @@ def test_conv_rejects_bad_groups_and_tiles():
         cuda_conv.make_conv_kernel("forward", BM=6, BN=4, BK=4, TM=4, TN=2)
     with pytest.raises(ValueError, match="unknown conv mode"):
         cuda_conv.make_conv_kernel("transposed")
+    with pytest.raises(ValueError, match="unroll"):
+        cuda_conv.make_conv_kernel("forward", BM=8, BN=4, BK=6, TM=2, TN=2, unroll=4)
 
 
 def test_conv_accepts_float32_4d_only():
