@@ -1,8 +1,10 @@
 """Optimised GPU kernels (numba.cuda or CuPy RawKernel); they take CuPy arrays (backend
 ``"cuda"``).
 
-Today: ``matmul`` (tiled SGEMM), ``softmax``/``log_softmax`` and
-``layer_norm_forward``/``layer_norm_backward``, all float32, written with numba.cuda.
+Today: ``matmul`` (tiled SGEMM), ``softmax``/``log_softmax``,
+``layer_norm_forward``/``layer_norm_backward``, ``conv2d_forward``/``conv2d_backward_input``/
+``conv2d_backward_weight`` (implicit GEMM, ``conv.py``) and max/avg pooling forward and
+backward (``pooling.py``), all float32, written with numba.cuda.
 ``_launch.py`` holds the shared pieces (simulator detection, shared-memory block
 reductions, ``launch_bounds``, launching on CuPy's stream); ``_compile.py`` compiles every
 kernel for ``sm_90`` and reports ``ptxas -v`` resources.  The modules import only

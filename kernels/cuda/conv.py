@@ -550,29 +550,34 @@ def _float32_4d(*arrays):
                and a.size <= MAX_INDEX for a in arrays)
 
 
-def _tables_fit(k, groups):
-    return k <= MAX_INDEX and groups <= MAX_GRID_YZ
+def _fits(table_rows, groups, kernel_size, dilation):
+    """Tap table offsets within int32, taps ``r·dh``, ``s·dw`` within the 16-bit halves the
+    table packs them in, groups within grid z."""
+    taps = all(d * (k - 1) < 1 << 15 for d, k in zip(dilation, kernel_size))
+    return table_rows <= MAX_INDEX and groups <= MAX_GRID_YZ and taps
+
+
+def _size(shape):
+    size = 1
+    for d in shape:
+        size *= d
+    return size
 
 
 def accepts_forward(x, w, stride, padding, dilation, groups):
-    """float32 4-D ``x`` and ``w``, int32-addressable, groups within grid z."""
-    k = 1
-    for d in w.shape[1:]:
-        k *= d
-    return _float32_4d(x, w) and _tables_fit(k, groups)
+    """float32 4-D ``x`` and ``w``, int32-addressable (see ``_fits``)."""
+    return _float32_4d(x, w) and _fits(_size(w.shape[1:]), groups, w.shape[2:], dilation)
 
 
 def accepts_backward_input(dy, w, x_shape, stride, padding, dilation, groups):
-    size = 1
-    for d in x_shape:
-        size *= d
-    return _float32_4d(dy, w) and size <= MAX_INDEX and _tables_fit(w.size, groups)
+    """float32 4-D ``dy`` and ``w``, an int32-addressable ``dx`` (see ``_fits``)."""
+    return (_float32_4d(dy, w) and _size(x_shape) <= MAX_INDEX
+            and _fits(w.size, groups, w.shape[2:], dilation))
 
 
 def accepts_backward_weight(dy, x, w_shape, stride, padding, dilation, groups):
-    """float32 4-D ``dy`` and ``x``; taps ``r·dh``, ``s·dw`` fit the kernel's 16-bit halves."""
-    taps_fit = all(d * (k - 1) < 1 << 15 for d, k in zip(dilation, w_shape[2:]))
-    return _float32_4d(dy, x) and groups <= MAX_GRID_YZ and taps_fit
+    """float32 4-D ``dy`` and ``x`` (see ``_fits``)."""
+    return _float32_4d(dy, x) and _fits(_size(w_shape[1:]), groups, w_shape[2:], dilation)
 
 
 CATALOGUE.register("conv2d_forward", "cuda", conv2d_forward, accepts=accepts_forward)

@@ -193,8 +193,10 @@ def test_conv_accepts_float32_4d_only():
     assert cuda_conv.accepts_backward_input(dy, w, x.shape, *geometry)
     assert not cuda_conv.accepts_backward_input(dy, w.astype(np.float16), x.shape, *geometry)
     assert cuda_conv.accepts_backward_weight(dy, x, w.shape, *geometry)
-    assert not cuda_conv.accepts_backward_weight(dy, x, (3, 2, 3, 3), (1, 1), (0, 0),
-                                                 (1 << 15, 1), 1)
+    huge_dilation = ((1, 1), (0, 0), (1 << 15, 1), 1)     # r·dh past the packed 16 bits
+    assert not cuda_conv.accepts_backward_weight(dy, x, w.shape, *huge_dilation)
+    assert not cuda_conv.accepts_forward(x, w, *huge_dilation)
+    assert not cuda_conv.accepts_backward_input(dy, w, x.shape, *huge_dilation)
 
 
 def test_weight_gradient_split_k_fills_the_gpu_with_whole_images():
