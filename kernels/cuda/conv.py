@@ -47,9 +47,9 @@ numba costs found in the SASS (sm_90, ``cuobjdump -sass``, CPU-checked) and avoi
 k loop of the register-tile product is unrolled by hand (``make_tile_product``); staging
 indices are cast to ``uint32`` (numba guards every signed index it cannot prove ≥ 0 with a
 wraparound select and 64-bit compares): the 128×128 forward's staging went from 417 to 261
-instructions per k-tile, 1 133 in all for 512 FFMA (45 %); production kernels use 121–128
-registers under ``launch_bounds(256, 2)`` with no spills (wgrad at 128×128 spills ~100 B, so
-it runs 64×128).
+instructions per k-tile, and the whole k-tile from 1 364 to 935 instructions for 512 FFMA
+(37 → 55 % FFMA); production kernels use ≤ 128 registers under ``launch_bounds(256, 2)``
+with no spills (wgrad at 128×128 spills ~100 B, so it runs 64×128).
 
 Not yet (each named in ``GPU-kernels.md``): NHWC with ``float4``/cp.async 16-byte gathers,
 double buffering, a hand-unrolled k-step, CUTLASS's strided-dgrad split (dgrad with
@@ -117,10 +117,13 @@ def make_tile_product(BK, TM, TN, threads_m, threads_n, a_stride, b_stride, unro
     As[k][tm + i·BM/TM] · Bs[k][tn + j·BN/TN]`` over one staged k-tile.  The k loop is
     unrolled by hand (``k_step`` written out ``unroll`` times per trip, the guards are
     compile-time constants): NVVM unrolls the TM×TN FMA nest but not a BK = 8 loop
-    around it.  SASS of the 128×128 forward per k-tile of 512 FFMA (sm_90, CPU-checked):
-    rolled 1 364 instructions (37 % FFMA); unrolled by 4 (the default) 1 289 (40 %), 126
-    registers; by 8, 1 018 (50 %) but 40 bytes of spills at the 128-register cap."""
-    unroll = unroll or next(u for u in (4, 2, 1) if BK % u == 0)
+    around it.  Each step reads the tiles through views from the thread's first element
+    (constant offsets after that); the view's start is a ``uint32``, which drops numba's
+    slice-start wraparound and clamping (64-bit compares and selects, 67 of a 4-step
+    block's 436 instructions).  SASS of the 128×128 forward per k-tile of 512 FFMA (sm_90,
+    CPU-checked): rolled 1 364 instructions (37 % FFMA), unrolled by 8 (the default) 935
+    (55 %), 121 registers, no spills."""
+    unroll = unroll or next(u for u in (8, 4, 2, 1) if BK % u == 0)
     if unroll not in (1, 2, 4, 8) or BK % unroll:
         raise ValueError(f"unroll={unroll} must be 1, 2, 4 or 8 and divide BK={BK}")
 
@@ -128,8 +131,8 @@ def make_tile_product(BK, TM, TN, threads_m, threads_n, a_stride, b_stride, unro
     def k_step(a_tile, b_tile, acc, a_reg, b_reg, a_first, b_first):
         # Views from this thread's first element: the unrolled loads index them by
         # constants (no per-load 64-bit address or wraparound math; see matmul.py).
-        a_from = a_tile[a_first:]
-        b_from = b_tile[b_first:]
+        a_from = a_tile[uint32(a_first):]
+        b_from = b_tile[uint32(b_first):]
         for i in range(TM):
             a_reg[i] = a_from[i * threads_m]
         for j in range(TN):

@@ -76,8 +76,8 @@ CONV_CASES = {
 # Tiny tiles: 32-thread ones like the wrappers' simulator default, and odd ones whose
 # thread count is a multiple of neither BM (general forward/dgrad staging) nor BK (wgrad).
 TILES = {
-    "32x8x8-4x2": dict(BM=32, BN=8, BK=8, TM=4, TN=2),            # k loop unrolled by 4
-    "16x8x8-4x2-unroll8": dict(BM=16, BN=8, BK=8, TM=4, TN=2, unroll=8),
+    "32x8x8-4x2": dict(BM=32, BN=8, BK=8, TM=4, TN=2),            # k loop unrolled by 8
+    "16x8x8-4x2-unroll4": dict(BM=16, BN=8, BK=8, TM=4, TN=2, unroll=4),
     "16x8x6-4x2-unroll2": dict(BM=16, BN=8, BK=6, TM=4, TN=2, unroll=2),
     "8x4x3-4x2": dict(BM=8, BN=4, BK=3, TM=4, TN=2),
     "6x6x5-2x3": dict(BM=6, BN=6, BK=5, TM=2, TN=3),
@@ -86,7 +86,7 @@ TILES = {
 # the simulator) on the two smallest cases, which still cover stride, dilation and groups.
 COMBOS = [(c, "32x8x8-4x2") for c in CONV_CASES] + [
     (c, t) for c in ("depthwise-stride2", "tall-stride3") for t in ("8x4x3-4x2", "6x6x5-2x3")] + [
-    ("1x1", "16x8x8-4x2-unroll8"), ("strided-dilated-groups", "16x8x6-4x2-unroll2")]
+    ("1x1", "16x8x8-4x2-unroll4"), ("strided-dilated-groups", "16x8x6-4x2-unroll2")]
 combos = pytest.mark.parametrize("case, tiles", [(CONV_CASES[c], TILES[t]) for c, t in COMBOS],
                                  ids=[f"{c}-{t}" for c, t in COMBOS])
 
