@@ -77,6 +77,8 @@ def test_every_kernel_compiles_for_sm90_without_spills(compiled):
                                                "conv2d_forward", "conv2d_forward_narrow",
                                                "conv2d_backward_input",
                                                "conv2d_backward_input_narrow",
+                                               "conv2d_backward_input_unit_stride",
+                                               "conv2d_backward_input_unit_stride_narrow",
                                                "conv2d_backward_weight", "max_pool2d_forward",
                                                "max_pool2d_backward", "avg_pool2d_forward",
                                                "avg_pool2d_backward"}

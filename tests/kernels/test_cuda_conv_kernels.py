@@ -145,6 +145,24 @@ def test_wrappers_default_tiles(mode, poisoned):
     _check(got, name, *args)
 
 
+@pytest.mark.parametrize("case, unit", [("3x3-pad1", True), ("strided-dilated-groups", False)])
+def test_dgrad_compiles_the_stride_divisions_out_only_for_stride_one(case, unit, monkeypatch,
+                                                                      poisoned):
+    launched = []
+    original = cuda_conv.default_kernel
+
+    def recording(*args, **kwargs):
+        kernel = original(*args, **kwargs)
+        launched.append(kernel.unit_stride)
+        return kernel
+
+    monkeypatch.setattr(cuda_conv, "default_kernel", recording)
+    x, w, dy, geometry = _operands(CONV_CASES[case], 5)
+    dx = cuda_conv.conv2d_backward_input(to_device(dy), to_device(w), x.shape, *geometry)
+    assert launched == [unit]
+    _check(dx, "conv2d_backward_input", dy, w, x.shape, *geometry)
+
+
 def test_forward_kernel_launched_directly_at_production_tiles():
     """One ragged block of the 128×64 production kernel (256 threads, K = 9 < 2·BK)."""
     rng = np.random.default_rng(4)
