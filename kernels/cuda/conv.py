@@ -440,16 +440,48 @@ def default_kernel(mode, m, n, tiles=None, unit_stride=False):
     return _KERNELS[key]
 
 
+_TABLES = {}
+MAX_CACHED_TABLES = 256          # a network has a few dozen conv geometries
+
+
+def _cached(xp, key, build):
+    """``xp.asarray(build())``, built and copied to the device once per ``key`` (the tables
+    are small; a per-call host→device copy would cost more than a 7² layer's GEMM)."""
+    device = xp.cuda.runtime.getDevice() if xp.__name__ == "cupy" else None
+    key = (xp.__name__, device) + key                    # one copy per GPU
+    table = _TABLES.get(key)
+    if table is None:
+        if len(_TABLES) >= MAX_CACHED_TABLES:
+            _TABLES.clear()
+        table = _TABLES[key] = xp.asarray(build().astype(host.int32))
+    return table
+
+
 def tap_table(xp, channels, channel_stride, kernel_size, dilation, row_stride, column_stride):
     """int32 ``(2, channels·KH·KW)``: for each (c, r, s) in C order the offset
     ``c·channel_stride + r·dh·row_stride + s·dw·column_stride`` and the tap's ``r·dh`` and
     ``s·dw`` packed as ``r·dh << 16 | s·dw`` (one load; ``accepts`` keeps both < 2¹⁵)."""
     kh, kw = kernel_size
-    c, r, s = host.meshgrid(host.arange(channels), host.arange(kh) * dilation[0],
-                            host.arange(kw) * dilation[1], indexing="ij")
-    table = host.stack([c * channel_stride + r * row_stride + s * column_stride, (r << 16) | s])
-    table = table.reshape(2, -1)
-    return xp.asarray(table.astype(host.int32))
+
+    def build():
+        c, r, s = host.meshgrid(host.arange(channels), host.arange(kh) * dilation[0],
+                                host.arange(kw) * dilation[1], indexing="ij")
+        table = host.stack([c * channel_stride + r * row_stride + s * column_stride,
+                            (r << 16) | s])
+        return table.reshape(2, -1)
+
+    return _cached(xp, ("taps", channels, channel_stride, kh, kw, *dilation, row_stride,
+                        column_stride), build)
+
+
+def row_table(xp, out_hw, stride, padding):
+    """int32 ``(2, OH·OW)``: each output pixel's ``a·sh − ph`` and ``b·sw − pw`` (wgrad)."""
+    def build():
+        a, b = host.meshgrid(host.arange(out_hw[0]) * stride[0] - padding[0],
+                             host.arange(out_hw[1]) * stride[1] - padding[1], indexing="ij")
+        return host.stack([a.ravel(), b.ravel()])
+
+    return _cached(xp, ("rows", *out_hw, *stride, *padding), build)
 
 
 def _ints(*values):
@@ -540,9 +572,7 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, ti
     if splits * groups > MAX_GRID_YZ:
         splits, per_split = 1, n
     tab = tap_table(xp, w_shape[1], h * wd, kernel_size, dilation, wd, 1)
-    a, b = host.meshgrid(host.arange(oh) * stride[0] - padding[0],
-                         host.arange(ow) * stride[1] - padding[1], indexing="ij")
-    rows = xp.asarray(host.stack([a.ravel(), b.ravel()]).astype(host.int32))    # (2, L)
+    rows = row_table(xp, (oh, ow), stride, padding)                          # (2, L)
     part = xp.empty((splits, groups, og, j), dtype=xp.float32)
     _launch(kernel, og, j, splits * groups, xp, xp.ascontiguousarray(dy).reshape(-1),
             xp.ascontiguousarray(x).reshape(-1), tab, rows, part,

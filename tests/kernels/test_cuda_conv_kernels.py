@@ -332,3 +332,17 @@ def test_pool_accepts_float32_images_only():
     dy = np.ones((1, 1, 2, 2), np.float32)
     assert cuda_pool.accepts_max_pool_backward(dy, indices, x.shape)
     assert not cuda_pool.accepts_max_pool_backward(dy, indices.astype(np.int32), x.shape)
+
+
+def test_tap_and_row_tables_are_built_once_per_geometry():
+    first = cuda_conv.tap_table(xp, 3, 20, (3, 2), (2, 1), 5, 1)
+    assert cuda_conv.tap_table(xp, 3, 20, (3, 2), (2, 1), 5, 1) is first
+    table = to_host(first)
+    assert table.dtype == np.int32 and table.shape == (2, 18)
+    c, r, s = 2, 1, 1                                      # entry (c, r, s) = 2·6 + 1·2 + 1
+    assert table[0, 15] == c * 20 + r * 2 * 5 + s * 1
+    assert table[1, 15] == (r * 2) << 16 | s
+    rows = to_host(cuda_conv.row_table(xp, (2, 3), (2, 1), (1, 0)))
+    np.testing.assert_array_equal(rows, [[-1, -1, -1, 1, 1, 1], [0, 1, 2, 0, 1, 2]])
+    assert cuda_conv.row_table(xp, (2, 3), (2, 1), (1, 0)) is cuda_conv.row_table(
+        xp, (2, 3), (2, 1), (1, 0))
