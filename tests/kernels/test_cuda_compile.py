@@ -7,8 +7,9 @@ no stack frame, no float64 instructions, the static shared memory the launch ass
 registers × threads within one SM's 64 K registers, and registers within the budget the
 occupancy plan assumes (``_compile.REGISTER_BUDGET``).  Slow-marked: it needs numba-cuda's
 CUDA 13.0 toolkit wheels (``pip install "numba-cuda[cu13]" "cuda-toolkit[nvvm,nvrtc,cudart]==13.0.*"
-"nvidia-nvjitlink==13.0.*"``, GPU.md) and takes ~1-3 min (the conv kernels dominate); without them it skips, saying why.
-The parser is tested on a fixed ptxas transcript in the default run.
+"nvidia-nvjitlink==13.0.*"``, GPU.md) and takes ~1-3 min (the conv kernels dominate);
+without them it skips, saying why.  The parser is tested on a fixed ptxas transcript in the
+default run.
 """
 import json
 import os
