@@ -16,24 +16,27 @@ in its own try/except with its own deadline, so one failure or hang costs one se
    compiles, timed separately) of each kernel against its baseline on the same card:
    ``cupy.matmul`` (cuBLAS fp32, ``CUPY_TF32=0``) and torch (TF32 off) for SGEMM, torch
    for softmax / log-softmax / layer norm; TFLOP/s or GB/s and the ratio;
-3. ``attention_correctness``, ``attention_timing``, ``attention_memory``: the flash
+3. ``conv`` (``gpu_check_conv.py``): the implicit-GEMM conv2d fwd/dgrad/wgrad and pooling
+   wrappers against float64 on ragged shapes (NaN-poisoned outputs), then timed against
+   cuDNN (TF32 off) on ResNet-50's 3×3 layers at batch 64, with cuDNN's kernel names;
+4. ``attention_correctness``, ``attention_timing``, ``attention_memory``: the flash
    attention kernels (``kernels/cuda/attention.py``) on ragged shapes, causal, boolean,
    additive and key-padding masks and fully masked rows, forward and backward, against
    the float64 reference; then CUDA-event timing of forward and forward+backward at
    B=8, H=12, T=4096, d=64, causal, against torch ``scaled_dot_product_attention`` fp32
    (default choice, and each backend forced, with the backend torch picks); then the
    peak memory pool use of forward+backward at T = 1024, 2048, 4096 (O(T), not O(T²));
-4. ``fused``: the fused kernels (cross-entropy forward/backward/fused, GELU, the one-launch
+5. ``fused``: the fused kernels (cross-entropy forward/backward/fused, GELU, the one-launch
    Adam) against float64, then timed against torch on the same card;
-5. ``gpt_step``: one eager training step (forward, backward, Adam) of the GPT at
+6. ``gpt_step``: one eager training step (forward, backward, Adam) of the GPT at
    6 layers × 384, context 256, batch 64, minigrad on CUDA vs torch eager on CUDA
    (TF32 off): first step and median of the next ones;
-6. ``cnn_epoch``: one epoch (60,000 images, batch 64 = 938 steps, Adam) of the seed CNN,
+7. ``cnn_epoch``: one epoch (60,000 images, batch 64 = 938 steps, Adam) of the seed CNN,
    minigrad on CUDA vs torch on the CPU, on MNIST-shaped random data (the lent machine
    has no network, and the values do not change the time).  Steps run until the epoch
    ends or the section's time share is spent; a cut epoch is extrapolated from the mean
    step time and marked ``extrapolated`` (``epoch_seconds``);
-7. ``tests``: the simulator suite of the kernels against the real device, then
+8. ``tests``: the simulator suite of the kernels against the real device, then
    ``pytest -m gpu`` (the op/nn/model suite on CuPy), as subprocesses.
 
 JSON goes to ``$OUT/gpu_check.json`` (``--out``, default ``$OUT`` or ``.``) after every
@@ -54,6 +57,7 @@ import sys
 import time
 import traceback
 
+from . import gpu_check_conv
 from .gpu_check_attention import attention_correctness, attention_memory, attention_timing
 from .gpu_check_fused import fused
 from .gpu_check_training import cnn_epoch, epoch_estimate, gpt_step, step_times  # noqa: F401 (re-exported)
@@ -290,8 +294,8 @@ def device_tests(seconds):
     results = {}
     for name, args in [("kernel tests", ["tests/kernels/test_cuda_kernels.py",
                                          "tests/kernels/test_cuda_attention_kernels.py",
-
-                                          "tests/kernels/test_cuda_fused_kernels.py"]),
+                                         "tests/kernels/test_cuda_fused_kernels.py",
+                                         "tests/kernels/test_cuda_conv_kernels.py"]),
                        ("pytest -m gpu", ["-m", "gpu"])]:
         start = time.perf_counter()
         try:
@@ -313,7 +317,7 @@ def format_table(report):
         lines.append(f"{name:<12} {entry['status']:<8} {entry['seconds']:>7.1f} s")
     sections = report.get("sections", {})
     fused_result = sections.get("fused", {}).get("result") or {}
-    for name in ("correctness", "attention_correctness"):
+    for name in ("correctness", "conv", "attention_correctness"):
         correct = sections.get(name, {}).get("result") or {}
         for row in correct.get("rows", []):
             lines.append(f"  {'ok ' if row['ok'] else 'BAD'} {row['kernel']:<28} "
@@ -323,6 +327,7 @@ def format_table(report):
                      f"relerr {row['relerr']:.2e}")
     timed_rows = [row for name in ("timing", "attention_timing", "fused")
                   for row in (sections.get(name, {}).get("result") or {}).get("rows", [])]
+    timed_rows += (sections.get("conv", {}).get("result") or {}).get("timings", [])
     for row in timed_rows:
         speed = (f"{row['own_tflops']:.2f} TFLOP/s" if "own_tflops" in row
                  else f"{row.get('own_gbs', 0):.0f} GB/s")
@@ -390,33 +395,36 @@ def main(argv=None):
     def left(share):
         return max(5.0, min(share, args.budget - (time.perf_counter() - start)))
 
-    run_section(report, "correctness", correctness, left(90), cp, args.quick)
+    run_section(report, "correctness", correctness, left(45), cp, args.quick)
     write(report, args.out)
-    run_section(report, "timing", timing, left(120), cp, args.quick)
+    run_section(report, "timing", timing, left(60), cp, args.quick)
     write(report, args.out)
-    run_section(report, "attention_correctness", attention_correctness, left(60), cp, args.quick)
+    run_section(report, "conv", gpu_check_conv.conv_section, left(60), cp, relative_error,
+                cuda_event_ms, args.quick)
     write(report, args.out)
-    run_section(report, "attention_timing", attention_timing, left(120), cp, args.quick)
+    run_section(report, "attention_correctness", attention_correctness, left(40), cp, args.quick)
     write(report, args.out)
-    run_section(report, "attention_memory", attention_memory, left(45), cp, args.quick)
+    run_section(report, "attention_timing", attention_timing, left(70), cp, args.quick)
     write(report, args.out)
-    run_section(report, "fused", fused, left(60), cp, args.quick)
+    run_section(report, "attention_memory", attention_memory, left(25), cp, args.quick)
+    write(report, args.out)
+    run_section(report, "fused", fused, left(40), cp, args.quick)
     write(report, args.out)
     # Each training section splits its share between minigrad and torch, keeping ~20 s
     # for building the models and the first (compiling) steps.
-    share = left(90)
+    share = left(60)
     run_section(report, "gpt_step", lambda: gpt_step(
         cp, args.quick, budget_s=max(2.0, (share - 20) / 2)), share)
     write(report, args.out)
-    share = left(90)
+    share = left(50)
     run_section(report, "cnn_epoch", lambda: cnn_epoch(
         cp, args.quick, budget_s=max(2.0, (share - 20) / 2)), share)
     write(report, args.out)
     if not args.no_tests:
         remaining = left(args.budget)
         run_section(report, "tests", device_tests, remaining + 5, remaining)
-    ok = all(report["sections"][name].get("result", {}).get("ok", False)
-             for name in ("correctness", "attention_correctness", "fused"))
+    ok = all((report["sections"][name].get("result") or {}).get("ok", False)
+             for name in ("correctness", "conv", "attention_correctness", "fused"))
     report["status"] = "ok" if ok else "correctness-failed"
     path = write(report, args.out)
     print(f"JSON: {path}")

@@ -6,8 +6,9 @@ Today: ``matmul`` (tiled SGEMM), ``softmax``/``log_softmax``,
 ``flash_attention_backward`` (``attention.py``, factories in ``_flash_kernels.py``),
 ``cross_entropy_forward``/``_backward`` (plus a fused forward+backward, ``loss.py``),
 ``gelu``/``gelu_tanh`` and their backwards (``pointwise.py``) and the one-launch Adam/AdamW
-``adam_update`` (``optimizer.py``), all
-float32, written with numba.cuda.
+``adam_update`` (``optimizer.py``), ``conv2d_forward``/``conv2d_backward_input``/
+``conv2d_backward_weight`` (implicit GEMM, ``conv.py``, factories in ``_conv_gemm.py``) and
+max/avg pooling forward and backward (``pooling.py``), all float32, written with numba.cuda.
 ``_launch.py`` holds the shared pieces (simulator detection, shared-memory block
 reductions, ``launch_bounds``, launching on CuPy's stream); ``_compile.py`` compiles every
 kernel for ``sm_90`` and reports ``ptxas -v`` resources.  The modules import only

@@ -24,7 +24,7 @@ import time
 
 from numba import boolean, cuda, float32, int32, int64
 
-from . import attention, loss, matmul, normalization, optimizer, pointwise, softmax
+from . import attention, conv, loss, matmul, normalization, optimizer, pointwise, pooling, softmax
 
 ROWS = float32[:, ::1]
 VECTOR = float32[::1]
@@ -33,14 +33,26 @@ LABELS = int64[::1]
 REGISTERS_PER_SM = 65536
 
 
-# Registers per thread each family's launch plan assumes: the SGEMM wants 2 blocks of 256
-# threads per SM (≤ 128), the memory-bound row kernels full occupancy, 2048 threads (≤ 32).
-# Flash attention keeps a 64-float operand row and a 64-float accumulator per thread (D/G
-# + DV/G, G threads per row): ≤ 224 registers gives 8 warps per SM (2 forward blocks of
-# 128 threads; 4 backward blocks of 64), the shared memory of each allowing as many.
-REGISTER_BUDGET = dict(sgemm=128, row=32, attention=224)
+# Registers per thread each family's launch plan assumes: the SGEMM and the implicit-GEMM
+# convs want 2 blocks of 256 threads per SM (≤ 128), the memory-bound row kernels full
+# occupancy, 2048 threads (≤ 32), the pooling kernels (int32 window arithmetic per
+# thread) at least half of it (≤ 64).  Flash attention keeps a 64-float operand row and a
+# 64-float accumulator per thread (D/G + DV/G, G threads per row): ≤ 224 registers gives
+# 8 warps per SM (2 forward blocks of 128 threads; 4 backward blocks of 64), the shared
+# memory of each allowing as many.
+REGISTER_BUDGET = dict(sgemm=128, conv2d=128, pool2d=64, row=32, attention=224)
 # Head dims compiled at production tiles: the benchmark's 64 and the widest accepted, 128.
 ATTENTION_HEAD_DIMS = (64, 128)
+
+
+def register_budget(name):
+    """The budget of ``name``'s family (``REGISTER_BUDGET``; ``row`` by default)."""
+    for family in ("sgemm", "conv2d"):
+        if name.startswith(family):
+            return REGISTER_BUDGET[family]
+    if name.startswith("flash"):
+        return REGISTER_BUDGET["attention"]
+    return REGISTER_BUDGET["pool2d" if "pool2d" in name else "row"]
 
 
 def production_kernels():
@@ -83,6 +95,7 @@ def production_kernels():
     threads = optimizer.GPU_THREADS
     kernels.append(("adam_update", optimizer.make_adam(threads),
                     (VECTOR,) * 5 + (int64, int64) + (float32,) * 8, threads, 0))
+    kernels += conv.compile_plan() + pooling.compile_plan()
     kernels.extend(attention_kernels())
     return kernels
 
@@ -106,12 +119,6 @@ def attention_kernels():
             rows.append((f"flash_{name}_d{d}{suffix}", kernel, signature, kernel.threads,
                          kernel.shared_bytes))
     return rows
-
-
-def _budget(name):
-    if name.startswith("sgemm"):
-        return REGISTER_BUDGET["sgemm"]
-    return REGISTER_BUDGET["attention" if name.startswith("flash") else "row"]
 
 
 def find_ptxas():
@@ -191,7 +198,7 @@ def main(argv=None):
     rows = []
     for name, kernel, signature, threads, shared in production_kernels():
         row = dict(kernel=name, threads=threads, expected_shared=shared,
-                   register_budget=_budget(name))
+                   register_budget=register_budget(name))
         row.update(resources(kernel, signature, args.arch, ptxas))
         rows.append(row)
     header = ("kernel", "threads", "registers", "register_budget", "shared", "expected_shared", "stack",

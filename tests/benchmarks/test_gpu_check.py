@@ -1,7 +1,8 @@
 """The CPU-testable parts of benchmarks/gpu_check.py: the per-section deadline runner, the
 statistics, the closing table, the clean exit on a machine without a GPU, and of its
 attention sections (gpu_check_attention.py): the correctness section in the CUDA
-simulator, the cases, FLOP count, peak-memory bookkeeping and their table lines."""
+simulator, the cases, FLOP count, peak-memory bookkeeping and their table lines (the conv section's are in
+test_gpu_check_conv.py)."""
 import json
 import time
 import types

@@ -57,7 +57,21 @@ def test_forward_matches_float64_oracle(case):
     y, mean, rstd = forward(x, weight, bias, k, 1e-5)
     assert y.dtype == mean.dtype == rstd.dtype == x.dtype and y.shape == x.shape
     assert mean.shape == rstd.shape == x.shape[:x.ndim - k] + (1,) * k
-    np.testing.assert_allclose(y, float64_layer_norm(x, weight, bias, k, 1e-5), **tolerance(x.dtype))
+    want = float64_layer_norm(x, weight, bias, k, 1e-5)
+    if x.dtype == np.float64:
+        np.testing.assert_allclose(y, want, **tolerance(x.dtype))
+        return
+    # In float32, x̂ = (x − μ)·rstd carries the rounding of x and μ relative to |μ|: an
+    # absolute error of about eps32·|μ|·rstd, which a row far from zero with a small spread
+    # magnifies (hypothesis found μ = 9.93, σ = 0.015: 650 ulps), scaled by |γ|.
+    x64 = x.astype(np.float64)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mean64 = x64.mean(axis=axes)
+    rstd64 = 1 / np.sqrt(x64.var(axis=axes) + 1e-5)
+    conditioning = 1.0 + float((np.abs(mean64) * rstd64).max())
+    gain = 1.0 if weight is None else max(1.0, float(np.abs(weight).max()))
+    eps32 = float(np.finfo(np.float32).eps)
+    np.testing.assert_allclose(y, want, rtol=1e-4, atol=1e-4 + 8 * eps32 * conditioning * gain)
 
 
 @SETTINGS
