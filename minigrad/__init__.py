@@ -49,7 +49,7 @@ from .printing import set_printoptions, get_printoptions  # noqa: E402
 from .serialization import save, load  # noqa: E402
 from . import nn, optim, utils  # noqa: E402
 from . import serialization  # noqa: E402
-from . import accelerator, backends, distributions, onnx, sparse  # noqa: E402
+from . import accelerator, backends, distributed, distributions, onnx, sparse  # noqa: E402
 from .determinism import (use_deterministic_algorithms,  # noqa: E402
                           are_deterministic_algorithms_enabled,
                           is_deterministic_algorithms_warn_only_enabled)

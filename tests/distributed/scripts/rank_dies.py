@@ -1,0 +1,28 @@
+"""Under mpirun: rank 1 stops mid-training. ``python rank_dies.py exit``: it exits
+(os._exit(3)) — mpirun must stop the job; ``hang``: it sleeps — the others' next
+collective must raise the timeout error (2 s) instead of waiting forever."""
+import os
+import sys
+import time
+from datetime import timedelta
+
+import minigrad as mg
+import minigrad.distributed as dist
+from minigrad import nn
+from minigrad.nn.parallel import DistributedDataParallel as DDP
+
+how = sys.argv[1]
+dist.init_process_group("mpi", timeout=timedelta(seconds=2))
+rank = dist.get_rank()
+model = DDP(nn.Linear(4, 2))
+opt = mg.optim.SGD(model.parameters(), lr=0.1)
+for step in range(3):
+    if step == 1 and rank == 1:
+        if how == "exit":
+            os._exit(3)
+        time.sleep(60)
+    opt.zero_grad()
+    model(mg.randn(8, 4)).sum().backward()
+    opt.step()
+    print("STEP", step, "rank", rank, flush=True)
+print("FINISHED", rank, flush=True)
