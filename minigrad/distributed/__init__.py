@@ -15,10 +15,11 @@ from .process_group import (init_process_group, destroy_process_group, is_initia
                             is_available, is_mpi_available, is_nccl_available, get_rank,
                             get_world_size, get_backend, group, GroupMember, Backend,
                             default_pg_timeout)
-from .collectives import all_reduce, broadcast, all_gather, reduce_scatter, barrier
+from .collectives import (all_reduce, broadcast, all_gather, reduce_scatter, barrier,
+                          broadcast_object_list)
 
 __all__ = ["ReduceOp", "Work", "init_process_group", "destroy_process_group",
            "is_initialized", "is_available", "is_mpi_available", "is_nccl_available",
            "get_rank", "get_world_size", "get_backend", "group", "GroupMember", "Backend",
            "default_pg_timeout", "all_reduce", "broadcast", "all_gather", "reduce_scatter",
-           "barrier"]
+           "barrier", "broadcast_object_list"]

@@ -15,7 +15,8 @@ from .process_group import check_group
 from .reduce_op import ReduceOp, check_op
 from .work import CompletedWork
 
-__all__ = ["all_reduce", "broadcast", "all_gather", "reduce_scatter", "barrier"]
+__all__ = ["all_reduce", "broadcast", "all_gather", "reduce_scatter", "barrier",
+           "broadcast_object_list"]
 
 
 def _check_tensor(tensor, backend, what):
@@ -155,3 +156,14 @@ def barrier(group=None, async_op=False, device_ids=None):
     if backend.size == 1:
         return CompletedWork() if async_op else None
     return _finish(backend.barrier(), async_op)
+
+
+def broadcast_object_list(object_list, src=0, group=None, device=None):
+    """Every rank's ``object_list`` (a list of picklable objects, the same length on every
+    rank) becomes rank ``src``'s, in place."""
+    backend = check_group(group)
+    received = backend.broadcast_object(list(object_list), src)
+    if len(received) != len(object_list):
+        raise RuntimeError(f"broadcast_object_list: rank {src} sent {len(received)} objects, "
+                           f"this rank's list holds {len(object_list)}")
+    object_list[:] = received

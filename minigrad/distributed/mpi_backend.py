@@ -85,6 +85,11 @@ class MPIBackend:
                 divide_in_place(np, out, self.size)
         return self._work(request, finish, "reduce_scatter")
 
+    def broadcast_object(self, obj, src):
+        """``src``'s Python object, on every rank (mpi4py pickles it; ranks trust each
+        other, as PyTorch's ``broadcast_object_list`` does)."""
+        return self.comm.bcast(obj, root=src)
+
     def barrier(self):
         return self._work(self.comm.Ibarrier(), None, "barrier")
 

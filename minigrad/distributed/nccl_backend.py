@@ -36,6 +36,7 @@ class NCCLBackend:
         cupy.cuda.Device(local_rank % cupy.cuda.runtime.getDeviceCount()).use()
         unique_id = MPI.COMM_WORLD.bcast(nccl.get_unique_id() if rank == 0 else None, root=0)
         self.comm = nccl.NcclCommunicator(size, unique_id, rank)
+        self.mpi_comm = MPI.COMM_WORLD
         self.stream = cupy.cuda.Stream(non_blocking=True)
 
     def _dtype(self, array):
@@ -83,6 +84,10 @@ class NCCLBackend:
         return self._launch("reduce_scatter", lambda s: self.comm.reduceScatter(
             stacked.data.ptr, out.data.ptr, n, dtype, getattr(self.nccl, _OPS[op]), s),
             self._average(out, op))
+
+    def broadcast_object(self, obj, src):
+        """``src``'s Python object on every rank, over MPI (the bootstrap channel)."""
+        return self.mpi_comm.bcast(obj, root=src)
 
     def barrier(self):
         token = self.cupy.zeros(1, dtype=self.cupy.float32)
