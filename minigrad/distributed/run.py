@@ -58,19 +58,37 @@ def mpirun_env(n, base=None):
     return env
 
 
+def _program_start(argv):
+    """Where the program begins: the first word that is not one of run's own options (a
+    ``-m`` there belongs to the program, which argparse's REMAINDER cannot tell)."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word in ("-n", "--nproc"):
+            i += 2
+        elif word.startswith("--nproc=") or word in ("--dry-run", "-h", "--help"):
+            i += 1
+        else:
+            return i
+    return i
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m minigrad.distributed.run",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--nproc", type=int, required=True, help="number of processes")
     parser.add_argument("--dry-run", action="store_true", help="print the command, run nothing")
-    parser.add_argument("program", nargs=argparse.REMAINDER,
+    parser.add_argument("program", nargs="?",
                         help="a script and its arguments, or -m module and its arguments")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    split = _program_start(argv)
+    args = parser.parse_args(argv[:split])
+    program = argv[split:]
     if args.nproc < 1:
         parser.error(f"-n must be at least 1, got {args.nproc}")
-    if not args.program:
+    if not program:
         parser.error("give the program to run (a script, or -m module)")
-    command = mpirun_command(args.nproc, args.program)
+    command = mpirun_command(args.nproc, program)
     if args.dry_run:
         print(" ".join(command))
         return 0

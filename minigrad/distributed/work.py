@@ -1,22 +1,32 @@
 """``Work``: the handle an ``async_op=True`` collective returns (PyTorch's
 ``torch.distributed.Work``). ``wait()`` blocks until the collective is done on this rank,
-then runs its finishing step (copying a result into the tensor, dividing for AVG); it
-raises ``RuntimeError`` after the process group's ``timeout`` instead of hanging when a
-peer never joins."""
+then runs its finishing step (copying a result into the tensor, dividing for AVG). A
+collective that a peer never joins does not hang: after the process group's ``timeout``
+the job ends with an error naming the collective (see ``block`` and ``timed_out``)."""
 import time
 
-__all__ = ["Work", "CompletedWork"]
+__all__ = ["Work", "CompletedWork", "timeout_message"]
+
+
+def timeout_message(what, seconds):
+    return (f"minigrad.distributed: {what} timed out after {seconds:.1f} s waiting for the "
+            "other ranks (a rank died, hung, or called a different collective)")
+
+
+def _seconds(limit):
+    return limit.total_seconds() if hasattr(limit, "total_seconds") else float(limit)
 
 
 class Work:
-    """One collective in flight. ``test`` is a callable returning True once the transfer has
-    completed (it also drives the transport's progress); ``finish`` runs once after that.
-    ``what`` names the collective in the timeout message; ``on_timeout`` (if given) runs
-    before the timeout error is raised (the backend marks itself broken)."""
+    """One collective in flight. ``test()`` returns True once it has completed (and drives
+    the transport's progress); ``finish`` runs once after that. ``block(seconds, what)``,
+    if given, waits in the engine itself (MPI's ``Wait``: far faster than polling ``Test``
+    from Python) under a watchdog that ends the job after ``seconds``; without it ``wait``
+    polls ``test`` and raises RuntimeError at the deadline, after calling ``on_timeout``."""
 
-    def __init__(self, test, finish, timeout, what, on_timeout=None):
+    def __init__(self, test, finish, timeout, what, on_timeout=None, block=None):
         self._test, self._finish, self._timeout, self._what = test, finish, timeout, what
-        self._on_timeout = on_timeout
+        self._on_timeout, self._block = on_timeout, block
         self._done = False
         self._started = time.monotonic()
 
@@ -35,26 +45,20 @@ class Work:
             self._finish()
 
     def wait(self, timeout=None):
-        """Block until done; RuntimeError after ``timeout`` (a timedelta or seconds; the
-        group's timeout by default). Polls with a back-off that starts at zero, so a fast
-        collective costs no sleep and an oversubscribed machine is not spun on."""
+        """Block until done (``timeout``: a timedelta or seconds; the group's by default)."""
         if self._done:
             return True
-        limit = self._timeout if timeout is None else timeout
-        limit = limit.total_seconds() if hasattr(limit, "total_seconds") else float(limit)
-        deadline = self._started + limit
-        pause, polls = 0.0, 0
-        while not self._test():
-            if time.monotonic() > deadline:
-                if self._on_timeout is not None:
-                    self._on_timeout()
-                raise RuntimeError(
-                    f"minigrad.distributed: {self._what} timed out after {limit:.1f} s waiting "
-                    "for the other ranks (a rank died, hung, or called a different collective)")
-            polls += 1
-            if polls > 200:
-                pause = min(max(pause * 2, 1e-5), 1e-3)
-                time.sleep(pause)
+        limit = _seconds(self._timeout if timeout is None else timeout)
+        if self._block is not None:
+            self._block(limit, self._what)
+        else:
+            deadline = self._started + limit
+            while not self._test():
+                if time.monotonic() > deadline:
+                    if self._on_timeout is not None:
+                        self._on_timeout()
+                    raise RuntimeError(timeout_message(self._what, limit))
+                time.sleep(0)          # yield the core: ranks may outnumber cores
         self._complete()
         return True
 

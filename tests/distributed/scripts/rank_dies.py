@@ -1,6 +1,6 @@
 """Under mpirun: rank 1 stops mid-training. ``python rank_dies.py exit``: it exits
 (os._exit(3)) — mpirun must stop the job; ``hang``: it sleeps — the others' next
-collective must raise the timeout error (2 s) instead of waiting forever."""
+collective must end the job with the timeout error (2 s) instead of waiting forever."""
 import os
 import sys
 import time
