@@ -2,8 +2,9 @@
 no_sync accumulation step, several buckets) gives the parameters one process gets on the
 concatenated global batch, float64, to 1e-10 (scripts/ddp_equivalence.py). With
 BatchNorm, each rank normalises with its own batch statistics (PyTorch's DDP too), so the
-reference normalises each shard separately. And: a rank that dies, or hangs, makes the
-job fail with a clear error within seconds (scripts/rank_dies.py)."""
+reference normalises each shard separately. Unused parameters, with and without
+find_unused_parameters (scripts/ddp_unused.py). And: a rank that dies, or hangs, makes
+the job fail with a clear error within seconds (scripts/rank_dies.py)."""
 import time
 
 import pytest
@@ -62,3 +63,9 @@ def test_buckets_reverse_order_cap_and_dtype():
 def test_ddp_needs_a_process_group():
     with pytest.raises(ValueError, match="Default process group has not been initialized"):
         DistributedDataParallel(nn.Linear(2, 2))
+
+
+def test_unused_parameters_like_pytorch():
+    result = mpirun(2, "ddp_unused.py")
+    assert sorted(line for line in result.stdout.splitlines() if line.startswith("OK")) == \
+        ["OK 0", "OK 1"]
