@@ -77,7 +77,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     _check_tensor(tensor, backend, "all_reduce")
     buffer, op, write_back = _reducible(tensor.xp, tensor.array, check_op(op))
     _bump(tensor)
-    return _finish(backend.all_reduce(buffer, op), async_op, write_back)
+    return _finish(backend.all_reduce(buffer, op, async_op), async_op, write_back)
 
 
 def broadcast(tensor, src, group=None, async_op=False):
@@ -92,7 +92,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     def write_back():
         array[...] = buffer
     _bump(tensor)
-    return _finish(backend.broadcast(buffer, src), async_op,
+    return _finish(backend.broadcast(buffer, src, async_op), async_op,
                    None if buffer is array else write_back)
 
 
@@ -119,7 +119,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
         for r, out in enumerate(tensor_list):
             out.array[...] = gathered[r]
     _bump(*tensor_list)
-    work = backend.all_gather(gathered, source)
+    work = backend.all_gather(gathered, source, async_op)
     work.keep = (source,)
     return _finish(work, async_op, write_back)
 
@@ -145,7 +145,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     def write_back():
         output.array[...] = result.astype(output.dtype)
     _bump(output)
-    work = backend.reduce_scatter(result, stacked, op)
+    work = backend.reduce_scatter(result, stacked, op, async_op)
     work.keep = (stacked,)
     return _finish(work, async_op, write_back)
 
@@ -155,7 +155,7 @@ def barrier(group=None, async_op=False, device_ids=None):
     backend = check_group(group)
     if backend.size == 1:
         return CompletedWork() if async_op else None
-    return _finish(backend.barrier(), async_op)
+    return _finish(backend.barrier(async_op), async_op)
 
 
 def broadcast_object_list(object_list, src=0, group=None, device=None):

@@ -23,7 +23,9 @@ _OPS = {ReduceOp.SUM: "NCCL_SUM", ReduceOp.PRODUCT: "NCCL_PROD", ReduceOp.MIN: "
 
 
 class NCCLBackend:
-    """One NCCL communicator over ``size`` ranks (this one is ``rank``)."""
+    """One NCCL communicator over ``size`` ranks (this one is ``rank``). Every collective is
+    queued on the stream (``async_op`` only decides whether the caller waits, in
+    collectives.py)."""
 
     name = "nccl"
 
@@ -65,21 +67,21 @@ class NCCLBackend:
 
         return lambda: divide_in_place(self.cupy, array, self.size)
 
-    def all_reduce(self, array, op):
+    def all_reduce(self, array, op, async_op=True):
         ptr, n, dtype = array.data.ptr, array.size, self._dtype(array)
         return self._launch("all_reduce", lambda s: self.comm.allReduce(
             ptr, ptr, n, dtype, getattr(self.nccl, _OPS[op]), s), self._average(array, op))
 
-    def broadcast(self, array, src):
+    def broadcast(self, array, src, async_op=True):
         ptr, n, dtype = array.data.ptr, array.size, self._dtype(array)
         return self._launch("broadcast", lambda s: self.comm.broadcast(ptr, ptr, n, dtype, src, s))
 
-    def all_gather(self, out, array):
+    def all_gather(self, out, array, async_op=True):
         n, dtype = array.size, self._dtype(array)
         return self._launch("all_gather", lambda s: self.comm.allGather(
             array.data.ptr, out.data.ptr, n, dtype, s))
 
-    def reduce_scatter(self, out, stacked, op):
+    def reduce_scatter(self, out, stacked, op, async_op=True):
         n, dtype = out.size, self._dtype(out)
         return self._launch("reduce_scatter", lambda s: self.comm.reduceScatter(
             stacked.data.ptr, out.data.ptr, n, dtype, getattr(self.nccl, _OPS[op]), s),
@@ -89,7 +91,7 @@ class NCCLBackend:
         """``src``'s Python object on every rank, over MPI (the bootstrap channel)."""
         return self.mpi_comm.bcast(obj, root=src)
 
-    def barrier(self):
+    def barrier(self, async_op=True):
         token = self.cupy.zeros(1, dtype=self.cupy.float32)
         work = self.all_reduce(token, ReduceOp.SUM)
         work.token = token

@@ -4,9 +4,9 @@ Python, else the one on PATH), each running this Python on the program.
 
 It only spares typing what mpirun needs on a small or shared machine: ``--oversubscribe``
 when N exceeds the cores (Open MPI refuses otherwise), permission to run as root
-(``OMPI_ALLOW_RUN_AS_ROOT``, for containers and CI), and one BLAS/OpenMP thread per
-process unless ``OMP_NUM_THREADS`` is already set (N processes × all cores each would
-thrash). Everything after the options is the program; the command it runs is printed with
+(``OMPI_ALLOW_RUN_AS_ROOT``, for containers and CI), ranks that yield their core while
+waiting (``OMPI_MCA_mpi_yield_when_idle``), and one BLAS/OpenMP thread per process unless
+``OMP_NUM_THREADS`` is already set (N processes × all cores each would thrash). Everything after the options is the program; the command it runs is printed with
 ``--dry-run``. ``mpirun -n 2 minigrad train ...`` works as well.
 """
 import argparse
@@ -51,6 +51,10 @@ def mpirun_env(n, base=None):
     env = dict(os.environ if base is None else base)
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    # A rank waiting in a collective yields its core instead of spinning: on a machine
+    # shared with other work, spinning made each all-reduce after a compute phase 30-50 ms
+    # instead of ~6 ms (docs/distributed.md).
+    env.setdefault("OMPI_MCA_mpi_yield_when_idle", "1")
     threads = str(max(1, (os.cpu_count() or 1) // n))
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "NUMBA_NUM_THREADS"):

@@ -2,7 +2,7 @@
 ``torch.distributed.Work``). ``wait()`` blocks until the collective is done on this rank,
 then runs its finishing step (copying a result into the tensor, dividing for AVG). A
 collective that a peer never joins does not hang: after the process group's ``timeout``
-the job ends with an error naming the collective (see ``block`` and ``timed_out``)."""
+``wait`` raises ``RuntimeError`` naming the collective."""
 import time
 
 __all__ = ["Work", "CompletedWork", "timeout_message"]
@@ -20,9 +20,9 @@ def _seconds(limit):
 class Work:
     """One collective in flight. ``test()`` returns True once it has completed (and drives
     the transport's progress); ``finish`` runs once after that. ``block(seconds, what)``,
-    if given, waits in the engine itself (MPI's ``Wait``: far faster than polling ``Test``
-    from Python) under a watchdog that ends the job after ``seconds``; without it ``wait``
-    polls ``test`` and raises RuntimeError at the deadline, after calling ``on_timeout``."""
+    if given, waits the backend's own way (the mpi backend: on its communication thread's
+    completion event) and raises RuntimeError after ``seconds``; without it ``wait`` polls
+    ``test`` and raises RuntimeError at the deadline, after calling ``on_timeout``."""
 
     def __init__(self, test, finish, timeout, what, on_timeout=None, block=None):
         self._test, self._finish, self._timeout, self._what = test, finish, timeout, what

@@ -11,7 +11,9 @@ the user gives caps every bucket, as in PyTorch.
 Each parameter gets a ``register_post_accumulate_grad_hook``. When the hook fires (its
 ``.grad`` now holds this backward's sum), the parameter is marked ready; a bucket whose
 parameters are all ready is copied into one flat buffer and launched as an asynchronous
-``all_reduce(AVG)``. Buckets launch strictly in index order, so every rank issues the
+``all_reduce(AVG)`` (the backend's communication thread, or NCCL's stream, runs it while
+backward goes on); the last bucket, whose gradients come at the very end of backward, is
+reduced in the calling thread once the others are done. Buckets launch strictly in index order, so every rank issues the
 same collectives in the same order (MPI's and NCCL's rule) even if its gradients arrive
 in a different order. When the last bucket has launched, the reducer waits for all of
 them and copies the averaged values back into each ``.grad``: when ``backward()``
@@ -27,6 +29,7 @@ from ...autograd.graph import AccumulateGrad
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from ... import distributed as dist
+from ...distributed.work import CompletedWork
 
 __all__ = ["Reducer", "assign_buckets", "FIRST_BUCKET_BYTES"]
 
@@ -163,8 +166,6 @@ class Reducer:
             self._launch(self.buckets[self.next_bucket])
             self.not_ready_at_launch.append(self.ready.count(False))
             self.next_bucket += 1
-        for launched in self.buckets[:self.next_bucket]:
-            launched.work.is_completed()      # let the transport make progress
         if self.next_bucket == len(self.buckets):
             self._finalize()
 
@@ -176,14 +177,21 @@ class Reducer:
                 view[...] = 0
             else:
                 view[...] = p.grad.array.reshape(-1)
-        bucket.work = dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG, async_op=True)
+        if bucket is not self.buckets[-1]:
+            bucket.work = dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG, async_op=True)
+            return
+        # The last bucket launches when backward is done: nothing is left to overlap, so it
+        # is reduced in this thread, after the others (no hand-off to the backend's thread).
+        for earlier in self.buckets[:-1]:
+            earlier.work.wait()
+        dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG)
+        bucket.work = CompletedWork()
 
     def _finalize(self):
         self.armed = False
         globally_used = self._globally_used() if self.find_unused else None
         with no_grad():
             for bucket in self.buckets:
-                bucket.work.wait()
                 flat = bucket.flat.array
                 for i, p, offset in zip(bucket.indices, bucket.params, bucket.offsets):
                     value = flat[offset:offset + p.numel()].reshape(p.array.shape)
