@@ -39,5 +39,8 @@ def test_launcher_builds_the_mpirun_command():
     except FileNotFoundError:
         pytest.skip("no mpirun")
     assert command[:3] == ["/opt/mpi/bin/mpirun", "-n", "64"] and command[-2:] == ["-m", "x"]
+    # the program starts at its first word, even a -m whose own flags repeat run's
+    assert run._program_start(["-n", "2", "--dry-run", "-m", "x", "-n", "3"]) == 3
+    assert run._program_start(["--nproc=4", "train.py", "--dry-run"]) == 1
     env = run.mpirun_env(2, base={"OMP_NUM_THREADS": "3"})
     assert env["OMP_NUM_THREADS"] == "3" and env["OMPI_ALLOW_RUN_AS_ROOT"] == "1"
