@@ -76,9 +76,8 @@ class DistributedDataParallel(Module):
         if dist.get_world_size() == 1 or not tensors:
             return
         with no_grad():
-            works = [dist.broadcast(t.detach(), 0, async_op=True) for t in tensors]
-            for work in works:
-                work.wait()
+            for t in tensors:
+                dist.broadcast(t.detach(), 0)
 
     def forward(self, *inputs, **kwargs):
         if self.broadcast_buffers and self.require_forward_param_sync:

@@ -195,8 +195,10 @@ class Reducer:
                 flat = bucket.flat.array
                 for i, p, offset in zip(bucket.indices, bucket.params, bucket.offsets):
                     value = flat[offset:offset + p.numel()].reshape(p.array.shape)
-                    if p.grad is not None:
+                    if p.grad is not None and getattr(p.grad.array.flags, "writeable", True):
                         p.grad.array[...] = value
+                    elif p.grad is not None:        # a read-only gradient (a broadcast view)
+                        p.grad = Tensor._wrap(value.copy())
                     elif globally_used is None or globally_used[i]:
                         p.grad = Tensor._wrap(value.copy())
                 bucket.work = None
