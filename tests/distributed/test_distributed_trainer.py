@@ -51,3 +51,22 @@ def test_two_ranks_train_like_one_process_and_resume_anywhere(tmp_path, train_ru
     resumed2 = load_checkpoint(tmp_path / "resumed2")
     assert resumed2["step"] == 12
     assert _close(_params(resumed2["model"]), _params(two.model.state_dict())) < 1e-5
+
+
+@pytest.mark.slow
+def test_minigrad_train_distributed_command_line(tmp_path):
+    """``python -m minigrad.distributed.run -n 2 -m minigrad_models.cli train mlp
+    --distributed``: one run folder, one set of progress lines (rank 0's)."""
+    require_mpi()
+    import os
+    import subprocess
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "minigrad.distributed.run", "-n", "2", "-m",
+               "minigrad_models.cli", "train", "mlp", "--distributed", "--subset", "128",
+               "--epochs", "1", "--eval-samples", "64", "--batch-size", "32", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, MPLBACKEND="Agg"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("epoch 1/1:") == 1 and done.stdout.count("test accuracy:") == 1
+    assert "distributed: 2 ranks (mpi), each 16-16 samples of every batch of 32" in done.stdout
+    assert load_checkpoint(out)["step"] == 4
