@@ -50,6 +50,13 @@ def test_a_rank_that_hangs_makes_the_others_time_out():
     assert "all_reduce (rank 0 of 2, mpi backend) timed out after 2.0 s" in result.stderr
 
 
+def test_an_async_wait_raises_the_timeout_error():
+    result = mpirun(2, "rank_dies.py", "hang-async", check=False, timeout=60)
+    assert result.returncode != 0
+    assert "CAUGHT minigrad.distributed: all_reduce (rank 0 of 2, mpi backend) timed out " \
+        "after 2.0 s" in result.stdout
+
+
 def test_buckets_reverse_order_cap_and_dtype():
     params = [nn.Parameter(mg.zeros(n)) for n in (10, 20, 30, 40)]
     assert assign_buckets(params, bucket_bytes_cap=200) == [[3, 2], [1, 0]]   # float32: 4 B
