@@ -116,7 +116,7 @@ class Normalize:
         if array.ndim < 3:
             raise ValueError(f"Normalize: expected a (..., C, H, W) image, got shape "
                              f"{array.shape}")
-        if array.dtype.kind != "f":
+        if array.dtype.kind not in "fV":
             raise TypeError(f"Normalize: input should be a float image, got {array.dtype}")
         mean = np.asarray(self.mean, dtype=array.dtype).reshape(-1, 1, 1)
         std = np.asarray(self.std, dtype=array.dtype).reshape(-1, 1, 1)

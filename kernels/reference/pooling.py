@@ -34,7 +34,7 @@ def _check_padding(kernel_size, padding):
 
 def _lowest_value(xp, dtype):
     """The value padding takes in max pooling: −∞ for floats, the minimum for integers."""
-    if dtype.kind == "f":
+    if dtype.kind in "fV":              # 'V': bfloat16 (ml_dtypes)
         return float("-inf")
     return xp.iinfo(dtype).min
 
@@ -70,7 +70,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     y = windows.max(axis=2)
     # Pick among real taps only, so an all −∞ window still points at a real pixel.
     tap = xp.argmax(real & (windows == y[:, :, None]), axis=2)
-    if x.dtype.kind == "f":
+    if x.dtype.kind in "fV":
         nan_taps = real & xp.isnan(windows)
         last_nan = kh * kw - 1 - xp.argmax(nan_taps[:, :, ::-1], axis=2)
         tap = xp.where(nan_taps.any(axis=2), last_nan, tap)

@@ -27,7 +27,7 @@ def check_op(op):
 
 def divide_in_place(xp, array, size):
     """AVG's last step, ``array /= size`` (floor division for integers, as NCCL's)."""
-    if array.dtype.kind == "f":
+    if array.dtype.kind in "fV":        # 'V': bfloat16 (ml_dtypes)
         xp.divide(array, size, out=array)
     else:
         xp.floor_divide(array, size, out=array)
