@@ -32,9 +32,10 @@ from minigrad.nn.utils import prune
 from ..adversarial import adversarial_loss, fgsm, pgd
 from ..distill import distillation_loss
 from ..registry import get_spec
+from .checkpointing import load_checkpoint, seed_everything
 from .data import evenly_spaced, prepare_data
 from .tasks import to_numpy
-from .trainer import build_model, load_checkpoint, make_optimizer, seed_everything
+from .trainer import build_model, make_optimizer
 
 __all__ = ["load_trained", "image_arrays", "accuracy", "fit_steps", "prune_sweep",
            "global_sparsity", "quantize_compare", "distill_compare", "attack_sweep",

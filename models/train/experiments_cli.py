@@ -21,8 +21,8 @@ from pathlib import Path
 import minigrad as mg
 
 from . import experiments as ex
-from .cli import UsageError, _Parser, _add_threads_flag, _model_arg, _positive
-from .trainer import _write_json, resolve_checkpoint, run_folder
+from .checkpointing import _write_json, resolve_checkpoint, run_folder
+from .cli_parser import UsageError, _Parser, _add_threads_flag, _model_arg, _positive
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 

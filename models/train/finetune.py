@@ -29,8 +29,9 @@ import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
 
+from .checkpointing import load_checkpoint, seed_everything
 from .data import prepare_data
-from .trainer import build_model, load_checkpoint, seed_everything
+from .trainer import build_model
 
 __all__ = ["replace_head", "freeze", "trainable_parameters", "finetune"]
 

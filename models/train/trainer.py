@@ -1,21 +1,11 @@
 """The training loop: one run from a configuration to a run folder.
 
-A run folder holds::
-
-    config.json                 the resolved configuration (recipe + flags + data facts)
-    metrics.json                per-epoch history, then the final test metrics
-    checkpoints/epoch-001.ckpt  one per epoch, and last.ckpt (the newest, or the one an
-                                interrupt wrote)
-    loss_curve.png  predictions_grid.png  confusion_matrix.png   (see plots.py; the
-                                last two for image tasks)
-    samples.txt                 text tasks: what the model writes (see tasks.text_samples)
-
-A checkpoint (``minigrad.save``, no pickle) is everything the run needs to go on::
-
-    {"format", "model": state_dict, "optimizer": state_dict, "epoch": epochs completed,
-     "step": optimizer steps, "rng": {"minigrad", "numpy", "sampler"}, "running": this
-     epoch's loss/accuracy sums, "step_losses", "history", "config", "scaler": the
-     GradScaler's state_dict (empty unless --amp fp16)}
+``run_training`` builds the data, model, optimizer and schedule from a resolved
+configuration (``make_optimizer``, ``make_scheduler``, ``build_model``) and hands them to a
+``Trainer``, whose ``fit`` runs the epochs and whose ``finish`` scores the test split and
+writes the plots. What the run leaves on disk (the run folder, the checkpoint format,
+bit-exact resume, Ctrl-C safety) is described and implemented in ``checkpointing.py``
+beside this module; ``cli.py`` resolves the configuration from the command line.
 
 Mixed precision (``config["amp"]``: None, "bf16" or "fp16"): the training forward pass and
 loss run under ``minigrad.autocast(device, dtype)``; fp16 adds a ``GradScaler`` (scaled
@@ -24,32 +14,19 @@ Gradient accumulation (``config["accumulate"]`` = N): one optimizer step per N l
 batches, each micro-batch loss divided by the number of micro-batches in the step, so the
 gradient is that of one batch N times larger (for models without batch statistics).
 
-Resuming is bit-exact: the model and optimizer tensors are restored byte for byte, the
-random generators (minigrad's, numpy's, and the shuffling sampler's, with its position in
-the epoch) are put back, and the data split is rebuilt from the same seed, so 2 epochs
-straight and 1 epoch + resume 1 give identical parameters, even when the first run was
-stopped mid-epoch. (A run with a cosine ``schedule`` anneals over the epochs it was
-started with, so the CLI refuses to change its ``--epochs`` on resume.)
-
 Distributed (``mpirun -n N minigrad train ... --distributed``, docs/distributed.md): every
 rank draws the same global batches (same seed), takes its contiguous share of each and
 trains a ``DistributedDataParallel`` replica; each rank's loss is weighted by its share of
 the global batch, so the averaged gradient is the global batch's mean gradient even when
 the batch does not split evenly. Only rank 0 prints, validates, tests and writes the run
-folder. A checkpoint holds the plain model (no ``module.`` prefix) and the global sampler
-position, so it resumes on any world size, one process included.
+folder; its checkpoints resume on any world size (``checkpointing.py``).
 
-Ctrl-C: the optimizer step and the bookkeeping that goes with it run with SIGINT
-deferred, so an interrupt always falls between two whole steps. The loop then saves
-``last.ckpt`` from the last step boundary (generator states included, as they were
-before any half-done forward pass drew from them) and raises ``TrainingInterrupted``.
+Ctrl-C: each optimizer step runs inside ``interrupts_deferred``; ``fit`` turns the
+KeyboardInterrupt that follows into a ``last.ckpt`` and ``TrainingInterrupted``.
 """
 import contextlib
-import json
 import math
 import os
-import signal
-import threading
 import time
 from pathlib import Path
 
@@ -57,67 +34,20 @@ import numpy as np
 from tqdm import tqdm
 
 import minigrad as mg
-from minigrad import creation
 from minigrad import distributed as dist
 from minigrad.nn.parallel import DistributedDataParallel
 
+from .checkpointing import (CHECKPOINT_FORMAT, TrainingInterrupted, _rng_state, _set_rng_state,
+                            _write_json, interrupts_deferred, seed_everything)
 from .data import prepare_data
 from .metrics import RunningAverage, format_report
 from .tasks import TEXT_TASKS, batch_loss, evaluate, text_samples
 
-__all__ = ["CHECKPOINT_FORMAT", "Trainer", "TrainingInterrupted", "interrupts_deferred",
-           "make_optimizer", "make_scheduler", "build_model", "load_checkpoint",
-           "resolve_checkpoint", "run_folder",
-           "seed_everything", "run_training"]
+__all__ = ["Trainer", "make_optimizer", "make_scheduler", "build_model", "run_training"]
 
-CHECKPOINT_FORMAT = "minigrad-train-1"
 #: Report entries that are arrays for the pictures, not metrics (kept out of metrics.json).
 _ARRAYS_NOT_IN_METRICS = ("predictions", "scores", "codes", "labels", "originals",
                           "reconstructions")
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during ``Trainer.fit``, after the checkpoint ``checkpoint`` was written."""
-
-    def __init__(self, checkpoint, epoch, step):
-        super().__init__(f"interrupted at epoch {epoch + 1}, step {step}")
-        self.checkpoint, self.epoch, self.step = checkpoint, epoch, step
-
-
-@contextlib.contextmanager
-def interrupts_deferred():
-    """Hold SIGINT back for the duration of the block, then hand it to the handler that
-    was installed (Python's raises KeyboardInterrupt), so the block (an optimizer step)
-    is never left half done. Where SIGINT is ignored or not handled by Python, or outside
-    the main thread (which cannot set handlers), the block runs unchanged."""
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or not callable(previous):
-        yield
-        return
-    received = []
-    signal.signal(signal.SIGINT, lambda signum, frame: received.append((signum, frame)))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        previous(*received[0])
-
-
-def seed_everything(seed):
-    """Seed minigrad's generator (initialisation, dropout) and numpy's legacy one."""
-    mg.manual_seed(seed)
-    np.random.seed(seed)
-
-
-def _rng_state():
-    return {"minigrad": creation.default_generator().bit_generator.state,
-            "numpy": np.random.get_state()}
-
-
-def _set_rng_state(state):
-    creation.default_generator().bit_generator.state = state["minigrad"]
-    np.random.set_state(tuple(state["numpy"]))
 
 
 def make_optimizer(config, model):
@@ -175,51 +105,6 @@ def build_model(spec, config):
         raise ValueError(f"{options}: {spec.name} cannot be built with these arguments "
                          f"({type(e).__name__}: {e})") from None
     return model.to(config["device"])
-
-
-def resolve_checkpoint(path):
-    """A checkpoint file, or a run folder's ``checkpoints/last.ckpt``; FileNotFoundError
-    naming what was looked for."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "checkpoints" / "last.ckpt" if (path / "checkpoints").is_dir() \
-            else path / "last.ckpt"
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    return path
-
-
-def run_folder(checkpoint_path):
-    """The run folder a checkpoint file belongs to (``RUN/checkpoints/x.ckpt`` → ``RUN``)."""
-    path = Path(checkpoint_path)
-    return path.parent.parent if path.parent.name == "checkpoints" else path.parent
-
-
-def load_checkpoint(path):
-    """Read a training checkpoint (tensors onto the CPU); ValueError if it is not one."""
-    path = resolve_checkpoint(path)
-    with open(path, "rb") as handle:
-        if handle.read(1) == b"\x80":      # a pickle protocol 2+ header, not an npz archive
-            raise ValueError(f"{path} is not a minigrad checkpoint (it is a Python pickle, "
-                             "which minigrad will not unpickle)")
-    checkpoint = mg.load(path, map_location="cpu")
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is a minigrad file but not a training checkpoint")
-    return checkpoint
-
-
-def _write_json(path, obj):
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
-    os.replace(tmp, path)
-
-
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
 
 class Trainer:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad_models.train.trainer import load_checkpoint
+from minigrad_models.train.checkpointing import load_checkpoint
 from tests.distributed.mpi import SCRIPTS, mpirun, require_mpi
 
 

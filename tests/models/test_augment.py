@@ -3,7 +3,8 @@ the CLI flag reaches the config, and a resumed augmented run is still bit-exact.
 import numpy as np
 
 import minigrad as mg
-from minigrad_models.train.cli import build_parser, resolve_train_config
+from minigrad_models.train.cli import resolve_train_config
+from minigrad_models.train.cli_parser import build_parser
 from minigrad_models.train.data import AugmentedImages, augmentation, prepare_data
 from minigrad_models.train.trainer import run_training
 from minigrad_models.registry import get_spec
@@ -46,7 +47,7 @@ def test_augmented_run_resumes_bit_exact(tmp_path, monkeypatch):
                                log=quiet, progress=False)
     run_training(config_for(tmp_path, "split", **dict(small, epochs=1)), CLASSIFIER,
                  log=quiet, progress=False)
-    from minigrad_models.train.trainer import load_checkpoint
+    from minigrad_models.train.checkpointing import load_checkpoint
     checkpoint = load_checkpoint(tmp_path / "split")
     config = dict(checkpoint["config"], epochs=2)
     resumed, _ = run_training(config, CLASSIFIER, checkpoint, log=quiet, progress=False)

@@ -92,7 +92,7 @@ def test_pretrain_then_finetune_commands(tmp_path, capsys):
 
 
 def test_classes_option_keeps_only_those_labels_in_every_split():
-    from minigrad_models.train.cli import class_list
+    from minigrad_models.train.cli_parser import class_list
     from minigrad_models.train.data import prepare_data
     from tests.models.test_trainer import config_for
     assert class_list("5-9") == [5, 6, 7, 8, 9] and class_list("3,1,3") == [1, 3]

@@ -1,5 +1,5 @@
-"""models.train.trainer and data: bit-exact resume (between and inside epochs), Ctrl-C
-checkpoints, the run folder, and the data pipeline's splits and shapes.
+"""models.train.trainer, checkpointing and data: bit-exact resume (between and inside
+epochs), Ctrl-C checkpoints, the run folder, and the data pipeline's splits and shapes.
 
 Tiny stand-in models (a spec object with the registry's fields) keep every run to about
 a second; the dropout layer makes the exactness tests depend on minigrad's generator."""
@@ -17,8 +17,9 @@ from minigrad_models.train import plots
 from minigrad_models.train.data import (EpochSampler, char_windows, normalize_images, prepare_data,
                                seq2seq_tensors)
 from minigrad_models.train.tasks import generate
-from minigrad_models.train.trainer import (TrainingInterrupted, interrupts_deferred, load_checkpoint,
-                                  run_training)
+from minigrad_models.train.checkpointing import (TrainingInterrupted, interrupts_deferred,
+                                                load_checkpoint)
+from minigrad_models.train.trainer import run_training
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad_models.train.cli import build_parser, resolve_train_config
-from minigrad_models.train.trainer import load_checkpoint, run_training
+from minigrad_models.train.checkpointing import load_checkpoint
+from minigrad_models.train.cli import resolve_train_config
+from minigrad_models.train.cli_parser import build_parser
+from minigrad_models.train.trainer import run_training
 from minigrad_models.registry import get_spec
 from tests.models.test_trainer import Spec, config_for, no_plots, quiet  # noqa: F401
 

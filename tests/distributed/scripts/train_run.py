@@ -12,7 +12,8 @@ import minigrad as mg
 import minigrad.distributed as dist
 from minigrad import nn
 from minigrad_models.train import plots
-from minigrad_models.train.trainer import load_checkpoint, run_training
+from minigrad_models.train.checkpointing import load_checkpoint
+from minigrad_models.train.trainer import run_training
 
 
 @dataclass(frozen=True)
