@@ -72,6 +72,8 @@ def compiled(tmp_path_factory):
 def test_every_kernel_compiles_for_sm90_without_spills(compiled):
     rows = compiled["rows"]
     assert {row["kernel"] for row in rows} >= {"sgemm_nn", "sgemm_nt", "sgemm_tn", "sgemm_tt",
+                                               "sgemm_ragged_nn", "sgemm_ragged_nt",
+                                               "sgemm_ragged_tn", "sgemm_ragged_tt",
                                                "softmax", "log_softmax", "layer_norm_forward",
                                                "layer_norm_backward", "layer_norm_param_grads",
                                                "flash_forward_d64", "flash_backward_kv_d64",
