@@ -205,6 +205,15 @@ def correctness(cp, quick=False):
                     record(f"sgemm_{'t' if trans_a else 'n'}{'t' if trans_b else 'n'}{suffix}",
                            (z, m, k, n), c, want)
         record("matmul (wrapper)", (z, m, k, n), matmul.matmul(cp.asarray(a), cp.asarray(b)), want)
+        for label, tiles in matmul.GPU_CANDIDATE_TILES.items():     # the timed candidates
+            kernel = matmul.default_kernel(tiles=tiles)
+            c = cp.full((z, m, n), cp.nan, dtype=cp.float32)
+            if matmul.is_aligned(kernel, m, n, k):
+                kernel = matmul.default_kernel(tiles=tiles, aligned=True)
+            grid, threads = matmul.sgemm_launch(kernel, m, n, z)
+            kernel[grid, threads](cp.asarray(a), cp.asarray(b), c)
+            record(f"sgemm_{label}_nn{'_aligned' if kernel.aligned else ''}", (z, m, k, n),
+                   c, want)
 
     for r, c_ in [(7, 3), (333, 1000), (64, 50257)][: 2 if quick else 3]:
         x = (rng.standard_normal((r, c_)) * 10).astype(np.float32)
@@ -259,6 +268,7 @@ def timing(cp, quick=False):
         first, own = cuda_event_ms(cp, lambda: matmul.matmul(a, b))     # the aligned variant
         _, cublas = cuda_event_ms(cp, lambda: cp.matmul(a, b))
         row = dict(kernel="sgemm", shape=f"{n}^3", tiles=str(matmul.GPU_TILES),
+                   candidates=list(matmul.GPU_CANDIDATE_TILES),
                    first_call_ms=first, own_ms=own,
                    own_tflops=round(flop / own / 1e9, 2), baseline="cupy.matmul (cuBLAS fp32)",
                    baseline_ms=cublas, ratio=round(cublas / own, 3))
@@ -271,6 +281,12 @@ def timing(cp, quick=False):
         launch = matmul.configured(ragged, grid, threads, cp)
         _, row["ragged_ms"] = cuda_event_ms(cp, lambda: launch(a3, b3, c))
         row["ragged_ratio"] = round(cublas / row["ragged_ms"], 3)
+        # Smaller-tile candidates (more blocks for 132 SMs), aligned variant, nn.
+        for label, tiles in matmul.GPU_CANDIDATE_TILES.items():
+            kernel = matmul.default_kernel(tiles=tiles, aligned=True)
+            launch = matmul.configured(kernel, *matmul.sgemm_launch(kernel, n, n, 1), cp)
+            _, ms = cuda_event_ms(cp, lambda: launch(a3, b3, c))
+            row[f"{label}_ms"], row[f"{label}_ratio"] = ms, round(cublas / ms, 3)
         if torch_ok:
             ta, tb = torch.as_tensor(a, device="cuda"), torch.as_tensor(b, device="cuda")
             _, row["torch_ms"] = cuda_event_ms(cp, lambda: torch.matmul(ta, tb))
@@ -347,8 +363,9 @@ def format_table(report):
         speed = (f"{row['own_tflops']:.2f} TFLOP/s" if "own_tflops" in row
                  else f"{row.get('own_gbs', 0):.0f} GB/s")
         ratio = f"{row['ratio']:.2f}x of {row['baseline']}" if "ratio" in row else "no baseline"
-        if "ragged_ratio" in row:
-            ratio += f" (ragged variant {row['ragged_ms']:.3f} ms, {row['ragged_ratio']:.2f}x)"
+        for label in ("ragged",) + tuple(row.get("candidates", ())):
+            if f"{label}_ratio" in row:
+                ratio += f"; {label} {row[label + '_ms']:.3f} ms, {row[label + '_ratio']:.2f}x"
         lines.append(f"  {row['kernel']:<20} {row['shape']:<12} {row['own_ms']:>9.3f} ms "
                      f"{speed:>16}  {ratio}")
     torch_sdpa = (sections.get("attention_timing", {}).get("result") or {}).get("torch", {})

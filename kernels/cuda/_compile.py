@@ -60,6 +60,10 @@ def production_kernels():
                     "t" if trans_a else "n") + ("t" if trans_b else "n")
                 kernels.append((name, kernel, (BATCHED, BATCHED, BATCHED), kernel.threads,
                                 kernel.shared_bytes))
+    for label, candidate in matmul.GPU_CANDIDATE_TILES.items():     # gpu_check times these
+        kernel = matmul.make_sgemm(**candidate, aligned=True)
+        kernels.append((f"sgemm_{label}_nn", kernel, (BATCHED, BATCHED, BATCHED),
+                        kernel.threads, kernel.shared_bytes))
     threads = softmax.GPU_THREADS
     for log in (False, True):
         kernels.append(("log_softmax" if log else "softmax", softmax.make_softmax(threads, log),

@@ -8,7 +8,7 @@ from ._launch import SIMULATED, kernel_jit
 from ._vector import load1, load4, store1, store4
 
 
-BLOCKS_PER_SM = 2
+RESIDENT_THREADS = 512   # aligned variants: ≥ 16 warps per SM, so ≤ 128 registers a thread
 PAD = 4         # floats after each shared row: 16-byte rows, conflict-free transposed stores
 SHARED_ALIGNMENT = None if SIMULATED else 16     # LDS.128 needs it; the simulator refuses it
 
@@ -114,7 +114,7 @@ def make_vector_sgemm(BM, BN, BK, TM, TN, trans_a, trans_b, aligned):
             for j in range(TN):
                 acc[i, j] += a_reg[i] * b_reg[j]
 
-    @kernel_jit(threads, blocks_per_sm=BLOCKS_PER_SM if threads == 256 and aligned else None)
+    @kernel_jit(threads, blocks_per_sm=max(1, RESIDENT_THREADS // threads) if aligned else None)
     def sgemm(a, b, c):
         m_size = int32(c.shape[1])          # int32 bounds: half the registers of intp
         n_size = int32(c.shape[2])

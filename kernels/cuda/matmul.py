@@ -55,11 +55,17 @@ from ._launch import SIMULATED, configured
 from ._sgemm_scalar import make_scalar_sgemm
 from ._sgemm_vector import PAD, make_vector_sgemm
 
-__all__ = ["GPU_TILES", "SIMULATOR_TILES", "PAD", "make_sgemm", "vector_tiles", "is_aligned",
+__all__ = ["GPU_TILES", "GPU_CANDIDATE_TILES", "SIMULATOR_TILES", "PAD", "make_sgemm", "vector_tiles", "is_aligned",
            "sgemm_launch", "default_kernel", "batched_sgemm", "accepts_matmul", "matmul"]
 
 # Production tiles (256 threads, 8×8 outputs each) and the simulator's tiny ones.
 GPU_TILES = dict(BM=128, BN=128, BK=8, TM=8, TN=8)
+# Candidates for problems too small to fill 132 SMs with 128² tiles (1024³: 64 blocks):
+# 64×128 (8×8 per thread, 128 threads, the same k-step mix) and 64×64 (8×4, 128 threads).
+# Compiled by ``_compile``, checked and timed by ``gpu_check``; the wrapper launches
+# GPU_TILES until a GPU says otherwise.
+GPU_CANDIDATE_TILES = {"64x128": dict(BM=64, BN=128, BK=8, TM=8, TN=8),
+                       "64x64": dict(BM=64, BN=64, BK=8, TM=8, TN=4)}
 SIMULATOR_TILES = dict(BM=8, BN=8, BK=4, TM=4, TN=4)
 MAX_GRID_YZ = 65535
 MAX_SIZE = 2 ** 28          # M, N, K below it: the vector kernel steps offsets in int32

@@ -121,6 +121,21 @@ def test_aligned_sgemm_at_production_tiles_over_three_k_tiles():
     np.testing.assert_allclose(to_host(c), a.astype(np.float64) @ b, **F32)
 
 
+@pytest.mark.parametrize("label", sorted(cuda_matmul.GPU_CANDIDATE_TILES))
+@pytest.mark.parametrize("aligned", [True, False], ids=["aligned", "ragged"])
+def test_candidate_tiles_gpu_check_times_are_correct_on_one_block(label, aligned):
+    tiles = cuda_matmul.GPU_CANDIDATE_TILES[label]
+    rng = np.random.default_rng(6)
+    m, k, n = (tiles["BM"], 2 * tiles["BK"], tiles["BN"]) if aligned else (5, 11, 7)
+    a, b = rand(rng, 1, m, k), rand(rng, 1, k, n)
+    kernel = cuda_matmul.make_sgemm(**tiles, aligned=aligned)
+    c = poisoned((1, m, n))
+    grid, threads = cuda_matmul.sgemm_launch(kernel, m, n, 1)
+    assert grid == (1, 1, 1)
+    kernel[grid, threads](to_device(a), to_device(b), c)
+    np.testing.assert_allclose(to_host(c), a.astype(np.float64) @ b, **F32)
+
+
 def test_vector_design_needs_float4_tiles_and_only_it_has_an_aligned_variant():
     assert cuda_matmul.vector_tiles(**cuda_matmul.GPU_TILES)
     assert cuda_matmul.vector_tiles(**cuda_matmul.SIMULATOR_TILES)
