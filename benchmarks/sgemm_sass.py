@@ -137,14 +137,26 @@ def measure(kernel, tiles, ptxas, cuobjdump):
     return row
 
 
+def aligned_mix(trans_a=False, trans_b=False):
+    """``measure``'s row for the production aligned variant (``test_cuda_compile`` gates on
+    it); raises ``SystemExit`` when cuobjdump is missing."""
+    ptxas = find_ptxas()
+    kernel = matmul.make_sgemm(**matmul.GPU_TILES, trans_a=trans_a, trans_b=trans_b,
+                               aligned=True)
+    return measure(kernel, matmul.GPU_TILES, ptxas, _tool("cuobjdump", ptxas))
+
+
 def _tool(name, ptxas):
     """``name`` on PATH, beside ``ptxas``, or in the CUDA 13 pip wheels' bin folder."""
     found = shutil.which(name)
     if found:
         return found
-    import nvidia
-    folders = [os.path.dirname(ptxas)] + [os.path.join(root, "cu13", "bin")
-                                          for root in nvidia.__path__]
+    folders = [os.path.dirname(ptxas or "")]
+    try:
+        import nvidia
+        folders += [os.path.join(root, "cu13", "bin") for root in nvidia.__path__]
+    except ImportError:
+        pass
     for folder in folders:
         if os.path.exists(os.path.join(folder, name)):
             return os.path.join(folder, name)
