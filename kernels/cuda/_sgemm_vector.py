@@ -22,7 +22,7 @@ def make_vector_sgemm(BM, BN, BK, TM, TN, trans_a, trans_b, aligned):
     lda, ldb = BM + PAD, BN + PAD                     # shared row lengths
     a_size, b_size = BK * lda, BK * ldb
     stage = a_size + b_size
-    smem_floats = 2 * stage                           # a constant: shared sizes must be
+    smem_floats = 2 * stage                           # (shared sizes: constants too)
     a_groups = BM * BK // 4 // threads                # float4 groups staged per thread
     b_groups = BK * BN // 4 // threads
     a_floats, b_floats = 4 * a_groups, 4 * b_groups   # (local array sizes: constants)
@@ -31,7 +31,6 @@ def make_vector_sgemm(BM, BN, BK, TM, TN, trans_a, trans_b, aligned):
     warp_layout = threads % 32 == 0 and threads_n % 8 == 0 and threads_m % 4 == 0
     warp_cols = threads_n // 8
     unroll = 8 if BK % 8 == 0 else 4
-    prefetch = True
 
     @cuda.jit(device=True, inline="always")
     def fetch(a, b, a_off, b_off, a_kp, b_kp, a_buf, b_buf, k0, k_size):
@@ -182,8 +181,8 @@ def make_vector_sgemm(BM, BN, BK, TM, TN, trans_a, trans_b, aligned):
         a_step = BK * m_size if trans_a else int32(BK)      # int32: sizes < 2**28
         b_step = int32(BK) if trans_b else BK * n_size
 
-        # The epilogue's origin and bounds, computed here so that only these stay live
-        # across the k loop (fewer registers there: the ragged variants spilled).
+        # The epilogue's origin and bounds, computed before the k loop so that only these
+        # three stay live across it (fewer registers there than z, tm, tn, row0, col0).
         c_at = (int64(z) * m_size + row0 + tm * 4) * n_size + col0 + tn * 4
         rows_left = m_size - row0 - tm * 4
         cols_left = n_size - col0 - tn * 4
@@ -194,7 +193,7 @@ def make_vector_sgemm(BM, BN, BK, TM, TN, trans_a, trans_b, aligned):
         base = 0
         for k0 in range(BK, k_size + BK, BK):   # k0: the next tile's first k
             more = k0 < k_size
-            if prefetch and more:   # the next tile into registers; it lands during the FMAs
+            if more:        # the next tile into registers; the loads land during the FMAs
                 for s in range(a_groups):
                     a_off[s] += a_step
                 for s in range(b_groups):
@@ -218,13 +217,6 @@ def make_vector_sgemm(BM, BN, BK, TM, TN, trans_a, trans_b, aligned):
                          b_reg)
             base = stage - base              # the other stage
             if more:        # the other stage was last read before the previous barrier
-                if not prefetch:
-                    for s in range(a_groups):
-                        a_off[s] += a_step
-                    for s in range(b_groups):
-                        b_off[s] += b_step
-                    fetch(a, b, a_off, b_off, a_kp, b_kp, a_buf, b_buf, k0,
-                          k_size)
                 put(tiles, base, a_sh, b_sh, a_buf, b_buf)
             cuda.syncthreads()
 
