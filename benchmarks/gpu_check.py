@@ -14,7 +14,8 @@ in its own try/except with its own deadline, so one failure or hang costs one se
    float64 reference;
 2. ``timing``: CUDA-event median of ~20 runs after warm-up (the first call, which JIT
    compiles, timed separately) of each kernel against its baseline on the same card:
-   ``cupy.matmul`` (cuBLAS fp32, ``CUPY_TF32=0``) and torch (TF32 off) for SGEMM, torch
+   ``cupy.matmul`` (cuBLAS fp32, ``CUPY_TF32=0``) and torch (TF32 off) for SGEMM (the
+   wrapper's aligned float4 variant at 1024³–4096³, and the ragged variant beside it), torch
    for softmax / log-softmax / layer norm; TFLOP/s or GB/s and the ratio;
 3. ``conv`` (``gpu_check_conv.py``): the implicit-GEMM conv2d fwd/dgrad/wgrad and pooling
    wrappers against float64 on ragged shapes (NaN-poisoned outputs), then timed against
@@ -183,22 +184,40 @@ def correctness(cp, quick=False):
         err = relative_error(cp.asnumpy(got), want)
         rows.append(dict(kernel=name, shape=str(shape), relerr=err, ok=err <= bound))
 
-    shapes = [(1, 37, 129, 65), (3, 130, 257, 129)] + ([] if quick else [(1, 1024, 1024, 1024)])
+    shapes = [(1, 37, 129, 65), (3, 130, 257, 129), (2, 256, 136, 384)] + (
+        [] if quick else [(1, 1024, 1024, 1024)])
     for z, m, k, n in shapes:
         a = rng.standard_normal((z, m, k)).astype(np.float32)
         b = rng.standard_normal((z, k, n)).astype(np.float32)
         want = a.astype(np.float64) @ b
         for trans_a in (False, True):
             for trans_b in (False, True):
-                kernel = matmul.default_kernel(trans_a, trans_b)
                 a_dev = cp.asarray(np.ascontiguousarray(a.swapaxes(1, 2)) if trans_a else a)
                 b_dev = cp.asarray(np.ascontiguousarray(b.swapaxes(1, 2)) if trans_b else b)
+                kernel = matmul.default_kernel(trans_a, trans_b)
                 c = cp.full((z, m, n), cp.nan, dtype=cp.float32)       # NaN-poisoned
-                grid, threads = matmul.sgemm_launch(kernel, m, n, z)
-                kernel[grid, threads](a_dev, b_dev, c)
-                record(f"sgemm_{'t' if trans_a else 'n'}{'t' if trans_b else 'n'}", (z, m, k, n),
-                       c, want)
+                # The ragged variant always; the aligned one (float4, no bounds checks)
+                # where the sizes are tile multiples, as the wrapper would launch it.
+                variants = [("", kernel)]
+                if matmul.is_aligned(kernel, m, n, k, a_dev, b_dev, c):
+                    variants.append(("_aligned", matmul.default_kernel(trans_a, trans_b,
+                                                                       aligned=True)))
+                for suffix, kernel in variants:
+                    c[...] = cp.nan
+                    grid, threads = matmul.sgemm_launch(kernel, m, n, z)
+                    kernel[grid, threads](a_dev, b_dev, c)
+                    record(f"sgemm_{'t' if trans_a else 'n'}{'t' if trans_b else 'n'}{suffix}",
+                           (z, m, k, n), c, want)
         record("matmul (wrapper)", (z, m, k, n), matmul.matmul(cp.asarray(a), cp.asarray(b)), want)
+        for label, tiles in matmul.GPU_CANDIDATE_TILES.items():     # the timed candidates
+            kernel = matmul.default_kernel(tiles=tiles)
+            c = cp.full((z, m, n), cp.nan, dtype=cp.float32)
+            if matmul.is_aligned(kernel, m, n, k):
+                kernel = matmul.default_kernel(tiles=tiles, aligned=True)
+            grid, threads = matmul.sgemm_launch(kernel, m, n, z)
+            kernel[grid, threads](cp.asarray(a), cp.asarray(b), c)
+            record(f"sgemm_{label}_nn{'_aligned' if kernel.aligned else ''}", (z, m, k, n),
+                   c, want)
 
     for r, c_ in [(7, 3), (333, 1000), (64, 50257)][: 2 if quick else 3]:
         x = (rng.standard_normal((r, c_)) * 10).astype(np.float32)
@@ -250,11 +269,28 @@ def timing(cp, quick=False):
         a = cp.random.standard_normal((n, n), dtype=cp.float32)
         b = cp.random.standard_normal((n, n), dtype=cp.float32)
         flop = 2.0 * n ** 3
-        first, own = cuda_event_ms(cp, lambda: matmul.matmul(a, b))
+        first, own = cuda_event_ms(cp, lambda: matmul.matmul(a, b))     # the aligned variant
         _, cublas = cuda_event_ms(cp, lambda: cp.matmul(a, b))
-        row = dict(kernel="sgemm", shape=f"{n}^3", first_call_ms=first, own_ms=own,
+        row = dict(kernel="sgemm", shape=f"{n}^3", tiles=str(matmul.GPU_TILES),
+                   candidates=list(matmul.GPU_CANDIDATE_TILES),
+                   first_call_ms=first, own_ms=own,
                    own_tflops=round(flop / own / 1e9, 2), baseline="cupy.matmul (cuBLAS fp32)",
                    baseline_ms=cublas, ratio=round(cublas / own, 3))
+        # The candidate beside it: the ragged variant (guarded scalar loads, 1 block/SM)
+        # that odd sizes get, launched on the same sizes.
+        ragged = matmul.default_kernel()
+        c = cp.empty((1, n, n), dtype=cp.float32)
+        grid, threads = matmul.sgemm_launch(ragged, n, n, 1)
+        a3, b3 = a.reshape(1, n, n), b.reshape(1, n, n)
+        launch = matmul.configured(ragged, grid, threads, cp)
+        _, row["ragged_ms"] = cuda_event_ms(cp, lambda: launch(a3, b3, c))
+        row["ragged_ratio"] = round(cublas / row["ragged_ms"], 3)
+        # Smaller-tile candidates (more blocks for 132 SMs), aligned variant, nn.
+        for label, tiles in matmul.GPU_CANDIDATE_TILES.items():
+            kernel = matmul.default_kernel(tiles=tiles, aligned=True)
+            launch = matmul.configured(kernel, *matmul.sgemm_launch(kernel, n, n, 1), cp)
+            _, ms = cuda_event_ms(cp, lambda: launch(a3, b3, c))
+            row[f"{label}_ms"], row[f"{label}_ratio"] = ms, round(cublas / ms, 3)
         if torch_ok:
             ta, tb = torch.as_tensor(a, device="cuda"), torch.as_tensor(b, device="cuda")
             _, row["torch_ms"] = cuda_event_ms(cp, lambda: torch.matmul(ta, tb))
@@ -332,6 +368,9 @@ def format_table(report):
         speed = (f"{row['own_tflops']:.2f} TFLOP/s" if "own_tflops" in row
                  else f"{row.get('own_gbs', 0):.0f} GB/s")
         ratio = f"{row['ratio']:.2f}x of {row['baseline']}" if "ratio" in row else "no baseline"
+        for label in ("ragged",) + tuple(row.get("candidates", ())):
+            if f"{label}_ratio" in row:
+                ratio += f"; {label} {row[label + '_ms']:.3f} ms, {row[label + '_ratio']:.2f}x"
         lines.append(f"  {row['kernel']:<20} {row['shape']:<12} {row['own_ms']:>9.3f} ms "
                      f"{speed:>16}  {ratio}")
     torch_sdpa = (sections.get("attention_timing", {}).get("result") or {}).get("torch", {})

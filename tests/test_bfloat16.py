@@ -8,7 +8,10 @@ import pytest
 
 import minigrad as mg
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:
+    pytest.skip("torch is the oracle here", allow_module_level=True)
 
 NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
          "float64"]

@@ -33,23 +33,27 @@ LABELS = int64[::1]
 REGISTERS_PER_SM = 65536
 
 
-# Registers per thread each family's launch plan assumes: the SGEMM and the implicit-GEMM
-# convs want 2 blocks of 256 threads per SM (≤ 128), the memory-bound row kernels full
-# occupancy, 2048 threads (≤ 32), the pooling kernels (int32 window arithmetic per
-# thread) at least half of it (≤ 64).  Flash attention keeps a 64-float operand row and a
-# 64-float accumulator per thread (D/G + DV/G, G threads per row): ≤ 224 registers gives
-# 8 warps per SM (2 forward blocks of 128 threads; 4 backward blocks of 64), the shared
-# memory of each allowing as many.
-REGISTER_BUDGET = dict(sgemm=128, conv2d=128, pool2d=64, row=32, attention=224)
+# Registers per thread each family's launch plan assumes: the SGEMM's aligned (float4, no
+# bounds checks) variants and the implicit-GEMM convs want 2 blocks of 256 threads per SM
+# (≤ 128, forced by their launch bound); the SGEMM's ragged variants, whose per-element
+# guards need 128–145 registers and spilled under that cap, run 1 block per SM (≤ 160:
+# 8 warps, latency hidden by the register prefetch); the memory-bound row kernels full
+# occupancy, 2048 threads (≤ 32); the pooling kernels (int32 window arithmetic per thread)
+# at least half of it (≤ 64).  Flash attention keeps a 64-float operand row and a 64-float
+# accumulator per thread (D/G + DV/G, G threads per row): ≤ 224 registers gives 8 warps per
+# SM (2 forward blocks of 128 threads; 4 backward blocks of 64), the shared memory of each
+# allowing as many.
+REGISTER_BUDGET = dict(sgemm=128, sgemm_ragged=160, conv2d=128, pool2d=64, row=32, attention=224)
 # Head dims compiled at production tiles: the benchmark's 64 and the widest accepted, 128.
 ATTENTION_HEAD_DIMS = (64, 128)
 
 
 def register_budget(name):
     """The budget of ``name``'s family (``REGISTER_BUDGET``; ``row`` by default)."""
-    for family in ("sgemm", "conv2d"):
-        if name.startswith(family):
-            return REGISTER_BUDGET[family]
+    if name.startswith("sgemm"):
+        return REGISTER_BUDGET["sgemm_ragged" if "ragged" in name else "sgemm"]
+    if name.startswith("conv2d"):
+        return REGISTER_BUDGET["conv2d"]
     if name.startswith("flash"):
         return REGISTER_BUDGET["attention"]
     return REGISTER_BUDGET["pool2d" if "pool2d" in name else "row"]
@@ -60,12 +64,19 @@ def production_kernels():
     wrappers launch on a GPU, with the resources its launch configuration assumes."""
     kernels = []
     tiles = matmul.GPU_TILES
-    for trans_a in (False, True):
-        for trans_b in (False, True):
-            kernel = matmul.make_sgemm(**tiles, trans_a=trans_a, trans_b=trans_b)
-            name = "sgemm_" + ("t" if trans_a else "n") + ("t" if trans_b else "n")
-            kernels.append((name, kernel, (BATCHED, BATCHED, BATCHED), kernel.threads,
-                            4 * tiles["BK"] * (tiles["BM"] + tiles["BN"])))
+    for aligned in (True, False):
+        for trans_a in (False, True):
+            for trans_b in (False, True):
+                kernel = matmul.make_sgemm(**tiles, trans_a=trans_a, trans_b=trans_b,
+                                           aligned=aligned)
+                name = ("sgemm_" if aligned else "sgemm_ragged_") + (
+                    "t" if trans_a else "n") + ("t" if trans_b else "n")
+                kernels.append((name, kernel, (BATCHED, BATCHED, BATCHED), kernel.threads,
+                                kernel.shared_bytes))
+    for label, candidate in matmul.GPU_CANDIDATE_TILES.items():     # gpu_check times these
+        kernel = matmul.make_sgemm(**candidate, aligned=True)
+        kernels.append((f"sgemm_{label}_nn", kernel, (BATCHED, BATCHED, BATCHED),
+                        kernel.threads, kernel.shared_bytes))
     threads = softmax.GPU_THREADS
     for log in (False, True):
         kernels.append(("log_softmax" if log else "softmax", softmax.make_softmax(threads, log),

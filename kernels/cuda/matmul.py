@@ -8,157 +8,113 @@ A block of ``(BM/TM)·(BN/TN)`` threads owns a ``BM × BN`` tile of one batch en
 transposed (``As[k][m]``) and the B tile (``Bs[k][n]``) in shared memory, zero-filling
 past the ragged edges, then each thread accumulates a ``TM × TN`` outer-product tile in
 registers: for each ``k`` it loads ``TM`` values of ``As[k]`` and ``TN`` of ``Bs[k]``
-into registers and does ``TM·TN`` FMAs.  A thread's rows are ``tm + i·(BM/TM)`` and its
-columns ``tn + j·(BN/TN)`` (strided, not contiguous): neighbouring threads then read
+into registers and does ``TM·TN`` FMAs.  In the scalar design a thread's rows are
+``tm + i·(BM/TM)`` and its columns ``tn + j·(BN/TN)`` (strided, not contiguous): neighbouring threads then read
 neighbouring shared words (no bank conflicts) and write neighbouring output columns
 (coalesced).  Transposes are compile-time flags of the factory: a transposed view
 (``wᵀ``, ``aᵀ @ dc``) goes in as its C-contiguous storage and the kernel indexes it the
 other way round, so neither it nor a broadcast batch of 1 is copied (other strided layouts
 are).  Only float32 is handled, accumulated in float32.
 
-numba costs found in the SASS (``cuobjdump -sass``, sm_90) and avoided here: the staging
-indices are hoisted out of the k loop into int32 local arrays with constant trip counts
-(the outer loop went from 1 271 to 522 instructions); the shared tiles are flat and each
-k-step reads them through a slice starting at the thread's first element, so the
-unrolled register loads use constant indices (no per-load 64-bit address and negative-
-index wraparound math: the k-step went from 174 to 122 instructions, 52 % FFMA) and the
-kernel fits 122 registers (2 blocks of 256 threads per SM).
+Two designs share the factory (``make_sgemm``).  The **vector design** (``vector_tiles``:
+thread tiles and BK in whole float4s; the production 128×128×8, 8×8 per thread, 256
+threads) is the one launched on a GPU:
 
-Not yet: double buffering / cp.async, float4 (``LDS.128``) loads, a hand-unrolled k-step,
-an int32 pointer signature (see ``GPU-kernels.md``); no GPU has timed it.
+- A thread's 8×8 tile is 2×2 groups of 4×4, rows ``tm·4 + r + g·BM/2``, columns
+  ``tn·4 + c + h·BN/2``; a warp spans 4 × 8 threads, so each ``LDS.128`` (``_vector.load4``)
+  of a k-step reads 64 (A) or 128 (B) distinct bytes, and 8 lanes write 128 contiguous output bytes.
+- Shared memory holds **two stages** of ``As[k][m]`` (A transposed) and ``Bs[k][n]``,
+  rows padded by ``PAD`` = 4 floats (16-byte rows; the column-wise stores of a K-contiguous
+  operand hit distinct banks): 16 896 B, one barrier per k-tile.
+- **Register prefetch**: the next k-tile's global loads are issued before the current
+  tile's FMAs and stored to the other stage after them.
+- The k-tile is **unrolled by hand** (``step`` called 8 times: 512 FFMA, 32 ``LDS.128``,
+  NVVM does not unroll the BK loop itself); staging offsets are hoisted, int64 global
+  offsets advanced by one add per tile, int32 bounds.
+- Per launch the wrapper picks the **aligned** variant (M, N, K multiples of BM, BN, BK and
+  16-byte aligned data, ``is_aligned``): no bounds checks, ``LDG.128``/``STS.128``/
+  ``STG.128``, launch bound (256, 2) so ≤ 128 registers and 2 blocks per SM; else the
+  **ragged** variant: four guarded scalar loads per group (bounds packed into one int32 per
+  group), guarded stores, up to 145 registers (1 block per SM: under the 128 cap ptxas
+  spilled 8–56 bytes, varying with small code changes).
+
+SASS (sm_90, ptxas 13.0, ``benchmarks/results/gpu/sgemm_sass.md``): the aligned k-tile is
+583–632 instructions, 81–88 % FFMA (the scalar design below: 1 376, 37 %).  The **scalar
+design** (any tile, e.g. the odd ones the simulator tests use) stages one element at a time
+with guards and reads shared memory by scalar ``LDS``; its costs found in the SASS and
+avoided: staging indices hoisted into int32 local arrays with constant trip counts, the
+shared tiles read through a slice at the thread's first element so unrolled loads use
+constant indices (no per-load 64-bit address and wraparound math).
+
+Not yet: cp.async multistage pipelines, warp tiles of 64×64 (256×128 blocks), grouped
+block rasterisation for L2 reuse, 2 blocks per SM for the ragged variant; no GPU has timed
+any of it.
 """
-from numba import cuda, float32, int32
-
 from ..catalogue import CATALOGUE, get_array_module
-from ._launch import SIMULATED, configured, kernel_jit
+from ._launch import SIMULATED, configured
+from ._sgemm_scalar import make_scalar_sgemm
+from ._sgemm_vector import PAD, make_vector_sgemm
+
+__all__ = ["GPU_TILES", "GPU_CANDIDATE_TILES", "SIMULATOR_TILES", "PAD", "make_sgemm", "vector_tiles", "is_aligned",
+           "sgemm_launch", "default_kernel", "batched_sgemm", "accepts_matmul", "matmul"]
 
 # Production tiles (256 threads, 8×8 outputs each) and the simulator's tiny ones.
 GPU_TILES = dict(BM=128, BN=128, BK=8, TM=8, TN=8)
-SIMULATOR_TILES = dict(BM=4, BN=4, BK=4, TM=2, TN=2)
+# Candidates for problems too small to fill 132 SMs with 128² tiles (1024³: 64 blocks):
+# 64×128 (8×8 per thread, 128 threads, the same k-step mix) and 64×64 (8×4, 128 threads).
+# Compiled by ``_compile``, checked and timed by ``gpu_check``; the wrapper launches
+# GPU_TILES until a GPU says otherwise.
+GPU_CANDIDATE_TILES = {"64x128": dict(BM=64, BN=128, BK=8, TM=8, TN=8),
+                       "64x64": dict(BM=64, BN=64, BK=8, TM=8, TN=4)}
+SIMULATOR_TILES = dict(BM=8, BN=8, BK=4, TM=4, TN=4)
 MAX_GRID_YZ = 65535
+MAX_SIZE = 2 ** 28          # M, N, K below it: the vector kernel steps offsets in int32
 
 
-def make_sgemm(BM=128, BN=128, BK=8, TM=8, TN=8, trans_a=False, trans_b=False):
+def make_sgemm(BM=128, BN=128, BK=8, TM=8, TN=8, trans_a=False, trans_b=False, aligned=False):
     """A batched SGEMM kernel ``kernel[grid, threads](a, b, c)`` for these tile sizes.
 
     ``a (Za, M, K)`` — or, with ``trans_a``, its transpose stored as ``(Za, K, M)`` —,
     ``b (Zb, K, N)`` — or ``(Zb, N, K)`` with ``trans_b`` —, ``c (Z, M, N)``, all float32
     and C-contiguous, ``Za`` and ``Zb`` either ``Z`` or 1 (broadcast).  Launch with
     ``grid = (⌈N/BN⌉, ⌈M/BM⌉, Z)`` and ``threads = (BM/TM)·(BN/TN)`` (``sgemm_launch``
-    computes both).  The staging loops walk the operand's contiguous axis with
-    consecutive threads whichever way it is stored, so global reads stay coalesced.
+    computes both).  Tiles that fit the vector design (``vector_tiles``) get the pipelined
+    float4 kernel (``_sgemm_vector``), others the scalar one (``_sgemm_scalar``).  ``aligned`` (vector
+    design only) drops every bounds check and loads/stores four floats at once: launch it
+    only where ``is_aligned`` holds (M, N, K multiples of BM, BN, BK, 16-byte aligned data).
     """
     if BM % TM or BN % TN:
         raise ValueError(f"tile {BM}×{BN} is not a multiple of the thread tile {TM}×{TN}")
-    threads_m, threads_n = BM // TM, BN // TN
-    threads = threads_m * threads_n
-    # Elements of each tile a thread stages per k-step; the guard folds away when exact.
-    a_loads = (BM * BK + threads - 1) // threads
-    b_loads = (BK * BN + threads - 1) // threads
-    a_exact = (BM * BK) % threads == 0
-    a_tile_size, b_tile_size = BK * BM, BK * BN       # shared sizes must be constants
-    b_exact = (BK * BN) % threads == 0
+    if vector_tiles(BM, BN, BK, TM, TN):
+        return make_vector_sgemm(BM, BN, BK, TM, TN, trans_a, trans_b, aligned)
+    if aligned:
+        raise ValueError(f"tiles {BM}×{BN}×{BK}/{TM}×{TN} have no aligned (float4) variant")
+    return make_scalar_sgemm(BM, BN, BK, TM, TN, trans_a, trans_b)
 
-    @kernel_jit(threads)
-    def sgemm(a, b, c):
-        m_size = c.shape[1]
-        n_size = c.shape[2]
-        k_size = a.shape[1] if trans_a else a.shape[2]
-        z = cuda.blockIdx.z
-        za = z if a.shape[0] > 1 else 0
-        zb = z if b.shape[0] > 1 else 0
-        tid = cuda.threadIdx.x
-        tm = tid // threads_n
-        tn = tid - tm * threads_n
-        row0 = cuda.blockIdx.y * BM
-        col0 = cuda.blockIdx.x * BN
 
-        a_tile = cuda.shared.array(a_tile_size, float32)      # As[k][m], flat
-        b_tile = cuda.shared.array(b_tile_size, float32)      # Bs[k][n], flat
-        acc = cuda.local.array((TM, TN), float32)
-        a_reg = cuda.local.array(TM, float32)
-        b_reg = cuda.local.array(TN, float32)
-        for i in range(TM):
-            for j in range(TN):
-                acc[i, j] = float32(0.0)
+def vector_tiles(BM, BN, BK, TM, TN):
+    """Whether the float4 design fits these tiles: thread tiles made of 4-wide groups, a BK
+    of whole float4s, and whole float4 staging groups for every thread."""
+    if TM % 4 or TN % 4 or BK % 4 or BM % TM or BN % TN:
+        return False
+    threads = (BM // TM) * (BN // TN)
+    return (BM * BK // 4) % threads == 0 and (BK * BN // 4) % threads == 0
 
-        # Where each thread stages its elements of the A and B tiles, hoisted out of the
-        # k loop (constant trip counts: unrolled, kept in registers).  Consecutive threads
-        # walk the operand's contiguous axis: K (or M if transposed) for A, N (or K) for B.
-        a_row = cuda.local.array(a_loads, int32)
-        a_col = cuda.local.array(a_loads, int32)
-        b_row = cuda.local.array(b_loads, int32)
-        b_col = cuda.local.array(b_loads, int32)
-        for s in range(a_loads):
-            e = tid + s * threads
-            if trans_a:
-                a_row[s] = e // BM                # k within the tile
-                a_col[s] = e - (e // BM) * BM     # m
-            else:
-                a_col[s] = e // BK                # m
-                a_row[s] = e - (e // BK) * BK     # k
-        for s in range(b_loads):
-            e = tid + s * threads
-            if trans_b:
-                b_col[s] = e // BK                # n
-                b_row[s] = e - (e // BK) * BK     # k
-            else:
-                b_row[s] = e // BN                # k
-                b_col[s] = e - (e // BN) * BN     # n
 
-        for k0 in range(0, k_size, BK):
-            for s in range(a_loads):
-                if a_exact or tid + s * threads < BM * BK:
-                    kk = a_row[s]
-                    mm = a_col[s]
-                    gm = row0 + mm
-                    gk = k0 + kk
-                    value = float32(0.0)
-                    if gm < m_size and gk < k_size:
-                        if trans_a:
-                            value = a[za, gk, gm]
-                        else:
-                            value = a[za, gm, gk]
-                    a_tile[kk * BM + mm] = value
-            for s in range(b_loads):
-                if b_exact or tid + s * threads < BK * BN:
-                    kk = b_row[s]
-                    nn = b_col[s]
-                    gk = k0 + kk
-                    gn = col0 + nn
-                    value = float32(0.0)
-                    if gk < k_size and gn < n_size:
-                        if trans_b:
-                            value = b[zb, gn, gk]
-                        else:
-                            value = b[zb, gk, gn]
-                    b_tile[kk * BN + nn] = value
-            cuda.syncthreads()
-            for kk in range(BK):
-                # A view from this thread's first element: the unrolled loads below then
-                # index it by constants (no per-load 64-bit address or wraparound math).
-                a_from = a_tile[kk * BM + tm:]
-                b_from = b_tile[kk * BN + tn:]
-                for i in range(TM):
-                    a_reg[i] = a_from[i * threads_m]
-                for j in range(TN):
-                    b_reg[j] = b_from[j * threads_n]
-                for i in range(TM):
-                    for j in range(TN):
-                        acc[i, j] += a_reg[i] * b_reg[j]
-            cuda.syncthreads()
-
-        for i in range(TM):
-            gm = row0 + tm + i * threads_m
-            if gm < m_size:
-                for j in range(TN):
-                    gn = col0 + tn + j * threads_n
-                    if gn < n_size:
-                        c[z, gm, gn] = acc[i, j]
-
-    sgemm.tiles = dict(BM=BM, BN=BN, BK=BK, TM=TM, TN=TN)
-    sgemm.transposed = (trans_a, trans_b)
-    return sgemm
+def is_aligned(kernel, m, n, k, *arrays):
+    """Whether the ``aligned`` variant of ``kernel``'s tiles may run on this problem: every
+    size a multiple of its tile and every array's data 16-byte aligned."""
+    t = kernel.tiles
+    if m % t["BM"] or n % t["BN"] or k % t["BK"]:
+        return False
+    for x in arrays:
+        data = getattr(x, "data", None)
+        pointer = getattr(data, "ptr", None)            # CuPy
+        if pointer is None:
+            pointer = x.ctypes.data                     # numpy (the simulator)
+        if pointer % 16:
+            return False
+    return True
 
 
 def sgemm_launch(kernel, m, n, batch):
@@ -170,13 +126,13 @@ def sgemm_launch(kernel, m, n, batch):
 _KERNELS = {}
 
 
-def default_kernel(trans_a=False, trans_b=False, tiles=None):
+def default_kernel(trans_a=False, trans_b=False, tiles=None, aligned=False):
     """The cached kernel for these transposes at ``tiles`` (production tiles on a GPU, tiny
-    ones under the simulator, unless given)."""
+    ones under the simulator, unless given), its ``aligned`` variant if asked."""
     tiles = tiles or (SIMULATOR_TILES if SIMULATED else GPU_TILES)
-    key = tuple(sorted(tiles.items())) + (trans_a, trans_b)
+    key = tuple(sorted(tiles.items())) + (trans_a, trans_b, aligned)
     if key not in _KERNELS:
-        _KERNELS[key] = make_sgemm(**tiles, trans_a=trans_a, trans_b=trans_b)
+        _KERNELS[key] = make_sgemm(**tiles, trans_a=trans_a, trans_b=trans_b, aligned=aligned)
     return _KERNELS[key]
 
 
@@ -208,6 +164,8 @@ def batched_sgemm(a, b, tiles=None):
     a_stored, trans_a = _stored(a, xp)
     b_stored, trans_b = _stored(b, xp)
     kernel = default_kernel(trans_a, trans_b, tiles)
+    if vector_tiles(**kernel.tiles) and is_aligned(kernel, m, n, k, a_stored, b_stored, c):
+        kernel = default_kernel(trans_a, trans_b, tiles, aligned=True)     # per launch
     grid, threads = sgemm_launch(kernel, m, n, batch)
     configured(kernel, grid, threads, xp)(a_stored, b_stored, c)
     return c
@@ -229,7 +187,9 @@ def accepts_matmul(a, b):
     batch = 1
     for d in _batch_shape(a, b):
         batch *= d
-    return (m + bm - 1) // bm <= MAX_GRID_YZ and batch <= MAX_GRID_YZ
+    n = b.shape[-1] if b.ndim > 1 else 1
+    return ((m + bm - 1) // bm <= MAX_GRID_YZ and batch <= MAX_GRID_YZ
+            and max(m, n, a.shape[-1]) < MAX_SIZE)
 
 
 def _batch_shape(a, b):

@@ -6,7 +6,10 @@ import pytest
 
 import minigrad as mg
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:
+    pytest.skip("torch is the oracle here", allow_module_level=True)
 
 
 def _run(lib, bad_steps, clip=None, steps=7, **scaler_args):

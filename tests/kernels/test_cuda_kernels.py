@@ -79,6 +79,114 @@ def test_sgemm_rejects_a_tile_the_thread_tile_does_not_divide():
         cuda_matmul.make_sgemm(BM=6, BN=4, BK=4, TM=4, TN=2)
 
 
+# The float4 design (``vector_tiles``): a 2×2-thread block, and a 32-thread one that takes
+# the 4 × 8-lane warp layout; each aligned (sizes multiples of the tile, no bounds checks,
+# float4 global loads/stores) and ragged (odd sizes, guarded scalar loads).
+VECTOR_TILES = [dict(BM=8, BN=8, BK=4, TM=4, TN=4), dict(BM=16, BN=32, BK=8, TM=4, TN=4)]
+
+
+@pytest.mark.parametrize("tiles", VECTOR_TILES, ids=["8x8x4-4x4", "16x32x8-4x4-warp"])
+@pytest.mark.parametrize("aligned", [True, False], ids=["aligned", "ragged"])
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (True, False), (False, True),
+                                              (True, True)])
+def test_vector_sgemm_at_tiny_tiles_matches_float64(tiles, aligned, trans_a, trans_b):
+    rng = np.random.default_rng(3)
+    assert cuda_matmul.vector_tiles(**tiles)
+    if aligned:     # 2 tiles along M, N, and 3 along K: both shared stages reused
+        z, m, k, n = 2, 2 * tiles["BM"], 3 * tiles["BK"], 2 * tiles["BN"]
+    else:
+        z, m, k, n = 2, tiles["BM"] + 3, 2 * tiles["BK"] + 1, tiles["BN"] + 5
+    a = rand(rng, z, m, k)
+    b = rand(rng, 1, k, n)                       # batch of 1: broadcast by the kernel
+    kernel = cuda_matmul.make_sgemm(**tiles, trans_a=trans_a, trans_b=trans_b,
+                                    aligned=aligned)
+    assert kernel.aligned == aligned
+    a_stored = np.ascontiguousarray(a.swapaxes(1, 2)) if trans_a else a
+    b_stored = np.ascontiguousarray(b.swapaxes(1, 2)) if trans_b else b
+    c = poisoned((z, m, n))
+    grid, threads = cuda_matmul.sgemm_launch(kernel, m, n, z)
+    kernel[grid, threads](to_device(a_stored), to_device(b_stored), c)
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(to_host(c), want, **F32)
+
+
+def test_aligned_sgemm_at_production_tiles_over_three_k_tiles():
+    rng = np.random.default_rng(4)
+    a, b = rand(rng, 1, 128, 24), rand(rng, 1, 24, 128)
+    kernel = cuda_matmul.make_sgemm(**cuda_matmul.GPU_TILES, aligned=True)
+    assert kernel.shared_bytes == 2 * 4 * 8 * (2 * (128 + cuda_matmul.PAD))
+    c = poisoned((1, 128, 128))
+    grid, threads = cuda_matmul.sgemm_launch(kernel, 128, 128, 1)
+    kernel[grid, threads](to_device(a), to_device(b), c)
+    np.testing.assert_allclose(to_host(c), a.astype(np.float64) @ b, **F32)
+
+
+@pytest.mark.parametrize("label", sorted(cuda_matmul.GPU_CANDIDATE_TILES))
+@pytest.mark.parametrize("aligned", [True, False], ids=["aligned", "ragged"])
+def test_candidate_tiles_gpu_check_times_are_correct_on_one_block(label, aligned):
+    tiles = cuda_matmul.GPU_CANDIDATE_TILES[label]
+    rng = np.random.default_rng(6)
+    m, k, n = (tiles["BM"], 2 * tiles["BK"], tiles["BN"]) if aligned else (5, 11, 7)
+    a, b = rand(rng, 1, m, k), rand(rng, 1, k, n)
+    kernel = cuda_matmul.make_sgemm(**tiles, aligned=aligned)
+    c = poisoned((1, m, n))
+    grid, threads = cuda_matmul.sgemm_launch(kernel, m, n, 1)
+    assert grid == (1, 1, 1)
+    kernel[grid, threads](to_device(a), to_device(b), c)
+    np.testing.assert_allclose(to_host(c), a.astype(np.float64) @ b, **F32)
+
+
+def test_vector_design_needs_float4_tiles_and_only_it_has_an_aligned_variant():
+    assert cuda_matmul.vector_tiles(**cuda_matmul.GPU_TILES)
+    assert cuda_matmul.vector_tiles(**cuda_matmul.SIMULATOR_TILES)
+    assert not cuda_matmul.vector_tiles(BM=4, BN=8, BK=3, TM=2, TN=2)
+    assert not cuda_matmul.vector_tiles(BM=8, BN=8, BK=6, TM=4, TN=4)      # BK % 4
+    assert not cuda_matmul.vector_tiles(BM=8, BN=8, BK=4, TM=2, TN=4)      # TM % 4
+    assert not cuda_matmul.vector_tiles(BM=64, BN=64, BK=4, TM=4, TN=4)    # 256 thr, 64 groups
+    with pytest.raises(ValueError, match="no aligned"):
+        cuda_matmul.make_sgemm(BM=4, BN=8, BK=3, TM=2, TN=2, aligned=True)
+
+
+def _misaligned(x):
+    """A copy of ``x`` whose data starts 4 bytes past a 16-byte boundary."""
+    flat = xp.empty(x.size + 4, dtype=xp.float32)
+    start = (4 - (_pointer(flat) % 16) // 4) % 4 + 1
+    view = flat[start:start + x.size].reshape(x.shape)
+    view[...] = to_device(x)
+    assert _pointer(view) % 16 == 4
+    return view
+
+
+def _pointer(x):
+    return x.data.ptr if hasattr(x.data, "ptr") else x.ctypes.data
+
+
+@pytest.mark.parametrize("shape, misaligned, want_aligned", [
+    ((2, 8, 12, 16), False, True),       # multiples of the simulator tiles 8×8×4
+    ((2, 8, 12, 16), True, False),       # same sizes, data 4 bytes off a 16-byte boundary
+    ((2, 8, 10, 16), False, False),      # K not a multiple of BK
+    ((2, 9, 12, 16), False, False),      # M ragged
+], ids=["aligned", "misaligned-data", "ragged-k", "ragged-m"])
+def test_wrapper_launches_the_aligned_variant_only_where_it_is_safe(monkeypatch, shape,
+                                                                    misaligned, want_aligned):
+    rng = np.random.default_rng(5)
+    z, m, k, n = shape
+    a, b = rand(rng, z, m, k), rand(rng, 1, k, n)
+    launched = []
+    default_kernel = cuda_matmul.default_kernel
+
+    def spy(*args, **kwargs):
+        kernel = default_kernel(*args, **kwargs)
+        launched.append(kernel.aligned)
+        return kernel
+    monkeypatch.setattr(cuda_matmul, "default_kernel", spy)
+    a_device = _misaligned(a) if misaligned else to_device(a)
+    got = cuda_matmul.batched_sgemm(a_device, to_device(b),
+                                    tiles=cuda_matmul.SIMULATOR_TILES)
+    assert launched[-1] == want_aligned
+    np.testing.assert_allclose(to_host(got), a.astype(np.float64) @ b, **F32)
+
+
 # ------------------------------------------------------------------------- matmul wrapper
 def _layouts(rng):
     w = rand(rng, 5, 7)

@@ -7,7 +7,10 @@ from hypothesis import given, settings, strategies as st
 import minigrad as mg
 from minigrad_models.distill import distillation_loss
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:
+    pytest.skip("torch is the oracle here", allow_module_level=True)
 TF = torch.nn.functional
 
 

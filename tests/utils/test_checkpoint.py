@@ -11,7 +11,10 @@ import pytest
 import minigrad as mg
 from minigrad.utils.checkpoint import checkpoint, checkpoint_sequential
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:
+    pytest.skip("torch is the oracle here", allow_module_level=True)
 F = mg.nn.functional
 
 
