@@ -19,17 +19,8 @@ from minigrad_kernels.reference import attention as reference
 
 cuda_backend = pytest.importorskip("minigrad_kernels.cuda", reason="numba-cuda is not installed")
 from minigrad_kernels.cuda import attention as flash  # noqa: E402
-from minigrad_kernels.cuda._launch import SIMULATED  # noqa: E402
-
-if SIMULATED:
-    xp, to_device, to_host = np, (lambda a: a), (lambda a: a)
-else:
-    try:
-        import cupy
-        cupy.zeros(1)
-    except Exception:
-        pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 or CuPy with a GPU", allow_module_level=True)
-    xp, to_device, to_host = cupy, cupy.asarray, cupy.asnumpy
+from minigrad_kernels.cuda._launch import SIMULATED  # noqa: E402,F401
+from tests.kernels.cuda_device import poisoned, to_device, to_host, xp  # noqa: E402,F401
 
 F32 = dict(rtol=3e-5, atol=3e-5)
 TILES = dict(forward=dict(BQ=4, BK=3, G=1), kv=dict(BQ=3, BK=4, G=1), q=dict(BQ=5, BK=2, G=1))
@@ -66,10 +57,6 @@ def expected(q, k, v, mask, causal, d_out, scale=None):
                                                d_out.astype(np.float64), float64(mask)[0],
                                                scale, causal)
     return out, lse, grads
-
-
-def poisoned(shape):
-    return to_device(np.full(shape, np.nan, np.float32))
 
 
 def close_with_dead_rows(got, want):

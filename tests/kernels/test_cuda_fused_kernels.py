@@ -18,33 +18,13 @@ pytest.importorskip("minigrad_kernels.cuda", reason="numba-cuda is not installed
 from minigrad_kernels.cuda import loss as cuda_loss  # noqa: E402
 from minigrad_kernels.cuda import optimizer as cuda_optimizer  # noqa: E402
 from minigrad_kernels.cuda import pointwise as cuda_pointwise  # noqa: E402
-from minigrad_kernels.cuda._launch import SIMULATED  # noqa: E402
+from tests.kernels.cuda_device import poisoned, rand, to_device, to_host  # noqa: E402
 from minigrad_kernels.reference import loss as reference_loss  # noqa: E402
 from minigrad_kernels.reference import optimizer as reference_optimizer  # noqa: E402
 from minigrad_kernels.reference import pointwise as reference_pointwise  # noqa: E402
 
 
-def _device_modules():
-    if SIMULATED:
-        return np, (lambda a: a), (lambda a: a)
-    try:
-        import cupy
-        cupy.zeros(1)
-    except Exception:
-        pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 or CuPy with a GPU", allow_module_level=True)
-    return cupy, cupy.asarray, cupy.asnumpy
-
-
-xp, to_device, to_host = _device_modules()
 F32 = dict(rtol=3e-5, atol=3e-6)
-
-
-def rand(rng, *shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
-def poisoned(shape):
-    return to_device(np.full(shape, np.nan, dtype=np.float32))
 
 
 # ------------------------------------------------------------------------ cross-entropy (float64)

@@ -16,30 +16,11 @@ cuda_backend = pytest.importorskip("minigrad_kernels.cuda", reason="numba-cuda i
 from minigrad_kernels.cuda import matmul as cuda_matmul  # noqa: E402
 from minigrad_kernels.cuda import normalization as cuda_norm  # noqa: E402
 from minigrad_kernels.cuda import softmax as cuda_softmax  # noqa: E402
-from minigrad_kernels.cuda._launch import SIMULATED, make_block_reductions  # noqa: E402
+from tests.kernels.cuda_device import poisoned, rand, to_device, to_host, xp  # noqa: E402
+from minigrad_kernels.cuda._launch import make_block_reductions  # noqa: E402
 
 
-def _device_modules():
-    if SIMULATED:
-        return np, (lambda a: a), (lambda a: a)
-    try:
-        import cupy
-        cupy.zeros(1)
-    except Exception:
-        pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 or CuPy with a GPU", allow_module_level=True)
-    return cupy, cupy.asarray, cupy.asnumpy
-
-
-xp, to_device, to_host = _device_modules()
 F32 = dict(rtol=2e-5, atol=2e-5)
-
-
-def rand(rng, *shape, scale=1.0):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
-def poisoned(shape):
-    return to_device(np.full(shape, np.nan, dtype=np.float32))
 
 
 # ------------------------------------------------------------------------- SGEMM kernel
