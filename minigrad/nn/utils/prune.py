@@ -268,8 +268,7 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        k = _compute_nparams_toprune(self.amount, t.numel())
-        _validate_pruning_amount(k, t.numel())
+        k = _entries_to_prune(self.amount, t.numel())
         if k == 0:
             return _clone(default_mask)
         prob = creation.rand(tuple(t.shape), device=t.device)
@@ -290,8 +289,7 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        k = _compute_nparams_toprune(self.amount, t.numel())
-        _validate_pruning_amount(k, t.numel())
+        k = _entries_to_prune(self.amount, t.numel())
         if k == 0:
             return _clone(default_mask)
         return _zero_at(default_mask, _smallest(t.xp.abs(t.array), k))
@@ -321,8 +319,7 @@ class RandomStructured(BasePruningMethod):
         _validate_structured_pruning(t)
         _validate_pruning_dim(t, self.dim)
         size = t.shape[self.dim]
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size)
+        k = _entries_to_prune(self.amount, size)
         if k == 0:
             return default_mask
         prob = creation.rand(size, device=t.device).array
@@ -349,8 +346,7 @@ class LnStructured(BasePruningMethod):
         _validate_structured_pruning(t)
         _validate_pruning_dim(t, self.dim)
         size = t.shape[self.dim]
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size)
+        k = _entries_to_prune(self.amount, size)
         if k == 0:
             return default_mask
         dim = self.dim % t.dim()
@@ -478,6 +474,13 @@ def _validate_pruning_amount_init(amount):
             not isinstance(amount, numbers.Integral) and not 0.0 <= float(amount) <= 1.0):
         raise ValueError(f"amount={amount} should either be a float in the range [0, 1] or a "
                          "non-negative integer")
+
+
+def _entries_to_prune(amount, size):
+    """How many of ``size`` entries (or channels) ``amount`` prunes, checked against ``size``."""
+    k = _compute_nparams_toprune(amount, size)
+    _validate_pruning_amount(k, size)
+    return k
 
 
 def _validate_pruning_amount(amount, tensor_size):
