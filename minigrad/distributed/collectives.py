@@ -96,20 +96,25 @@ def broadcast(tensor, src, group=None, async_op=False):
                    None if buffer is array else write_back)
 
 
+def _check_world_list(name, list_name, tensors, like, like_role, backend):
+    """``tensors`` must be world-size many tensors of ``like``'s shape and dtype."""
+    if len(tensors) != backend.size:
+        raise RuntimeError(f"{name}: {list_name} has {len(tensors)} tensors, expected "
+                           f"{backend.size} (the world size)")
+    for i, t in enumerate(tensors):
+        _check_tensor(t, backend, name)
+        if tuple(t.shape) != tuple(like.shape) or t.dtype != like.dtype:
+            raise RuntimeError(f"{name}: {list_name}[{i}] has shape {list(t.shape)} and dtype "
+                               f"{t.dtype}, expected {list(like.shape)} and {like.dtype} (the "
+                               f"{like_role}'s)")
+
+
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """``tensor_list[r]`` becomes rank r's ``tensor`` (a list of world-size tensors of
     ``tensor``'s shape and dtype)."""
     backend = check_group(group)
     _check_tensor(tensor, backend, "all_gather")
-    if len(tensor_list) != backend.size:
-        raise RuntimeError(f"all_gather: tensor_list has {len(tensor_list)} tensors, expected "
-                           f"{backend.size} (the world size)")
-    for i, out in enumerate(tensor_list):
-        _check_tensor(out, backend, "all_gather")
-        if tuple(out.shape) != tuple(tensor.shape) or out.dtype != tensor.dtype:
-            raise RuntimeError(f"all_gather: tensor_list[{i}] has shape {list(out.shape)} and "
-                               f"dtype {out.dtype}, expected {list(tensor.shape)} and "
-                               f"{tensor.dtype} (the input's)")
+    _check_world_list("all_gather", "tensor_list", tensor_list, tensor, "input", backend)
     array = tensor.array
     xp = tensor.xp
     source = xp.ascontiguousarray(array)
@@ -128,15 +133,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     """Rank r's ``output`` becomes the reduction over ranks of their ``input_list[r]``."""
     backend = check_group(group)
     _check_tensor(output, backend, "reduce_scatter")
-    if len(input_list) != backend.size:
-        raise RuntimeError(f"reduce_scatter: input_list has {len(input_list)} tensors, "
-                           f"expected {backend.size} (the world size)")
-    for i, t in enumerate(input_list):
-        _check_tensor(t, backend, "reduce_scatter")
-        if tuple(t.shape) != tuple(output.shape) or t.dtype != output.dtype:
-            raise RuntimeError(f"reduce_scatter: input_list[{i}] has shape {list(t.shape)} "
-                               f"and dtype {t.dtype}, expected {list(output.shape)} and "
-                               f"{output.dtype} (the output's)")
+    _check_world_list("reduce_scatter", "input_list", input_list, output, "output", backend)
     xp = output.xp
     stacked = xp.stack([t.array for t in input_list])
     stacked, op, _ = _reducible(xp, stacked, check_op(op))
