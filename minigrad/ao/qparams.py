@@ -64,7 +64,7 @@ def choose_qparams(min_val, max_val, dtype=qint8, qscheme=per_tensor_affine,
 
 
 def quantize_array(x, scale, zero_point, dtype=qint8, axis=None):
-    """``clamp(round(x/scale) + zero_point)`` as ``dtype.storage``; per channel along
+    """``clamp(round(x/scale + zero_point))`` as ``dtype.storage``; per channel along
     ``axis`` when scale/zero_point are 1-D."""
     xp = np
     scale, zero_point = np.asarray(scale, np.float32), np.asarray(zero_point, np.int32)
@@ -72,7 +72,11 @@ def quantize_array(x, scale, zero_point, dtype=qint8, axis=None):
         shape = [1] * x.ndim
         shape[axis] = -1
         scale, zero_point = scale.reshape(shape), zero_point.reshape(shape)
-    q = xp.rint(x / scale) + zero_point
+    # torch adds the zero point before rounding, in float32: at a tie such as
+    # x/scale = −12.500003 with zero point −64, −76.500003 rounds to −76.5 in float32 and
+    # then to −76 (even), where rounding first gives −13 − 64 = −77.
+    scaled = x / scale
+    q = xp.rint(scaled + zero_point.astype(scaled.dtype))
     return xp.clip(q, dtype.quant_min, dtype.quant_max).astype(dtype.storage)
 
 

@@ -2,7 +2,7 @@
 against their float formula, and a quantised model's accuracy against the float one."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 import minigrad as mg
 from minigrad import nn
@@ -61,6 +61,8 @@ def test_per_channel_observer_matches_torch():
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**31), dtype=st.sampled_from([qint8, quint8]),
        low=st.floats(-5, 0), width=st.floats(1e-2, 10))
+# a tie that torch resolves after adding the zero point (x/scale = −12.500003, zero −64)
+@example(seed=38343364, dtype=qint8, low=-2.3578669539836823, width=9.113792120987041)
 def test_round_trip_error_is_at_most_half_a_step(seed, dtype, low, width):
     x = np.random.default_rng(seed).uniform(low, low + width, 200).astype(np.float32)
     scale, zero = choose_qparams(x.min(), x.max(), dtype, per_tensor_affine)
